@@ -1,0 +1,47 @@
+// The Sendblue-compatible HTTP API: routing, authentication, and one handler file per resource
+// (messages_handler.cc, lines_handler.cc, ops_handler.cc). Start here to find where a path is
+// served.
+#pragma once
+
+#include <memory>
+
+#include "api/auth.h"
+#include "api/http_types.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/metrics.h"
+#include "core/phone.h"
+#include "queue/outbound.h"
+#include "store/store.h"
+
+namespace bluegate::api {
+
+struct ApiContext {
+  store::Store& store;
+  queue::Outbound& outbound;
+  const PhoneNumbers& phones;
+  Clock& clock;
+  IdGenerator& ids;
+  Metrics& metrics;
+};
+
+class Api {
+ public:
+  explicit Api(ApiContext ctx) : ctx_(ctx), auth_(ctx.store) {}
+  // Serves one request; `respond` is called exactly once, possibly from the store's thread.
+  void Handle(HttpRequest req, Responder respond);
+
+ private:
+  ApiContext ctx_;
+  Authenticator auth_;
+};
+
+// Handlers, each in its resource's file. `principal` is the authenticated caller.
+void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req, Responder respond);
+void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond);
+void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond);
+HttpResponse HandleHealth(ApiContext& ctx);
+HttpResponse HandleReady(ApiContext& ctx);
+HttpResponse HandleMetrics(ApiContext& ctx);
+
+}  // namespace bluegate::api

@@ -1,0 +1,39 @@
+// API key authentication (SPEC.md §1): `sb-api-key-id` and `sb-api-secret-key`. Secrets are
+// stored as HMAC-SHA256(salt, secret) and compared in constant time; verified keys are cached so
+// a request costs one HMAC, and a key created by an admin command is found on its first use.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "api/http_types.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace bluegate::api {
+
+struct Principal {
+  store::Account account;
+  std::string key_id;
+};
+
+class Authenticator {
+ public:
+  explicit Authenticator(store::Store& store) : store_(store) {}
+  // kUnauthenticated with a message that says what is missing or wrong. Thread-safe.
+  Result<Principal> Authenticate(const HttpRequest& req);
+
+  static std::string HashSecret(std::string_view salt, std::string_view secret);
+
+ private:
+  struct Entry {
+    store::ApiKey key;
+    store::Account account;
+  };
+  store::Store& store_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> cache_;
+};
+
+}  // namespace bluegate::api

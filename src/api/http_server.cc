@@ -1,0 +1,179 @@
+// One of the few translation units that include Beast (compile cost; see DESIGN.md).
+#include <utility>  // before Asio: Boost 1.74 with GCC 12 coroutines
+
+#include "api/http_server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <stdexcept>
+
+#include "core/url.h"
+
+namespace bluegate::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr const char* kTooLarge =
+    R"({"status":"ERROR","message":"The request body is larger than the server accepts","error_code":4000})";
+constexpr const char* kBadRequest =
+    R"({"status":"ERROR","message":"Malformed HTTP request","error_code":4000})";
+
+class BeastServer final : public HttpServer {
+ public:
+  BeastServer(asio::io_context& io, const HttpServerSettings& settings, Handler handler, Metrics& metrics)
+      : io_(io), settings_(settings), handler_(std::move(handler)), metrics_(metrics),
+        acceptor_(asio::make_strand(io)) {}
+
+  void Start() override {
+    boost::system::error_code ec;
+    const auto addr = asio::ip::make_address(settings_.host, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + settings_.host + ": not an IP address");
+    tcp::endpoint ep(addr, settings_.port);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep, ec);
+    if (ec) {
+      throw std::runtime_error("cannot listen on " + settings_.host + ":" +
+                               std::to_string(settings_.port) + ": " + ec.message());
+    }
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    const auto local = acceptor_.local_endpoint();
+    local_ = (local.address().is_v6() ? "[" + local.address().to_string() + "]" : local.address().to_string()) +
+             ":" + std::to_string(local.port());
+    asio::co_spawn(acceptor_.get_executor(), Accept(), asio::detached);
+  }
+
+  std::string local_address() const override { return local_; }
+
+  void Stop() override {
+    stopping_ = true;
+    asio::post(acceptor_.get_executor(), [this] {
+      boost::system::error_code ec;
+      acceptor_.close(ec);
+    });
+  }
+
+  size_t open_connections() const override { return open_.load(); }
+
+ private:
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(io_),
+                                                           asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopping_ || ec == asio::error::operation_aborted) co_return;
+        continue;  // a transient failure (fd limit): keep accepting
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto exec = socket.get_executor();
+      asio::co_spawn(exec, Session(beast::tcp_stream(std::move(socket))), asio::detached);
+    }
+  }
+
+  asio::awaitable<HttpResponse> Dispatch(HttpRequest req) {
+    auto exec = co_await asio::this_coro::executor;
+    // The handler may answer from another thread (the store's writer); resume on ours.
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
+        [this, exec, &req](auto handler) mutable {
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          handler_(std::move(req), [exec, shared](HttpResponse res) mutable {
+            asio::post(exec, [shared, res = std::move(res)]() mutable { (*shared)(std::move(res)); });
+          });
+        },
+        asio::use_awaitable);
+  }
+
+  static HttpRequest Convert(http::request<http::string_body>& in) {
+    HttpRequest out;
+    out.method = std::string(in.method_string());
+    std::string_view target(in.target().data(), in.target().size());
+    const size_t q = target.find('?');
+    out.path = PercentDecode(target.substr(0, q), /*plus_is_space=*/false);
+    if (q != std::string_view::npos) out.query = std::string(target.substr(q + 1));
+    for (const auto& field : in) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    out.body = std::move(in.body());
+    return out;
+  }
+
+  asio::awaitable<void> Session(beast::tcp_stream stream) {
+    ++open_;
+    beast::flat_buffer buffer;
+    for (;;) {
+      boost::system::error_code ec;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(16 * 1024);
+      parser.body_limit(settings_.max_body_bytes);
+      stream.expires_after(settings_.idle_timeout);
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+          ec == asio::error::connection_reset || ec == asio::error::eof) {
+        break;
+      }
+      if (ec) {
+        const bool too_large = ec == http::error::body_limit;
+        http::response<http::string_body> res{too_large ? http::status::payload_too_large : http::status::bad_request, 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = too_large ? kTooLarge : kBadRequest;
+        res.keep_alive(false);
+        res.prepare_payload();
+        metrics_.CountRequest(too_large ? "too_large" : "malformed", static_cast<int>(res.result_int()));
+        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        break;
+      }
+      auto& req = parser.get();
+      const bool keep_alive = req.keep_alive();
+      const unsigned version = req.version();
+      HttpResponse out = co_await Dispatch(Convert(req));
+      metrics_.CountRequest(out.route, out.status);
+
+      http::response<http::string_body> res{static_cast<http::status>(out.status), version};
+      res.set(http::field::content_type, out.content_type);
+      res.set(http::field::server, "bluegate");
+      for (const auto& [k, v] : out.headers) res.set(k, v);
+      res.body() = std::move(out.body);
+      res.keep_alive(keep_alive && !stopping_);
+      res.prepare_payload();
+      stream.expires_after(settings_.idle_timeout);
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !res.keep_alive()) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    --open_;
+  }
+
+  asio::io_context& io_;
+  HttpServerSettings settings_;
+  Handler handler_;
+  Metrics& metrics_;
+  tcp::acceptor acceptor_;
+  std::string local_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> open_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<HttpServer> MakeHttpServer(asio::io_context& io, const HttpServerSettings& settings,
+                                           Handler handler, Metrics& metrics) {
+  return std::make_unique<BeastServer>(io, settings, std::move(handler), metrics);
+}
+
+}  // namespace bluegate::api

@@ -1,0 +1,24 @@
+// GET /healthz, /readyz and /metrics: for operators, not part of Sendblue's API.
+#include "api/api.h"
+#include "api/http_errors.h"
+
+namespace bluegate::api {
+
+HttpResponse HandleHealth(ApiContext&) { return JsonResponse(200, R"({"status":"OK"})"); }
+
+HttpResponse HandleReady(ApiContext& ctx) {
+  if (!ctx.store.healthy()) {
+    return ErrorResponse(Error::Storage("The store cannot commit; restart bluegate once the disk is fixed"));
+  }
+  return JsonResponse(200, R"({"status":"OK"})");
+}
+
+HttpResponse HandleMetrics(ApiContext& ctx) {
+  HttpResponse r;
+  r.status = 200;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = ctx.metrics.RenderPrometheus();
+  return r;
+}
+
+}  // namespace bluegate::api

@@ -1,0 +1,90 @@
+#include "api/request_decoding.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include "core/url.h"
+
+namespace bluegate::api {
+namespace {
+
+bool IsForm(const HttpRequest& req) {
+  auto ct = req.Header("content-type");
+  if (!ct || ct->find("application/x-www-form-urlencoded") == std::string_view::npos) return false;
+  // `curl -d '{...}'` labels JSON as a form: believe the body.
+  const size_t first = req.body.find_first_not_of(" \t\r\n");
+  return first == std::string::npos || (req.body[first] != '{' && req.body[first] != '[');
+}
+
+void Assign(SendRequest& out, std::string_view key, std::string value) {
+  if (key == "number") out.number = std::move(value);
+  else if (key == "from_number") out.from_number = std::move(value);
+  else if (key == "content") out.content = std::move(value);
+  else if (key == "media_url") out.media_url = std::move(value);
+  else if (key == "send_style") out.send_style = std::move(value);
+  else if (key == "status_callback") out.status_callback = std::move(value);
+  else if (key == "statusCallback") {
+    if (!out.status_callback) out.status_callback = std::move(value);
+  }
+}
+
+constexpr std::string_view kStringFields[] = {"number", "from_number", "content", "media_url",
+                                              "send_style", "status_callback", "statusCallback"};
+constexpr std::string_view kUnsupported[] = {"app_card", "reply_to", "seat_id"};
+
+}  // namespace
+
+std::map<std::string, std::string> ParseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    std::string key = PercentDecode(pair.substr(0, eq), true);
+    std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
+    out.emplace(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+std::string NormalizeQueryPhone(std::string value) {
+  if (!value.empty() && value[0] == ' ') value[0] = '+';
+  return value;
+}
+
+Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
+  SendRequest out;
+  if (IsForm(req)) {
+    for (auto& [k, v] : ParseQuery(req.body)) {
+      if (k == "number" || k == "from_number") v = NormalizeQueryPhone(std::move(v));
+      Assign(out, k, std::move(v));
+    }
+    return out;
+  }
+  if (req.body.empty()) return Error::Invalid("The request body is empty: send a JSON object with number, from_number and content");
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(req.body.data(), req.body.size());
+  if (doc.HasParseError()) {
+    return Error::Invalid(std::string("Malformed JSON body: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+                          " at offset " + std::to_string(doc.GetErrorOffset()));
+  }
+  if (!doc.IsObject()) return Error::Invalid("The request body must be a JSON object");
+  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    std::string_view key(it->name.GetString(), it->name.GetStringLength());
+    for (auto u : kUnsupported) {
+      if (key == u && !it->value.IsNull()) out.unsupported.emplace_back(key);
+    }
+    bool known = false;
+    for (auto f : kStringFields) known |= key == f;
+    if (!known || it->value.IsNull()) continue;
+    if (!it->value.IsString()) {
+      return Error::Invalid(std::string(key) + " must be a string");
+    }
+    Assign(out, key, std::string(it->value.GetString(), it->value.GetStringLength()));
+  }
+  return out;
+}
+
+}  // namespace bluegate::api

@@ -1,0 +1,21 @@
+// Turning request bodies and query strings into values. Every failure names the field.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "api/http_types.h"
+#include "core/result.h"
+#include "core/send_request.h"
+
+namespace bluegate::api {
+
+// The send-message body, JSON or application/x-www-form-urlencoded (SPEC.md §1).
+Result<SendRequest> DecodeSendRequest(const HttpRequest& req);
+
+// key → value, percent-decoded with '+' as space. A phone parameter whose '+' arrived as a space
+// is restored by NormalizeQueryPhone.
+std::map<std::string, std::string> ParseQuery(std::string_view query);
+std::string NormalizeQueryPhone(std::string value);
+
+}  // namespace bluegate::api

@@ -1,0 +1,143 @@
+#include "app/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "app/config.h"
+#include "app/wiring.h"
+#include "core/phone.h"
+
+namespace bluegate::app {
+namespace {
+
+struct CommonOptions {
+  std::optional<std::string> config;
+  std::optional<std::string> data_dir;
+};
+
+void AddCommon(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--config", o.config, "TOML configuration file (also BLUEGATE_CONFIG)");
+  cmd->add_option("--data-dir", o.data_dir, "Data directory (default ./bluegate-data; also BLUEGATE_DATA_DIR)");
+}
+
+Config Load(const CommonOptions& o) {
+  Config c = LoadConfig(o.config);
+  if (o.data_dir) c.data_dir = *o.data_dir;
+  return c;
+}
+
+int Serve(const CommonOptions& common, const std::optional<std::string>& listen, std::optional<int> threads) {
+  Config c = Load(common);
+  if (listen) c.listen = *listen;
+  if (threads) c.threads = *threads;
+  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  Gateway gateway(c);
+  gateway.Start();
+  std::cout << "listening on " << gateway.local_address() << std::endl;
+  spdlog::info("bluegate serving on {} with data in {}", gateway.local_address(), c.data_dir);
+  gateway.Run();
+  return 0;
+}
+
+int AccountsCreate(const CommonOptions& common, const std::string& email, const std::string& key_id,
+                   const std::string& secret, const std::string& plan) {
+  Config c = Load(common);
+  auto store = OpenStore(c);
+  auto creds = CreateAccount(*store, email, plan, key_id, secret);
+  if (!creds.ok()) {
+    std::cerr << "error: " << creds.error().message << "\n";
+    return 1;
+  }
+  std::cout << "account: " << creds->email << "\n"
+            << "key id:  " << creds->key_id << "\n"
+            << "secret:  " << creds->secret << "\n";
+  return 0;
+}
+
+int LinesAdd(const CommonOptions& common, const std::string& email, const std::string& number,
+             const std::string& carrier) {
+  Config c = Load(common);
+  if (carrier != "sim") {
+    std::cerr << "error: --carrier \"" << carrier << "\" is not available; valid carriers: sim\n";
+    return 1;
+  }
+  PhoneNumbers phones;
+  auto e164 = phones.Normalize(number, "--number");
+  if (!e164.ok()) {
+    std::cerr << "error: " << e164.error().message << "\n";
+    return 1;
+  }
+  auto store = OpenStore(c);
+  auto account = store->FindAccountByEmail(email);
+  if (!account.ok()) {
+    std::cerr << "error: no account with email " << email << " (create one with `bluegate accounts create`)\n";
+    return 1;
+  }
+  if (auto existing = store->FindLine(e164.value()); existing.ok()) {
+    std::cerr << "error: line " << e164.value() << " already exists\n";
+    return 1;
+  }
+  auto line = store->AddLine(store::Line{e164.value(), account->id, carrier, "{}"});
+  if (!line.ok()) {
+    std::cerr << "error: " << line.error().message << "\n";
+    return 1;
+  }
+  std::cout << "line " << line->number << " added to " << email << " (carrier " << carrier << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"bluegate: a self-hosted iMessage and SMS gateway with a Sendblue-compatible API"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "bluegate 0.1.0");
+
+  CommonOptions serve_common;
+  std::optional<std::string> listen;
+  std::optional<int> threads;
+  auto* serve = app.add_subcommand("serve", "Run the gateway (HTTP API, queues, carriers, webhooks)");
+  AddCommon(serve, serve_common);
+  serve->add_option("--listen", listen, "HOST:PORT to serve on (default 127.0.0.1:8080; port 0 picks a free one)");
+  serve->add_option("--threads", threads, "HTTP threads (default: one per core)");
+
+  auto* accounts = app.add_subcommand("accounts", "Manage accounts");
+  accounts->require_subcommand(1);
+  CommonOptions acc_common;
+  std::string email, key_id, secret, plan = "blue";
+  auto* acc_create = accounts->add_subcommand("create", "Create an account and its API key; prints the credentials");
+  AddCommon(acc_create, acc_common);
+  acc_create->add_option("--email", email, "The account's email (its name in admin commands)")->required();
+  acc_create->add_option("--key-id", key_id, "API key id (generated when omitted)");
+  acc_create->add_option("--secret", secret, "API secret (generated when omitted)");
+  acc_create->add_option("--plan", plan, "Plan name reported in the message object's `plan` (default blue)");
+
+  auto* lines = app.add_subcommand("lines", "Manage lines (the phone numbers accounts send from)");
+  lines->require_subcommand(1);
+  CommonOptions lines_common;
+  std::string line_account, line_number, line_carrier = "sim";
+  auto* lines_add = lines->add_subcommand("add", "Add a line to an account; a running server sees it at once");
+  AddCommon(lines_add, lines_common);
+  lines_add->add_option("--account", line_account, "Email of the owning account")->required();
+  lines_add->add_option("--number", line_number, "The line's number in E.164 format")->required();
+  lines_add->add_option("--carrier", line_carrier, "Carrier driving the line: sim (default)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*serve) return Serve(serve_common, listen, threads);
+    if (*acc_create) return AccountsCreate(acc_common, email, key_id, secret, plan);
+    if (*lines_add) return LinesAdd(lines_common, line_account, line_number, line_carrier);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace bluegate::app

@@ -1,0 +1,157 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+namespace bluegate::app {
+namespace {
+
+[[noreturn]] void Fail(const std::string& where, const std::string& what) {
+  throw std::runtime_error("configuration: " + where + ": " + what);
+}
+
+void CheckKeys(const toml::table& t, const std::string& where, const std::set<std::string>& known) {
+  for (const auto& [k, v] : t) {
+    if (!known.contains(std::string(k.str()))) {
+      std::string list;
+      for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
+      Fail(where, "unknown key \"" + std::string(k.str()) + "\" (valid keys: " + list + ")");
+    }
+  }
+}
+
+Millis DurationValue(const toml::node& n, const std::string& where) {
+  if (auto i = n.value<int64_t>()) return Millis(*i);
+  if (auto s = n.value<std::string>()) {
+    if (auto d = ParseDuration(*s)) return *d;
+  }
+  Fail(where, "expected a duration such as \"250ms\", \"5s\", \"5m\" or a number of milliseconds");
+}
+
+template <typename T>
+T Value(const toml::node& n, const std::string& where, const char* expected) {
+  if (auto v = n.value<T>()) return *v;
+  Fail(where, std::string("expected ") + expected);
+}
+
+void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimits& out, bool allow_overrides) {
+  std::set<std::string> known{"burst_per_second", "queue_capacity", "resolve_timeout"};
+  if (allow_overrides) known.insert("overrides");
+  CheckKeys(t, where, known);
+  if (auto n = t.get("burst_per_second")) out.burst_per_second = Value<double>(*n, where + ".burst_per_second", "a number");
+  if (auto n = t.get("queue_capacity")) {
+    const auto v = Value<int64_t>(*n, where + ".queue_capacity", "a whole number");
+    if (v < 1) Fail(where + ".queue_capacity", "must be at least 1");
+    out.queue_capacity = static_cast<size_t>(v);
+  }
+  if (auto n = t.get("resolve_timeout")) out.resolve_timeout = DurationValue(*n, where + ".resolve_timeout");
+}
+
+void ApplyFile(Config& c, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    Fail(path, std::string(e.description()) + " at line " + std::to_string(e.source().begin.line));
+  }
+  CheckKeys(root, path, {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers",
+                         "bootstrap", "log_level", "lines", "sim", "webhooks"});
+  if (auto n = root.get("data_dir")) c.data_dir = Value<std::string>(*n, "data_dir", "a string");
+  if (auto n = root.get("listen")) c.listen = Value<std::string>(*n, "listen", "a string \"HOST:PORT\"");
+  if (auto n = root.get("threads")) c.threads = static_cast<int>(Value<int64_t>(*n, "threads", "a whole number"));
+  if (auto n = root.get("max_body_bytes")) c.max_body_bytes = static_cast<size_t>(Value<int64_t>(*n, "max_body_bytes", "a whole number"));
+  if (auto n = root.get("bootstrap")) c.bootstrap = Value<bool>(*n, "bootstrap", "true or false");
+  if (auto n = root.get("log_level")) c.log_level = Value<std::string>(*n, "log_level", "a string");
+  if (auto n = root.get("blocked_numbers")) {
+    auto* arr = n->as_array();
+    if (!arr) Fail("blocked_numbers", "expected an array of strings");
+    for (const auto& e : *arr) c.blocked_numbers.push_back(Value<std::string>(e, "blocked_numbers", "a string"));
+  }
+  if (auto* lines = root.get_as<toml::table>("lines")) {
+    ReadLimits(*lines, "lines", c.line_defaults, true);
+    if (auto* ov = lines->get_as<toml::table>("overrides")) {
+      for (const auto& [number, v] : *ov) {
+        auto* t = v.as_table();
+        const std::string where = "lines.overrides.\"" + std::string(number.str()) + "\"";
+        if (!t) Fail(where, "expected a table");
+        queue::LineLimits l = c.line_defaults;
+        ReadLimits(*t, where, l, false);
+        c.line_overrides[std::string(number.str())] = l;
+      }
+    }
+  }
+  if (auto* sim = root.get_as<toml::table>("sim")) {
+    CheckKeys(*sim, "sim", {"sent_delay", "delivered_delay", "read_delay", "slow_delay", "reply_delay"});
+    if (auto n = sim->get("sent_delay")) c.sim.sent_delay = DurationValue(*n, "sim.sent_delay");
+    if (auto n = sim->get("delivered_delay")) c.sim.delivered_delay = DurationValue(*n, "sim.delivered_delay");
+    if (auto n = sim->get("read_delay")) c.sim.read_delay = DurationValue(*n, "sim.read_delay");
+    if (auto n = sim->get("slow_delay")) c.sim.slow_delay = DurationValue(*n, "sim.slow_delay");
+    if (auto n = sim->get("reply_delay")) c.sim.reply_delay = DurationValue(*n, "sim.reply_delay");
+  }
+  if (auto* wh = root.get_as<toml::table>("webhooks")) {
+    CheckKeys(*wh, "webhooks", {"timeout", "retry_schedule", "allow_loopback", "allow_private",
+                                "max_connections_per_endpoint"});
+    if (auto n = wh->get("timeout")) c.webhook_timeout = DurationValue(*n, "webhooks.timeout");
+    if (auto n = wh->get("allow_loopback")) c.webhook_allow_loopback = Value<bool>(*n, "webhooks.allow_loopback", "true or false");
+    if (auto n = wh->get("allow_private")) c.webhook_allow_private = Value<bool>(*n, "webhooks.allow_private", "true or false");
+    if (auto n = wh->get("max_connections_per_endpoint")) {
+      c.webhook_max_connections = static_cast<size_t>(Value<int64_t>(*n, "webhooks.max_connections_per_endpoint", "a whole number"));
+    }
+    if (auto n = wh->get("retry_schedule")) {
+      auto* arr = n->as_array();
+      if (!arr || arr->empty()) Fail("webhooks.retry_schedule", "expected a non-empty array of durations");
+      std::vector<Millis> delays;
+      for (const auto& e : *arr) delays.push_back(DurationValue(e, "webhooks.retry_schedule"));
+      c.webhook_schedule = RetrySchedule(std::move(delays));
+    }
+  }
+}
+
+void ApplyEnv(Config& c) {
+  if (const char* v = std::getenv("BLUEGATE_DATA_DIR"); v && *v) c.data_dir = v;
+  if (const char* v = std::getenv("BLUEGATE_LISTEN"); v && *v) c.listen = v;
+  if (const char* v = std::getenv("BLUEGATE_LOG_LEVEL"); v && *v) c.log_level = v;
+  if (const char* v = std::getenv("BLUEGATE_THREADS"); v && *v) {
+    int n = 0;
+    auto [p, ec] = std::from_chars(v, v + std::strlen(v), n);
+    if (ec != std::errc() || n < 0) Fail("BLUEGATE_THREADS", "expected a whole number");
+    c.threads = n;
+  }
+}
+
+}  // namespace
+
+Config LoadConfig(const std::optional<std::string>& path) {
+  Config c;
+  std::optional<std::string> file = path;
+  if (!file) {
+    if (const char* v = std::getenv("BLUEGATE_CONFIG"); v && *v) file = v;
+  }
+  if (file) ApplyFile(c, *file);
+  ApplyEnv(c);
+  return c;
+}
+
+std::pair<std::string, uint16_t> SplitHostPort(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) {
+    throw std::runtime_error("listen address \"" + listen + "\" must be HOST:PORT, such as 127.0.0.1:8080");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || host == "localhost") host = host.empty() ? "0.0.0.0" : "127.0.0.1";
+  unsigned port = 0;
+  const std::string p = listen.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+  if (ec != std::errc() || ptr != p.data() + p.size() || port > 65535) {
+    throw std::runtime_error("listen address \"" + listen + "\" has an invalid port");
+  }
+  return {host, static_cast<uint16_t>(port)};
+}
+
+}  // namespace bluegate::app

@@ -1,0 +1,48 @@
+// bluegate's configuration: a TOML file (optional), then BLUEGATE_* environment variables, then
+// command-line flags, each overriding the one before. docs/configuration.md lists every key.
+// With nothing set, this is the local development profile: ./bluegate-data, SQLite, the simulator,
+// webhooks to loopback allowed.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "carriers/sim/sim_carrier.h"
+#include "core/retry_schedule.h"
+#include "queue/line_queue.h"
+
+namespace bluegate::app {
+
+struct Config {
+  std::string data_dir = "./bluegate-data";
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;  // 0: one per core
+  size_t max_body_bytes = 1 << 20;
+  std::vector<std::string> blocked_numbers;
+  bool bootstrap = true;  // create a first account and line when the store has none
+  std::string log_level = "info";
+
+  queue::LineLimits line_defaults;
+  std::map<std::string, queue::LineLimits> line_overrides;  // by E.164 number
+
+  carriers::sim::SimSettings sim;
+
+  Millis webhook_timeout{15000};
+  RetrySchedule webhook_schedule = RetrySchedule::Default();
+  bool webhook_allow_loopback = true;
+  bool webhook_allow_private = false;
+  size_t webhook_max_connections = 16;
+
+  std::string database_path() const { return data_dir + "/bluegate.db"; }
+};
+
+// Reads `path` (when given) and the environment. Throws std::runtime_error naming the file, key
+// and problem on an unreadable file, an unknown key or a value of the wrong type.
+Config LoadConfig(const std::optional<std::string>& path);
+
+// "127.0.0.1:8080", "[::1]:0" → host and port. Throws std::runtime_error when malformed.
+std::pair<std::string, uint16_t> SplitHostPort(const std::string& listen);
+
+}  // namespace bluegate::app

@@ -1,0 +1,227 @@
+#include "app/wiring.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "api/api.h"
+#include "api/http_server.h"
+#include "carriers/sim/sim_carrier.h"
+#include "core/ids.h"
+#include "core/metrics.h"
+#include "core/phone.h"
+#include "queue/outbound.h"
+#include "store/sqlite/sqlite_store.h"
+#include "webhooks/dispatcher.h"
+#include "webhooks/http_client.h"
+
+namespace bluegate::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* kDevEmail = "dev@bluegate.local";
+constexpr const char* kDevLine = "+14155550100";
+
+}  // namespace
+
+std::unique_ptr<store::Store> OpenStore(const Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) throw std::runtime_error("cannot create data directory " + config.data_dir + ": " + ec.message());
+  store::SqliteSettings settings;
+  settings.path = config.database_path();
+  return store::MakeSqliteStore(settings, SystemClock());
+}
+
+Result<Credentials> CreateAccount(store::Store& store, std::string_view email, std::string_view plan,
+                                  std::string key_id, std::string secret) {
+  if (email.empty() || email.find('@') == std::string_view::npos) {
+    return Error::Invalid("--email must be an email address");
+  }
+  if (key_id.empty()) key_id = SecureIds().RandomHex(16);
+  if (secret.empty()) secret = SecureIds().RandomHex(24);
+  auto account = store.CreateAccount(email, plan);
+  if (!account.ok()) {
+    if (account.error().kind == ErrorKind::kInvalidArgument) {
+      return Error::Invalid("an account with email " + std::string(email) + " already exists");
+    }
+    return account.error();
+  }
+  store::ApiKey key;
+  key.key_id = key_id;
+  key.account_id = account->id;
+  key.salt = SecureIds().RandomHex(16);
+  key.secret_hash = api::Authenticator::HashSecret(key.salt, secret);
+  if (auto r = store.AddApiKey(key); !r.ok()) {
+    if (r.error().kind == ErrorKind::kInvalidArgument) return Error::Invalid("the key id " + key_id + " is taken");
+    return r.error();
+  }
+  return Credentials{std::string(email), key_id, secret};
+}
+
+struct Gateway::Parts {
+  asio::io_context io;
+  Metrics metrics;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<PhoneNumbers> phones;
+  std::unique_ptr<webhooks::HttpClient> http_client;
+  std::unique_ptr<webhooks::Dispatcher> dispatcher;
+  std::unique_ptr<queue::Outbound> outbound;
+  std::unique_ptr<api::Api> api;
+  std::unique_ptr<api::HttpServer> server;
+  std::unique_ptr<asio::signal_set> signals;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+};
+
+Gateway::Gateway(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
+
+Gateway::~Gateway() {
+  if (!parts_) return;
+  parts_->io.stop();
+  for (auto& t : parts_->threads) {
+    if (t.joinable()) t.join();
+  }
+  // Writes still queued complete (their callbacks only post to the stopped io_context or count);
+  // then everything that a callback could reach may go.
+  if (parts_->store) parts_->store->Flush();
+  parts_->server.reset();
+  parts_->api.reset();
+  parts_->outbound.reset();
+  parts_->dispatcher.reset();
+  parts_->http_client.reset();
+  parts_->store.reset();
+}
+
+static void PrintBootstrap(const Credentials& c, const std::string& listen) {
+  std::cout << "\nCreated the first account (shown once; keep the secret):\n"
+            << "  account:    " << c.email << "\n"
+            << "  key id:     " << c.key_id << "\n"
+            << "  secret:     " << c.secret << "\n"
+            << "  line:       " << kDevLine << " (simulator)\n\n"
+            << "Send a message:\n"
+            << "  curl -s http://" << listen << "/api/send-message \\\n"
+            << "    -H 'sb-api-key-id: " << c.key_id << "' -H 'sb-api-secret-key: " << c.secret << "' \\\n"
+            << "    -H 'content-type: application/json' \\\n"
+            << "    -d '{\"number\":\"+12125550100\",\"from_number\":\"" << kDevLine
+            << "\",\"content\":\"Hello from bluegate\"}'\n\n"
+            << std::flush;
+}
+
+void Gateway::Start() {
+  Parts& p = *parts_;
+  p.store = OpenStore(config_);
+  p.phones = std::make_unique<PhoneNumbers>(config_.blocked_numbers);
+
+  webhooks::HttpClientSettings hc;
+  hc.timeout = config_.webhook_timeout;
+  hc.max_connections_per_endpoint = config_.webhook_max_connections;
+  hc.policy.allow_loopback = config_.webhook_allow_loopback;
+  hc.policy.allow_private = config_.webhook_allow_private;
+  p.http_client = webhooks::MakeHttpClient(p.io, hc);
+  webhooks::DispatcherSettings ds;
+  ds.schedule = config_.webhook_schedule;
+  p.dispatcher = webhooks::MakeDispatcher(p.io, *p.store, *p.http_client, SystemClock(), p.metrics, ds);
+  p.store->SetDeliveryObserver([d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); });
+
+  queue::QueueSettings qs;
+  qs.defaults = config_.line_defaults;
+  qs.per_line = config_.line_overrides;
+  // Every carrier the binary can drive is named here.
+  queue::CarrierFactory carriers = [this](const store::Line& line, carriers::CarrierSink& sink)
+      -> std::unique_ptr<carriers::Carrier> {
+    if (line.carrier != "sim") {
+      spdlog::warn("line {} names carrier \"{}\", which this build lacks; using the simulator", line.number, line.carrier);
+    }
+    return carriers::sim::MakeSimCarrier(parts_->io, sink, SystemClock(), config_.sim);
+  };
+  p.outbound = std::make_unique<queue::Outbound>(p.io, *p.store, SystemClock(), SecureIds(), p.metrics,
+                                                 std::move(carriers), qs);
+  p.metrics.AddGaugeProvider([o = p.outbound.get()](std::string& out) { o->RenderGauges(out); });
+  p.metrics.AddGaugeProvider([d = p.dispatcher.get()](std::string& out) {
+    out += "# HELP bluegate_webhook_backlog Webhook deliveries not yet finished.\n";
+    out += "# TYPE bluegate_webhook_backlog gauge\n";
+    out += "bluegate_webhook_backlog " + std::to_string(d->backlog()) + "\n";
+  });
+
+  if (config_.bootstrap) {
+    auto lines = p.store->ListLines(std::nullopt);
+    if (lines.ok() && lines->empty() && !p.store->FindAccountByEmail(kDevEmail).ok()) {
+      auto creds = CreateAccount(*p.store, kDevEmail, "blue", "", "");
+      if (creds.ok()) {
+        auto account = p.store->FindAccountByEmail(kDevEmail);
+        if (account.ok() && p.store->AddLine(store::Line{kDevLine, account->id, "sim", "{}"}).ok()) {
+          bootstrap_creds_ = creds.value();
+        }
+      }
+    }
+  }
+
+  p.dispatcher->Start();
+  auto recovered = p.outbound->Recover();
+  if (!recovered.ok()) throw std::runtime_error("recovery failed: " + recovered.error().message);
+  if (recovered.value() > 0) spdlog::info("resumed {} queued or in-flight messages", recovered.value());
+
+  api::HttpServerSettings hs;
+  std::tie(hs.host, hs.port) = SplitHostPort(config_.listen);
+  hs.max_body_bytes = config_.max_body_bytes;
+  p.api = std::make_unique<api::Api>(api::ApiContext{*p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics});
+  p.server = api::MakeHttpServer(p.io, hs, [a = p.api.get()](api::HttpRequest req, api::Responder r) {
+    a->Handle(std::move(req), std::move(r));
+  }, p.metrics);
+  p.server->Start();
+  if (bootstrap_creds_) PrintBootstrap(*bootstrap_creds_, p.server->local_address());
+}
+
+std::string Gateway::local_address() const { return parts_->server ? parts_->server->local_address() : ""; }
+
+void Gateway::RequestStop() {
+  asio::post(parts_->io, [this] {
+    Parts& p = *parts_;
+    if (p.stopping.exchange(true)) return;
+    spdlog::info("stopping: no new connections; finishing requests in flight");
+    p.server->Stop();
+    // Give open connections a moment to finish their current request, then stop.
+    auto timer = std::make_shared<asio::steady_timer>(p.io);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, timer, deadline, poll] {
+      Parts& p = *parts_;
+      if (p.server->open_connections() == 0 || std::chrono::steady_clock::now() >= deadline) {
+        p.store->Flush();
+        p.io.stop();
+        return;
+      }
+      timer->expires_after(std::chrono::milliseconds(20));
+      timer->async_wait([poll](const boost::system::error_code&) { (*poll)(); });
+    };
+    (*poll)();
+  });
+}
+
+void Gateway::Run() {
+  Parts& p = *parts_;
+  p.signals = std::make_unique<asio::signal_set>(p.io, SIGINT, SIGTERM);
+  p.signals->async_wait([this](const boost::system::error_code& ec, int) {
+    if (!ec) RequestStop();
+  });
+  const int n = config_.threads > 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
+  auto guard = asio::make_work_guard(p.io);
+  for (int i = 1; i < n; ++i) p.threads.emplace_back([&p] { p.io.run(); });
+  p.io.run();
+  guard.reset();
+  for (auto& t : p.threads) t.join();
+  p.threads.clear();
+  p.store->Flush();
+  spdlog::info("stopped");
+}
+
+}  // namespace bluegate::app

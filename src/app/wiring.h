@@ -1,0 +1,49 @@
+// The one place that builds everything: reading wiring.cc shows every store, carrier and
+// component the binary has and how they connect.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/config.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace bluegate::app {
+
+// Opens the store of `config` (creating the data directory). Throws on failure.
+std::unique_ptr<store::Store> OpenStore(const Config& config);
+
+struct Credentials {
+  std::string email;
+  std::string key_id;
+  std::string secret;
+};
+
+// Creates an account and its first API key. A key id or secret left empty is generated.
+Result<Credentials> CreateAccount(store::Store& store, std::string_view email, std::string_view plan,
+                                  std::string key_id, std::string secret);
+
+class Gateway {
+ public:
+  explicit Gateway(Config config);
+  ~Gateway();
+
+  // Opens the store, recovers, binds the listener. Throws on a startup failure.
+  void Start();
+  std::string local_address() const;
+  // Serves until SIGINT/SIGTERM or RequestStop(), then stops gracefully: no new connections,
+  // in-flight requests answered, the store flushed.
+  void Run();
+  void RequestStop();
+
+ private:
+  struct Parts;
+  Config config_;
+  std::unique_ptr<Parts> parts_;
+  std::optional<Credentials> bootstrap_creds_;
+};
+
+}  // namespace bluegate::app

@@ -1,0 +1,79 @@
+// The Carrier extension point: what a line needs from whatever actually carries its messages
+// (the simulator, an SMPP SMSC, a BlueBubbles server). Implementations live in subfolders and are
+// built by app/wiring.cc.
+//
+// Carriers never retry on their own: they report what happened and the line queue's retry policy
+// decides. `done` callbacks and CarrierSink events may run on any thread; receivers post them to
+// the owning line's strand.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/message.h"
+
+namespace bluegate::carriers {
+
+struct OutboundMessage {
+  int64_t message_id = 0;
+  std::string handle;
+  std::string line;  // E.164 of the sending line
+  std::string to;    // E.164 of the recipient
+  std::string content;
+  std::string media_url;
+  std::string send_style;
+};
+
+enum class SubmitOutcome {
+  kAccepted,      // the carrier took it; status reports follow through the sink
+  kRejected,      // refused permanently: the message fails (10001)
+  kThrottled,     // over the carrier's rate: retry after `retry_after`
+  kDisconnected,  // no connection: retry once connected
+  kUnknown,       // no answer: it may have gone out; reconcile before any re-send
+};
+
+struct SubmitResult {
+  SubmitOutcome outcome = SubmitOutcome::kAccepted;
+  std::string detail;  // what the carrier said, for error_detail and logs
+  Millis retry_after{0};
+};
+
+struct CarrierEvent {
+  enum class Kind { kStatus, kRead, kInbound };
+  Kind kind = Kind::kStatus;
+  TimePoint at{};
+  std::string line;
+  // kStatus, kRead: which message.
+  int64_t message_id = 0;
+  std::string handle;
+  Status status = Status::kSent;
+  std::optional<MessageError> error;
+  std::optional<Service> service;
+  std::optional<bool> was_downgraded;
+  // kInbound: the contact's message to the line.
+  std::string from;
+  std::string content;
+  std::string media_url;
+};
+
+class CarrierSink {
+ public:
+  virtual ~CarrierSink() = default;
+  virtual void OnCarrierEvent(CarrierEvent event) = 0;
+};
+
+class Carrier {
+ public:
+  virtual ~Carrier() = default;
+  virtual void Submit(OutboundMessage m, std::function<void(SubmitResult)> done) = 0;
+  // For a message whose submit outcome is unknown (a timeout, a crash mid-send): its status if the
+  // carrier can tell, nullopt if it cannot (then the queue re-submits, and counts it).
+  virtual void Reconcile(OutboundMessage m, std::function<void(std::optional<Status>)> done) = 0;
+  virtual std::string_view name() const = 0;
+};
+
+}  // namespace bluegate::carriers

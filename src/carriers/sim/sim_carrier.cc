@@ -1,0 +1,122 @@
+#include "carriers/sim/sim_carrier.h"
+
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace bluegate::carriers::sim {
+namespace {
+
+namespace asio = boost::asio;
+
+class SimCarrier final : public Carrier {
+ public:
+  SimCarrier(asio::io_context& io, CarrierSink& sink, Clock& clock, const SimSettings& settings)
+      : io_(io), sink_(sink), clock_(clock), settings_(settings) {}
+
+  void Submit(OutboundMessage m, std::function<void(SubmitResult)> done) override {
+    const SimBehaviour b = BehaviourFor(m.to);
+    if (b == SimBehaviour::kFails) {
+      done(SubmitResult{SubmitOutcome::kRejected, "simulated carrier failure for test number " + m.to, {}});
+      return;
+    }
+    done(SubmitResult{SubmitOutcome::kAccepted, {}, {}});
+    if (b == SimBehaviour::kNeverResolves) return;
+    auto shared = std::make_shared<OutboundMessage>(std::move(m));
+    After(settings_.sent_delay, [this, shared, b] {
+      CarrierEvent sent = StatusEvent(*shared, Status::kSent);
+      sent.service = b == SimBehaviour::kSmsOnly ? Service::kSms : Service::kIMessage;
+      sent.was_downgraded = b == SimBehaviour::kSmsOnly;
+      sink_.OnCarrierEvent(std::move(sent));
+      if (b == SimBehaviour::kSmsOnly) return;  // SMS ends at SENT
+      const Millis wait = b == SimBehaviour::kSlow ? settings_.slow_delay : settings_.delivered_delay;
+      After(wait, [this, shared, b] {
+        sink_.OnCarrierEvent(StatusEvent(*shared, Status::kDelivered));
+        AfterDelivered(shared, b);
+      });
+    });
+  }
+
+  void Reconcile(OutboundMessage, std::function<void(std::optional<Status>)> done) override {
+    done(std::nullopt);  // the simulator keeps no record across restarts
+  }
+
+  std::string_view name() const override { return "sim"; }
+
+ private:
+  CarrierEvent StatusEvent(const OutboundMessage& m, Status s) const {
+    CarrierEvent e;
+    e.kind = CarrierEvent::Kind::kStatus;
+    e.at = clock_.Now();
+    e.line = m.line;
+    e.message_id = m.message_id;
+    e.handle = m.handle;
+    e.status = s;
+    return e;
+  }
+
+  void AfterDelivered(const std::shared_ptr<OutboundMessage>& m, SimBehaviour b) {
+    if (b == SimBehaviour::kRead) {
+      After(settings_.read_delay, [this, m] {
+        CarrierEvent e = StatusEvent(*m, Status::kDelivered);
+        e.kind = CarrierEvent::Kind::kRead;
+        sink_.OnCarrierEvent(std::move(e));
+      });
+    } else if (b == SimBehaviour::kRepliesStop || b == SimBehaviour::kEchoes) {
+      After(settings_.reply_delay, [this, m, b] {
+        CarrierEvent e;
+        e.kind = CarrierEvent::Kind::kInbound;
+        e.at = clock_.Now();
+        e.line = m->line;
+        e.from = m->to;
+        e.service = Service::kIMessage;
+        e.content = b == SimBehaviour::kRepliesStop ? "STOP" : "Echo: " + m->content;
+        sink_.OnCarrierEvent(std::move(e));
+      });
+    }
+  }
+
+  template <typename Fn>
+  void After(Millis delay, Fn fn) {
+    if (delay.count() <= 0) {
+      asio::post(io_, std::move(fn));
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+    timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) mutable {
+      if (!ec) fn();
+    });
+  }
+
+  asio::io_context& io_;
+  CarrierSink& sink_;
+  Clock& clock_;
+  SimSettings settings_;
+};
+
+}  // namespace
+
+SimBehaviour BehaviourFor(std::string_view n) {
+  // +1 NPA 555 01XX: twelve characters.
+  if (n.size() != 12 || !n.starts_with("+1") || n.substr(5, 3) != "555" || n.substr(8, 2) != "01") {
+    return SimBehaviour::kDelivered;
+  }
+  switch (n[10] == '0' ? n[11] : 'x') {
+    case '1': return SimBehaviour::kSmsOnly;
+    case '2': return SimBehaviour::kFails;
+    case '3': return SimBehaviour::kNeverResolves;
+    case '4': return SimBehaviour::kRepliesStop;
+    case '5': return SimBehaviour::kEchoes;
+    case '6': return SimBehaviour::kSlow;
+    case '7': return SimBehaviour::kRead;
+    default: return SimBehaviour::kDelivered;
+  }
+}
+
+std::unique_ptr<Carrier> MakeSimCarrier(asio::io_context& io, CarrierSink& sink, Clock& clock,
+                                        const SimSettings& settings) {
+  return std::make_unique<SimCarrier>(io, sink, clock, settings);
+}
+
+}  // namespace bluegate::carriers::sim

@@ -1,0 +1,53 @@
+#include "core/ids.h"
+
+#include <openssl/rand.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace bluegate {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void Fill(unsigned char* buf, size_t n) {
+  if (RAND_bytes(buf, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
+}
+
+class OpenSslIds final : public IdGenerator {
+ public:
+  std::string NewUuid() override {
+    unsigned char b[16];
+    Fill(b, sizeof b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    std::string out;
+    out.reserve(36);
+    for (int i = 0; i < 16; ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+      out.push_back(kHex[b[i] >> 4]);
+      out.push_back(kHex[b[i] & 15]);
+    }
+    return out;
+  }
+
+  std::string RandomHex(size_t n) override {
+    std::vector<unsigned char> b(n);
+    Fill(b.data(), n);
+    std::string out;
+    for (unsigned char c : b) {
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+IdGenerator& SecureIds() {
+  static OpenSslIds ids;
+  return ids;
+}
+
+}  // namespace bluegate

@@ -1,0 +1,61 @@
+#include "core/metrics.h"
+
+namespace bluegate {
+
+void Metrics::CountRequest(std::string_view route, int http_status) {
+  std::lock_guard lock(mu_);
+  ++requests_[{std::string(route), http_status}];
+}
+
+void Metrics::CountWebhook(std::string_view outcome) {
+  std::lock_guard lock(mu_);
+  auto it = webhooks_.find(outcome);
+  if (it == webhooks_.end()) it = webhooks_.emplace(std::string(outcome), 0).first;
+  ++it->second;
+}
+
+uint64_t Metrics::WebhookCount(std::string_view outcome) const {
+  std::lock_guard lock(mu_);
+  auto it = webhooks_.find(outcome);
+  return it == webhooks_.end() ? 0 : it->second;
+}
+
+void Metrics::AddGaugeProvider(std::function<void(std::string&)> provider) {
+  std::lock_guard lock(mu_);
+  gauges_.push_back(std::move(provider));
+}
+
+std::string Metrics::RenderPrometheus() const {
+  std::string out;
+  std::vector<std::function<void(std::string&)>> gauges;
+  {
+    std::lock_guard lock(mu_);
+    out += "# HELP bluegate_http_requests_total HTTP requests by route and status.\n";
+    out += "# TYPE bluegate_http_requests_total counter\n";
+    for (const auto& [key, n] : requests_) {
+      out += "bluegate_http_requests_total{route=\"" + key.first + "\",status=\"" +
+             std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+    }
+    out += "# HELP bluegate_webhook_deliveries_total Webhook delivery attempts by outcome.\n";
+    out += "# TYPE bluegate_webhook_deliveries_total counter\n";
+    for (const auto& [outcome, n] : webhooks_) {
+      out += "bluegate_webhook_deliveries_total{outcome=\"" + outcome + "\"} " +
+             std::to_string(n) + "\n";
+    }
+    gauges = gauges_;
+  }
+  out += "# HELP bluegate_messages_total Messages that reached each status.\n";
+  out += "# TYPE bluegate_messages_total counter\n";
+  for (size_t i = 0; i < statuses_.size(); ++i) {
+    out += "bluegate_messages_total{status=\"" +
+           std::string(StatusName(static_cast<Status>(i))) + "\"} " +
+           std::to_string(statuses_[i].load(std::memory_order_relaxed)) + "\n";
+  }
+  out += "# HELP bluegate_carrier_resubmits_total Messages re-submitted after a crash or an unknown outcome.\n";
+  out += "# TYPE bluegate_carrier_resubmits_total counter\n";
+  out += "bluegate_carrier_resubmits_total " + std::to_string(resubmits_.load()) + "\n";
+  for (const auto& g : gauges) g(out);
+  return out;
+}
+
+}  // namespace bluegate

@@ -1,0 +1,44 @@
+// Counters and gauges for GET /metrics (Prometheus text format). Thread-safe; counting costs an
+// atomic increment or a short lock.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace bluegate {
+
+class Metrics {
+ public:
+  void CountRequest(std::string_view route, int http_status);
+  void CountStatus(Status s) { statuses_[static_cast<size_t>(s)].fetch_add(1, std::memory_order_relaxed); }
+  // outcome: "delivered", "retry", "failed" (schedule exhausted), "disabled" (410).
+  void CountWebhook(std::string_view outcome);
+  void CountCarrierResubmit() { resubmits_.fetch_add(1, std::memory_order_relaxed); }
+
+  uint64_t StatusCount(Status s) const { return statuses_[static_cast<size_t>(s)].load(); }
+  uint64_t WebhookCount(std::string_view outcome) const;
+
+  // Gauges computed at scrape time: each provider appends "name{labels} value\n" lines.
+  void AddGaugeProvider(std::function<void(std::string&)> provider);
+
+  std::string RenderPrometheus() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, uint64_t, std::less<>> webhooks_;
+  std::vector<std::function<void(std::string&)>> gauges_;
+  std::array<std::atomic<uint64_t>, 9> statuses_{};
+  std::atomic<uint64_t> resubmits_{0};
+};
+
+}  // namespace bluegate

@@ -1,0 +1,50 @@
+// One line's waiting messages and the limits that pace them. Pure and single-threaded: the line's
+// strand owns it, and tests drive it with a manual clock.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <variant>
+
+#include "carriers/carrier.h"
+#include "core/clock.h"
+#include "core/token_bucket.h"
+
+namespace bluegate::queue {
+
+struct LineLimits {
+  double burst_per_second = 10;  // <= 0: unlimited
+  size_t queue_capacity = 1500;  // messages waiting in QUEUED at most
+  Millis resolve_timeout{std::chrono::minutes(5)};  // ACCEPTED with no carrier report → 10002
+};
+
+struct QueuedMessage {
+  carriers::OutboundMessage message;
+  bool already_accepted = false;  // recovered in flight: submit without a new ACCEPTED
+};
+
+class LineQueue {
+ public:
+  explicit LineQueue(const LineLimits& limits);
+
+  void Push(QueuedMessage m) { waiting_.push_back(std::move(m)); }
+  // For a message that must go again before the others (the carrier was busy or unreachable).
+  void PushFront(QueuedMessage m) { waiting_.push_front(std::move(m)); }
+  // Holds every message back until `until` (the carrier asked to slow down).
+  void PauseUntil(TimePoint until) { paused_until_ = until; }
+
+  struct Empty {};
+  // The next message allowed to go at `now` (consuming a rate token), the time at which one will
+  // be, or Empty.
+  std::variant<QueuedMessage, TimePoint, Empty> Next(TimePoint now);
+
+  size_t size() const { return waiting_.size(); }
+
+ private:
+  std::deque<QueuedMessage> waiting_;
+  TokenBucket burst_;
+  TimePoint paused_until_{};
+};
+
+}  // namespace bluegate::queue

@@ -1,0 +1,86 @@
+// The outbound engine: one LineDriver per line, each owning its LineQueue and carrier connection
+// on its own strand (no global lock on the send path). It moves stored messages through
+// ACCEPTED → SENT → DELIVERED by way of the store, applies the retry policy to carrier outcomes,
+// enforces the resolve timeout, and turns carrier reports (status, read, inbound) into store writes.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "carriers/carrier.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/metrics.h"
+#include "core/result.h"
+#include "queue/line_queue.h"
+#include "store/store.h"
+
+namespace bluegate::queue {
+
+struct QueueSettings {
+  LineLimits defaults;
+  std::map<std::string, LineLimits> per_line;  // by E.164 number
+  Millis reconnect_backoff{1000};              // after kDisconnected
+};
+
+// Builds a line's carrier; app/wiring.cc provides it, so this layer knows no implementation.
+using CarrierFactory = std::function<std::unique_ptr<carriers::Carrier>(const store::Line&,
+                                                                          carriers::CarrierSink&)>;
+
+class LineDriver;
+
+class Outbound final : public carriers::CarrierSink {
+ public:
+  Outbound(boost::asio::io_context& io, store::Store& store, Clock& clock, IdGenerator& ids,
+           Metrics& metrics, CarrierFactory factory, QueueSettings settings);
+  ~Outbound() override;
+  Outbound(const Outbound&) = delete;
+  Outbound& operator=(const Outbound&) = delete;
+
+  // The line with this number, through a cache in front of the store: a line added by an admin
+  // command while the server runs is found on the first miss. Thread-safe.
+  std::optional<store::Line> FindLine(const std::string& number);
+
+  // Claims a place in the line's queue before a message is stored: kThrottled (4001, with
+  // retry_after) when the queue is full. Thread-safe.
+  Result<Ok> Reserve(const store::Line& line);
+  // Gives back a reservation whose message was not stored.
+  void CancelReservation(const std::string& line);
+  // Hands a stored QUEUED message to its line, consuming its reservation. Thread-safe.
+  void Enqueue(const Message& m);
+
+  // Picks up what the store says was waiting (QUEUED) or in flight (ACCEPTED) when the process
+  // last stopped. Call once, before serving.
+  Result<size_t> Recover();
+
+  // Messages waiting in QUEUED on the line, reservations included.
+  size_t QueueDepth(const std::string& line);
+  // "bluegate_line_queue_depth{line="+1..."} N" lines for /metrics.
+  void RenderGauges(std::string& out);
+
+  void OnCarrierEvent(carriers::CarrierEvent event) override;
+
+ private:
+  std::shared_ptr<LineDriver> Driver(const store::Line& line);
+  std::shared_ptr<LineDriver> ExistingDriver(const std::string& number);
+
+  boost::asio::io_context& io_;
+  store::Store& store_;
+  Clock& clock_;
+  IdGenerator& ids_;
+  Metrics& metrics_;
+  CarrierFactory factory_;
+  QueueSettings settings_;
+
+  std::mutex mu_;
+  std::map<std::string, store::Line, std::less<>> lines_;
+  std::map<std::string, std::shared_ptr<LineDriver>, std::less<>> drivers_;
+};
+
+}  // namespace bluegate::queue

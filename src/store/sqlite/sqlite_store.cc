@@ -1,0 +1,799 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "core/keywords.h"
+
+namespace bluegate::store {
+namespace {
+
+// Each migration runs once, in order, in one transaction; schema_version records how far a
+// database has come. Append; never edit a released entry.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE accounts(
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  plan TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE api_keys(
+  key_id TEXT PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  salt TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE lines(
+  number TEXT PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  carrier TEXT NOT NULL,
+  options TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL);
+CREATE TABLE messages(
+  id INTEGER PRIMARY KEY,
+  handle TEXT NOT NULL UNIQUE,
+  account_id INTEGER NOT NULL,
+  line_number TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  is_outbound INTEGER NOT NULL,
+  content TEXT NOT NULL,
+  media_url TEXT NOT NULL,
+  send_style TEXT NOT NULL,
+  status_callback TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error_code TEXT,
+  error_message TEXT,
+  error_reason TEXT,
+  error_detail TEXT,
+  service TEXT NOT NULL,
+  was_downgraded INTEGER,
+  message_type TEXT NOT NULL,
+  group_id TEXT NOT NULL,
+  opted_out INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  read_at INTEGER);
+CREATE INDEX messages_unfinished ON messages(status) WHERE status IN ('QUEUED', 'ACCEPTED');
+CREATE TABLE message_events(
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  applied INTEGER NOT NULL,
+  source TEXT NOT NULL);
+CREATE INDEX message_events_message ON message_events(message_id);
+CREATE TABLE contacts(
+  account_id INTEGER NOT NULL,
+  number TEXT NOT NULL,
+  opted_out INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY(account_id, number)) WITHOUT ROWID;
+CREATE TABLE webhook_deliveries(
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  status TEXT NOT NULL,
+  event_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_http_status INTEGER,
+  last_error TEXT,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(id) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_message ON webhook_deliveries(message_id);
+CREATE TABLE webhook_attempts(
+  id INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  http_status INTEGER,
+  latency_ms INTEGER NOT NULL,
+  error TEXT);
+)sql",
+};
+
+constexpr const char* kMessageColumns =
+    "m.id, m.handle, m.account_id, a.email, a.plan, m.is_outbound, m.content, m.media_url, "
+    "m.send_style, m.status_callback, m.status, m.error_code, m.error_message, m.error_reason, "
+    "m.error_detail, m.line_number, m.contact, m.service, m.was_downgraded, m.message_type, "
+    "m.group_id, m.opted_out, m.created_at, m.updated_at, m.read_at";
+constexpr const char* kMessageFrom = " FROM messages m JOIN accounts a ON a.id = m.account_id ";
+
+constexpr const char* kDeliveryColumns =
+    "id, message_id, kind, url, secret, status, event_at, attempts, next_attempt_at";
+
+struct DbError : std::runtime_error {
+  explicit DbError(const std::string& what, int rc = SQLITE_ERROR) : std::runtime_error(what), code(rc) {}
+  // Constraint and data errors belong to one write; anything else (I/O, full disk, corruption)
+  // means the transaction's fate is unknown.
+  bool OnlyThisWrite() const {
+    const int primary = code & 0xff;
+    return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG ||
+           primary == SQLITE_RANGE;
+  }
+  int code;
+};
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) {
+      throw DbError(std::string("prepare failed: ") + sqlite3_errmsg(db) + " in: " + sql);
+    }
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    idx_ = 0;
+    return *this;
+  }
+  Stmt& Bind(int64_t v) { sqlite3_bind_int64(s_, ++idx_, v); return *this; }
+  Stmt& Bind(int v) { sqlite3_bind_int(s_, ++idx_, v); return *this; }
+  Stmt& Bind(bool v) { sqlite3_bind_int(s_, ++idx_, v ? 1 : 0); return *this; }
+  Stmt& Bind(std::string_view v) {
+    sqlite3_bind_text(s_, ++idx_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(const std::string& v) { return Bind(std::string_view(v)); }
+  Stmt& Bind(const char* v) { return Bind(std::string_view(v)); }
+  Stmt& BindNull() { sqlite3_bind_null(s_, ++idx_); return *this; }
+  template <typename T>
+  Stmt& Bind(const std::optional<T>& v) { return v ? Bind(*v) : BindNull(); }
+
+  // true: a row is ready; false: done. Throws on error.
+  bool Step() {
+    const int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw DbError(sqlite3_errmsg(db_), sqlite3_extended_errcode(db_));
+  }
+  void Exec() {
+    while (Step()) {
+    }
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  std::string Text(int col) const {
+    const auto* p = sqlite3_column_text(s_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col)) : std::string();
+  }
+  std::optional<std::string> OptText(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Text(col);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  int idx_ = 0;
+};
+
+void ExecSql(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw DbError(msg);
+  }
+}
+
+sqlite3* OpenDb(const SqliteSettings& settings, bool readonly) {
+  sqlite3* db = nullptr;
+  const int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(settings.path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open database " + settings.path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, static_cast<int>(settings.busy_timeout.count()));
+  if (!readonly) {
+    ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  }
+  return db;
+}
+
+void Migrate(sqlite3* db) {
+  ExecSql(db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
+  ExecSql(db, "BEGIN IMMEDIATE");
+  try {
+    Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    q.Step();
+    const int64_t have = q.Int(0);
+    const int64_t want = static_cast<int64_t>(std::size(kMigrations));
+    if (have > want) {
+      throw std::runtime_error("the database has schema version " + std::to_string(have) +
+                               ", newer than this bluegate (" + std::to_string(want) + ")");
+    }
+    for (int64_t v = have; v < want; ++v) {
+      ExecSql(db, kMigrations[v]);
+      Stmt ins(db, "INSERT INTO schema_version(version) VALUES (?)");
+      ins.Bind(v + 1).Exec();
+    }
+    ExecSql(db, "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+Message ReadMessage(const Stmt& s) {
+  Message m;
+  m.id = s.Int(0);
+  m.handle = s.Text(1);
+  m.account_id = s.Int(2);
+  m.account_email = s.Text(3);
+  m.plan = s.Text(4);
+  m.is_outbound = s.Int(5) != 0;
+  m.content = s.Text(6);
+  m.media_url = s.Text(7);
+  m.send_style = s.Text(8);
+  m.status_callback = s.Text(9);
+  m.status = StatusFromName(s.Text(10)).value_or(Status::kError);
+  if (!s.IsNull(11)) {
+    MessageError e;
+    e.code = ErrorCodeFromString(s.Text(11)).value_or(ErrorCode::kInternal);
+    e.message = s.Text(12);
+    e.reason = s.OptText(13);
+    e.detail = s.OptText(14);
+    m.error = std::move(e);
+  }
+  m.line_number = s.Text(15);
+  m.contact = s.Text(16);
+  m.service = ServiceFromName(s.Text(17)).value_or(Service::kIMessage);
+  if (!s.IsNull(18)) m.was_downgraded = s.Int(18) != 0;
+  m.message_type = s.Text(19);
+  m.group_id = s.Text(20);
+  m.opted_out = s.Int(21) != 0;
+  m.date_created = FromUnixMillis(s.Int(22));
+  m.date_updated = FromUnixMillis(s.Int(23));
+  if (!s.IsNull(24)) m.date_read = FromUnixMillis(s.Int(24));
+  return m;
+}
+
+Delivery ReadDelivery(const Stmt& s) {
+  Delivery d;
+  d.id = s.Int(0);
+  d.message_id = s.Int(1);
+  d.kind = s.Text(2);
+  d.url = s.Text(3);
+  d.secret = s.Text(4);
+  d.status = StatusFromName(s.Text(5)).value_or(Status::kError);
+  d.event_at = FromUnixMillis(s.Int(6));
+  d.attempts = static_cast<int>(s.Int(7));
+  d.next_attempt_at = FromUnixMillis(s.Int(8));
+  return d;
+}
+
+// Statements of the writer connection, prepared once.
+struct WriterStatements {
+  explicit WriterStatements(sqlite3* db)
+      : begin(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT"),
+        rollback(db, "ROLLBACK"),
+        savepoint(db, "SAVEPOINT op"),
+        release(db, "RELEASE op"),
+        rollback_to(db, "ROLLBACK TO op"),
+        insert_message(db,
+                       "INSERT INTO messages(handle, account_id, line_number, contact, is_outbound, "
+                       "content, media_url, send_style, status_callback, status, error_code, "
+                       "error_message, error_reason, error_detail, service, was_downgraded, "
+                       "message_type, group_id, opted_out, created_at, updated_at) "
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        contact_opted_out(db, "SELECT opted_out FROM contacts WHERE account_id = ? AND number = ?"),
+        upsert_contact(db,
+                       "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at) "
+                       "VALUES (?1, ?2, COALESCE(?3, 0), ?4, ?4) ON CONFLICT(account_id, number) "
+                       "DO UPDATE SET opted_out = COALESCE(?3, opted_out), updated_at = ?4"),
+        message_state(db, "SELECT status, service FROM messages WHERE id = ?"),
+        update_status(db,
+                      "UPDATE messages SET status = ?, updated_at = ?, error_code = ?, "
+                      "error_message = ?, error_reason = ?, error_detail = ?, "
+                      "service = COALESCE(?, service), was_downgraded = COALESCE(?, was_downgraded) "
+                      "WHERE id = ?"),
+        insert_event(db,
+                     "INSERT INTO message_events(message_id, status, at, applied, source) "
+                     "VALUES (?,?,?,?,?)"),
+        mark_read(db, "UPDATE messages SET read_at = COALESCE(read_at, ?) WHERE id = ?"),
+        load_message(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?"),
+        insert_delivery(db,
+                        "INSERT INTO webhook_deliveries(message_id, kind, url, secret, status, "
+                        "event_at, state, attempts, next_attempt_at, updated_at) "
+                        "VALUES (?,?,?,?,?,?,'pending',0,?,?)"),
+        update_delivery(db,
+                        "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, "
+                        "next_attempt_at = COALESCE(?, next_attempt_at), last_http_status = ?, "
+                        "last_error = ?, updated_at = ? WHERE id = ?"),
+        insert_attempt(db,
+                       "INSERT INTO webhook_attempts(delivery_id, at, http_status, latency_ms, error) "
+                       "VALUES (?,?,?,?,?)") {}
+
+  Stmt begin, commit, rollback, savepoint, release, rollback_to;
+  Stmt insert_message, contact_opted_out, upsert_contact, message_state, update_status,
+      insert_event, mark_read, load_message, insert_delivery, update_delivery, insert_attempt;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const SqliteSettings& settings, Clock& clock) : settings_(settings), clock_(clock) {
+    writer_db_ = OpenDb(settings_, false);
+    Migrate(writer_db_);
+    stmts_ = std::make_unique<WriterStatements>(writer_db_);
+    writer_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    writer_.join();
+    stmts_.reset();
+    sqlite3_close(writer_db_);
+    for (sqlite3* db : readers_) sqlite3_close(db);
+  }
+
+  // --- admin ---
+  Result<Account> CreateAccount(std::string_view email, std::string_view plan) override {
+    return Read<Account>([&](sqlite3* db) -> Result<Account> {
+      Stmt s(db, "INSERT INTO accounts(email, plan, created_at) VALUES (?,?,?) RETURNING id");
+      s.Bind(email).Bind(plan).Bind(ToUnixMillis(clock_.Now()));
+      s.Step();
+      return Account{s.Int(0), std::string(email), std::string(plan)};
+    }, /*write=*/true);
+  }
+
+  Result<Account> FindAccount(int64_t id) override {
+    return Read<Account>([&](sqlite3* db) -> Result<Account> {
+      Stmt s(db, "SELECT id, email, plan FROM accounts WHERE id = ?");
+      s.Bind(id);
+      if (!s.Step()) return Error::NotFound("no account with id " + std::to_string(id));
+      return Account{s.Int(0), s.Text(1), s.Text(2)};
+    });
+  }
+
+  Result<Account> FindAccountByEmail(std::string_view email) override {
+    return Read<Account>([&](sqlite3* db) -> Result<Account> {
+      Stmt s(db, "SELECT id, email, plan FROM accounts WHERE email = ?");
+      s.Bind(email);
+      if (!s.Step()) return Error::NotFound("no account with email " + std::string(email));
+      return Account{s.Int(0), s.Text(1), s.Text(2)};
+    });
+  }
+
+  Result<Ok> AddApiKey(const ApiKey& key) override {
+    return Read<Ok>([&](sqlite3* db) -> Result<Ok> {
+      Stmt s(db, "INSERT INTO api_keys(key_id, account_id, salt, secret_hash, created_at) VALUES (?,?,?,?,?)");
+      s.Bind(key.key_id).Bind(key.account_id).Bind(key.salt).Bind(key.secret_hash).Bind(ToUnixMillis(clock_.Now()));
+      s.Exec();
+      return Ok{};
+    }, true);
+  }
+
+  Result<ApiKey> FindApiKey(std::string_view key_id) override {
+    return Read<ApiKey>([&](sqlite3* db) -> Result<ApiKey> {
+      Stmt s(db, "SELECT key_id, account_id, salt, secret_hash FROM api_keys WHERE key_id = ?");
+      s.Bind(key_id);
+      if (!s.Step()) return Error::NotFound("no such API key");
+      return ApiKey{s.Text(0), s.Int(1), s.Text(2), s.Text(3)};
+    });
+  }
+
+  Result<Line> AddLine(const Line& line) override {
+    return Read<Line>([&](sqlite3* db) -> Result<Line> {
+      Stmt s(db, "INSERT INTO lines(number, account_id, carrier, options, created_at) VALUES (?,?,?,?,?)");
+      s.Bind(line.number).Bind(line.account_id).Bind(line.carrier).Bind(line.options_json)
+          .Bind(ToUnixMillis(clock_.Now()));
+      s.Exec();
+      return line;
+    }, true);
+  }
+
+  Result<Line> FindLine(std::string_view number) override {
+    return Read<Line>([&](sqlite3* db) -> Result<Line> {
+      Stmt s(db, "SELECT number, account_id, carrier, options FROM lines WHERE number = ?");
+      s.Bind(number);
+      if (!s.Step()) return Error::NotFound("no line " + std::string(number));
+      return Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3)};
+    });
+  }
+
+  Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) override {
+    return Read<std::vector<Line>>([&](sqlite3* db) -> Result<std::vector<Line>> {
+      Stmt s(db, account_id ? "SELECT number, account_id, carrier, options FROM lines WHERE account_id = ? ORDER BY created_at, number"
+                            : "SELECT number, account_id, carrier, options FROM lines ORDER BY created_at, number");
+      if (account_id) s.Bind(*account_id);
+      std::vector<Line> out;
+      while (s.Step()) out.push_back(Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3)});
+      return out;
+    });
+  }
+
+  // --- writes ---
+  void Accept(Message m, std::function<void(Result<Message>)> done) override {
+    Enqueue<Message>([this, m = std::move(m)](WriterStatements& st, std::vector<Delivery>& created) mutable -> Result<Message> {
+      st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
+      if (st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0) {
+        m.opted_out = true;
+        m.status = Status::kDeclined;
+        m.error = MessageError{ErrorCode::kFailedToSend,
+                               "The recipient " + m.contact + " has opted out of messages from this account",
+                               "opted_out", std::nullopt};
+      }
+      st.contact_opted_out.Reset();
+      const int64_t at = ToUnixMillis(m.date_created);
+      auto& s = st.insert_message.Reset();
+      s.Bind(m.handle).Bind(m.account_id).Bind(m.line_number).Bind(m.contact).Bind(m.is_outbound)
+          .Bind(m.content).Bind(m.media_url).Bind(m.send_style).Bind(m.status_callback)
+          .Bind(StatusName(m.status));
+      BindError(s, m.error);
+      s.Bind(ServiceName(m.service)).Bind(m.was_downgraded).Bind(m.message_type).Bind(m.group_id)
+          .Bind(m.opted_out).Bind(at).Bind(ToUnixMillis(m.date_updated));
+      s.Exec();
+      m.id = sqlite3_last_insert_rowid(writer_db_);
+      if (!m.status_callback.empty()) {
+        for (Status st_ : {Status::kRegistered, Status::kPending, m.status}) {
+          created.push_back(InsertDelivery(st, m.id, m.status_callback, st_, m.date_created));
+        }
+      }
+      return m;
+    }, std::move(done));
+  }
+
+  void Transition(TransitionRequest r, std::function<void(Result<TransitionOutcome>)> done) override {
+    Enqueue<TransitionOutcome>([this, r = std::move(r)](WriterStatements& st, std::vector<Delivery>& created) -> Result<TransitionOutcome> {
+      st.message_state.Reset().Bind(r.message_id);
+      if (!st.message_state.Step()) {
+        st.message_state.Reset();
+        return Error::NotFound("no message with id " + std::to_string(r.message_id));
+      }
+      const Status from = StatusFromName(st.message_state.Text(0)).value_or(Status::kError);
+      const Service service = ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
+      st.message_state.Reset();
+      // SENT over SMS is final; when the same report says which service carried it, judge by that.
+      const bool applied = CanTransition(from, r.to, service);
+      const int64_t at = ToUnixMillis(r.at);
+      st.insert_event.Reset().Bind(r.message_id).Bind(StatusName(r.to)).Bind(at).Bind(applied).Bind(r.source).Exec();
+      if (applied) {
+        auto& s = st.update_status.Reset();
+        s.Bind(StatusName(r.to)).Bind(at);
+        BindError(s, r.error);
+        s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service)) : std::nullopt)
+            .Bind(r.was_downgraded).Bind(r.message_id);
+        s.Exec();
+      }
+      TransitionOutcome out;
+      out.applied = applied;
+      out.message = LoadMessage(st, r.message_id);
+      if (applied && !out.message.status_callback.empty()) {
+        created.push_back(InsertDelivery(st, r.message_id, out.message.status_callback, r.to, r.at));
+      }
+      return out;
+    }, std::move(done));
+  }
+
+  void MarkRead(int64_t message_id, TimePoint at, std::function<void(Result<Message>)> done) override {
+    Enqueue<Message>([this, message_id, at](WriterStatements& st, std::vector<Delivery>&) -> Result<Message> {
+      st.mark_read.Reset().Bind(ToUnixMillis(at)).Bind(message_id).Exec();
+      return LoadMessage(st, message_id);
+    }, std::move(done));
+  }
+
+  void RecordInbound(Message m, std::function<void(Result<Message>)> done) override {
+    Enqueue<Message>([this, m = std::move(m)](WriterStatements& st, std::vector<Delivery>&) mutable -> Result<Message> {
+      const std::optional<bool> opt = OptOutKeyword(m.content);
+      st.upsert_contact.Reset().Bind(m.account_id).Bind(m.contact).Bind(opt).Bind(ToUnixMillis(m.date_created)).Exec();
+      st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
+      m.opted_out = st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0;
+      st.contact_opted_out.Reset();
+      m.is_outbound = false;
+      m.status = Status::kReceived;
+      auto& s = st.insert_message.Reset();
+      s.Bind(m.handle).Bind(m.account_id).Bind(m.line_number).Bind(m.contact).Bind(false)
+          .Bind(m.content).Bind(m.media_url).Bind(m.send_style).Bind(m.status_callback)
+          .Bind(StatusName(m.status));
+      BindError(s, std::nullopt);
+      s.Bind(ServiceName(m.service)).Bind(m.was_downgraded).Bind(m.message_type).Bind(m.group_id)
+          .Bind(m.opted_out).Bind(ToUnixMillis(m.date_created)).Bind(ToUnixMillis(m.date_updated));
+      s.Exec();
+      m.id = sqlite3_last_insert_rowid(writer_db_);
+      return m;
+    }, std::move(done));
+  }
+
+  void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) override {
+    Enqueue<Ok>([a = std::move(a)](WriterStatements& st, std::vector<Delivery>&) -> Result<Ok> {
+      const int64_t at = ToUnixMillis(a.at);
+      st.update_delivery.Reset().Bind(DeliveryStateName(a.new_state))
+          .Bind(a.next_attempt_at ? std::optional<int64_t>(ToUnixMillis(*a.next_attempt_at)) : std::nullopt)
+          .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
+          .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
+          .Bind(at).Bind(a.delivery_id).Exec();
+      st.insert_attempt.Reset().Bind(a.delivery_id).Bind(at)
+          .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
+          .Bind(static_cast<int64_t>(a.latency.count()))
+          .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error)).Exec();
+      return Ok{};
+    }, std::move(done));
+  }
+
+  void SetDeliveryObserver(std::function<void(std::vector<Delivery>)> observer) override {
+    std::lock_guard lock(mu_);
+    observer_ = std::move(observer);
+  }
+
+  // --- reads ---
+  Result<Message> FindMessage(int64_t account_id, std::string_view handle) override {
+    return Read<Message>([&](sqlite3* db) -> Result<Message> {
+      Stmt s(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.handle = ? AND m.account_id = ?");
+      s.Bind(handle).Bind(account_id);
+      if (!s.Step()) return Error::NotFound("no message with handle " + std::string(handle));
+      return ReadMessage(s);
+    });
+  }
+
+  Result<Message> FindMessageById(int64_t id) override {
+    return Read<Message>([&](sqlite3* db) -> Result<Message> {
+      Stmt s(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?");
+      s.Bind(id);
+      if (!s.Step()) return Error::NotFound("no message with id " + std::to_string(id));
+      return ReadMessage(s);
+    });
+  }
+
+  Result<std::vector<Message>> UnfinishedOutbound() override {
+    return Read<std::vector<Message>>([&](sqlite3* db) -> Result<std::vector<Message>> {
+      Stmt s(db, std::string("SELECT ") + kMessageColumns + kMessageFrom +
+                     "WHERE m.status IN ('QUEUED', 'ACCEPTED') AND m.is_outbound = 1 ORDER BY m.id");
+      std::vector<Message> out;
+      while (s.Step()) out.push_back(ReadMessage(s));
+      return out;
+    });
+  }
+
+  Result<std::vector<Delivery>> PendingDeliveries() override {
+    return Read<std::vector<Delivery>>([&](sqlite3* db) -> Result<std::vector<Delivery>> {
+      Stmt s(db, std::string("SELECT ") + kDeliveryColumns +
+                     " FROM webhook_deliveries WHERE state = 'pending' ORDER BY id");
+      std::vector<Delivery> out;
+      while (s.Step()) out.push_back(ReadDelivery(s));
+      return out;
+    });
+  }
+
+  Result<std::vector<Delivery>> DeliveriesForMessage(int64_t message_id) override {
+    return Read<std::vector<Delivery>>([&](sqlite3* db) -> Result<std::vector<Delivery>> {
+      Stmt s(db, std::string("SELECT ") + kDeliveryColumns +
+                     " FROM webhook_deliveries WHERE message_id = ? ORDER BY id");
+      s.Bind(message_id);
+      std::vector<Delivery> out;
+      while (s.Step()) out.push_back(ReadDelivery(s));
+      return out;
+    });
+  }
+
+  bool healthy() const override {
+    std::lock_guard lock(mu_);
+    return !failed_;
+  }
+
+  void Flush() override {
+    std::unique_lock lock(mu_);
+    const uint64_t target = enqueued_;
+    flushed_cv_.wait(lock, [&] { return finished_ >= target; });
+  }
+
+ private:
+  struct Op {
+    std::function<bool(WriterStatements&, std::vector<Delivery>&)> apply;  // false: roll back
+    std::function<void(bool committed)> finish;
+  };
+
+  static void BindError(Stmt& s, const std::optional<MessageError>& e) {
+    if (e) {
+      s.Bind(ErrorCodeToString(e->code)).Bind(e->message).Bind(e->reason).Bind(e->detail);
+    } else {
+      s.BindNull().BindNull().BindNull().BindNull();
+    }
+  }
+
+  Message LoadMessage(WriterStatements& st, int64_t id) {
+    st.load_message.Reset().Bind(id);
+    st.load_message.Step();
+    Message m = ReadMessage(st.load_message);
+    st.load_message.Reset();
+    return m;
+  }
+
+  Delivery InsertDelivery(WriterStatements& st, int64_t message_id, const std::string& url,
+                          Status status, TimePoint at) {
+    Delivery d;
+    d.message_id = message_id;
+    d.kind = "status_callback";
+    d.url = url;
+    d.status = status;
+    d.event_at = at;
+    d.next_attempt_at = at;
+    st.insert_delivery.Reset().Bind(message_id).Bind(d.kind).Bind(url).Bind(d.secret)
+        .Bind(StatusName(status)).Bind(ToUnixMillis(at)).Bind(ToUnixMillis(at)).Bind(ToUnixMillis(at)).Exec();
+    d.id = sqlite3_last_insert_rowid(writer_db_);
+    return d;
+  }
+
+  template <typename T, typename Fn>
+  void Enqueue(Fn apply, std::function<void(Result<T>)> done) {
+    auto result = std::make_shared<std::optional<Result<T>>>();
+    Op op;
+    op.apply = [result, apply = std::move(apply)](WriterStatements& st, std::vector<Delivery>& created) mutable {
+      try {
+        Result<T> r = apply(st, created);
+        const bool ok = r.ok();
+        *result = std::move(r);
+        return ok;
+      } catch (const DbError& e) {
+        if (!e.OnlyThisWrite()) throw;
+        *result = Error::Invalid(std::string("the store refused the write: ") + e.what());
+        return false;
+      }
+    };
+    op.finish = [result, done = std::move(done)](bool committed) {
+      if (!committed) {
+        done(Error::Storage("the store could not commit; the request was not stored"));
+      } else {
+        done(std::move(**result));
+      }
+    };
+    {
+      std::lock_guard lock(mu_);
+      if (failed_) {
+        // Fail fast, outside the lock.
+      } else {
+        ++enqueued_;
+        pending_.push_back(std::move(op));
+        cv_.notify_one();
+        return;
+      }
+    }
+    op.finish(false);
+  }
+
+  void WriterLoop() {
+    std::vector<Op> batch;
+    std::vector<Delivery> created;
+    std::vector<bool> op_ok;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+        if (pending_.empty() && stopping_) return;
+        const size_t n = std::min(pending_.size(), settings_.max_batch);
+        batch.clear();
+        for (size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(pending_.front()));
+          pending_.pop_front();
+        }
+      }
+      created.clear();
+      bool committed = false;
+      if (!failed_) {
+        try {
+          stmts_->begin.Reset().Exec();
+          for (auto& op : batch) {
+            stmts_->savepoint.Reset().Exec();
+            const size_t mark = created.size();
+            const bool ok = op.apply(*stmts_, created);
+            if (!ok) {
+              created.resize(mark);
+              stmts_->rollback_to.Reset().Exec();
+            }
+            stmts_->release.Reset().Exec();
+          }
+          stmts_->commit.Reset().Exec();
+          committed = true;
+        } catch (const DbError&) {
+          sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+          std::lock_guard lock(mu_);
+          failed_ = true;  // sticky: see store.h
+        }
+      }
+      std::function<void(std::vector<Delivery>)> observer;
+      {
+        std::lock_guard lock(mu_);
+        observer = observer_;
+      }
+      if (committed && observer && !created.empty()) observer(std::move(created));
+      created = {};
+      for (auto& op : batch) op.finish(committed);
+      {
+        std::lock_guard lock(mu_);
+        finished_ += batch.size();
+      }
+      flushed_cv_.notify_all();
+    }
+  }
+
+  // Runs `fn` on a pooled read connection (or, for admin writes, a short-lived write connection
+  // that waits for the writer thread's lock like any other process would).
+  template <typename T, typename Fn>
+  Result<T> Read(Fn fn, bool write = false) {
+    sqlite3* db = nullptr;
+    if (write) {
+      db = OpenDb(settings_, false);
+    } else {
+      std::lock_guard lock(readers_mu_);
+      if (!readers_.empty()) {
+        db = readers_.back();
+        readers_.pop_back();
+      }
+    }
+    if (!db) db = OpenDb(settings_, false);
+    Result<T> out = Error::Internal("unreachable");
+    try {
+      out = fn(db);
+    } catch (const DbError& e) {
+      const std::string what = e.what();
+      if (what.find("UNIQUE") != std::string::npos) {
+        out = Error{ErrorKind::kInvalidArgument, "already exists: " + what, ErrorCode::kValidation, {}};
+      } else {
+        out = Error::Storage(std::string("store read failed: ") + what);
+      }
+    }
+    if (write) {
+      sqlite3_close(db);
+    } else {
+      std::lock_guard lock(readers_mu_);
+      readers_.push_back(db);
+    }
+    return out;
+  }
+
+  SqliteSettings settings_;
+  Clock& clock_;
+  sqlite3* writer_db_ = nullptr;
+  std::unique_ptr<WriterStatements> stmts_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable flushed_cv_;
+  std::deque<Op> pending_;
+  bool stopping_ = false;
+  bool failed_ = false;
+  uint64_t enqueued_ = 0;
+  uint64_t finished_ = 0;
+  std::function<void(std::vector<Delivery>)> observer_;
+  std::thread writer_;
+
+  std::mutex readers_mu_;
+  std::vector<sqlite3*> readers_;
+};
+
+}  // namespace
+
+std::string_view DeliveryStateName(DeliveryState s) {
+  switch (s) {
+    case DeliveryState::kPending: return "pending";
+    case DeliveryState::kDelivered: return "delivered";
+    case DeliveryState::kFailed: return "failed";
+    case DeliveryState::kDisabled: return "disabled";
+  }
+  return "pending";
+}
+
+std::unique_ptr<Store> MakeSqliteStore(const SqliteSettings& settings, Clock& clock) {
+  return std::make_unique<SqliteStore>(settings, clock);
+}
+
+}  // namespace bluegate::store

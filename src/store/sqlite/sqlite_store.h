@@ -1,0 +1,23 @@
+// The embedded default store: SQLite in WAL mode with synchronous=FULL, one writer thread that
+// group-commits, and a pool of read connections.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace bluegate::store {
+
+struct SqliteSettings {
+  std::string path;               // the database file; created with its schema when missing
+  size_t max_batch = 4096;        // writes per transaction at most
+  Millis busy_timeout{5000};      // waiting for another process (an admin command) to finish
+};
+
+// Opens (and migrates) the database. Throws std::runtime_error when it cannot be opened: a
+// startup failure, not a runtime error.
+std::unique_ptr<Store> MakeSqliteStore(const SqliteSettings& settings, Clock& clock);
+
+}  // namespace bluegate::store

@@ -1,0 +1,145 @@
+// The Store: everything bluegate knows, durably. Start reading here for the data model; the
+// schema in prose is docs/schema.md.
+//
+// Writes that carry messages (Accept, Transition, MarkRead, RecordInbound, RecordAttempt) are
+// asynchronous and group-committed: many callers' writes share one transaction and one fsync.
+// Their `done` callbacks run on the store's writer thread after the commit is on disk (or failed);
+// they must be quick and must not block on the store. A commit failure is sticky: once the store
+// cannot tell whether a commit landed, every later write fails with kStorageFailure until restart
+// (fail closed: never acknowledge what may be lost).
+//
+// Reads and admin calls are synchronous and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/message.h"
+#include "core/result.h"
+
+namespace bluegate::store {
+
+struct Account {
+  int64_t id = 0;
+  std::string email;
+  std::string plan;
+};
+
+struct ApiKey {
+  std::string key_id;
+  int64_t account_id = 0;
+  std::string salt;
+  std::string secret_hash;  // hex HMAC-SHA256(salt, secret)
+};
+
+struct Line {
+  std::string number;  // E.164
+  int64_t account_id = 0;
+  std::string carrier;       // "sim"
+  std::string options_json;  // carrier settings, "{}" when none
+};
+
+enum class DeliveryState { kPending, kDelivered, kFailed, kDisabled };
+std::string_view DeliveryStateName(DeliveryState s);
+
+// One webhook delivery: one event (a message at a status) to one URL.
+struct Delivery {
+  int64_t id = 0;
+  int64_t message_id = 0;
+  std::string kind;  // "status_callback"
+  std::string url;
+  std::string secret;  // empty: unsigned
+  Status status = Status::kQueued;  // the status the event announces
+  TimePoint event_at{};
+  int attempts = 0;
+  TimePoint next_attempt_at{};
+};
+
+struct TransitionRequest {
+  int64_t message_id = 0;
+  Status to = Status::kAccepted;
+  TimePoint at{};
+  std::optional<MessageError> error;  // for ERROR and DECLINED
+  std::optional<Service> service;     // set when the carrier says which service carried it
+  std::optional<bool> was_downgraded;
+  std::string source;  // who reported it: "queue", "carrier:sim", "resolve-timeout", "recovery"
+};
+
+struct TransitionOutcome {
+  bool applied = false;  // false: a late or duplicate report, recorded and ignored
+  Message message;       // the message after the transition
+};
+
+struct DeliveryAttempt {
+  int64_t delivery_id = 0;
+  TimePoint at{};
+  int http_status = 0;  // 0: no HTTP response (timeout, connection error)
+  Millis latency{0};
+  std::string error;
+  DeliveryState new_state = DeliveryState::kPending;
+  std::optional<TimePoint> next_attempt_at;  // for kPending
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- Accounts, keys and lines (synchronous). ---
+  virtual Result<Account> CreateAccount(std::string_view email, std::string_view plan) = 0;
+  virtual Result<Account> FindAccount(int64_t id) = 0;
+  virtual Result<Account> FindAccountByEmail(std::string_view email) = 0;
+  virtual Result<Ok> AddApiKey(const ApiKey& key) = 0;
+  virtual Result<ApiKey> FindApiKey(std::string_view key_id) = 0;
+  virtual Result<Line> AddLine(const Line& line) = 0;
+  virtual Result<Line> FindLine(std::string_view number) = 0;
+  // All lines, or one account's.
+  virtual Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) = 0;
+
+  // --- Message writes (asynchronous, group-committed). ---
+
+  // Stores a new outbound message whose status is QUEUED, or DECLINED (with its error) when the
+  // contact has opted out. Writes the deliveries for REGISTERED, PENDING and the final status
+  // when the message has a status_callback. Returns the stored message (id set).
+  virtual void Accept(Message m, std::function<void(Result<Message>)> done) = 0;
+
+  // Moves a message to a new status if CanTransition allows it, writing the webhook deliveries of
+  // the change in the same transaction. A report that would move the status backwards or out of
+  // a final status is recorded in the message's event log and ignored (applied = false).
+  virtual void Transition(TransitionRequest r, std::function<void(Result<TransitionOutcome>)> done) = 0;
+
+  // Sets date_read (a read receipt adds no status).
+  virtual void MarkRead(int64_t message_id, TimePoint at, std::function<void(Result<Message>)> done) = 0;
+
+  // Stores an inbound message (status RECEIVED). STOP-family keywords opt the contact out of the
+  // line's account, START-family opt it back in (SPEC.md §6).
+  virtual void RecordInbound(Message m, std::function<void(Result<Message>)> done) = 0;
+
+  // Records one webhook delivery attempt and the delivery's new state.
+  virtual void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) = 0;
+
+  // Called on the writer thread after each commit with the deliveries that commit created, in
+  // creation order. Set once, before the first write.
+  virtual void SetDeliveryObserver(std::function<void(std::vector<Delivery>)> observer) = 0;
+
+  // --- Reads (synchronous). ---
+  virtual Result<Message> FindMessage(int64_t account_id, std::string_view handle) = 0;
+  virtual Result<Message> FindMessageById(int64_t id) = 0;
+  // Outbound messages a restart must pick up: QUEUED (waiting) and ACCEPTED (in flight at a
+  // carrier), oldest first.
+  virtual Result<std::vector<Message>> UnfinishedOutbound() = 0;
+  // Deliveries still due, in creation order.
+  virtual Result<std::vector<Delivery>> PendingDeliveries() = 0;
+  virtual Result<std::vector<Delivery>> DeliveriesForMessage(int64_t message_id) = 0;
+
+  // False after a commit failure (see above).
+  virtual bool healthy() const = 0;
+  // Blocks until every write queued before the call is committed (or failed).
+  virtual void Flush() = 0;
+};
+
+}  // namespace bluegate::store

@@ -1,0 +1,218 @@
+#include "webhooks/dispatcher.h"
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <set>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/message_json.h"
+#include "webhooks/signing.h"
+
+namespace bluegate::webhooks {
+namespace {
+
+namespace asio = boost::asio;
+
+// Deliveries to one URL about one message go one at a time, in order.
+using Key = std::pair<int64_t, std::string>;
+
+struct Chain {
+  std::deque<store::Delivery> deliveries;
+  bool in_flight = false;
+  bool scheduled = false;
+};
+
+class OutboxDispatcher final : public Dispatcher {
+ public:
+  OutboxDispatcher(asio::io_context& io, store::Store& store, HttpClient& client, Clock& clock,
+                   Metrics& metrics, const DispatcherSettings& settings)
+      : strand_(asio::make_strand(io)), timer_(strand_), store_(store), client_(client),
+        clock_(clock), metrics_(metrics), settings_(settings) {}
+
+  void Start() override {
+    auto pending = store_.PendingDeliveries();
+    if (!pending.ok()) {
+      spdlog::error("cannot load pending webhook deliveries: {}", pending.error().message);
+      return;
+    }
+    if (!pending->empty()) spdlog::info("resuming {} pending webhook deliveries", pending->size());
+    Add(std::move(pending).value());
+  }
+
+  void Add(std::vector<store::Delivery> deliveries) override {
+    backlog_.fetch_add(deliveries.size(), std::memory_order_relaxed);
+    asio::post(strand_, [this, ds = std::move(deliveries)]() mutable {
+      for (auto& d : ds) {
+        Key key{d.message_id, d.url};
+        auto& chain = chains_[key];
+        chain.deliveries.push_back(std::move(d));
+        if (chain.deliveries.size() == 1) Ready(key, chain);
+      }
+    });
+  }
+
+  size_t backlog() const override { return backlog_.load(std::memory_order_relaxed); }
+
+ private:
+  // The chain's head may go now or later. On strand_.
+  void Ready(const Key& key, Chain& chain) {
+    if (chain.in_flight || chain.scheduled || chain.deliveries.empty()) return;
+    const TimePoint due = chain.deliveries.front().next_attempt_at;
+    if (due <= clock_.Now()) {
+      Send(key, chain);
+    } else {
+      chain.scheduled = true;
+      waiting_.emplace(due, key);
+      ArmTimer();
+    }
+  }
+
+  void ArmTimer() {
+    if (waiting_.empty()) return;
+    const TimePoint earliest = waiting_.begin()->first;
+    if (timer_armed_ && earliest >= timer_due_) return;
+    timer_armed_ = true;
+    timer_due_ = earliest;
+    timer_.expires_after(std::max(Millis(0), std::chrono::duration_cast<Millis>(earliest - clock_.Now())));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec == asio::error::operation_aborted) return;
+      timer_armed_ = false;
+      const TimePoint now = clock_.Now();
+      while (!waiting_.empty() && waiting_.begin()->first <= now) {
+        Key key = waiting_.begin()->second;
+        waiting_.erase(waiting_.begin());
+        auto it = chains_.find(key);
+        if (it == chains_.end()) continue;
+        it->second.scheduled = false;
+        Ready(key, it->second);
+      }
+      ArmTimer();
+    });
+  }
+
+  void Send(const Key& key, Chain& chain) {
+    chain.in_flight = true;
+    const store::Delivery& d = chain.deliveries.front();
+    auto url = ParseHttpUrl(d.url);
+    std::string body;
+    if (url) {
+      auto m = store_.FindMessageById(d.message_id);
+      if (m.ok()) body = RenderAt(std::move(m).value(), d);
+    }
+    if (!url || body.empty()) {
+      PostResult r;
+      r.error = url ? "the message no longer exists" : "not an http(s) URL";
+      r.refused = true;
+      Finish(key, r);
+      return;
+    }
+    const int64_t timestamp = ToUnixMillis(clock_.Now()) / 1000;
+    auto headers = DeliveryHeaders(d.secret, "msg_" + std::to_string(d.id), timestamp, body);
+    client_.Post(*url, std::move(headers), std::move(body), [this, key](PostResult r) {
+      asio::post(strand_, [this, key, r = std::move(r)] { Finish(key, r); });
+    });
+  }
+
+  // The message as it was when the event happened.
+  static std::string RenderAt(Message m, const store::Delivery& d) {
+    if (m.status != d.status) {
+      m.status = d.status;
+      m.date_updated = d.event_at;
+      if (d.status != Status::kError && d.status != Status::kDeclined) m.error.reset();
+      if (d.status == Status::kRegistered || d.status == Status::kPending ||
+          d.status == Status::kQueued || d.status == Status::kAccepted) {
+        m.was_downgraded.reset();
+        m.date_read.reset();
+      }
+    }
+    return RenderMessageJson(m);
+  }
+
+  void Finish(const Key& key, const PostResult& r) {
+    auto it = chains_.find(key);
+    if (it == chains_.end()) return;
+    Chain& chain = it->second;
+    chain.in_flight = false;
+    store::Delivery& d = chain.deliveries.front();
+    const TimePoint now = clock_.Now();
+    store::DeliveryAttempt a;
+    a.delivery_id = d.id;
+    a.at = now;
+    a.http_status = r.status;
+    a.latency = r.latency;
+    a.error = r.error;
+    const int attempts = d.attempts + 1;
+    bool done = true;
+    if (r.status >= 200 && r.status < 300) {
+      a.new_state = store::DeliveryState::kDelivered;
+      metrics_.CountWebhook("delivered");
+    } else if (r.status == 410) {
+      a.new_state = store::DeliveryState::kDisabled;
+      a.error = "the receiver answered 410 Gone: this endpoint is disabled for the message";
+      metrics_.CountWebhook("disabled");
+      spdlog::warn("webhook {} answered 410: no more deliveries for message {}", d.url, d.message_id);
+    } else if (auto next = r.refused ? std::nullopt : settings_.schedule.NextAttempt(attempts, now, r.retry_after)) {
+      a.new_state = store::DeliveryState::kPending;
+      a.next_attempt_at = *next;
+      d.attempts = attempts;
+      d.next_attempt_at = *next;
+      done = false;
+      metrics_.CountWebhook("retry");
+    } else {
+      a.new_state = store::DeliveryState::kFailed;
+      metrics_.CountWebhook("failed");
+      spdlog::warn("webhook {} for message {} failed for good after {} attempts: {}", d.url,
+                   d.message_id, attempts, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
+    }
+    const bool disable_rest = a.new_state == store::DeliveryState::kDisabled;
+    store_.RecordAttempt(std::move(a), [](Result<Ok>) {});
+    if (done) {
+      chain.deliveries.pop_front();
+      backlog_.fetch_sub(1, std::memory_order_relaxed);
+      if (disable_rest) {
+        for (auto& rest : chain.deliveries) {
+          store::DeliveryAttempt skip;
+          skip.delivery_id = rest.id;
+          skip.at = now;
+          skip.error = "not sent: the endpoint answered 410 Gone earlier";
+          skip.new_state = store::DeliveryState::kDisabled;
+          store_.RecordAttempt(std::move(skip), [](Result<Ok>) {});
+          backlog_.fetch_sub(1, std::memory_order_relaxed);
+        }
+        chain.deliveries.clear();
+      }
+    }
+    if (chain.deliveries.empty()) {
+      chains_.erase(it);
+      return;
+    }
+    Ready(key, chain);
+  }
+
+  asio::strand<asio::io_context::executor_type> strand_;
+  asio::steady_timer timer_;
+  bool timer_armed_ = false;
+  TimePoint timer_due_{};
+  store::Store& store_;
+  HttpClient& client_;
+  Clock& clock_;
+  Metrics& metrics_;
+  DispatcherSettings settings_;
+  std::map<Key, Chain> chains_;
+  std::multimap<TimePoint, Key> waiting_;
+  std::atomic<size_t> backlog_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Dispatcher> MakeDispatcher(asio::io_context& io, store::Store& store, HttpClient& client,
+                                           Clock& clock, Metrics& metrics, const DispatcherSettings& settings) {
+  return std::make_unique<OutboxDispatcher>(io, store, client, clock, metrics, settings);
+}
+
+}  // namespace bluegate::webhooks

@@ -1,0 +1,39 @@
+// Delivers the store's webhook deliveries (the transactional outbox): at least once, in creation
+// order per (message, URL) so a receiver never sees DELIVERED before SENT, retried on the
+// RetrySchedule, every attempt recorded in the store. After a restart, Start() picks up every
+// delivery still pending.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "core/retry_schedule.h"
+#include "store/store.h"
+#include "webhooks/http_client.h"
+
+namespace bluegate::webhooks {
+
+struct DispatcherSettings {
+  RetrySchedule schedule = RetrySchedule::Default();
+};
+
+class Dispatcher {
+ public:
+  virtual ~Dispatcher() = default;
+  // Loads pending deliveries from the store and starts delivering.
+  virtual void Start() = 0;
+  // New deliveries just committed (the store's delivery observer). Thread-safe.
+  virtual void Add(std::vector<store::Delivery> deliveries) = 0;
+  // Deliveries known and not yet finished.
+  virtual size_t backlog() const = 0;
+};
+
+std::unique_ptr<Dispatcher> MakeDispatcher(boost::asio::io_context& io, store::Store& store,
+                                           HttpClient& client, Clock& clock, Metrics& metrics,
+                                           const DispatcherSettings& settings);
+
+}  // namespace bluegate::webhooks

@@ -1,0 +1,48 @@
+// An HTTP/1.1 client for webhook deliveries: keep-alive connections pooled per endpoint, a bounded
+// number of concurrent requests per endpoint (one slow receiver cannot take every connection), a
+// timeout per request, no redirects, and the address policy checked on the resolved address that
+// is then connected to.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/url.h"
+#include "webhooks/address_policy.h"
+
+namespace bluegate::webhooks {
+
+struct HttpClientSettings {
+  Millis timeout{15000};
+  size_t max_connections_per_endpoint = 16;
+  AddressPolicy policy;
+  std::string user_agent = "bluegate-webhooks/0.1";
+};
+
+struct PostResult {
+  int status = 0;     // 0: no HTTP response
+  std::string error;  // why there was no response, or the refusal
+  bool refused = false;  // the address policy refused the target: retrying will not help
+  std::optional<Millis> retry_after;
+  Millis latency{0};
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // POSTs `body` as application/json. `done` runs once, on an io_context thread.
+  virtual void Post(const HttpUrl& url, std::vector<std::pair<std::string, std::string>> headers,
+                    std::string body, std::function<void(PostResult)> done) = 0;
+};
+
+std::unique_ptr<HttpClient> MakeHttpClient(boost::asio::io_context& io,
+                                           const HttpClientSettings& settings);
+
+}  // namespace bluegate::webhooks
