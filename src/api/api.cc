@@ -11,7 +11,7 @@ namespace {
 // the feature is missing rather than that the URL is wrong.
 constexpr std::string_view kNotYet[] = {
     "/api/send-group-message", "/api/modify-group", "/api/v2/lines/state", "/api/v2/lines/usage",
-    "/api/evaluate-service", "/api/upload-media-object", "/api/v2/contacts", "/api/v2/messages",
+    "/api/evaluate-service", "/api/upload-media-object", "/api/v2/contacts",
     "/api/account/webhooks", "/api/send-typing-indicator", "/api/send-reaction", "/api/mark-read",
     "/api/v2/groups", "/api/v2/events", "/api/request-location", "/api/location", "/api/send-carousel",
     "/api/v2/totp", "/api/v2/seats", "/api/v2/verify", "/api/messages", "/api/lines/",
@@ -54,6 +54,14 @@ void Api::Handle(HttpRequest req, Responder respond) {
   }
   if (method == "GET" && path == "/api/status") {
     return HandleGetStatus(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/status"));
+  }
+  if (method == "GET" && path == "/api/v2/messages") {
+    return HandleListMessages(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/v2/messages"));
+  }
+  if (method == "GET" && path.starts_with("/api/v2/messages/") && path.size() > 17 &&
+      path.find('/', 17) == std::string::npos) {
+    return HandleGetMessage(ctx_, principal.value(), std::string_view(path).substr(17),
+                            WithRoute(std::move(respond), "/api/v2/messages/{handle}"));
   }
   if (method == "GET" && path == "/api/lines") {
     return HandleListLines(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/lines"));

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -83,17 +84,29 @@ class BeastServer final : public HttpServer {
     }
   }
 
+  // Hands the request to the handler and waits for its answer, which may come from another
+  // thread (the store's writer): the answer is posted back to this connection's strand, stored,
+  // and wakes the coroutine by cancelling a timer that never expires on its own.
   asio::awaitable<HttpResponse> Dispatch(HttpRequest req) {
     auto exec = co_await asio::this_coro::executor;
-    // The handler may answer from another thread (the store's writer); resume on ours.
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
-        [this, exec, &req](auto handler) mutable {
-          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          handler_(std::move(req), [exec, shared](HttpResponse res) mutable {
-            asio::post(exec, [shared, res = std::move(res)]() mutable { (*shared)(std::move(res)); });
-          });
-        },
-        asio::use_awaitable);
+    struct Pending {
+      explicit Pending(const asio::any_io_executor& e) : wake(e, asio::steady_timer::time_point::max()) {}
+      asio::steady_timer wake;
+      std::optional<HttpResponse> response;
+    };
+    auto pending = std::make_shared<Pending>(exec);
+    handler_(std::move(req), [exec, pending](HttpResponse res) mutable {
+      asio::post(exec, [pending, res = std::move(res)]() mutable {
+        pending->response = std::move(res);
+        pending->wake.cancel();
+      });
+    });
+    while (!pending->response) {
+      boost::system::error_code ec;
+      co_await pending->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    HttpResponse out = std::move(*pending->response);
+    co_return out;
   }
 
   static HttpRequest Convert(http::request<http::string_body>& in) {

@@ -73,3 +73,141 @@ void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequ
 }
 
 }  // namespace bluegate::api
+
+// GET /api/v2/messages and GET /api/v2/messages/{handle}.
+#include <charconv>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace bluegate::api {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+Result<int> IntParam(const std::map<std::string, std::string>& q, const char* name, int def, int min, int max) {
+  auto it = q.find(name);
+  if (it == q.end() || it->second.empty()) return def;
+  int v = 0;
+  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc() || p != it->second.data() + it->second.size() || v < min || v > max) {
+    return Error::Invalid(std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
+                          std::to_string(max) + "; got \"" + it->second + "\"");
+  }
+  return v;
+}
+
+Result<std::optional<TimePoint>> TimeParam(const std::map<std::string, std::string>& q, const char* name) {
+  auto it = q.find(name);
+  if (it == q.end() || it->second.empty()) return std::optional<TimePoint>();
+  auto t = ParseIso8601(it->second);
+  if (!t) return Error::Invalid(std::string(name) + " must be an ISO 8601 date such as 2025-12-12T15:35:35.410Z");
+  return std::optional<TimePoint>(*t);
+}
+
+std::optional<std::string> StrParam(const std::map<std::string, std::string>& q, const char* name, bool phone = false) {
+  auto it = q.find(name);
+  if (it == q.end() || it->second.empty()) return std::nullopt;
+  return phone ? NormalizeQueryPhone(it->second) : it->second;
+}
+
+Result<store::MessageQuery> ParseListQuery(const std::map<std::string, std::string>& q, int64_t account_id) {
+  store::MessageQuery out;
+  out.account_id = account_id;
+  out.number = StrParam(q, "number", true);
+  out.from_number = StrParam(q, "from_number", true);
+  out.to_number = StrParam(q, "to_number", true);
+  out.line = StrParam(q, "sendblue_number", true);
+  out.group_id = StrParam(q, "group_id");
+  if (auto t = StrParam(q, "message_type")) {
+    if (*t != "message" && *t != "group") return Error::Invalid("message_type must be message or group; use is_outbound for direction");
+    out.message_type = *t;
+  }
+  if (auto v = StrParam(q, "is_outbound")) {
+    if (*v != "true" && *v != "false") return Error::Invalid("is_outbound must be true or false");
+    out.is_outbound = *v == "true";
+  }
+  if (auto v = StrParam(q, "status")) {
+    auto s = StatusFromName(*v);
+    if (!s) return Error::Invalid("status \"" + *v + "\" is not a message status");
+    out.status = *s;
+  }
+  if (auto v = StrParam(q, "service")) {
+    if (*v == "RCS") {
+      out.service = Service::kSms;
+      out.status = Status::kReceived;  // bluegate sends no RCS: match nothing outbound
+      out.is_outbound = true;
+    } else {
+      auto s = ServiceFromName(*v);
+      if (!s) return Error::Invalid("service must be iMessage, SMS or RCS");
+      out.service = *s;
+    }
+  }
+  auto limit = IntParam(q, "limit", kDefaultPageSize, 1, kMaxPageSize);
+  if (!limit.ok()) return limit.error();
+  out.limit = limit.value();
+  auto offset = IntParam(q, "offset", 0, 0, 1'000'000'000);
+  if (!offset.ok()) return offset.error();
+  out.offset = offset.value();
+  if (auto v = StrParam(q, "order_by")) {
+    if (*v == "updatedAt") out.order_by = store::MessageQuery::Order::kUpdated;
+    else if (*v != "createdAt" && *v != "sentAt") return Error::Invalid("order_by must be createdAt, updatedAt or sentAt");
+  }
+  if (auto v = StrParam(q, "order_direction")) {
+    if (*v != "asc" && *v != "desc") return Error::Invalid("order_direction must be asc or desc");
+    out.descending = *v == "desc";
+  }
+  struct { const char* name; std::optional<TimePoint>* field; } times[] = {
+      {"created_at_gte", &out.created_gte}, {"created_at_lte", &out.created_lte},
+      {"sent_at_gte", &out.created_gte},    {"sent_at_lte", &out.created_lte},
+      {"updated_at_gte", &out.updated_gte}, {"updated_at_lte", &out.updated_lte}};
+  for (auto& t : times) {
+    auto v = TimeParam(q, t.name);
+    if (!v.ok()) return v.error();
+    if (v.value()) *t.field = v.value();
+  }
+  return out;
+}
+
+}  // namespace
+
+void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond) {
+  auto query = ParseListQuery(ParseQuery(req.query), principal.account.id);
+  if (!query.ok()) return respond(ErrorResponse(query.error()));
+  auto page = ctx.store.ListMessages(query.value());
+  if (!page.ok()) return respond(ErrorResponse(page.error()));
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("OK");
+  w.Key("data");
+  w.StartArray();
+  for (const auto& m : page->data) {
+    const std::string json = RenderMessageJson(m);
+    w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+  }
+  w.EndArray();
+  w.Key("pagination");
+  w.StartObject();
+  w.Key("total");
+  w.Int64(page->total);
+  w.Key("limit");
+  w.Int(query->limit);
+  w.Key("offset");
+  w.Int(query->offset);
+  w.Key("hasMore");
+  w.Bool(query->offset + static_cast<int64_t>(page->data.size()) < page->total);
+  w.EndObject();
+  w.EndObject();
+  respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
+}
+
+void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle, Responder respond) {
+  auto m = ctx.store.FindMessage(principal.account.id, handle);
+  if (!m.ok()) return respond(ErrorResponse(m.error()));
+  respond(JsonResponse(200, R"({"status":"OK","data":)" + RenderMessageJson(m.value()) + "}"));
+}
+
+}  // namespace bluegate::api

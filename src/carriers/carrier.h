@@ -60,6 +60,14 @@ struct CarrierEvent {
   std::string media_url;
 };
 
+// What a carrier knows of a message whose fate the gateway lost track of.
+struct ReconcileResult {
+  Status status = Status::kSent;  // the furthest status the message reached
+  std::optional<Service> service;
+  std::optional<bool> was_downgraded;
+  std::optional<MessageError> error;
+};
+
 class CarrierSink {
  public:
   virtual ~CarrierSink() = default;
@@ -70,9 +78,10 @@ class Carrier {
  public:
   virtual ~Carrier() = default;
   virtual void Submit(OutboundMessage m, std::function<void(SubmitResult)> done) = 0;
-  // For a message whose submit outcome is unknown (a timeout, a crash mid-send): its status if the
-  // carrier can tell, nullopt if it cannot (then the queue re-submits, and counts it).
-  virtual void Reconcile(OutboundMessage m, std::function<void(std::optional<Status>)> done) = 0;
+  // For a message whose submit outcome is unknown (a timeout, a crash mid-send): what became of
+  // it if the carrier can tell, nullopt if it cannot (then the queue re-submits a message that was
+  // never confirmed, and counts it).
+  virtual void Reconcile(OutboundMessage m, std::function<void(std::optional<ReconcileResult>)> done) = 0;
   virtual std::string_view name() const = 0;
 };
 

@@ -140,24 +140,44 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
         Pump();
         return;
       }
-      case SubmitOutcome::kUnknown: {
-        auto self = shared_from_this();
-        auto copy = msg;
-        carrier_->Reconcile(std::move(copy), [self, msg = std::move(msg)](std::optional<Status> s) mutable {
-          asio::post(self->strand_, [self, msg = std::move(msg), s]() mutable {
-            if (s) {
-              self->Report(msg.message_id, *s, std::nullopt, std::nullopt, std::nullopt, "reconcile");
-              return;
-            }
-            self->metrics_.CountCarrierResubmit();
-            self->depth_.fetch_add(1, std::memory_order_relaxed);
-            self->queue_.PushFront(QueuedMessage{std::move(msg), true});
-            self->Pump();
-          });
-        });
+      case SubmitOutcome::kUnknown:
+        awaiting_report_.erase(msg.message_id);
+        Reconcile(std::move(msg), Status::kAccepted);
         return;
-      }
     }
+  }
+
+ public:
+  // Asks the carrier what became of a message last seen at `seen` (ACCEPTED or SENT) and records
+  // the answer; a message the carrier cannot account for is re-submitted if it was never
+  // confirmed sent (ACCEPTED), and counted.
+  void Reconcile(carriers::OutboundMessage msg, Status seen) {
+    asio::post(strand_, [self = shared_from_this(), msg = std::move(msg), seen]() mutable {
+      auto copy = msg;
+      self->carrier_->Reconcile(std::move(copy), [self, msg = std::move(msg), seen](std::optional<carriers::ReconcileResult> r) mutable {
+        asio::post(self->strand_, [self, msg = std::move(msg), seen, r = std::move(r)]() mutable {
+          self->OnReconciled(std::move(msg), seen, std::move(r));
+        });
+      });
+    });
+  }
+
+ private:
+  void OnReconciled(carriers::OutboundMessage msg, Status seen, std::optional<carriers::ReconcileResult> r) {
+    const std::string source = "reconcile:" + std::string(carrier_->name());
+    if (r) {
+      // Keep the callbacks' story whole: DELIVERED is announced after SENT.
+      if (r->status == Status::kDelivered && seen == Status::kAccepted) {
+        Report(msg.message_id, Status::kSent, std::nullopt, r->service, r->was_downgraded, source);
+      }
+      Report(msg.message_id, r->status, std::move(r->error), r->service, r->was_downgraded, source);
+      return;
+    }
+    if (seen != Status::kAccepted) return;  // it was sent; only its final report is missing
+    metrics_.CountCarrierResubmit();
+    depth_.fetch_add(1, std::memory_order_relaxed);
+    queue_.PushFront(QueuedMessage{std::move(msg), true});
+    Pump();
   }
 
   void HandleEvent(carriers::CarrierEvent e) {
@@ -316,10 +336,12 @@ Result<size_t> Outbound::Recover() {
       continue;
     }
     auto d = Driver(*line);
-    const bool in_flight = m.status == Status::kAccepted;
-    if (in_flight) metrics_.CountCarrierResubmit();
-    d->AddRecovered();
-    d->Enqueue(QueuedMessage{ToOutbound(m), in_flight});
+    if (m.status == Status::kQueued) {
+      d->AddRecovered();
+      d->Enqueue(QueuedMessage{ToOutbound(m), false});
+    } else {
+      d->Reconcile(ToOutbound(m), m.status);  // in flight at the carrier when we stopped
+    }
     ++n;
   }
   return n;

@@ -85,6 +85,30 @@ struct DeliveryAttempt {
   std::optional<TimePoint> next_attempt_at;  // for kPending
 };
 
+// GET /api/v2/messages: every filter the SDK sends. Unset fields do not filter.
+struct MessageQuery {
+  int64_t account_id = 0;
+  std::optional<std::string> number;       // the contact
+  std::optional<std::string> from_number;  // the sender (line for outbound, contact for inbound)
+  std::optional<std::string> to_number;    // the recipient
+  std::optional<std::string> line;         // sendblue_number
+  std::optional<std::string> group_id;
+  std::optional<std::string> message_type;
+  std::optional<bool> is_outbound;
+  std::optional<Status> status;
+  std::optional<Service> service;
+  std::optional<TimePoint> created_gte, created_lte, updated_gte, updated_lte;
+  enum class Order { kCreated, kUpdated } order_by = Order::kCreated;
+  bool descending = true;
+  int limit = 50;
+  int offset = 0;
+};
+
+struct MessagePage {
+  std::vector<Message> data;
+  int64_t total = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -129,8 +153,9 @@ class Store {
   // --- Reads (synchronous). ---
   virtual Result<Message> FindMessage(int64_t account_id, std::string_view handle) = 0;
   virtual Result<Message> FindMessageById(int64_t id) = 0;
-  // Outbound messages a restart must pick up: QUEUED (waiting) and ACCEPTED (in flight at a
-  // carrier), oldest first.
+  virtual Result<MessagePage> ListMessages(const MessageQuery& q) = 0;
+  // Outbound messages a restart must pick up, oldest first: QUEUED (waiting), ACCEPTED (handed
+  // to a carrier, outcome unknown) and SENT over iMessage (awaiting delivery).
   virtual Result<std::vector<Message>> UnfinishedOutbound() = 0;
   // Deliveries still due, in creation order.
   virtual Result<std::vector<Delivery>> PendingDeliveries() = 0;

@@ -49,6 +49,10 @@ class OutboxDispatcher final : public Dispatcher {
     asio::post(strand_, [this, ds = std::move(deliveries)]() mutable {
       for (auto& d : ds) {
         Key key{d.message_id, d.url};
+        if (gone_.contains(key)) {
+          Skip(d, clock_.Now());
+          continue;
+        }
         auto& chain = chains_[key];
         chain.deliveries.push_back(std::move(d));
         if (chain.deliveries.size() == 1) Ready(key, chain);
@@ -133,6 +137,17 @@ class OutboxDispatcher final : public Dispatcher {
     return RenderMessageJson(m);
   }
 
+  // A delivery to an endpoint that answered 410 for this message: recorded, never sent.
+  void Skip(const store::Delivery& d, TimePoint now) {
+    store::DeliveryAttempt skip;
+    skip.delivery_id = d.id;
+    skip.at = now;
+    skip.error = "not sent: the endpoint answered 410 Gone earlier";
+    skip.new_state = store::DeliveryState::kDisabled;
+    store_.RecordAttempt(std::move(skip), [](Result<Ok>) {});
+    backlog_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
   void Finish(const Key& key, const PostResult& r) {
     auto it = chains_.find(key);
     if (it == chains_.end()) return;
@@ -175,15 +190,8 @@ class OutboxDispatcher final : public Dispatcher {
       chain.deliveries.pop_front();
       backlog_.fetch_sub(1, std::memory_order_relaxed);
       if (disable_rest) {
-        for (auto& rest : chain.deliveries) {
-          store::DeliveryAttempt skip;
-          skip.delivery_id = rest.id;
-          skip.at = now;
-          skip.error = "not sent: the endpoint answered 410 Gone earlier";
-          skip.new_state = store::DeliveryState::kDisabled;
-          store_.RecordAttempt(std::move(skip), [](Result<Ok>) {});
-          backlog_.fetch_sub(1, std::memory_order_relaxed);
-        }
+        gone_.insert(key);
+        for (auto& rest : chain.deliveries) Skip(rest, now);
         chain.deliveries.clear();
       }
     }
@@ -204,6 +212,7 @@ class OutboxDispatcher final : public Dispatcher {
   Metrics& metrics_;
   DispatcherSettings settings_;
   std::map<Key, Chain> chains_;
+  std::set<Key> gone_;  // answered 410; the store also stops writing deliveries for these
   std::multimap<TimePoint, Key> waiting_;
   std::atomic<size_t> backlog_{0};
 };

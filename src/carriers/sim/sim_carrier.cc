@@ -38,8 +38,30 @@ class SimCarrier final : public Carrier {
     });
   }
 
-  void Reconcile(OutboundMessage, std::function<void(std::optional<Status>)> done) override {
-    done(std::nullopt);  // the simulator keeps no record across restarts
+  // The simulator is deterministic: the number alone says how the message ended. A number that
+  // never resolves cannot be told, so it is re-submitted (and again never resolves).
+  void Reconcile(OutboundMessage m, std::function<void(std::optional<ReconcileResult>)> done) override {
+    ReconcileResult r;
+    switch (BehaviourFor(m.to)) {
+      case SimBehaviour::kNeverResolves:
+        return done(std::nullopt);
+      case SimBehaviour::kFails:
+        r.status = Status::kError;
+        r.error = MessageError{ErrorCode::kFailedToSend, "The carrier refused the message", "carrier_rejected",
+                               "simulated carrier failure for test number " + m.to};
+        break;
+      case SimBehaviour::kSmsOnly:
+        r.status = Status::kSent;
+        r.service = Service::kSms;
+        r.was_downgraded = true;
+        break;
+      default:
+        r.status = Status::kDelivered;
+        r.service = Service::kIMessage;
+        r.was_downgraded = false;
+        break;
+    }
+    done(r);
   }
 
   std::string_view name() const override { return "sim"; }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 #include "core/keywords.h"
 
@@ -58,7 +59,9 @@ CREATE TABLE messages(
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   read_at INTEGER);
-CREATE INDEX messages_unfinished ON messages(status) WHERE status IN ('QUEUED', 'ACCEPTED');
+CREATE INDEX messages_unfinished ON messages(id)
+  WHERE status IN ('QUEUED', 'ACCEPTED') OR (status = 'SENT' AND service = 'iMessage');
+CREATE INDEX messages_account_created ON messages(account_id, created_at);
 CREATE TABLE message_events(
   id INTEGER PRIMARY KEY,
   message_id INTEGER NOT NULL,
@@ -308,6 +311,9 @@ struct WriterStatements {
                      "VALUES (?,?,?,?,?)"),
         mark_read(db, "UPDATE messages SET read_at = COALESCE(read_at, ?) WHERE id = ?"),
         load_message(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?"),
+        endpoint_gone(db,
+                      "SELECT 1 FROM webhook_deliveries WHERE message_id = ? AND url = ? AND "
+                      "state = 'disabled' LIMIT 1"),
         insert_delivery(db,
                         "INSERT INTO webhook_deliveries(message_id, kind, url, secret, status, "
                         "event_at, state, attempts, next_attempt_at, updated_at) "
@@ -322,7 +328,7 @@ struct WriterStatements {
 
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
   Stmt insert_message, contact_opted_out, upsert_contact, message_state, update_status,
-      insert_event, mark_read, load_message, insert_delivery, update_delivery, insert_attempt;
+      insert_event, mark_read, load_message, endpoint_gone, insert_delivery, update_delivery, insert_attempt;
 };
 
 class SqliteStore final : public Store {
@@ -478,7 +484,8 @@ class SqliteStore final : public Store {
       TransitionOutcome out;
       out.applied = applied;
       out.message = LoadMessage(st, r.message_id);
-      if (applied && !out.message.status_callback.empty()) {
+      if (applied && !out.message.status_callback.empty() &&
+          !EndpointGone(st, r.message_id, out.message.status_callback)) {
         created.push_back(InsertDelivery(st, r.message_id, out.message.status_callback, r.to, r.at));
       }
       return out;
@@ -554,10 +561,61 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<MessagePage> ListMessages(const MessageQuery& q) override {
+    return Read<MessagePage>([&](sqlite3* db) -> Result<MessagePage> {
+      std::string where = " WHERE m.account_id = ?";
+      std::vector<std::variant<int64_t, std::string>> args{q.account_id};
+      auto add = [&](const char* clause, auto value) {
+        where += clause;
+        args.emplace_back(value);
+      };
+      if (q.number) add(" AND m.contact = ?", *q.number);
+      if (q.line) add(" AND m.line_number = ?", *q.line);
+      if (q.from_number) {
+        where += " AND ((m.is_outbound = 1 AND m.line_number = ?) OR (m.is_outbound = 0 AND m.contact = ?))";
+        args.emplace_back(*q.from_number);
+        args.emplace_back(*q.from_number);
+      }
+      if (q.to_number) {
+        where += " AND ((m.is_outbound = 1 AND m.contact = ?) OR (m.is_outbound = 0 AND m.line_number = ?))";
+        args.emplace_back(*q.to_number);
+        args.emplace_back(*q.to_number);
+      }
+      if (q.group_id) add(" AND m.group_id = ?", *q.group_id);
+      if (q.message_type) add(" AND m.message_type = ?", *q.message_type);
+      if (q.is_outbound) add(" AND m.is_outbound = ?", int64_t{*q.is_outbound ? 1 : 0});
+      if (q.status) add(" AND m.status = ?", std::string(StatusName(*q.status)));
+      if (q.service) add(" AND m.service = ?", std::string(ServiceName(*q.service)));
+      if (q.created_gte) add(" AND m.created_at >= ?", ToUnixMillis(*q.created_gte));
+      if (q.created_lte) add(" AND m.created_at <= ?", ToUnixMillis(*q.created_lte));
+      if (q.updated_gte) add(" AND m.updated_at >= ?", ToUnixMillis(*q.updated_gte));
+      if (q.updated_lte) add(" AND m.updated_at <= ?", ToUnixMillis(*q.updated_lte));
+      auto bind_all = [&](Stmt& s) {
+        for (const auto& a : args) {
+          if (const auto* i = std::get_if<int64_t>(&a)) s.Bind(*i); else s.Bind(std::get<std::string>(a));
+        }
+      };
+      MessagePage page;
+      Stmt count(db, std::string("SELECT COUNT(*) FROM messages m") + where);
+      bind_all(count);
+      count.Step();
+      page.total = count.Int(0);
+      const char* column = q.order_by == MessageQuery::Order::kUpdated ? "m.updated_at" : "m.created_at";
+      const char* dir = q.descending ? " DESC" : " ASC";
+      Stmt s(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + where + " ORDER BY " + column + dir +
+                     ", m.id" + dir + " LIMIT ? OFFSET ?");
+      bind_all(s);
+      s.Bind(int64_t{q.limit}).Bind(int64_t{q.offset});
+      while (s.Step()) page.data.push_back(ReadMessage(s));
+      return page;
+    });
+  }
+
   Result<std::vector<Message>> UnfinishedOutbound() override {
     return Read<std::vector<Message>>([&](sqlite3* db) -> Result<std::vector<Message>> {
       Stmt s(db, std::string("SELECT ") + kMessageColumns + kMessageFrom +
-                     "WHERE m.status IN ('QUEUED', 'ACCEPTED') AND m.is_outbound = 1 ORDER BY m.id");
+                     "WHERE (m.status IN ('QUEUED', 'ACCEPTED') OR (m.status = 'SENT' AND m.service = 'iMessage')) "
+                     "AND m.is_outbound = 1 ORDER BY m.id");
       std::vector<Message> out;
       while (s.Step()) out.push_back(ReadMessage(s));
       return out;
@@ -616,6 +674,14 @@ class SqliteStore final : public Store {
     Message m = ReadMessage(st.load_message);
     st.load_message.Reset();
     return m;
+  }
+
+  // The receiver answered 410 Gone for this message: write no more deliveries to it.
+  static bool EndpointGone(WriterStatements& st, int64_t message_id, const std::string& url) {
+    st.endpoint_gone.Reset().Bind(message_id).Bind(url);
+    const bool gone = st.endpoint_gone.Step();
+    st.endpoint_gone.Reset();
+    return gone;
   }
 
   Delivery InsertDelivery(WriterStatements& st, int64_t message_id, const std::string& url,

@@ -1,0 +1,146 @@
+// status_callback delivery against a real receiver that fails in scripted ways: retries on the
+// schedule, order per message, Retry-After, 410, timeouts, headers, and survival across restarts.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { Gateway, FAST_CONFIG, makeDataDir } from './lib/gateway.mjs';
+import { Receiver } from './lib/receiver.mjs';
+
+const FULL = ['REGISTERED', 'PENDING', 'QUEUED', 'ACCEPTED', 'SENT', 'DELIVERED'];
+const config = { ...FAST_CONFIG, webhooks: { timeout: '300ms', retry_schedule: ['0ms', '100ms', '200ms', '400ms', '800ms'] } };
+const cleanups = [];
+after(async () => { for (const c of cleanups.reverse()) await c(); });
+
+async function setup(cfg = config) {
+  const rx = await new Receiver().start();
+  const gw = await new Gateway({ config: cfg }).start();
+  cleanups.push(async () => { await gw.stop(); gw.cleanup(); await rx.stop(); });
+  return { gw, rx };
+}
+
+test('failed deliveries are retried until they succeed, and arrive in status order', async () => {
+  const { gw, rx } = await setup();
+  const attempts = new Map();
+  rx.behaviour = (req, rec) => {
+    const key = `${rec.json.message_handle}/${rec.json.status}`;
+    const n = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, n);
+    return n <= 2 ? { status: 500 } : undefined;  // the first two attempts of every event fail
+  };
+  const r = await gw.send({ number: '+12125550100', content: 'retry me', status_callback: `${rx.url}/cb` });
+  const handle = r.json.message_handle;
+  await rx.waitFor(() => rx.forHandle(handle).some((c) => c.json.status === 'DELIVERED'));
+  assert.deepEqual(rx.forHandle(handle).map((c) => c.json.status), FULL);
+  for (const s of FULL) assert.equal(attempts.get(`${handle}/${s}`), 3, `${s} took three attempts`);
+  // Never a later status before an earlier one succeeded.
+  const order = rx.received.filter((x) => x.json.message_handle === handle).map((x) => FULL.indexOf(x.json.status));
+  for (let i = 1; i < order.length; i++) assert.ok(order[i] >= order[i - 1], `out of order: ${order}`);
+  const text = await gw.metrics();
+  assert.match(text, /bluegate_webhook_deliveries_total\{outcome="retry"\} 12/);
+});
+
+test('retries follow the schedule, and webhook-id stays the same across retries', async () => {
+  const { gw, rx } = await setup();
+  let calls = 0;
+  rx.behaviour = (req, rec) => (rec.json.status === 'REGISTERED' && ++calls <= 3 ? { status: 503 } : undefined);
+  const r = await gw.send({ number: '+12125550100', content: 'schedule', status_callback: `${rx.url}/cb` });
+  await rx.waitFor(() => rx.forHandle(r.json.message_handle).length >= 1);
+  const tries = rx.received.filter((x) => x.json.status === 'REGISTERED' && x.json.message_handle === r.json.message_handle);
+  assert.equal(tries.length, 4);
+  const gaps = tries.slice(1).map((t, i) => t.at - tries[i].at);
+  assert.ok(gaps[0] >= 100 && gaps[1] >= 200 && gaps[2] >= 400, `gaps ${gaps} follow 100, 200, 400 ms`);
+  const ids = new Set(tries.map((t) => t.headers['webhook-id']));
+  assert.equal(ids.size, 1);
+  assert.match([...ids][0], /^msg_\d+$/);
+  assert.match(tries[0].headers['webhook-timestamp'], /^\d{10}$/);
+  assert.equal(tries[0].headers['content-type'], 'application/json');
+});
+
+test('Retry-After asks for a longer wait than the schedule, and is honoured', async () => {
+  const { gw, rx } = await setup();
+  let first = true;
+  rx.behaviour = (req, rec) => {
+    if (rec.json.status === 'REGISTERED' && first) {
+      first = false;
+      return { status: 429, headers: { 'retry-after': '1' } };
+    }
+    return undefined;
+  };
+  const r = await gw.send({ number: '+12125550100', content: 'later', status_callback: `${rx.url}/cb` });
+  await rx.waitFor(() => rx.forHandle(r.json.message_handle).some((c) => c.json.status === 'REGISTERED'));
+  const tries = rx.received.filter((x) => x.json.status === 'REGISTERED');
+  // The schedule says 100 ms; Retry-After: 1 is capped at the schedule's longest delay (800 ms).
+  assert.ok(tries[1].at - tries[0].at >= 800, `waited ${tries[1].at - tries[0].at} ms`);
+});
+
+test('410 Gone stops deliveries to that URL for the message', async () => {
+  const { gw, rx } = await setup();
+  rx.behaviour = (req, rec) => (rec.json.status === 'PENDING' ? { status: 410 } : undefined);
+  const r = await gw.send({ number: '+12125550100', content: 'gone', status_callback: `${rx.url}/cb` });
+  await gw.waitForStatus(r.json.message_handle, (m) => m.status === 'DELIVERED');
+  // The message reached DELIVERED, yet nothing after PENDING was sent to the receiver.
+  await new Promise((res) => setTimeout(res, 200));
+  const statuses = rx.received.filter((x) => x.json.message_handle === r.json.message_handle).map((x) => x.json.status);
+  assert.deepEqual(statuses, ['REGISTERED', 'PENDING']);
+  assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="disabled"\} 1/);
+});
+
+test('a receiver slower than the timeout is retried', async () => {
+  const { gw, rx } = await setup();
+  let slow = true;
+  rx.behaviour = (req, rec) => {
+    if (rec.json.status === 'REGISTERED' && slow) {
+      slow = false;
+      return { delayMs: 1000 };
+    }
+    return undefined;
+  };
+  const r = await gw.send({ number: '+12125550100', content: 'slow rx', status_callback: `${rx.url}/cb` });
+  await rx.waitFor(() => rx.forHandle(r.json.message_handle).some((c) => c.json.status === 'DELIVERED'));
+  // The slow attempt is recorded when the receiver finally answers, after the retry.
+  const both = await rx.waitFor((all) => all.filter((x) => x.json.status === 'REGISTERED').length >= 2);
+  const registered = both.filter((x) => x.json.status === 'REGISTERED');
+  assert.ok(registered[1].at - registered[0].at < 0, 'the retry was answered before the slow first attempt');
+  assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="retry"\} 1/);
+});
+
+test('deliveries still due survive a restart and arrive once the receiver is back', async () => {
+  // A port with nothing listening: take one, then close it.
+  const probe = http.createServer();
+  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+  const port = probe.address().port;
+  await new Promise((r) => probe.close(r));
+
+  const cfg = { ...FAST_CONFIG, webhooks: { timeout: '300ms', retry_schedule: ['0ms', '100ms', '2s', '2s'] } };
+  const dataDir = makeDataDir();
+  let gw = await new Gateway({ config: cfg, dataDir }).start();
+  const r = await gw.send({ number: '+12125550100', content: 'outage', status_callback: `http://127.0.0.1:${port}/cb` });
+  const handle = r.json.message_handle;
+  await gw.waitForStatus(handle, (m) => m.status === 'DELIVERED');
+  const exit = await gw.stop();
+  assert.equal(exit.code, 0);
+
+  const rx = new Receiver();
+  await new Promise((res) => {
+    rx.server = null;
+    res();
+  });
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      rx.received.push({ json: JSON.parse(body), answered: 200, at: Date.now() });
+      rx.notify();
+      res.end('{}');
+    });
+  });
+  await new Promise((res) => server.listen(port, '127.0.0.1', res));
+  const again = new Gateway({ config: cfg, dataDir });
+  again.keyId = gw.keyId;
+  again.secret = gw.secret;
+  again.line = gw.line;
+  gw = await again.start();
+  cleanups.push(async () => { await gw.stop(); gw.cleanup(); await new Promise((res) => server.close(res)); });
+  await rx.waitFor(() => rx.forHandle(handle).length >= 6, 15000);
+  assert.deepEqual(rx.forHandle(handle).map((c) => c.json.status), FULL);
+});
