@@ -14,6 +14,8 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "core/url.h"
@@ -64,6 +66,14 @@ class BeastServer final : public HttpServer {
       boost::system::error_code ec;
       acceptor_.close(ec);
     });
+    // Keep-alive connections waiting for their next request are closed now; the others close
+    // after their current response.
+    std::lock_guard lock(sessions_mu_);
+    for (const auto& [id, state] : sessions_) {
+      asio::post(state->exec, [state] {
+        if (state->idle && state->stream) state->stream->socket().close();
+      });
+    }
   }
 
   size_t open_connections() const override { return open_.load(); }
@@ -125,18 +135,39 @@ class BeastServer final : public HttpServer {
     return out;
   }
 
+  // What Stop() needs to know of a connection; touched only on the connection's strand.
+  struct SessionState {
+    asio::any_io_executor exec;
+    beast::tcp_stream* stream = nullptr;
+    bool idle = false;  // waiting for the next request
+  };
+
   asio::awaitable<void> Session(beast::tcp_stream stream) {
     ++open_;
+    auto state = std::make_shared<SessionState>();
+    state->exec = stream.get_executor();
+    state->stream = &stream;
+    uint64_t id;
+    {
+      std::lock_guard lock(sessions_mu_);
+      id = next_session_++;
+      sessions_.emplace(id, state);
+    }
     beast::flat_buffer buffer;
     for (;;) {
       boost::system::error_code ec;
+      if (stopping_) break;
       http::request_parser<http::string_body> parser;
       parser.header_limit(16 * 1024);
       parser.body_limit(settings_.max_body_bytes);
       stream.expires_after(settings_.idle_timeout);
+      state->idle = buffer.size() == 0;
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      state->idle = false;
       if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-          ec == asio::error::connection_reset || ec == asio::error::eof) {
+          ec == asio::error::connection_reset || ec == asio::error::eof ||
+          ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
+          (ec && stopping_)) {
         break;
       }
       if (ec) {
@@ -169,6 +200,11 @@ class BeastServer final : public HttpServer {
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    {
+      std::lock_guard lock(sessions_mu_);
+      state->stream = nullptr;
+      sessions_.erase(id);
+    }
     --open_;
   }
 
@@ -180,6 +216,9 @@ class BeastServer final : public HttpServer {
   std::string local_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> open_{0};
+  std::mutex sessions_mu_;
+  uint64_t next_session_ = 0;
+  std::map<uint64_t, std::shared_ptr<SessionState>> sessions_;
 };
 
 }  // namespace

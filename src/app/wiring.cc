@@ -6,6 +6,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -80,6 +84,11 @@ struct Gateway::Parts {
   std::unique_ptr<asio::signal_set> signals;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
+  int lock_fd = -1;  // flock on <data_dir>/serve.lock, held for the process's life
+
+  ~Parts() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
 };
 
 Gateway::Gateway(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
@@ -118,6 +127,15 @@ static void PrintBootstrap(const Credentials& c, const std::string& listen) {
 
 void Gateway::Start() {
   Parts& p = *parts_;
+  // One server per data directory: two would both resume the same queued messages. Admin
+  // commands take no lock; they are safe beside a server.
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  const std::string lock_path = config_.data_dir + "/serve.lock";
+  p.lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (p.lock_fd < 0 || ::flock(p.lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    throw std::runtime_error("another `bluegate serve` is already running on data directory " + config_.data_dir);
+  }
   p.store = OpenStore(config_);
   p.phones = std::make_unique<PhoneNumbers>(config_.blocked_numbers);
 

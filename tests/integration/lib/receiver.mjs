@@ -51,9 +51,9 @@ export class Receiver {
   waitFor(predicate, timeoutMs = 10000) {
     if (predicate(this.received)) return Promise.resolve(this.received);
     return new Promise((resolve, reject) => {
-      const w = { predicate, resolve };
+      const w = { predicate, resolve: (v) => { clearTimeout(w.timer); resolve(v); } };
       this.waiters.push(w);
-      setTimeout(() => {
+      w.timer = setTimeout(() => {
         const i = this.waiters.indexOf(w);
         if (i >= 0) {
           this.waiters.splice(i, 1);

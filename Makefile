@@ -1,0 +1,63 @@
+# bluegate: `make run` starts the gateway on the embedded default; `make test` runs every test.
+# Both install what they need on Debian 12 (apt as root, or through sudo).
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+CMAKE_FLAGS ?=
+JOBS ?= $(shell nproc)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+BUILD_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libssl-dev libsqlite3-dev \
+  libphonenumber-dev libprotobuf-dev rapidjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev \
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+TEST_PACKAGES := nodejs npm
+BENCH_PACKAGES := wrk
+
+.PHONY: all build run test unit-test integration-test bench deps test-deps bench-deps clean format
+
+all: build
+
+# Installs the Debian packages that are missing (nothing when all are there).
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(BUILD_PACKAGES))
+
+test-deps: deps
+	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,$(TEST_PACKAGES)); }
+	cd tests/integration && npm ci --no-audit --no-fund --loglevel=error
+
+bench-deps: test-deps
+	$(call apt_install,$(BENCH_PACKAGES))
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/bluegate serve
+
+unit-test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure
+
+integration-test: build test-deps
+	cd tests/integration && BLUEGATE_BIN=$(CURDIR)/$(BUILD_DIR)/bluegate node --test --test-concurrency=2
+
+test: unit-test integration-test
+
+bench: build bench-deps
+	bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,90 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace bluegate::app {
+namespace {
+
+std::string WriteToml(const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("bluegate-config-test-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(ConfigTest, NoFileIsTheLocalDevelopmentProfile) {
+  ::unsetenv("BLUEGATE_DATA_DIR");
+  ::unsetenv("BLUEGATE_LISTEN");
+  ::unsetenv("BLUEGATE_CONFIG");
+  Config c = LoadConfig(std::nullopt);
+  EXPECT_EQ(c.data_dir, "./bluegate-data");
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_TRUE(c.webhook_allow_loopback);
+  EXPECT_FALSE(c.webhook_allow_private);
+  EXPECT_EQ(c.line_defaults.burst_per_second, 10);
+  EXPECT_EQ(c.line_defaults.queue_capacity, 1500u);
+  EXPECT_EQ(c.webhook_schedule.max_attempts(), 8);
+}
+
+TEST(ConfigTest, FileThenEnvironment) {
+  const auto path = WriteToml(R"(
+data_dir = "/srv/bg"
+listen = "0.0.0.0:9000"
+blocked_numbers = ["+15555550123"]
+[lines]
+burst_per_second = 5
+resolve_timeout = "2m"
+[lines.overrides."+12125550199"]
+queue_capacity = 10
+[sim]
+sent_delay = 0
+delivered_delay = "1s"
+[webhooks]
+retry_schedule = ["0s", "1m"]
+allow_loopback = false
+)");
+  ::setenv("BLUEGATE_LISTEN", "127.0.0.1:7000", 1);
+  Config c = LoadConfig(path);
+  ::unsetenv("BLUEGATE_LISTEN");
+  EXPECT_EQ(c.data_dir, "/srv/bg");
+  EXPECT_EQ(c.listen, "127.0.0.1:7000") << "the environment overrides the file";
+  EXPECT_EQ(c.blocked_numbers, std::vector<std::string>{"+15555550123"});
+  EXPECT_EQ(c.line_defaults.burst_per_second, 5);
+  EXPECT_EQ(c.line_defaults.resolve_timeout, std::chrono::minutes(2));
+  EXPECT_EQ(c.line_overrides.at("+12125550199").queue_capacity, 10u);
+  EXPECT_EQ(c.line_overrides.at("+12125550199").burst_per_second, 5) << "overrides start from the defaults";
+  EXPECT_EQ(c.sim.sent_delay, Millis(0));
+  EXPECT_EQ(c.sim.delivered_delay, Millis(1000));
+  EXPECT_EQ(c.webhook_schedule.max_attempts(), 2);
+  EXPECT_FALSE(c.webhook_allow_loopback);
+}
+
+TEST(ConfigTest, MistakesNameTheKey) {
+  EXPECT_THROW(
+      {
+        try {
+          LoadConfig(WriteToml("[sim]\nsent_dealy = 5\n"));
+        } catch (const std::runtime_error& e) {
+          EXPECT_NE(std::string(e.what()).find("unknown key \"sent_dealy\""), std::string::npos);
+          throw;
+        }
+      },
+      std::runtime_error);
+  EXPECT_THROW(LoadConfig(WriteToml("[lines]\nqueue_capacity = \"lots\"\n")), std::runtime_error);
+  EXPECT_THROW(LoadConfig(WriteToml("[webhooks]\ntimeout = \"soon\"\n")), std::runtime_error);
+  EXPECT_THROW(LoadConfig(WriteToml("listen = \n")), std::runtime_error);
+}
+
+TEST(ConfigTest, ListenAddressesSplit) {
+  EXPECT_EQ(SplitHostPort("127.0.0.1:0"), (std::pair<std::string, uint16_t>{"127.0.0.1", 0}));
+  EXPECT_EQ(SplitHostPort("[::1]:8080"), (std::pair<std::string, uint16_t>{"::1", 8080}));
+  EXPECT_EQ(SplitHostPort("localhost:80").first, "127.0.0.1");
+  EXPECT_THROW(SplitHostPort("8080"), std::runtime_error);
+  EXPECT_THROW(SplitHostPort("h:99999"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace bluegate::app

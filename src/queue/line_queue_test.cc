@@ -1,0 +1,64 @@
+#include "queue/line_queue.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/manual_clock.h"
+
+namespace bluegate::queue {
+namespace {
+
+using std::chrono::milliseconds;
+
+QueuedMessage Msg(int64_t id) {
+  QueuedMessage m;
+  m.message.message_id = id;
+  return m;
+}
+
+int64_t IdOf(std::variant<QueuedMessage, TimePoint, LineQueue::Empty>& v) {
+  return std::get<QueuedMessage>(v).message.message_id;
+}
+
+TEST(LineQueueTest, TheBurstGoesAtOnceAndTheEleventhWaitsForTheNextSlot) {
+  testing::ManualClock clock;
+  LineQueue q(LineLimits{10, 1500, milliseconds(1000)});
+  for (int i = 1; i <= 11; ++i) q.Push(Msg(i));
+  for (int i = 1; i <= 10; ++i) {
+    auto next = q.Next(clock.Now());
+    ASSERT_TRUE(std::holds_alternative<QueuedMessage>(next)) << i;
+    EXPECT_EQ(IdOf(next), i) << "first in, first out";
+  }
+  auto wait = q.Next(clock.Now());
+  ASSERT_TRUE(std::holds_alternative<TimePoint>(wait));
+  EXPECT_EQ(std::get<TimePoint>(wait), clock.Now() + milliseconds(100));
+  EXPECT_EQ(q.size(), 1u);
+  clock.Advance(milliseconds(100));
+  auto eleventh = q.Next(clock.Now());
+  ASSERT_TRUE(std::holds_alternative<QueuedMessage>(eleventh));
+  EXPECT_EQ(IdOf(eleventh), 11);
+  EXPECT_TRUE(std::holds_alternative<LineQueue::Empty>(q.Next(clock.Now())));
+}
+
+TEST(LineQueueTest, AThrottledMessageGoesFirstOnceThePauseEnds) {
+  testing::ManualClock clock;
+  LineQueue q(LineLimits{0, 1500, milliseconds(1000)});
+  q.Push(Msg(2));
+  q.PushFront(Msg(1));
+  q.PauseUntil(clock.Now() + milliseconds(500));
+  auto held = q.Next(clock.Now());
+  ASSERT_TRUE(std::holds_alternative<TimePoint>(held));
+  EXPECT_EQ(std::get<TimePoint>(held), clock.Now() + milliseconds(500));
+  clock.Advance(milliseconds(500));
+  auto first = q.Next(clock.Now());
+  EXPECT_EQ(IdOf(first), 1);
+}
+
+TEST(LineQueueTest, UnlimitedLinesNeverWait) {
+  testing::ManualClock clock;
+  LineQueue q(LineLimits{0, 1500, milliseconds(1000)});
+  for (int i = 0; i < 5000; ++i) q.Push(Msg(i));
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(std::holds_alternative<QueuedMessage>(q.Next(clock.Now())));
+}
+
+}  // namespace
+}  // namespace bluegate::queue
