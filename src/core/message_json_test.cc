@@ -46,14 +46,18 @@ TEST(MessageJsonTest, InboundSwapsFromAndToAndNumberIsTheContact) {
 
 TEST(MessageJsonTest, ErrorCodesAreIntegersExceptTheSmsLimit) {
   Message m;
-  m.error = MessageError{ErrorCode::kFailedToResolve, "late", "resolve_timeout", std::nullopt};
+  m.error.emplace();
+  m.error->code = ErrorCode::kFailedToResolve;
+  m.error->message = "late";
+  m.error->reason = "resolve_timeout";
   rapidjson::Document d;
   d.Parse(RenderMessageJson(m).c_str());
   EXPECT_EQ(d["error_code"].GetInt(), 10002);
   EXPECT_STREQ(d["error_reason"].GetString(), "resolve_timeout");
   EXPECT_TRUE(d["error_detail"].IsNull());
   Message capped;
-  capped.error = MessageError{ErrorCode::kSmsLimitReached, "cap", std::nullopt, std::nullopt};
+  capped.error.emplace();
+  capped.error->code = ErrorCode::kSmsLimitReached;
   d.Parse(RenderMessageJson(capped).c_str());
   EXPECT_STREQ(d["error_code"].GetString(), "SMS_LIMIT_REACHED");
 }

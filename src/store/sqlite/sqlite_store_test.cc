@@ -102,9 +102,9 @@ TEST_F(SqliteStoreTest, TransitionsMoveForwardAndLateReportsAreIgnored) {
 
 TEST_F(SqliteStoreTest, EachStatusChangeWritesItsCallbackDeliveryInOrder) {
   auto m = Accept(NewMessage("h3", "http://127.0.0.1:1/cb")).value();
-  Move(m.id, Status::kAccepted);
-  Move(m.id, Status::kSent, Service::kSms);
-  Move(m.id, Status::kDelivered);  // SENT over SMS is final: ignored, no delivery
+  ASSERT_TRUE(Move(m.id, Status::kAccepted).ok());
+  ASSERT_TRUE(Move(m.id, Status::kSent, Service::kSms).ok());
+  ASSERT_FALSE(Move(m.id, Status::kDelivered)->applied) << "SENT over SMS is final: ignored, no delivery";
   auto ds = store_->DeliveriesForMessage(m.id).value();
   std::vector<Status> statuses;
   for (const auto& d : ds) statuses.push_back(d.status);
@@ -137,13 +137,13 @@ TEST_F(SqliteStoreTest, AnOptedOutContactIsDeclinedAtAccept) {
 TEST_F(SqliteStoreTest, UnfinishedMessagesAndPendingDeliveriesSurviveReopening) {
   auto queued = Accept(NewMessage("q", "http://127.0.0.1:1/cb")).value();
   auto accepted = Accept(NewMessage("a")).value();
-  Move(accepted.id, Status::kAccepted);
+  ASSERT_TRUE(Move(accepted.id, Status::kAccepted).ok());
   auto sent = Accept(NewMessage("s")).value();
-  Move(sent.id, Status::kAccepted);
-  Move(sent.id, Status::kSent, Service::kIMessage);
+  ASSERT_TRUE(Move(sent.id, Status::kAccepted).ok());
+  ASSERT_TRUE(Move(sent.id, Status::kSent, Service::kIMessage).ok());
   auto sms = Accept(NewMessage("sms")).value();
-  Move(sms.id, Status::kAccepted);
-  Move(sms.id, Status::kSent, Service::kSms);
+  ASSERT_TRUE(Move(sms.id, Status::kAccepted).ok());
+  ASSERT_TRUE(Move(sms.id, Status::kSent, Service::kSms).ok());
   store_.reset();
   Open();
   std::vector<std::string> handles;
@@ -173,7 +173,7 @@ TEST_F(SqliteStoreTest, RecordedAttemptsMoveDeliveriesOutOfPending) {
   store_->RecordAttempt(gone, [&p2](Result<Ok> r) { p2.set_value(std::move(r)); });
   ASSERT_TRUE(p2.get_future().get().ok());
   EXPECT_EQ(store_->PendingDeliveries()->size(), 1u);
-  Move(m.id, Status::kAccepted);
+  ASSERT_TRUE(Move(m.id, Status::kAccepted).ok());
   EXPECT_EQ(store_->DeliveriesForMessage(m.id)->size(), 3u) << "no new delivery to an endpoint that answered 410";
 }
 

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|all]   (default: all)
+# Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
+# receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BLUEGATE_BIN:-build/bluegate}
+WHAT=${1:-all}
+DURATION=${DURATION:-15s}
+CONNS=${CONNS:-64}
+MESSAGES=${MESSAGES:-100000}
+PORT=${PORT:-18480}
+RX_PORT=${RX_PORT:-18481}
+LINES="+14155550100,+14155550111,+14155550122,+14155550133"
+
+work=$(mktemp -d /tmp/bluegate-bench-XXXXXX)
+server_pid=""
+rx_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  [ -n "$rx_pid" ] && kill "$rx_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Zero simulator delays, no line limits, queues deep enough for a whole run.
+cat > "$work/bench.toml" <<TOML
+bootstrap = false
+[lines]
+burst_per_second = 0
+queue_capacity = 1000000
+resolve_timeout = "10m"
+[sim]
+sent_delay = 0
+delivered_delay = 0
+read_delay = 0
+slow_delay = 0
+reply_delay = 0
+[webhooks]
+allow_loopback = true
+max_connections_per_endpoint = 32
+TOML
+
+start_server() {
+  local data="$work/data-$1"
+  rm -rf "$data"
+  "$BIN" accounts create --email bench@example.com --key-id benchkey --secret benchsecret --data-dir "$data" >/dev/null
+  for l in ${LINES//,/ }; do "$BIN" lines add --account bench@example.com --number "$l" --data-dir "$data" >/dev/null; done
+  "$BIN" serve --config "$work/bench.toml" --data-dir "$data" --listen "127.0.0.1:$PORT" > "$work/server-$1.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.05; done
+  echo "server did not start"; cat "$work/server-$1.log"; exit 1
+}
+
+stop_server() {
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+}
+
+metric() {  # metric NAME_WITH_LABELS
+  curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}
+
+peak_rss_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status"; }
+
+bench_accept() {
+  echo "== durable accept: POST /api/send-message vs GET /healthz, $CONNS connections, $DURATION each"
+  start_server accept
+  wrk -t2 -c"$CONNS" -d5s "http://127.0.0.1:$PORT/healthz" >/dev/null  # warm up
+  echo "-- GET /healthz (empty endpoint, same server)"
+  wrk -t2 -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$PORT/healthz" | grep -E "Requests/sec|99%|50%|Non-2xx"
+  echo "-- POST /api/send-message (validated, committed with fsync before the answer)"
+  KEY=benchkey SECRET=benchsecret LINES=$LINES wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s bench/send.lua \
+    "http://127.0.0.1:$PORT" | grep -E "Requests/sec|99%|50%|Non-2xx"
+  echo "accepted (QUEUED): $(metric 'bluegate_messages_total{status="QUEUED"}')"
+  echo "peak RSS: $(peak_rss_mb) MB"
+  stop_server
+}
+
+wait_for_metric() {  # wait_for_metric NAME TARGET → prints epoch ms when reached
+  local name=$1 target=$2 v
+  while :; do
+    v=$(metric "$name"); v=${v:-0}
+    if [ "${v%.*}" -ge "$target" ]; then date +%s%3N; return; fi
+    sleep 0.05
+  done
+}
+
+bench_e2e() {
+  local with_callbacks=${1:-}
+  local label="end to end: $MESSAGES messages over 4 simulator lines, zero delays, limits off"
+  local cb_env=()
+  if [ -n "$with_callbacks" ]; then
+    label="$label, status_callback on every message"
+    node bench/receiver.mjs "$RX_PORT" > "$work/rx.log" 2>&1 &
+    rx_pid=$!
+    sleep 0.3
+    cb_env=(CALLBACK="http://127.0.0.1:$RX_PORT/cb")
+  fi
+  echo "== $label"
+  start_server "e2e$with_callbacks"
+  local t0; t0=$(date +%s%3N)
+  env KEY=benchkey SECRET=benchsecret LINES=$LINES LIMIT="$MESSAGES" THREADS=2 "${cb_env[@]}" \
+    wrk -t2 -c"$CONNS" -d300s -s bench/send.lua "http://127.0.0.1:$PORT" > "$work/wrk-e2e.txt"
+  local t_accepted; t_accepted=$(date +%s%3N)
+  local accepted; accepted=$(metric 'bluegate_messages_total{status="QUEUED"}')
+  local t_done; t_done=$(wait_for_metric 'bluegate_messages_total{status="DELIVERED"}' "$accepted")
+  echo "accepted $accepted in $(( t_accepted - t0 )) ms: $(( accepted * 1000 / (t_accepted - t0) )) msg/s"
+  echo "first accept → last DELIVERED: $(( t_done - t0 )) ms: $(( accepted * 1000 / (t_done - t0) )) msg/s"
+  echo "peak RSS: $(peak_rss_mb) MB"
+  if [ -n "$with_callbacks" ]; then
+    local want=$(( accepted * 6 )) got=0
+    while [ "$got" -lt "$want" ]; do
+      got=$(curl -s "http://127.0.0.1:$RX_PORT/count" | sed 's/.*"count":\([0-9]*\).*/\1/')
+      sleep 0.1
+    done
+    local t_cb; t_cb=$(curl -s "http://127.0.0.1:$RX_PORT/count" | sed 's/.*"last":\([0-9]*\).*/\1/')
+    echo "callbacks: $got delivered; first accept → last callback: $(( t_cb - t0 )) ms: $(( got * 1000 / (t_cb - t0) )) callbacks/s"
+    echo "peak RSS after callbacks: $(peak_rss_mb) MB"
+    kill "$rx_pid"; rx_pid=""
+  fi
+  stop_server
+}
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
+case "$WHAT" in
+  accept) bench_accept ;;
+  e2e) bench_e2e ;;
+  callbacks) bench_e2e callbacks ;;
+  all) bench_accept; bench_e2e; bench_e2e callbacks ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|all]"; exit 2 ;;
+esac
