@@ -196,7 +196,8 @@ sqlite3* OpenDb(const SqliteSettings& settings, bool readonly) {
   sqlite3* db = nullptr;
   const int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(settings.path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+  const char* vfs = settings.vfs.empty() ? nullptr : settings.vfs.c_str();
+  if (sqlite3_open_v2(settings.path.c_str(), &db, flags, vfs) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     throw std::runtime_error("cannot open database " + settings.path + ": " + msg);

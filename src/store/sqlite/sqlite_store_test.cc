@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <future>
 
+#include "testing/failing_vfs.h"
 #include "testing/manual_clock.h"
 
 namespace bluegate::store {
@@ -26,12 +27,14 @@ class SqliteStoreTest : public ::testing::Test {
     });
   }
   void TearDown() override {
+    testing::SetVfsFailing(false);
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
   void Open() {
     SqliteSettings s;
     s.path = (dir_ / "test.db").string();
+    s.vfs = testing::RegisterFailingVfs();
     store_ = MakeSqliteStore(s, clock_);
   }
 
@@ -200,6 +203,26 @@ TEST_F(SqliteStoreTest, ADuplicateHandleFailsAloneWithoutHarmingTheBatch) {
   EXPECT_FALSE(p1.get_future().get().ok());
   EXPECT_TRUE(p2.get_future().get().ok());
   EXPECT_TRUE(store_->healthy());
+}
+
+TEST_F(SqliteStoreTest, ACommitFailureIsStickyAndNothingMoreIsAcknowledged) {
+  ASSERT_TRUE(Accept(NewMessage("before")).ok());
+  testing::SetVfsFailing(true);
+  auto failed = Accept(NewMessage("during"));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().kind, ErrorKind::kStorageFailure);
+  EXPECT_FALSE(store_->healthy());
+  testing::SetVfsFailing(false);
+  // The disk works again, but the store cannot know what the failed commit left: it stays closed.
+  auto after = Accept(NewMessage("after"));
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().kind, ErrorKind::kStorageFailure);
+  store_.reset();
+  Open();
+  EXPECT_TRUE(store_->healthy()) << "a restart recovers from the journal";
+  EXPECT_TRUE(store_->FindMessage(account_.id, "before").ok());
+  EXPECT_FALSE(store_->FindMessage(account_.id, "during").ok());
+  EXPECT_TRUE(Accept(NewMessage("after-restart")).ok());
 }
 
 }  // namespace

@@ -1,0 +1,12 @@
+// An SQLite VFS that behaves like the default one until told to fail: then every write and sync
+// returns an I/O error, as a full or failing disk would. Lets tests prove the store fails closed.
+#pragma once
+
+namespace bluegate::testing {
+
+// Registers the VFS under the name "bluegate-failing" (idempotent) and returns that name.
+const char* RegisterFailingVfs();
+// From now on, writes and syncs fail (true) or succeed again (false). Thread-safe.
+void SetVfsFailing(bool failing);
+
+}  // namespace bluegate::testing

@@ -1,0 +1,42 @@
+// Per-line pacing and the bounded queue (SPEC.md §6), end to end through the real binary.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Gateway, FAST_CONFIG } from './lib/gateway.mjs';
+import { Receiver } from './lib/receiver.mjs';
+
+const cleanups = [];
+after(async () => { for (const c of cleanups.reverse()) await c(); });
+
+test('a line sends no faster than its burst rate; the rest wait in QUEUED', async () => {
+  const rx = await new Receiver().start();
+  const gw = await new Gateway({ config: { ...FAST_CONFIG, lines: { burst_per_second: 5, queue_capacity: 100, resolve_timeout: '5s' } } }).start();
+  cleanups.push(async () => { await gw.stop(); gw.cleanup(); await rx.stop(); });
+  const handles = [];
+  for (let i = 0; i < 15; i++) {
+    const r = await gw.send({ number: '+12125550100', content: `paced ${i}`, status_callback: `${rx.url}/p` });
+    assert.equal(r.status, 200);
+    handles.push(r.json.message_handle);
+  }
+  await rx.waitFor(() => handles.every((h) => rx.forHandle(h).some((c) => c.json.status === 'ACCEPTED')), 10000);
+
+  const accepted = handles.map((h) => Date.parse(rx.forHandle(h).find((c) => c.json.status === 'ACCEPTED').json.date_updated)).sort((a, b) => a - b);
+  // 5 go at once, then one every 200 ms: the 15th no sooner than 2 s after the first.
+  assert.ok(accepted[14] - accepted[0] >= 1900, `15 messages took ${accepted[14] - accepted[0]} ms at 5/s`);
+  assert.ok(accepted[4] - accepted[0] < 500, 'the first five go as a burst');
+});
+
+test('a full line queue answers 429 with error_code 4001 and Retry-After, and stores nothing', async () => {
+  const gw = await new Gateway({ config: { ...FAST_CONFIG, lines: { burst_per_second: 1, queue_capacity: 3, resolve_timeout: '5s' } } }).start();
+  cleanups.push(async () => { await gw.stop(); gw.cleanup(); });
+  const results = [];
+  for (let i = 0; i < 6; i++) results.push(await gw.send({ number: '+12125550100', content: `fill ${i}` }));
+  const refused = results.filter((r) => r.status === 429);
+  assert.ok(refused.length >= 1, `statuses: ${results.map((r) => r.status)}`);
+  const r = refused[0];
+  assert.equal(r.json.status, 'ERROR');
+  assert.equal(r.json.error_code, 4001);
+  assert.match(r.json.message, /queue of line \+14155550100 is full/);
+  assert.ok(Number(r.headers.get('retry-after')) >= 1);
+  const stored = await gw.request('GET', '/api/v2/messages?limit=100');
+  assert.equal(stored.json.pagination.total, results.filter((x) => x.status === 200).length);
+});
