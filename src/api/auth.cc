@@ -52,14 +52,17 @@ Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {
     if (!account.ok()) return account.error();
     entry = Entry{std::move(key).value(), std::move(account).value()};
   }
-  const std::string hash = HashSecret(entry.key.salt, *secret);
-  if (hash.size() != entry.key.secret_hash.size() ||
-      CRYPTO_memcmp(hash.data(), entry.key.secret_hash.data(), hash.size()) != 0) {
-    return Unauthenticated("Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
-  }
-  if (!found) {
+  const bool known = !entry.verified_secret.empty() && entry.verified_secret.size() == secret->size() &&
+                     CRYPTO_memcmp(entry.verified_secret.data(), secret->data(), secret->size()) == 0;
+  if (!known) {
+    const std::string hash = HashSecret(entry.key.salt, *secret);
+    if (hash.size() != entry.key.secret_hash.size() ||
+        CRYPTO_memcmp(hash.data(), entry.key.secret_hash.data(), hash.size()) != 0) {
+      return Unauthenticated("Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
+    }
+    entry.verified_secret = std::string(*secret);
     std::lock_guard lock(mu_);
-    cache_.emplace(entry.key.key_id, entry);
+    cache_.insert_or_assign(entry.key.key_id, entry);
   }
   return Principal{entry.account, entry.key.key_id};
 }

@@ -30,6 +30,9 @@ class Authenticator {
   struct Entry {
     store::ApiKey key;
     store::Account account;
+    // The secret that last matched the stored hash: later requests compare against it in
+    // constant time instead of computing an HMAC each time.
+    std::string verified_secret;
   };
   store::Store& store_;
   std::mutex mu_;

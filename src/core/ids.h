@@ -8,7 +8,9 @@ namespace bluegate {
 class IdGenerator {
  public:
   virtual ~IdGenerator() = default;
-  // A random (version 4) UUID in lowercase canonical form. Thread-safe.
+  // A UUID in lowercase canonical form: version 7 (a millisecond timestamp, then random bits), so
+  // that new handles land at the end of the store's index instead of all over it. Unique and
+  // never reused. Thread-safe.
   virtual std::string NewUuid() = 0;
   // `n` random bytes as lowercase hex, for key ids and secrets. Thread-safe.
   virtual std::string RandomHex(size_t n) = 0;

@@ -1,10 +1,34 @@
 #include "core/metrics.h"
 
+#include <unordered_map>
+
 namespace bluegate {
 
-void Metrics::CountRequest(std::string_view route, int http_status) {
+std::atomic<uint64_t>& Metrics::RequestCounter(std::string_view route, int http_status) {
   std::lock_guard lock(mu_);
-  ++requests_[{std::string(route), http_status}];
+  auto& slot = requests_[{std::string(route), http_status}];
+  if (!slot) slot = std::make_unique<std::atomic<uint64_t>>(0);
+  return *slot;
+}
+
+void Metrics::CountRequest(std::string_view route, int http_status) {
+  // The hot path takes no lock: each thread remembers the counters it has used.
+  struct Key {
+    const Metrics* owner;
+    std::string route;
+    int status;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return std::hash<std::string>()(k.route) ^ (std::hash<const void*>()(k.owner) * 31) ^ static_cast<size_t>(k.status);
+    }
+  };
+  thread_local std::unordered_map<Key, std::atomic<uint64_t>*, KeyHash> cache;
+  Key key{this, std::string(route), http_status};
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(std::move(key), &RequestCounter(route, http_status)).first;
+  it->second->fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::CountWebhook(std::string_view outcome) {
@@ -34,7 +58,7 @@ std::string Metrics::RenderPrometheus() const {
     out += "# TYPE bluegate_http_requests_total counter\n";
     for (const auto& [key, n] : requests_) {
       out += "bluegate_http_requests_total{route=\"" + key.first + "\",status=\"" +
-             std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+             std::to_string(key.second) + "\"} " + std::to_string(n->load(std::memory_order_relaxed)) + "\n";
     }
     out += "# HELP bluegate_webhook_deliveries_total Webhook delivery attempts by outcome.\n";
     out += "# TYPE bluegate_webhook_deliveries_total counter\n";

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -33,8 +34,11 @@ class Metrics {
   std::string RenderPrometheus() const;
 
  private:
+  std::atomic<uint64_t>& RequestCounter(std::string_view route, int http_status);
+
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  // Counters are created once under mu_ and never removed, so threads may cache pointers to them.
+  std::map<std::pair<std::string, int>, std::unique_ptr<std::atomic<uint64_t>>> requests_;
   std::map<std::string, uint64_t, std::less<>> webhooks_;
   std::vector<std::function<void(std::string&)>> gauges_;
   std::array<std::atomic<uint64_t>, 9> statuses_{};

@@ -52,15 +52,20 @@ bool PhoneNumbers::IsBlocked(std::string_view digits) const {
 }
 
 Result<std::string> PhoneNumbers::Normalize(std::string_view input, std::string_view field) const {
-  // A bounded per-thread cache: the API threads see the same few numbers over and over.
-  thread_local std::unordered_map<std::string, std::string> cache;
-  if (auto it = cache.find(std::string(input)); it != cache.end()) {
-    if (!IsBlocked(DigitsOnly(it->second))) return it->second;
-  }
+  // A bounded per-thread cache of valid, unblocked numbers: the API threads see the same numbers
+  // over and over. Entries remember which PhoneNumbers (blocklist) admitted them.
+  struct Entry {
+    const PhoneNumbers* owner;
+    std::string e164;
+  };
+  thread_local std::unordered_map<std::string, Entry> cache;
+  thread_local std::string key;
+  key.assign(input.data(), input.size());
+  if (auto it = cache.find(key); it != cache.end() && it->second.owner == this) return it->second.e164;
   auto result = NormalizeUncached(input, field);
   if (result.ok()) {
     if (cache.size() > 100'000) cache.clear();
-    cache.emplace(std::string(input), result.value());
+    cache.insert_or_assign(key, Entry{this, result.value()});
   }
   return result;
 }

@@ -72,7 +72,7 @@ struct TransitionRequest {
 
 struct TransitionOutcome {
   bool applied = false;  // false: a late or duplicate report, recorded and ignored
-  Message message;       // the message after the transition
+  Status status = Status::kQueued;  // the message's status afterwards
 };
 
 struct DeliveryAttempt {
@@ -133,7 +133,7 @@ class Store {
 
   // Moves a message to a new status if CanTransition allows it, writing the webhook deliveries of
   // the change in the same transaction. A report that would move the status backwards or out of
-  // a final status is recorded in the message's event log and ignored (applied = false).
+  // a final status is recorded in message_events and otherwise ignored (applied = false).
   virtual void Transition(TransitionRequest r, std::function<void(Result<TransitionOutcome>)> done) = 0;
 
   // Sets date_read (a read receipt adds no status).

@@ -76,7 +76,7 @@ test('the message object carries every key of SPEC §2', async () => {
   assert.equal(m.send_style, '');
   assert.equal(m.error_code, null);
   assert.equal(m.was_downgraded, null);
-  assert.match(m.message_handle, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.match(m.message_handle, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.match(m.date_sent, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   const status = await gw.status(m.message_handle);
   assert.equal(status.status, 200);

@@ -206,6 +206,7 @@ sqlite3* OpenDb(const SqliteSettings& settings, bool readonly) {
   if (!readonly) {
     ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   }
+  ExecSql(db, "PRAGMA cache_size=-65536");  // 64 MiB of page cache per connection
   return db;
 }
 
@@ -301,7 +302,7 @@ struct WriterStatements {
                        "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at) "
                        "VALUES (?1, ?2, COALESCE(?3, 0), ?4, ?4) ON CONFLICT(account_id, number) "
                        "DO UPDATE SET opted_out = COALESCE(?3, opted_out), updated_at = ?4"),
-        message_state(db, "SELECT status, service FROM messages WHERE id = ?"),
+        message_state(db, "SELECT status, service, status_callback FROM messages WHERE id = ?"),
         update_status(db,
                       "UPDATE messages SET status = ?, updated_at = ?, error_code = ?, "
                       "error_message = ?, error_reason = ?, error_detail = ?, "
@@ -337,8 +338,13 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteSettings& settings, Clock& clock) : settings_(settings), clock_(clock) {
     writer_db_ = OpenDb(settings_, false);
     Migrate(writer_db_);
+    // Checkpoints (copying the WAL into the database file, with its own fsyncs) run on their own
+    // thread and connection, off the writer's path; the WAL is trimmed when it restarts.
+    ExecSql(writer_db_, "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;");
     stmts_ = std::make_unique<WriterStatements>(writer_db_);
+    checkpoint_db_ = OpenDb(settings_, false);
     writer_ = std::thread([this] { WriterLoop(); });
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
   }
 
   ~SqliteStore() override {
@@ -347,7 +353,10 @@ class SqliteStore final : public Store {
       stopping_ = true;
     }
     cv_.notify_all();
+    checkpoint_cv_.notify_all();
     writer_.join();
+    checkpointer_.join();
+    sqlite3_close(checkpoint_db_);
     stmts_.reset();
     sqlite3_close(writer_db_);
     for (sqlite3* db : readers_) sqlite3_close(db);
@@ -469,25 +478,27 @@ class SqliteStore final : public Store {
       }
       const Status from = StatusFromName(st.message_state.Text(0)).value_or(Status::kError);
       const Service service = ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
+      const std::string callback = st.message_state.Text(2);
       st.message_state.Reset();
-      // SENT over SMS is final; when the same report says which service carried it, judge by that.
       const bool applied = CanTransition(from, r.to, service);
       const int64_t at = ToUnixMillis(r.at);
-      st.insert_event.Reset().Bind(r.message_id).Bind(StatusName(r.to)).Bind(at).Bind(applied).Bind(r.source).Exec();
-      if (applied) {
-        auto& s = st.update_status.Reset();
-        s.Bind(StatusName(r.to)).Bind(at);
-        BindError(s, r.error);
-        s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service)) : std::nullopt)
-            .Bind(r.was_downgraded).Bind(r.message_id);
-        s.Exec();
-      }
       TransitionOutcome out;
       out.applied = applied;
-      out.message = LoadMessage(st, r.message_id);
-      if (applied && !out.message.status_callback.empty() &&
-          !EndpointGone(st, r.message_id, out.message.status_callback)) {
-        created.push_back(InsertDelivery(st, r.message_id, out.message.status_callback, r.to, r.at));
+      if (!applied) {
+        // A late or duplicate report: recorded for the record, and otherwise ignored.
+        st.insert_event.Reset().Bind(r.message_id).Bind(StatusName(r.to)).Bind(at).Bind(false).Bind(r.source).Exec();
+        out.status = from;
+        return out;
+      }
+      auto& s = st.update_status.Reset();
+      s.Bind(StatusName(r.to)).Bind(at);
+      BindError(s, r.error);
+      s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service)) : std::nullopt)
+          .Bind(r.was_downgraded).Bind(r.message_id);
+      s.Exec();
+      out.status = r.to;
+      if (!callback.empty() && !EndpointGone(st, r.message_id, callback)) {
+        created.push_back(InsertDelivery(st, r.message_id, callback, r.to, r.at));
       }
       return out;
     }, std::move(done));
@@ -756,24 +767,13 @@ class SqliteStore final : public Store {
       created.clear();
       bool committed = false;
       if (!failed_) {
-        try {
-          stmts_->begin.Reset().Exec();
-          for (auto& op : batch) {
-            stmts_->savepoint.Reset().Exec();
-            const size_t mark = created.size();
-            const bool ok = op.apply(*stmts_, created);
-            if (!ok) {
-              created.resize(mark);
-              stmts_->rollback_to.Reset().Exec();
-            }
-            stmts_->release.Reset().Exec();
-          }
-          stmts_->commit.Reset().Exec();
-          committed = true;
-        } catch (const DbError&) {
-          sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
-          std::lock_guard lock(mu_);
-          failed_ = true;  // sticky: see store.h
+        // Optimistically without savepoints; if one write fails on its own (a constraint), the
+        // batch is rolled back and run again with a savepoint around each write, so that only
+        // that write fails.
+        committed = RunBatch(batch, created, /*isolate=*/false);
+        if (!committed && !failed_) {
+          created.clear();
+          committed = RunBatch(batch, created, /*isolate=*/true);
         }
       }
       std::function<void(std::vector<Delivery>)> observer;
@@ -789,6 +789,48 @@ class SqliteStore final : public Store {
         finished_ += batch.size();
       }
       flushed_cv_.notify_all();
+    }
+  }
+
+  void CheckpointLoop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(100));
+      lock.unlock();
+      int wal_frames = 0, done = 0;
+      // PASSIVE never blocks the writer or readers; what it cannot copy now waits for the next round.
+      sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &done);
+      lock.lock();
+    }
+  }
+
+  // One transaction for the whole batch. Returns whether it committed. Without `isolate`, a write
+  // failing on its own aborts the attempt (false, store still healthy); with it, that write is
+  // rolled back to its savepoint alone. Any other failure makes the store fail closed.
+  bool RunBatch(std::vector<Op>& batch, std::vector<Delivery>& created, bool isolate) {
+    try {
+      stmts_->begin.Reset().Exec();
+      for (auto& op : batch) {
+        if (isolate) stmts_->savepoint.Reset().Exec();
+        const size_t mark = created.size();
+        const bool ok = op.apply(*stmts_, created);
+        if (!ok) {
+          created.resize(mark);
+          if (!isolate) {
+            sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            return false;
+          }
+          stmts_->rollback_to.Reset().Exec();
+        }
+        if (isolate) stmts_->release.Reset().Exec();
+      }
+      stmts_->commit.Reset().Exec();
+      return true;
+    } catch (const DbError&) {
+      sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      std::lock_guard lock(mu_);
+      failed_ = true;  // sticky: see store.h
+      return false;
     }
   }
 
@@ -835,6 +877,7 @@ class SqliteStore final : public Store {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable flushed_cv_;
+  std::condition_variable checkpoint_cv_;
   std::deque<Op> pending_;
   bool stopping_ = false;
   bool failed_ = false;
@@ -842,6 +885,8 @@ class SqliteStore final : public Store {
   uint64_t finished_ = 0;
   std::function<void(std::vector<Delivery>)> observer_;
   std::thread writer_;
+  sqlite3* checkpoint_db_ = nullptr;
+  std::thread checkpointer_;
 
   std::mutex readers_mu_;
   std::vector<sqlite3*> readers_;

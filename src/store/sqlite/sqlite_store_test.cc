@@ -99,7 +99,7 @@ TEST_F(SqliteStoreTest, TransitionsMoveForwardAndLateReportsAreIgnored) {
   auto late = Move(m.id, Status::kSent);
   ASSERT_TRUE(late.ok());
   EXPECT_FALSE(late->applied);
-  EXPECT_EQ(late->message.status, Status::kDelivered);
+  EXPECT_EQ(late->status, Status::kDelivered);
   EXPECT_EQ(store_->FindMessage(account_.id, "h2")->status, Status::kDelivered);
 }
 
