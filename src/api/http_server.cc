@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -179,6 +180,18 @@ class BeastServer final : public HttpServer {
         res.prepare_payload();
         metrics_.CountRequest(too_large ? "too_large" : "malformed", static_cast<int>(res.result_int()));
         co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        // Lingering close: the client may still be sending the body we refused. Closing with
+        // unread data would reset the connection and could destroy our answer before the
+        // client reads it, so stop sending, then read and discard for a short while.
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream.expires_after(std::chrono::seconds(2));
+        std::array<char, 16384> scratch;
+        for (size_t drained = 0; drained < (64u << 20);) {
+          const size_t n = co_await stream.async_read_some(asio::buffer(scratch),
+                                                           asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) break;
+          drained += n;
+        }
         break;
       }
       auto& req = parser.get();

@@ -83,6 +83,9 @@ struct DeliveryAttempt {
   std::string error;
   DeliveryState new_state = DeliveryState::kPending;
   std::optional<TimePoint> next_attempt_at;  // for kPending
+  // A first attempt that succeeded is fully told by the delivery row itself (attempts = 1,
+  // last_http_status, last_latency_ms, updated_at), so it writes no webhook_attempts row.
+  bool first_try_success = false;
 };
 
 // GET /api/v2/messages: every filter the SDK sends. Unset fields do not filter.

@@ -21,10 +21,29 @@ namespace asio = boost::asio;
 // Deliveries to one URL about one message go one at a time, in order.
 using Key = std::pair<int64_t, std::string>;
 
+// What the dispatcher keeps of one delivery while it waits: the URL, secret and kind live once
+// on the chain, so a large backlog stays small in memory.
+struct Pending {
+  int64_t id = 0;
+  int64_t message_id = 0;
+  Status status = Status::kQueued;
+  int attempts = 0;
+  TimePoint event_at{};
+  TimePoint next_attempt_at{};
+};
+
 struct Chain {
-  std::deque<store::Delivery> deliveries;
+  std::vector<Pending> deliveries;  // oldest first; rarely more than a message's six
+  std::string endpoint;             // host:port, for pacing
+  std::string secret;
   bool in_flight = false;
-  bool scheduled = false;
+  bool scheduled = false;  // waiting for its head's due time
+  bool ready = false;      // in its endpoint's ready queue
+};
+
+struct Endpoint {
+  size_t in_flight = 0;
+  std::deque<Key> ready;
 };
 
 class OutboxDispatcher final : public Dispatcher {
@@ -50,11 +69,16 @@ class OutboxDispatcher final : public Dispatcher {
       for (auto& d : ds) {
         Key key{d.message_id, d.url};
         if (gone_.contains(key)) {
-          Skip(d, clock_.Now());
+          Skip(d.id, clock_.Now());
           continue;
         }
         auto& chain = chains_[key];
-        chain.deliveries.push_back(std::move(d));
+        if (chain.endpoint.empty()) {
+          auto url = ParseHttpUrl(d.url);
+          chain.endpoint = url ? url->HostPort() : "invalid";
+        }
+        chain.secret = d.secret;
+        chain.deliveries.push_back(Pending{d.id, d.message_id, d.status, d.attempts, d.event_at, d.next_attempt_at});
         if (chain.deliveries.size() == 1) Ready(key, chain);
       }
     });
@@ -65,10 +89,13 @@ class OutboxDispatcher final : public Dispatcher {
  private:
   // The chain's head may go now or later. On strand_.
   void Ready(const Key& key, Chain& chain) {
-    if (chain.in_flight || chain.scheduled || chain.deliveries.empty()) return;
+    if (chain.in_flight || chain.scheduled || chain.ready || chain.deliveries.empty()) return;
     const TimePoint due = chain.deliveries.front().next_attempt_at;
     if (due <= clock_.Now()) {
-      Send(key, chain);
+      chain.ready = true;
+      Endpoint& ep = endpoints_[chain.endpoint];
+      ep.ready.push_back(key);
+      Pump(chain.endpoint, ep);
     } else {
       chain.scheduled = true;
       waiting_.emplace(due, key);
@@ -99,10 +126,24 @@ class OutboxDispatcher final : public Dispatcher {
     });
   }
 
+  // Starts as many ready deliveries to this endpoint as its in-flight cap allows.
+  void Pump(const std::string& name, Endpoint& ep) {
+    while (ep.in_flight < settings_.max_in_flight_per_endpoint && !ep.ready.empty()) {
+      Key key = std::move(ep.ready.front());
+      ep.ready.pop_front();
+      auto it = chains_.find(key);
+      if (it == chains_.end()) continue;
+      it->second.ready = false;
+      ++ep.in_flight;
+      Send(key, it->second);
+    }
+    if (ep.in_flight == 0 && ep.ready.empty()) endpoints_.erase(name);
+  }
+
   void Send(const Key& key, Chain& chain) {
     chain.in_flight = true;
-    const store::Delivery& d = chain.deliveries.front();
-    auto url = ParseHttpUrl(d.url);
+    const Pending& d = chain.deliveries.front();
+    auto url = ParseHttpUrl(key.second);
     std::string body;
     if (url) {
       auto m = store_.FindMessageById(d.message_id);
@@ -112,18 +153,19 @@ class OutboxDispatcher final : public Dispatcher {
       PostResult r;
       r.error = url ? "the message no longer exists" : "not an http(s) URL";
       r.refused = true;
-      Finish(key, r);
+      // Not from inside Pump(): it may be iterating this endpoint's queue.
+      asio::post(strand_, [this, key, r = std::move(r)] { Finish(key, r); });
       return;
     }
     const int64_t timestamp = ToUnixMillis(clock_.Now()) / 1000;
-    auto headers = DeliveryHeaders(d.secret, "msg_" + std::to_string(d.id), timestamp, body);
+    auto headers = DeliveryHeaders(chain.secret, "msg_" + std::to_string(d.id), timestamp, body);
     client_.Post(*url, std::move(headers), std::move(body), [this, key](PostResult r) {
       asio::post(strand_, [this, key, r = std::move(r)] { Finish(key, r); });
     });
   }
 
   // The message as it was when the event happened.
-  static std::string RenderAt(Message m, const store::Delivery& d) {
+  static std::string RenderAt(Message m, const Pending& d) {
     if (m.status != d.status) {
       m.status = d.status;
       m.date_updated = d.event_at;
@@ -138,9 +180,9 @@ class OutboxDispatcher final : public Dispatcher {
   }
 
   // A delivery to an endpoint that answered 410 for this message: recorded, never sent.
-  void Skip(const store::Delivery& d, TimePoint now) {
+  void Skip(int64_t delivery_id, TimePoint now) {
     store::DeliveryAttempt skip;
-    skip.delivery_id = d.id;
+    skip.delivery_id = delivery_id;
     skip.at = now;
     skip.error = "not sent: the endpoint answered 410 Gone earlier";
     skip.new_state = store::DeliveryState::kDisabled;
@@ -153,7 +195,19 @@ class OutboxDispatcher final : public Dispatcher {
     if (it == chains_.end()) return;
     Chain& chain = it->second;
     chain.in_flight = false;
-    store::Delivery& d = chain.deliveries.front();
+    const std::string endpoint = chain.endpoint;
+    FinishDelivery(key, it, r);
+    auto ep = endpoints_.find(endpoint);
+    if (ep != endpoints_.end()) {
+      --ep->second.in_flight;
+      Pump(endpoint, ep->second);
+    }
+  }
+
+  void FinishDelivery(const Key& key, std::map<Key, Chain>::iterator it, const PostResult& r) {
+    Chain& chain = it->second;
+    Pending& d = chain.deliveries.front();
+    const std::string& url = key.second;
     const TimePoint now = clock_.Now();
     store::DeliveryAttempt a;
     a.delivery_id = d.id;
@@ -161,6 +215,7 @@ class OutboxDispatcher final : public Dispatcher {
     a.http_status = r.status;
     a.latency = r.latency;
     a.error = r.error;
+    a.first_try_success = d.attempts == 0 && r.status >= 200 && r.status < 300;
     const int attempts = d.attempts + 1;
     bool done = true;
     if (r.status >= 200 && r.status < 300) {
@@ -170,7 +225,7 @@ class OutboxDispatcher final : public Dispatcher {
       a.new_state = store::DeliveryState::kDisabled;
       a.error = "the receiver answered 410 Gone: this endpoint is disabled for the message";
       metrics_.CountWebhook("disabled");
-      spdlog::warn("webhook {} answered 410: no more deliveries for message {}", d.url, d.message_id);
+      spdlog::warn("webhook {} answered 410: no more deliveries for message {}", url, d.message_id);
     } else if (auto next = r.refused ? std::nullopt : settings_.schedule.NextAttempt(attempts, now, r.retry_after)) {
       a.new_state = store::DeliveryState::kPending;
       a.next_attempt_at = *next;
@@ -181,17 +236,17 @@ class OutboxDispatcher final : public Dispatcher {
     } else {
       a.new_state = store::DeliveryState::kFailed;
       metrics_.CountWebhook("failed");
-      spdlog::warn("webhook {} for message {} failed for good after {} attempts: {}", d.url,
+      spdlog::warn("webhook {} for message {} failed for good after {} attempts: {}", url,
                    d.message_id, attempts, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
     }
     const bool disable_rest = a.new_state == store::DeliveryState::kDisabled;
     store_.RecordAttempt(std::move(a), [](Result<Ok>) {});
     if (done) {
-      chain.deliveries.pop_front();
+      chain.deliveries.erase(chain.deliveries.begin());
       backlog_.fetch_sub(1, std::memory_order_relaxed);
       if (disable_rest) {
         gone_.insert(key);
-        for (auto& rest : chain.deliveries) Skip(rest, now);
+        for (const Pending& rest : chain.deliveries) Skip(rest.id, now);
         chain.deliveries.clear();
       }
     }
@@ -212,6 +267,7 @@ class OutboxDispatcher final : public Dispatcher {
   Metrics& metrics_;
   DispatcherSettings settings_;
   std::map<Key, Chain> chains_;
+  std::map<std::string, Endpoint> endpoints_;
   std::set<Key> gone_;  // answered 410; the store also stops writing deliveries for these
   std::multimap<TimePoint, Key> waiting_;
   std::atomic<size_t> backlog_{0};

@@ -19,6 +19,9 @@ namespace bluegate::webhooks {
 
 struct DispatcherSettings {
   RetrySchedule schedule = RetrySchedule::Default();
+  // Requests in flight to one endpoint (host:port) at most; the rest wait as light entries (no
+  // rendered body), so one slow receiver neither takes every slot nor fills memory.
+  size_t max_in_flight_per_endpoint = 32;
 };
 
 class Dispatcher {

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 
 #include "core/keywords.h"
@@ -89,6 +90,7 @@ CREATE TABLE webhook_deliveries(
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL,
   last_http_status INTEGER,
+  last_latency_ms INTEGER,
   last_error TEXT,
   updated_at INTEGER NOT NULL);
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(id) WHERE state = 'pending';
@@ -192,7 +194,9 @@ void ExecSql(sqlite3* db, const char* sql) {
   }
 }
 
-sqlite3* OpenDb(const SqliteSettings& settings, bool readonly) {
+// `cache_kib`: page cache of this connection. The writer gets the most; readers and the
+// checkpointer less, as each connection has its own.
+sqlite3* OpenDb(const SqliteSettings& settings, bool readonly, int cache_kib = 2000) {
   sqlite3* db = nullptr;
   const int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
@@ -206,7 +210,7 @@ sqlite3* OpenDb(const SqliteSettings& settings, bool readonly) {
   if (!readonly) {
     ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   }
-  ExecSql(db, "PRAGMA cache_size=-65536");  // 64 MiB of page cache per connection
+  ExecSql(db, ("PRAGMA cache_size=-" + std::to_string(cache_kib)).c_str());
   return db;
 }
 
@@ -323,7 +327,7 @@ struct WriterStatements {
         update_delivery(db,
                         "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, "
                         "next_attempt_at = COALESCE(?, next_attempt_at), last_http_status = ?, "
-                        "last_error = ?, updated_at = ? WHERE id = ?"),
+                        "last_latency_ms = ?, last_error = ?, updated_at = ? WHERE id = ?"),
         insert_attempt(db,
                        "INSERT INTO webhook_attempts(delivery_id, at, http_status, latency_ms, error) "
                        "VALUES (?,?,?,?,?)") {}
@@ -333,10 +337,36 @@ struct WriterStatements {
       insert_event, mark_read, load_message, endpoint_gone, insert_delivery, update_delivery, insert_attempt;
 };
 
+// A read (or admin) connection with its prepared statements, kept across calls: preparing a
+// statement costs more than running most of these queries.
+struct Conn {
+  explicit Conn(sqlite3* d) : db(d) {}
+  ~Conn() {
+    stmts.clear();
+    sqlite3_close(db);
+  }
+  // The statement for `sql`, reset and ready to bind. Reset again by ResetAll() after the call.
+  Stmt& Prepare(const std::string& sql) {
+    auto& slot = stmts[sql];
+    if (!slot) slot = std::make_unique<Stmt>(db, sql);
+    used.push_back(slot.get());
+    return slot->Reset();
+  }
+  // Ends every statement's read so the connection holds no snapshot between calls (a held
+  // snapshot would stop checkpoints from recycling the WAL).
+  void ResetAll() {
+    for (Stmt* st : used) st->Reset();
+    used.clear();
+  }
+  sqlite3* db;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> stmts;
+  std::vector<Stmt*> used;
+};
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const SqliteSettings& settings, Clock& clock) : settings_(settings), clock_(clock) {
-    writer_db_ = OpenDb(settings_, false);
+    writer_db_ = OpenDb(settings_, false, 32768);
     Migrate(writer_db_);
     // Checkpoints (copying the WAL into the database file, with its own fsyncs) run on their own
     // thread and connection, off the writer's path; the WAL is trimmed when it restarts.
@@ -359,13 +389,13 @@ class SqliteStore final : public Store {
     sqlite3_close(checkpoint_db_);
     stmts_.reset();
     sqlite3_close(writer_db_);
-    for (sqlite3* db : readers_) sqlite3_close(db);
+    readers_.clear();
   }
 
   // --- admin ---
   Result<Account> CreateAccount(std::string_view email, std::string_view plan) override {
-    return Read<Account>([&](sqlite3* db) -> Result<Account> {
-      Stmt s(db, "INSERT INTO accounts(email, plan, created_at) VALUES (?,?,?) RETURNING id");
+    return Read<Account>([&](Conn& c) -> Result<Account> {
+      Stmt& s = c.Prepare("INSERT INTO accounts(email, plan, created_at) VALUES (?,?,?) RETURNING id");
       s.Bind(email).Bind(plan).Bind(ToUnixMillis(clock_.Now()));
       s.Step();
       return Account{s.Int(0), std::string(email), std::string(plan)};
@@ -373,8 +403,8 @@ class SqliteStore final : public Store {
   }
 
   Result<Account> FindAccount(int64_t id) override {
-    return Read<Account>([&](sqlite3* db) -> Result<Account> {
-      Stmt s(db, "SELECT id, email, plan FROM accounts WHERE id = ?");
+    return Read<Account>([&](Conn& c) -> Result<Account> {
+      Stmt& s = c.Prepare("SELECT id, email, plan FROM accounts WHERE id = ?");
       s.Bind(id);
       if (!s.Step()) return Error::NotFound("no account with id " + std::to_string(id));
       return Account{s.Int(0), s.Text(1), s.Text(2)};
@@ -382,8 +412,8 @@ class SqliteStore final : public Store {
   }
 
   Result<Account> FindAccountByEmail(std::string_view email) override {
-    return Read<Account>([&](sqlite3* db) -> Result<Account> {
-      Stmt s(db, "SELECT id, email, plan FROM accounts WHERE email = ?");
+    return Read<Account>([&](Conn& c) -> Result<Account> {
+      Stmt& s = c.Prepare("SELECT id, email, plan FROM accounts WHERE email = ?");
       s.Bind(email);
       if (!s.Step()) return Error::NotFound("no account with email " + std::string(email));
       return Account{s.Int(0), s.Text(1), s.Text(2)};
@@ -391,8 +421,8 @@ class SqliteStore final : public Store {
   }
 
   Result<Ok> AddApiKey(const ApiKey& key) override {
-    return Read<Ok>([&](sqlite3* db) -> Result<Ok> {
-      Stmt s(db, "INSERT INTO api_keys(key_id, account_id, salt, secret_hash, created_at) VALUES (?,?,?,?,?)");
+    return Read<Ok>([&](Conn& c) -> Result<Ok> {
+      Stmt& s = c.Prepare("INSERT INTO api_keys(key_id, account_id, salt, secret_hash, created_at) VALUES (?,?,?,?,?)");
       s.Bind(key.key_id).Bind(key.account_id).Bind(key.salt).Bind(key.secret_hash).Bind(ToUnixMillis(clock_.Now()));
       s.Exec();
       return Ok{};
@@ -400,8 +430,8 @@ class SqliteStore final : public Store {
   }
 
   Result<ApiKey> FindApiKey(std::string_view key_id) override {
-    return Read<ApiKey>([&](sqlite3* db) -> Result<ApiKey> {
-      Stmt s(db, "SELECT key_id, account_id, salt, secret_hash FROM api_keys WHERE key_id = ?");
+    return Read<ApiKey>([&](Conn& c) -> Result<ApiKey> {
+      Stmt& s = c.Prepare("SELECT key_id, account_id, salt, secret_hash FROM api_keys WHERE key_id = ?");
       s.Bind(key_id);
       if (!s.Step()) return Error::NotFound("no such API key");
       return ApiKey{s.Text(0), s.Int(1), s.Text(2), s.Text(3)};
@@ -409,8 +439,8 @@ class SqliteStore final : public Store {
   }
 
   Result<Line> AddLine(const Line& line) override {
-    return Read<Line>([&](sqlite3* db) -> Result<Line> {
-      Stmt s(db, "INSERT INTO lines(number, account_id, carrier, options, created_at) VALUES (?,?,?,?,?)");
+    return Read<Line>([&](Conn& c) -> Result<Line> {
+      Stmt& s = c.Prepare("INSERT INTO lines(number, account_id, carrier, options, created_at) VALUES (?,?,?,?,?)");
       s.Bind(line.number).Bind(line.account_id).Bind(line.carrier).Bind(line.options_json)
           .Bind(ToUnixMillis(clock_.Now()));
       s.Exec();
@@ -419,8 +449,8 @@ class SqliteStore final : public Store {
   }
 
   Result<Line> FindLine(std::string_view number) override {
-    return Read<Line>([&](sqlite3* db) -> Result<Line> {
-      Stmt s(db, "SELECT number, account_id, carrier, options FROM lines WHERE number = ?");
+    return Read<Line>([&](Conn& c) -> Result<Line> {
+      Stmt& s = c.Prepare("SELECT number, account_id, carrier, options FROM lines WHERE number = ?");
       s.Bind(number);
       if (!s.Step()) return Error::NotFound("no line " + std::string(number));
       return Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3)};
@@ -428,8 +458,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) override {
-    return Read<std::vector<Line>>([&](sqlite3* db) -> Result<std::vector<Line>> {
-      Stmt s(db, account_id ? "SELECT number, account_id, carrier, options FROM lines WHERE account_id = ? ORDER BY created_at, number"
+    return Read<std::vector<Line>>([&](Conn& c) -> Result<std::vector<Line>> {
+      Stmt& s = c.Prepare(account_id ? "SELECT number, account_id, carrier, options FROM lines WHERE account_id = ? ORDER BY created_at, number"
                             : "SELECT number, account_id, carrier, options FROM lines ORDER BY created_at, number");
       if (account_id) s.Bind(*account_id);
       std::vector<Line> out;
@@ -539,8 +569,10 @@ class SqliteStore final : public Store {
       st.update_delivery.Reset().Bind(DeliveryStateName(a.new_state))
           .Bind(a.next_attempt_at ? std::optional<int64_t>(ToUnixMillis(*a.next_attempt_at)) : std::nullopt)
           .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
+          .Bind(static_cast<int64_t>(a.latency.count()))
           .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
           .Bind(at).Bind(a.delivery_id).Exec();
+      if (a.first_try_success) return Ok{};
       st.insert_attempt.Reset().Bind(a.delivery_id).Bind(at)
           .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
           .Bind(static_cast<int64_t>(a.latency.count()))
@@ -556,8 +588,8 @@ class SqliteStore final : public Store {
 
   // --- reads ---
   Result<Message> FindMessage(int64_t account_id, std::string_view handle) override {
-    return Read<Message>([&](sqlite3* db) -> Result<Message> {
-      Stmt s(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.handle = ? AND m.account_id = ?");
+    return Read<Message>([&](Conn& c) -> Result<Message> {
+      Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.handle = ? AND m.account_id = ?");
       s.Bind(handle).Bind(account_id);
       if (!s.Step()) return Error::NotFound("no message with handle " + std::string(handle));
       return ReadMessage(s);
@@ -565,8 +597,8 @@ class SqliteStore final : public Store {
   }
 
   Result<Message> FindMessageById(int64_t id) override {
-    return Read<Message>([&](sqlite3* db) -> Result<Message> {
-      Stmt s(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?");
+    return Read<Message>([&](Conn& c) -> Result<Message> {
+      Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?");
       s.Bind(id);
       if (!s.Step()) return Error::NotFound("no message with id " + std::to_string(id));
       return ReadMessage(s);
@@ -574,7 +606,7 @@ class SqliteStore final : public Store {
   }
 
   Result<MessagePage> ListMessages(const MessageQuery& q) override {
-    return Read<MessagePage>([&](sqlite3* db) -> Result<MessagePage> {
+    return Read<MessagePage>([&](Conn& c) -> Result<MessagePage> {
       std::string where = " WHERE m.account_id = ?";
       std::vector<std::variant<int64_t, std::string>> args{q.account_id};
       auto add = [&](const char* clause, auto value) {
@@ -608,13 +640,13 @@ class SqliteStore final : public Store {
         }
       };
       MessagePage page;
-      Stmt count(db, std::string("SELECT COUNT(*) FROM messages m") + where);
+      Stmt& count = c.Prepare(std::string("SELECT COUNT(*) FROM messages m") + where);
       bind_all(count);
       count.Step();
       page.total = count.Int(0);
       const char* column = q.order_by == MessageQuery::Order::kUpdated ? "m.updated_at" : "m.created_at";
       const char* dir = q.descending ? " DESC" : " ASC";
-      Stmt s(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + where + " ORDER BY " + column + dir +
+      Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + where + " ORDER BY " + column + dir +
                      ", m.id" + dir + " LIMIT ? OFFSET ?");
       bind_all(s);
       s.Bind(int64_t{q.limit}).Bind(int64_t{q.offset});
@@ -624,8 +656,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Message>> UnfinishedOutbound() override {
-    return Read<std::vector<Message>>([&](sqlite3* db) -> Result<std::vector<Message>> {
-      Stmt s(db, std::string("SELECT ") + kMessageColumns + kMessageFrom +
+    return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
+      Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
                      "WHERE (m.status IN ('QUEUED', 'ACCEPTED') OR (m.status = 'SENT' AND m.service = 'iMessage')) "
                      "AND m.is_outbound = 1 ORDER BY m.id");
       std::vector<Message> out;
@@ -635,8 +667,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Delivery>> PendingDeliveries() override {
-    return Read<std::vector<Delivery>>([&](sqlite3* db) -> Result<std::vector<Delivery>> {
-      Stmt s(db, std::string("SELECT ") + kDeliveryColumns +
+    return Read<std::vector<Delivery>>([&](Conn& c) -> Result<std::vector<Delivery>> {
+      Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
                      " FROM webhook_deliveries WHERE state = 'pending' ORDER BY id");
       std::vector<Delivery> out;
       while (s.Step()) out.push_back(ReadDelivery(s));
@@ -645,8 +677,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Delivery>> DeliveriesForMessage(int64_t message_id) override {
-    return Read<std::vector<Delivery>>([&](sqlite3* db) -> Result<std::vector<Delivery>> {
-      Stmt s(db, std::string("SELECT ") + kDeliveryColumns +
+    return Read<std::vector<Delivery>>([&](Conn& c) -> Result<std::vector<Delivery>> {
+      Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
                      " FROM webhook_deliveries WHERE message_id = ? ORDER BY id");
       s.Bind(message_id);
       std::vector<Delivery> out;
@@ -838,20 +870,18 @@ class SqliteStore final : public Store {
   // that waits for the writer thread's lock like any other process would).
   template <typename T, typename Fn>
   Result<T> Read(Fn fn, bool write = false) {
-    sqlite3* db = nullptr;
-    if (write) {
-      db = OpenDb(settings_, false);
-    } else {
+    std::unique_ptr<Conn> conn;
+    if (!write) {
       std::lock_guard lock(readers_mu_);
       if (!readers_.empty()) {
-        db = readers_.back();
+        conn = std::move(readers_.back());
         readers_.pop_back();
       }
     }
-    if (!db) db = OpenDb(settings_, false);
     Result<T> out = Error::Internal("unreachable");
     try {
-      out = fn(db);
+      if (!conn) conn = std::make_unique<Conn>(OpenDb(settings_, false, write ? 2000 : 8192));
+      out = fn(*conn);
     } catch (const DbError& e) {
       const std::string what = e.what();
       if (what.find("UNIQUE") != std::string::npos) {
@@ -859,12 +889,13 @@ class SqliteStore final : public Store {
       } else {
         out = Error::Storage(std::string("store read failed: ") + what);
       }
+    } catch (const std::runtime_error& e) {
+      out = Error::Storage(e.what());
     }
-    if (write) {
-      sqlite3_close(db);
-    } else {
+    if (conn) conn->ResetAll();
+    if (!write && conn) {
       std::lock_guard lock(readers_mu_);
-      readers_.push_back(db);
+      readers_.push_back(std::move(conn));
     }
     return out;
   }
@@ -889,7 +920,7 @@ class SqliteStore final : public Store {
   std::thread checkpointer_;
 
   std::mutex readers_mu_;
-  std::vector<sqlite3*> readers_;
+  std::vector<std::unique_ptr<Conn>> readers_;
 };
 
 }  // namespace
