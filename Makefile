@@ -13,7 +13,7 @@ BUILD_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libssl-de
 TEST_PACKAGES := nodejs npm
 BENCH_PACKAGES := wrk
 
-.PHONY: all build run test unit-test integration-test bench deps test-deps bench-deps clean format
+.PHONY: all build run test unit-test integration-test bench fuzz deps test-deps bench-deps clean format
 
 all: build
 
@@ -55,6 +55,15 @@ test: unit-test integration-test
 
 bench: build bench-deps
 	bench/run.sh
+
+# Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(call apt_install,clang libclang-rt-14-dev)
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DBLUEGATE_FUZZ=ON -DBLUEGATE_TESTS=OFF -DBLUEGATE_BENCH=OFF
+	cmake --build build-fuzz
+	mkdir -p build-fuzz/corpus/send_request && cp fuzz/corpus/send_request/* build-fuzz/corpus/send_request/
+	./build-fuzz/fuzz/fuzz_send_request -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/send_request
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -10,16 +10,19 @@ namespace {
 // Paths the official SDK calls that bluegate does not serve yet: 501, so that a caller learns
 // the feature is missing rather than that the URL is wrong.
 constexpr std::string_view kNotYet[] = {
-    "/api/send-group-message", "/api/modify-group", "/api/v2/lines/state", "/api/v2/lines/usage",
-    "/api/evaluate-service", "/api/upload-media-object", "/api/v2/contacts",
-    "/api/account/webhooks", "/api/send-typing-indicator", "/api/send-reaction", "/api/mark-read",
-    "/api/v2/groups", "/api/v2/events", "/api/request-location", "/api/location", "/api/send-carousel",
-    "/api/v2/totp", "/api/v2/seats", "/api/v2/verify", "/api/messages", "/api/lines/",
+    "/api/send-group-message", "/api/modify-group",     "/api/v2/lines/state",
+    "/api/v2/lines/usage",     "/api/evaluate-service", "/api/upload-media-object",
+    "/api/v2/contacts",        "/api/account/webhooks", "/api/send-typing-indicator",
+    "/api/send-reaction",      "/api/mark-read",        "/api/v2/groups",
+    "/api/v2/events",          "/api/request-location", "/api/location",
+    "/api/send-carousel",      "/api/v2/totp",          "/api/v2/seats",
+    "/api/v2/verify",          "/api/messages",         "/api/lines/",
 };
 
 bool NotYetImplemented(std::string_view path) {
   for (auto p : kNotYet) {
-    if (path == p || (path.starts_with(p) && (p.ends_with('/') || path[p.size()] == '/'))) return true;
+    if (path == p || (path.starts_with(p) && (p.ends_with('/') || path[p.size()] == '/')))
+      return true;
   }
   return false;
 }
@@ -36,9 +39,11 @@ Responder WithRoute(Responder respond, const char* route) {
 void Api::Handle(HttpRequest req, Responder respond) {
   const std::string& path = req.path;
   const std::string& method = req.method;
-  if (method == "GET" && path == "/healthz") return WithRoute(respond, "/healthz")(HandleHealth(ctx_));
+  if (method == "GET" && path == "/healthz")
+    return WithRoute(respond, "/healthz")(HandleHealth(ctx_));
   if (method == "GET" && path == "/readyz") return WithRoute(respond, "/readyz")(HandleReady(ctx_));
-  if (method == "GET" && path == "/metrics") return WithRoute(respond, "/metrics")(HandleMetrics(ctx_));
+  if (method == "GET" && path == "/metrics")
+    return WithRoute(respond, "/metrics")(HandleMetrics(ctx_));
 
   if (!path.starts_with("/api/")) {
     return respond(ErrorResponse(Error::NotFound("No route for " + method + " " + path)));
@@ -50,13 +55,16 @@ void Api::Handle(HttpRequest req, Responder respond) {
     return respond(std::move(r));
   }
   if (method == "POST" && path == "/api/send-message") {
-    return HandleSendMessage(ctx_, principal.value(), std::move(req), WithRoute(std::move(respond), "/api/send-message"));
+    return HandleSendMessage(ctx_, principal.value(), std::move(req),
+                             WithRoute(std::move(respond), "/api/send-message"));
   }
   if (method == "GET" && path == "/api/status") {
-    return HandleGetStatus(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/status"));
+    return HandleGetStatus(ctx_, principal.value(), req,
+                           WithRoute(std::move(respond), "/api/status"));
   }
   if (method == "GET" && path == "/api/v2/messages") {
-    return HandleListMessages(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/v2/messages"));
+    return HandleListMessages(ctx_, principal.value(), req,
+                              WithRoute(std::move(respond), "/api/v2/messages"));
   }
   if (method == "GET" && path.starts_with("/api/v2/messages/") && path.size() > 17 &&
       path.find('/', 17) == std::string::npos) {
@@ -64,12 +72,15 @@ void Api::Handle(HttpRequest req, Responder respond) {
                             WithRoute(std::move(respond), "/api/v2/messages/{handle}"));
   }
   if (method == "GET" && path == "/api/lines") {
-    return HandleListLines(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/lines"));
+    return HandleListLines(ctx_, principal.value(), req,
+                           WithRoute(std::move(respond), "/api/lines"));
   }
   if (NotYetImplemented(path)) {
-    auto r = ErrorResponse(Error{ErrorKind::kNotImplemented,
-                                 method + " " + path + " is part of Sendblue's API but not implemented by bluegate yet",
-                                 std::nullopt, {}});
+    auto r = ErrorResponse(Error{
+        ErrorKind::kNotImplemented,
+        method + " " + path + " is part of Sendblue's API but not implemented by bluegate yet",
+        std::nullopt,
+        {}});
     r.route = "not_implemented";
     return respond(std::move(r));
   }

@@ -37,11 +37,16 @@ class Api {
 };
 
 // Handlers, each in its resource's file. `principal` is the authenticated caller.
-void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req, Responder respond);
-void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond);
-void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond);
-void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle, Responder respond);
-void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond);
+void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
+                       Responder respond);
+void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                     Responder respond);
+void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                        Responder respond);
+void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle,
+                      Responder respond);
+void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                     Responder respond);
 HttpResponse HandleHealth(ApiContext& ctx);
 HttpResponse HandleReady(ApiContext& ctx);
 HttpResponse HandleMetrics(ApiContext& ctx);

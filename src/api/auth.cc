@@ -31,7 +31,8 @@ Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {
   const auto key_id = req.Header("sb-api-key-id");
   const auto secret = req.Header("sb-api-secret-key");
   if (!key_id || key_id->empty() || !secret || secret->empty()) {
-    return Unauthenticated("Missing API credentials: send the sb-api-key-id and sb-api-secret-key headers");
+    return Unauthenticated(
+        "Missing API credentials: send the sb-api-key-id and sb-api-secret-key headers");
   }
   Entry entry;
   bool found = false;
@@ -46,19 +47,22 @@ Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {
     auto key = store_.FindApiKey(*key_id);
     if (!key.ok()) {
       if (key.error().kind == ErrorKind::kStorageFailure) return key.error();
-      return Unauthenticated("Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
+      return Unauthenticated(
+          "Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
     }
     auto account = store_.FindAccount(key->account_id);
     if (!account.ok()) return account.error();
     entry = Entry{std::move(key).value(), std::move(account).value()};
   }
-  const bool known = !entry.verified_secret.empty() && entry.verified_secret.size() == secret->size() &&
-                     CRYPTO_memcmp(entry.verified_secret.data(), secret->data(), secret->size()) == 0;
+  const bool known =
+      !entry.verified_secret.empty() && entry.verified_secret.size() == secret->size() &&
+      CRYPTO_memcmp(entry.verified_secret.data(), secret->data(), secret->size()) == 0;
   if (!known) {
     const std::string hash = HashSecret(entry.key.salt, *secret);
     if (hash.size() != entry.key.secret_hash.size() ||
         CRYPTO_memcmp(hash.data(), entry.key.secret_hash.data(), hash.size()) != 0) {
-      return Unauthenticated("Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
+      return Unauthenticated(
+          "Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
     }
     entry.verified_secret = std::string(*secret);
     std::lock_guard lock(mu_);

@@ -36,16 +36,21 @@ int HttpStatusFor(ErrorKind kind) {
 
 std::optional<ErrorCode> DefaultCode(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kInvalidArgument: return ErrorCode::kValidation;
-    case ErrorKind::kBlocked: return ErrorCode::kBlacklisted;
-    case ErrorKind::kThrottled: return ErrorCode::kRateLimitExceeded;
+    case ErrorKind::kInvalidArgument:
+      return ErrorCode::kValidation;
+    case ErrorKind::kBlocked:
+      return ErrorCode::kBlacklisted;
+    case ErrorKind::kThrottled:
+      return ErrorCode::kRateLimitExceeded;
     case ErrorKind::kStorageFailure:
     case ErrorKind::kOverloaded:
     case ErrorKind::kDisconnected:
     case ErrorKind::kUnknownOutcome:
       return ErrorCode::kServerRateExceeded;
-    case ErrorKind::kInternal: return ErrorCode::kInternal;
-    default: return std::nullopt;
+    case ErrorKind::kInternal:
+      return ErrorCode::kInternal;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -76,7 +81,8 @@ HttpResponse ErrorResponse(const Error& error) {
     w.Int(static_cast<int>(*code));
   }
   w.EndObject();
-  HttpResponse r = JsonResponse(HttpStatusFor(error.kind), std::string(buf.GetString(), buf.GetSize()));
+  HttpResponse r =
+      JsonResponse(HttpStatusFor(error.kind), std::string(buf.GetString(), buf.GetSize()));
   if (error.retry_after.count() > 0 || r.status == 429 || r.status == 503) {
     const auto seconds = std::max<int64_t>(1, (error.retry_after.count() + 999) / 1000);
     r.headers.emplace_back("Retry-After", std::to_string(seconds));

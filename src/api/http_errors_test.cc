@@ -13,16 +13,26 @@ std::string HeaderOf(const HttpResponse& r, const std::string& name) {
 }
 
 TEST(HttpErrorsTest, EachKindHasItsStatusAndCode) {
-  struct Case { Error e; int status; std::string body; };
+  struct Case {
+    Error e;
+    int status;
+    std::string body;
+  };
   const Case cases[] = {
-      {Error::Invalid("number is required"), 400, R"({"status":"ERROR","message":"number is required","error_code":4000})"},
-      {Error{ErrorKind::kBlocked, "blocked", std::nullopt, {}}, 400, R"({"status":"ERROR","message":"blocked","error_code":4002})"},
-      {Error{ErrorKind::kUnauthenticated, "who?", std::nullopt, {}}, 401, R"({"status":"ERROR","message":"who?","error_code":null})"},
-      {Error::NotFound("no such message"), 404, R"({"status":"ERROR","message":"no such message","error_code":null})"},
-      {Error{ErrorKind::kThrottled, "full", std::nullopt, std::chrono::milliseconds(1500)}, 429, R"({"status":"ERROR","message":"full","error_code":4001})"},
+      {Error::Invalid("number is required"), 400,
+       R"({"status":"ERROR","message":"number is required","error_code":4000})"},
+      {Error{ErrorKind::kBlocked, "blocked", std::nullopt, {}}, 400,
+       R"({"status":"ERROR","message":"blocked","error_code":4002})"},
+      {Error{ErrorKind::kUnauthenticated, "who?", std::nullopt, {}}, 401,
+       R"({"status":"ERROR","message":"who?","error_code":null})"},
+      {Error::NotFound("no such message"), 404,
+       R"({"status":"ERROR","message":"no such message","error_code":null})"},
+      {Error{ErrorKind::kThrottled, "full", std::nullopt, std::chrono::milliseconds(1500)}, 429,
+       R"({"status":"ERROR","message":"full","error_code":4001})"},
       {Error::Storage("disk"), 503, R"({"status":"ERROR","message":"disk","error_code":5003})"},
       {Error::Internal("bug"), 500, R"({"status":"ERROR","message":"bug","error_code":5000})"},
-      {Error{ErrorKind::kNotImplemented, "later", std::nullopt, {}}, 501, R"({"status":"ERROR","message":"later","error_code":null})"},
+      {Error{ErrorKind::kNotImplemented, "later", std::nullopt, {}}, 501,
+       R"({"status":"ERROR","message":"later","error_code":null})"},
   };
   for (const auto& c : cases) {
     const HttpResponse r = ErrorResponse(c.e);
@@ -32,7 +42,10 @@ TEST(HttpErrorsTest, EachKindHasItsStatusAndCode) {
 }
 
 TEST(HttpErrorsTest, ThrottlingAndOverloadSayWhenToRetry) {
-  EXPECT_EQ(HeaderOf(ErrorResponse(Error{ErrorKind::kThrottled, "full", std::nullopt, std::chrono::milliseconds(1500)}), "Retry-After"), "2");
+  EXPECT_EQ(HeaderOf(ErrorResponse(Error{ErrorKind::kThrottled, "full", std::nullopt,
+                                         std::chrono::milliseconds(1500)}),
+                     "Retry-After"),
+            "2");
   EXPECT_EQ(HeaderOf(ErrorResponse(Error::Storage("disk")), "Retry-After"), "5");
   EXPECT_EQ(HeaderOf(ErrorResponse(Error::Invalid("x")), "Retry-After"), "");
 }

@@ -36,8 +36,12 @@ constexpr const char* kBadRequest =
 
 class BeastServer final : public HttpServer {
  public:
-  BeastServer(asio::io_context& io, const HttpServerSettings& settings, Handler handler, Metrics& metrics)
-      : io_(io), settings_(settings), handler_(std::move(handler)), metrics_(metrics),
+  BeastServer(asio::io_context& io, const HttpServerSettings& settings, Handler handler,
+              Metrics& metrics)
+      : io_(io),
+        settings_(settings),
+        handler_(std::move(handler)),
+        metrics_(metrics),
         acceptor_(asio::make_strand(io)) {}
 
   void Start() override {
@@ -54,7 +58,8 @@ class BeastServer final : public HttpServer {
     }
     acceptor_.listen(asio::socket_base::max_listen_connections);
     const auto local = acceptor_.local_endpoint();
-    local_ = (local.address().is_v6() ? "[" + local.address().to_string() + "]" : local.address().to_string()) +
+    local_ = (local.address().is_v6() ? "[" + local.address().to_string() + "]"
+                                      : local.address().to_string()) +
              ":" + std::to_string(local.port());
     asio::co_spawn(acceptor_.get_executor(), Accept(), asio::detached);
   }
@@ -83,8 +88,8 @@ class BeastServer final : public HttpServer {
   asio::awaitable<void> Accept() {
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(io_),
-                                                           asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket = co_await acceptor_.async_accept(
+          asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping_ || ec == asio::error::operation_aborted) co_return;
         continue;  // a transient failure (fd limit): keep accepting
@@ -101,7 +106,8 @@ class BeastServer final : public HttpServer {
   asio::awaitable<HttpResponse> Dispatch(HttpRequest req) {
     auto exec = co_await asio::this_coro::executor;
     struct Pending {
-      explicit Pending(const asio::any_io_executor& e) : wake(e, asio::steady_timer::time_point::max()) {}
+      explicit Pending(const asio::any_io_executor& e)
+          : wake(e, asio::steady_timer::time_point::max()) {}
       asio::steady_timer wake;
       std::optional<HttpResponse> response;
     };
@@ -163,7 +169,8 @@ class BeastServer final : public HttpServer {
       parser.body_limit(settings_.max_body_bytes);
       stream.expires_after(settings_.idle_timeout);
       state->idle = buffer.size() == 0;
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read(stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
       state->idle = false;
       if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
           ec == asio::error::connection_reset || ec == asio::error::eof ||
@@ -173,12 +180,14 @@ class BeastServer final : public HttpServer {
       }
       if (ec) {
         const bool too_large = ec == http::error::body_limit;
-        http::response<http::string_body> res{too_large ? http::status::payload_too_large : http::status::bad_request, 11};
+        http::response<http::string_body> res{
+            too_large ? http::status::payload_too_large : http::status::bad_request, 11};
         res.set(http::field::content_type, "application/json");
         res.body() = too_large ? kTooLarge : kBadRequest;
         res.keep_alive(false);
         res.prepare_payload();
-        metrics_.CountRequest(too_large ? "too_large" : "malformed", static_cast<int>(res.result_int()));
+        metrics_.CountRequest(too_large ? "too_large" : "malformed",
+                              static_cast<int>(res.result_int()));
         co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
         // Lingering close: the client may still be sending the body we refused. Closing with
         // unread data would reset the connection and could destroy our answer before the
@@ -187,8 +196,8 @@ class BeastServer final : public HttpServer {
         stream.expires_after(std::chrono::seconds(2));
         std::array<char, 16384> scratch;
         for (size_t drained = 0; drained < (64u << 20);) {
-          const size_t n = co_await stream.async_read_some(asio::buffer(scratch),
-                                                           asio::redirect_error(asio::use_awaitable, ec));
+          const size_t n = co_await stream.async_read_some(
+              asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
           if (ec) break;
           drained += n;
         }

@@ -12,9 +12,9 @@
 namespace bluegate::api {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // percent-decoded, '+' kept as '+'
-  std::string query;   // raw, without '?'
+  std::string method;                                        // "GET", "POST", ...
+  std::string path;                                          // percent-decoded, '+' kept as '+'
+  std::string query;                                         // raw, without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
   std::string body;
 

@@ -7,7 +7,8 @@
 
 namespace bluegate::api {
 
-void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest&, Responder respond) {
+void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest&,
+                     Responder respond) {
   auto lines = ctx.store.ListLines(principal.account.id);
   if (!lines.ok()) return respond(ErrorResponse(lines.error()));
   rapidjson::StringBuffer buf;

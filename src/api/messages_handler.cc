@@ -6,7 +6,8 @@
 
 namespace bluegate::api {
 
-void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req, Responder respond) {
+void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
+                       Responder respond) {
   auto decoded = DecodeSendRequest(req);
   if (!decoded.ok()) return respond(ErrorResponse(decoded.error()));
   auto valid = ValidateSend(decoded.value(), ctx.phones);
@@ -18,8 +19,9 @@ void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest 
   }
   auto line = ctx.outbound.FindLine(send.line);
   if (!line || line->account_id != principal.account.id) {
-    return respond(ErrorResponse(Error::Invalid("from_number " + send.line +
-                                                " is not a line of this account (GET /api/lines lists them)")));
+    return respond(ErrorResponse(
+        Error::Invalid("from_number " + send.line +
+                       " is not a line of this account (GET /api/lines lists them)")));
   }
   if (auto reserved = ctx.outbound.Reserve(*line); !reserved.ok()) {
     return respond(ErrorResponse(reserved.error()));
@@ -42,7 +44,7 @@ void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest 
   m.date_updated = m.date_created;
 
   ctx.store.Accept(std::move(m), [&ctx, line_number = line->number,
-                                   respond = std::move(respond)](Result<Message> stored) {
+                                  respond = std::move(respond)](Result<Message> stored) {
     if (!stored.ok()) {
       // Nothing was stored: give the queue place back.
       ctx.outbound.CancelReservation(line_number);
@@ -61,11 +63,13 @@ void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest 
   });
 }
 
-void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond) {
+void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                     Responder respond) {
   auto query = ParseQuery(req.query);
   auto it = query.find("handle");
   if (it == query.end() || it->second.empty()) {
-    return respond(ErrorResponse(Error::Invalid("handle is required: the message_handle returned by send-message")));
+    return respond(ErrorResponse(
+        Error::Invalid("handle is required: the message_handle returned by send-message")));
   }
   auto m = ctx.store.FindMessage(principal.account.id, it->second);
   if (!m.ok()) return respond(ErrorResponse(m.error()));
@@ -86,33 +90,40 @@ namespace {
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
-Result<int> IntParam(const std::map<std::string, std::string>& q, const char* name, int def, int min, int max) {
+Result<int> IntParam(const std::map<std::string, std::string>& q, const char* name, int def,
+                     int min, int max) {
   auto it = q.find(name);
   if (it == q.end() || it->second.empty()) return def;
   int v = 0;
   auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
   if (ec != std::errc() || p != it->second.data() + it->second.size() || v < min || v > max) {
-    return Error::Invalid(std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
-                          std::to_string(max) + "; got \"" + it->second + "\"");
+    return Error::Invalid(std::string(name) + " must be a whole number from " +
+                          std::to_string(min) + " to " + std::to_string(max) + "; got \"" +
+                          it->second + "\"");
   }
   return v;
 }
 
-Result<std::optional<TimePoint>> TimeParam(const std::map<std::string, std::string>& q, const char* name) {
+Result<std::optional<TimePoint>> TimeParam(const std::map<std::string, std::string>& q,
+                                           const char* name) {
   auto it = q.find(name);
   if (it == q.end() || it->second.empty()) return std::optional<TimePoint>();
   auto t = ParseIso8601(it->second);
-  if (!t) return Error::Invalid(std::string(name) + " must be an ISO 8601 date such as 2025-12-12T15:35:35.410Z");
+  if (!t)
+    return Error::Invalid(std::string(name) +
+                          " must be an ISO 8601 date such as 2025-12-12T15:35:35.410Z");
   return std::optional<TimePoint>(*t);
 }
 
-std::optional<std::string> StrParam(const std::map<std::string, std::string>& q, const char* name, bool phone = false) {
+std::optional<std::string> StrParam(const std::map<std::string, std::string>& q, const char* name,
+                                    bool phone = false) {
   auto it = q.find(name);
   if (it == q.end() || it->second.empty()) return std::nullopt;
   return phone ? NormalizeQueryPhone(it->second) : it->second;
 }
 
-Result<store::MessageQuery> ParseListQuery(const std::map<std::string, std::string>& q, int64_t account_id) {
+Result<store::MessageQuery> ParseListQuery(const std::map<std::string, std::string>& q,
+                                           int64_t account_id) {
   store::MessageQuery out;
   out.account_id = account_id;
   out.number = StrParam(q, "number", true);
@@ -121,7 +132,8 @@ Result<store::MessageQuery> ParseListQuery(const std::map<std::string, std::stri
   out.line = StrParam(q, "sendblue_number", true);
   out.group_id = StrParam(q, "group_id");
   if (auto t = StrParam(q, "message_type")) {
-    if (*t != "message" && *t != "group") return Error::Invalid("message_type must be message or group; use is_outbound for direction");
+    if (*t != "message" && *t != "group")
+      return Error::Invalid("message_type must be message or group; use is_outbound for direction");
     out.message_type = *t;
   }
   if (auto v = StrParam(q, "is_outbound")) {
@@ -151,17 +163,21 @@ Result<store::MessageQuery> ParseListQuery(const std::map<std::string, std::stri
   if (!offset.ok()) return offset.error();
   out.offset = offset.value();
   if (auto v = StrParam(q, "order_by")) {
-    if (*v == "updatedAt") out.order_by = store::MessageQuery::Order::kUpdated;
-    else if (*v != "createdAt" && *v != "sentAt") return Error::Invalid("order_by must be createdAt, updatedAt or sentAt");
+    if (*v == "updatedAt")
+      out.order_by = store::MessageQuery::Order::kUpdated;
+    else if (*v != "createdAt" && *v != "sentAt")
+      return Error::Invalid("order_by must be createdAt, updatedAt or sentAt");
   }
   if (auto v = StrParam(q, "order_direction")) {
     if (*v != "asc" && *v != "desc") return Error::Invalid("order_direction must be asc or desc");
     out.descending = *v == "desc";
   }
-  struct { const char* name; std::optional<TimePoint>* field; } times[] = {
-      {"created_at_gte", &out.created_gte}, {"created_at_lte", &out.created_lte},
-      {"sent_at_gte", &out.created_gte},    {"sent_at_lte", &out.created_lte},
-      {"updated_at_gte", &out.updated_gte}, {"updated_at_lte", &out.updated_lte}};
+  struct {
+    const char* name;
+    std::optional<TimePoint>* field;
+  } times[] = {{"created_at_gte", &out.created_gte}, {"created_at_lte", &out.created_lte},
+               {"sent_at_gte", &out.created_gte},    {"sent_at_lte", &out.created_lte},
+               {"updated_at_gte", &out.updated_gte}, {"updated_at_lte", &out.updated_lte}};
   for (auto& t : times) {
     auto v = TimeParam(q, t.name);
     if (!v.ok()) return v.error();
@@ -172,7 +188,8 @@ Result<store::MessageQuery> ParseListQuery(const std::map<std::string, std::stri
 
 }  // namespace
 
-void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond) {
+void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                        Responder respond) {
   auto query = ParseListQuery(ParseQuery(req.query), principal.account.id);
   if (!query.ok()) return respond(ErrorResponse(query.error()));
   auto page = ctx.store.ListMessages(query.value());
@@ -204,7 +221,8 @@ void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpR
   respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
 }
 
-void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle, Responder respond) {
+void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle,
+                      Responder respond) {
   auto m = ctx.store.FindMessage(principal.account.id, handle);
   if (!m.ok()) return respond(ErrorResponse(m.error()));
   respond(JsonResponse(200, R"({"status":"OK","data":)" + RenderMessageJson(m.value()) + "}"));

@@ -8,7 +8,8 @@ HttpResponse HandleHealth(ApiContext&) { return JsonResponse(200, R"({"status":"
 
 HttpResponse HandleReady(ApiContext& ctx) {
   if (!ctx.store.healthy()) {
-    return ErrorResponse(Error::Storage("The store cannot commit; restart bluegate once the disk is fixed"));
+    return ErrorResponse(
+        Error::Storage("The store cannot commit; restart bluegate once the disk is fixed"));
   }
   return JsonResponse(200, R"({"status":"OK"})");
 }

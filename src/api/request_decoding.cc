@@ -17,19 +17,26 @@ bool IsForm(const HttpRequest& req) {
 }
 
 void Assign(SendRequest& out, std::string_view key, std::string value) {
-  if (key == "number") out.number = std::move(value);
-  else if (key == "from_number") out.from_number = std::move(value);
-  else if (key == "content") out.content = std::move(value);
-  else if (key == "media_url") out.media_url = std::move(value);
-  else if (key == "send_style") out.send_style = std::move(value);
-  else if (key == "status_callback") out.status_callback = std::move(value);
+  if (key == "number")
+    out.number = std::move(value);
+  else if (key == "from_number")
+    out.from_number = std::move(value);
+  else if (key == "content")
+    out.content = std::move(value);
+  else if (key == "media_url")
+    out.media_url = std::move(value);
+  else if (key == "send_style")
+    out.send_style = std::move(value);
+  else if (key == "status_callback")
+    out.status_callback = std::move(value);
   else if (key == "statusCallback") {
     if (!out.status_callback) out.status_callback = std::move(value);
   }
 }
 
-constexpr std::string_view kStringFields[] = {"number", "from_number", "content", "media_url",
-                                              "send_style", "status_callback", "statusCallback"};
+constexpr std::string_view kStringFields[] = {"number",        "from_number", "content",
+                                              "media_url",     "send_style",  "status_callback",
+                                              "statusCallback"};
 constexpr std::string_view kUnsupported[] = {"app_card", "reply_to", "seat_id"};
 
 }  // namespace
@@ -43,7 +50,8 @@ std::map<std::string, std::string> ParseQuery(std::string_view query) {
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
     std::string key = PercentDecode(pair.substr(0, eq), true);
-    std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
+    std::string value =
+        eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
     out.emplace(std::move(key), std::move(value));
   }
   return out;
@@ -63,12 +71,16 @@ Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
     }
     return out;
   }
-  if (req.body.empty()) return Error::Invalid("The request body is empty: send a JSON object with number, from_number and content");
+  if (req.body.empty())
+    return Error::Invalid(
+        "The request body is empty: send a JSON object with number, from_number and content");
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(req.body.data(), req.body.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(
+      req.body.data(), req.body.size());
   if (doc.HasParseError()) {
-    return Error::Invalid(std::string("Malformed JSON body: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                          " at offset " + std::to_string(doc.GetErrorOffset()));
+    return Error::Invalid(std::string("Malformed JSON body: ") +
+                          rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                          std::to_string(doc.GetErrorOffset()));
   }
   if (!doc.IsObject()) return Error::Invalid("The request body must be a JSON object");
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {

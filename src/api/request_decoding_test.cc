@@ -15,11 +15,13 @@ HttpRequest Req(std::string body, std::string content_type = "application/json")
 }
 
 TEST(RequestDecodingTest, JsonFieldsAndTheLegacyCamelCaseCallback) {
-  auto r = DecodeSendRequest(Req(R"({"number":"+1","from_number":"+2","content":"c","statusCallback":"http://x/y"})"));
+  auto r = DecodeSendRequest(
+      Req(R"({"number":"+1","from_number":"+2","content":"c","statusCallback":"http://x/y"})"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->number, "+1");
   EXPECT_EQ(r->status_callback, "http://x/y");
-  auto both = DecodeSendRequest(Req(R"({"status_callback":"http://a/","statusCallback":"http://b/"})"));
+  auto both =
+      DecodeSendRequest(Req(R"({"status_callback":"http://a/","statusCallback":"http://b/"})"));
   EXPECT_EQ(both->status_callback, "http://a/") << "the documented name wins";
 }
 

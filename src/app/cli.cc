@@ -1,7 +1,7 @@
 #include "app/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -19,7 +19,8 @@ struct CommonOptions {
 
 void AddCommon(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--config", o.config, "TOML configuration file (also BLUEGATE_CONFIG)");
-  cmd->add_option("--data-dir", o.data_dir, "Data directory (default ./bluegate-data; also BLUEGATE_DATA_DIR)");
+  cmd->add_option("--data-dir", o.data_dir,
+                  "Data directory (default ./bluegate-data; also BLUEGATE_DATA_DIR)");
 }
 
 Config Load(const CommonOptions& o) {
@@ -28,7 +29,8 @@ Config Load(const CommonOptions& o) {
   return c;
 }
 
-int Serve(const CommonOptions& common, const std::optional<std::string>& listen, std::optional<int> threads) {
+int Serve(const CommonOptions& common, const std::optional<std::string>& listen,
+          std::optional<int> threads) {
   Config c = Load(common);
   if (listen) c.listen = *listen;
   if (threads) c.threads = *threads;
@@ -72,7 +74,8 @@ int LinesAdd(const CommonOptions& common, const std::string& email, const std::s
   auto store = OpenStore(c);
   auto account = store->FindAccountByEmail(email);
   if (!account.ok()) {
-    std::cerr << "error: no account with email " << email << " (create one with `bluegate accounts create`)\n";
+    std::cerr << "error: no account with email " << email
+              << " (create one with `bluegate accounts create`)\n";
     return 1;
   }
   if (auto existing = store->FindLine(e164.value()); existing.ok()) {
@@ -98,27 +101,33 @@ int RunCli(int argc, char** argv) {
   CommonOptions serve_common;
   std::optional<std::string> listen;
   std::optional<int> threads;
-  auto* serve = app.add_subcommand("serve", "Run the gateway (HTTP API, queues, carriers, webhooks)");
+  auto* serve =
+      app.add_subcommand("serve", "Run the gateway (HTTP API, queues, carriers, webhooks)");
   AddCommon(serve, serve_common);
-  serve->add_option("--listen", listen, "HOST:PORT to serve on (default 127.0.0.1:8080; port 0 picks a free one)");
+  serve->add_option("--listen", listen,
+                    "HOST:PORT to serve on (default 127.0.0.1:8080; port 0 picks a free one)");
   serve->add_option("--threads", threads, "HTTP threads (default: one per core)");
 
   auto* accounts = app.add_subcommand("accounts", "Manage accounts");
   accounts->require_subcommand(1);
   CommonOptions acc_common;
   std::string email, key_id, secret, plan = "blue";
-  auto* acc_create = accounts->add_subcommand("create", "Create an account and its API key; prints the credentials");
+  auto* acc_create = accounts->add_subcommand(
+      "create", "Create an account and its API key; prints the credentials");
   AddCommon(acc_create, acc_common);
-  acc_create->add_option("--email", email, "The account's email (its name in admin commands)")->required();
+  acc_create->add_option("--email", email, "The account's email (its name in admin commands)")
+      ->required();
   acc_create->add_option("--key-id", key_id, "API key id (generated when omitted)");
   acc_create->add_option("--secret", secret, "API secret (generated when omitted)");
-  acc_create->add_option("--plan", plan, "Plan name reported in the message object's `plan` (default blue)");
+  acc_create->add_option("--plan", plan,
+                         "Plan name reported in the message object's `plan` (default blue)");
 
   auto* lines = app.add_subcommand("lines", "Manage lines (the phone numbers accounts send from)");
   lines->require_subcommand(1);
   CommonOptions lines_common;
   std::string line_account, line_number, line_carrier = "sim";
-  auto* lines_add = lines->add_subcommand("add", "Add a line to an account; a running server sees it at once");
+  auto* lines_add =
+      lines->add_subcommand("add", "Add a line to an account; a running server sees it at once");
   AddCommon(lines_add, lines_common);
   lines_add->add_option("--account", line_account, "Email of the owning account")->required();
   lines_add->add_option("--number", line_number, "The line's number in E.164 format")->required();

@@ -39,17 +39,20 @@ T Value(const toml::node& n, const std::string& where, const char* expected) {
   Fail(where, std::string("expected ") + expected);
 }
 
-void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimits& out, bool allow_overrides) {
+void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimits& out,
+                bool allow_overrides) {
   std::set<std::string> known{"burst_per_second", "queue_capacity", "resolve_timeout"};
   if (allow_overrides) known.insert("overrides");
   CheckKeys(t, where, known);
-  if (auto n = t.get("burst_per_second")) out.burst_per_second = Value<double>(*n, where + ".burst_per_second", "a number");
+  if (auto n = t.get("burst_per_second"))
+    out.burst_per_second = Value<double>(*n, where + ".burst_per_second", "a number");
   if (auto n = t.get("queue_capacity")) {
     const auto v = Value<int64_t>(*n, where + ".queue_capacity", "a whole number");
     if (v < 1) Fail(where + ".queue_capacity", "must be at least 1");
     out.queue_capacity = static_cast<size_t>(v);
   }
-  if (auto n = t.get("resolve_timeout")) out.resolve_timeout = DurationValue(*n, where + ".resolve_timeout");
+  if (auto n = t.get("resolve_timeout"))
+    out.resolve_timeout = DurationValue(*n, where + ".resolve_timeout");
 }
 
 void ApplyFile(Config& c, const std::string& path) {
@@ -59,18 +62,23 @@ void ApplyFile(Config& c, const std::string& path) {
   } catch (const toml::parse_error& e) {
     Fail(path, std::string(e.description()) + " at line " + std::to_string(e.source().begin.line));
   }
-  CheckKeys(root, path, {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers",
-                         "bootstrap", "log_level", "lines", "sim", "webhooks"});
+  CheckKeys(root, path,
+            {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers", "bootstrap",
+             "log_level", "lines", "sim", "webhooks"});
   if (auto n = root.get("data_dir")) c.data_dir = Value<std::string>(*n, "data_dir", "a string");
-  if (auto n = root.get("listen")) c.listen = Value<std::string>(*n, "listen", "a string \"HOST:PORT\"");
-  if (auto n = root.get("threads")) c.threads = static_cast<int>(Value<int64_t>(*n, "threads", "a whole number"));
-  if (auto n = root.get("max_body_bytes")) c.max_body_bytes = static_cast<size_t>(Value<int64_t>(*n, "max_body_bytes", "a whole number"));
+  if (auto n = root.get("listen"))
+    c.listen = Value<std::string>(*n, "listen", "a string \"HOST:PORT\"");
+  if (auto n = root.get("threads"))
+    c.threads = static_cast<int>(Value<int64_t>(*n, "threads", "a whole number"));
+  if (auto n = root.get("max_body_bytes"))
+    c.max_body_bytes = static_cast<size_t>(Value<int64_t>(*n, "max_body_bytes", "a whole number"));
   if (auto n = root.get("bootstrap")) c.bootstrap = Value<bool>(*n, "bootstrap", "true or false");
   if (auto n = root.get("log_level")) c.log_level = Value<std::string>(*n, "log_level", "a string");
   if (auto n = root.get("blocked_numbers")) {
     auto* arr = n->as_array();
     if (!arr) Fail("blocked_numbers", "expected an array of strings");
-    for (const auto& e : *arr) c.blocked_numbers.push_back(Value<std::string>(e, "blocked_numbers", "a string"));
+    for (const auto& e : *arr)
+      c.blocked_numbers.push_back(Value<std::string>(e, "blocked_numbers", "a string"));
   }
   if (auto* lines = root.get_as<toml::table>("lines")) {
     ReadLimits(*lines, "lines", c.line_defaults, true);
@@ -86,25 +94,32 @@ void ApplyFile(Config& c, const std::string& path) {
     }
   }
   if (auto* sim = root.get_as<toml::table>("sim")) {
-    CheckKeys(*sim, "sim", {"sent_delay", "delivered_delay", "read_delay", "slow_delay", "reply_delay"});
+    CheckKeys(*sim, "sim",
+              {"sent_delay", "delivered_delay", "read_delay", "slow_delay", "reply_delay"});
     if (auto n = sim->get("sent_delay")) c.sim.sent_delay = DurationValue(*n, "sim.sent_delay");
-    if (auto n = sim->get("delivered_delay")) c.sim.delivered_delay = DurationValue(*n, "sim.delivered_delay");
+    if (auto n = sim->get("delivered_delay"))
+      c.sim.delivered_delay = DurationValue(*n, "sim.delivered_delay");
     if (auto n = sim->get("read_delay")) c.sim.read_delay = DurationValue(*n, "sim.read_delay");
     if (auto n = sim->get("slow_delay")) c.sim.slow_delay = DurationValue(*n, "sim.slow_delay");
     if (auto n = sim->get("reply_delay")) c.sim.reply_delay = DurationValue(*n, "sim.reply_delay");
   }
   if (auto* wh = root.get_as<toml::table>("webhooks")) {
-    CheckKeys(*wh, "webhooks", {"timeout", "retry_schedule", "allow_loopback", "allow_private",
-                                "max_connections_per_endpoint"});
+    CheckKeys(*wh, "webhooks",
+              {"timeout", "retry_schedule", "allow_loopback", "allow_private",
+               "max_connections_per_endpoint"});
     if (auto n = wh->get("timeout")) c.webhook_timeout = DurationValue(*n, "webhooks.timeout");
-    if (auto n = wh->get("allow_loopback")) c.webhook_allow_loopback = Value<bool>(*n, "webhooks.allow_loopback", "true or false");
-    if (auto n = wh->get("allow_private")) c.webhook_allow_private = Value<bool>(*n, "webhooks.allow_private", "true or false");
+    if (auto n = wh->get("allow_loopback"))
+      c.webhook_allow_loopback = Value<bool>(*n, "webhooks.allow_loopback", "true or false");
+    if (auto n = wh->get("allow_private"))
+      c.webhook_allow_private = Value<bool>(*n, "webhooks.allow_private", "true or false");
     if (auto n = wh->get("max_connections_per_endpoint")) {
-      c.webhook_max_connections = static_cast<size_t>(Value<int64_t>(*n, "webhooks.max_connections_per_endpoint", "a whole number"));
+      c.webhook_max_connections = static_cast<size_t>(
+          Value<int64_t>(*n, "webhooks.max_connections_per_endpoint", "a whole number"));
     }
     if (auto n = wh->get("retry_schedule")) {
       auto* arr = n->as_array();
-      if (!arr || arr->empty()) Fail("webhooks.retry_schedule", "expected a non-empty array of durations");
+      if (!arr || arr->empty())
+        Fail("webhooks.retry_schedule", "expected a non-empty array of durations");
       std::vector<Millis> delays;
       for (const auto& e : *arr) delays.push_back(DurationValue(e, "webhooks.retry_schedule"));
       c.webhook_schedule = RetrySchedule(std::move(delays));
@@ -140,10 +155,12 @@ Config LoadConfig(const std::optional<std::string>& path) {
 std::pair<std::string, uint16_t> SplitHostPort(const std::string& listen) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon + 1 == listen.size()) {
-    throw std::runtime_error("listen address \"" + listen + "\" must be HOST:PORT, such as 127.0.0.1:8080");
+    throw std::runtime_error("listen address \"" + listen +
+                             "\" must be HOST:PORT, such as 127.0.0.1:8080");
   }
   std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty() || host == "localhost") host = host.empty() ? "0.0.0.0" : "127.0.0.1";
   unsigned port = 0;
   const std::string p = listen.substr(colon + 1);

@@ -10,7 +10,8 @@ namespace bluegate::app {
 namespace {
 
 std::string WriteToml(const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / ("bluegate-config-test-" + std::to_string(::getpid()) + ".toml");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("bluegate-config-test-" + std::to_string(::getpid()) + ".toml");
   std::ofstream(path) << text;
   return path.string();
 }
@@ -55,7 +56,8 @@ allow_loopback = false
   EXPECT_EQ(c.line_defaults.burst_per_second, 5);
   EXPECT_EQ(c.line_defaults.resolve_timeout, std::chrono::minutes(2));
   EXPECT_EQ(c.line_overrides.at("+12125550199").queue_capacity, 10u);
-  EXPECT_EQ(c.line_overrides.at("+12125550199").burst_per_second, 5) << "overrides start from the defaults";
+  EXPECT_EQ(c.line_overrides.at("+12125550199").burst_per_second, 5)
+      << "overrides start from the defaults";
   EXPECT_EQ(c.sim.sent_delay, Millis(0));
   EXPECT_EQ(c.sim.delivered_delay, Millis(1000));
   EXPECT_EQ(c.webhook_schedule.max_attempts(), 2);

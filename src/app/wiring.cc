@@ -1,10 +1,10 @@
 #include "app/wiring.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -39,14 +39,16 @@ constexpr const char* kDevLine = "+14155550100";
 std::unique_ptr<store::Store> OpenStore(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) throw std::runtime_error("cannot create data directory " + config.data_dir + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot create data directory " + config.data_dir + ": " +
+                             ec.message());
   store::SqliteSettings settings;
   settings.path = config.database_path();
   return store::MakeSqliteStore(settings, SystemClock());
 }
 
-Result<Credentials> CreateAccount(store::Store& store, std::string_view email, std::string_view plan,
-                                  std::string key_id, std::string secret) {
+Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
+                                  std::string_view plan, std::string key_id, std::string secret) {
   if (email.empty() || email.find('@') == std::string_view::npos) {
     return Error::Invalid("--email must be an email address");
   }
@@ -65,7 +67,8 @@ Result<Credentials> CreateAccount(store::Store& store, std::string_view email, s
   key.salt = SecureIds().RandomHex(16);
   key.secret_hash = api::Authenticator::HashSecret(key.salt, secret);
   if (auto r = store.AddApiKey(key); !r.ok()) {
-    if (r.error().kind == ErrorKind::kInvalidArgument) return Error::Invalid("the key id " + key_id + " is taken");
+    if (r.error().kind == ErrorKind::kInvalidArgument)
+      return Error::Invalid("the key id " + key_id + " is taken");
     return r.error();
   }
   return Credentials{std::string(email), key_id, secret};
@@ -118,7 +121,8 @@ static void PrintBootstrap(const Credentials& c, const std::string& listen) {
             << "  line:       " << kDevLine << " (simulator)\n\n"
             << "Send a message:\n"
             << "  curl -s http://" << listen << "/api/send-message \\\n"
-            << "    -H 'sb-api-key-id: " << c.key_id << "' -H 'sb-api-secret-key: " << c.secret << "' \\\n"
+            << "    -H 'sb-api-key-id: " << c.key_id << "' -H 'sb-api-secret-key: " << c.secret
+            << "' \\\n"
             << "    -H 'content-type: application/json' \\\n"
             << "    -d '{\"number\":\"+12125550100\",\"from_number\":\"" << kDevLine
             << "\",\"content\":\"Hello from bluegate\"}'\n\n"
@@ -134,7 +138,8 @@ void Gateway::Start() {
   const std::string lock_path = config_.data_dir + "/serve.lock";
   p.lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (p.lock_fd < 0 || ::flock(p.lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    throw std::runtime_error("another `bluegate serve` is already running on data directory " + config_.data_dir);
+    throw std::runtime_error("another `bluegate serve` is already running on data directory " +
+                             config_.data_dir);
   }
   p.store = OpenStore(config_);
   p.phones = std::make_unique<PhoneNumbers>(config_.blocked_numbers);
@@ -147,22 +152,26 @@ void Gateway::Start() {
   p.http_client = webhooks::MakeHttpClient(p.io, hc);
   webhooks::DispatcherSettings ds;
   ds.schedule = config_.webhook_schedule;
-  p.dispatcher = webhooks::MakeDispatcher(p.io, *p.store, *p.http_client, SystemClock(), p.metrics, ds);
-  p.store->SetDeliveryObserver([d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); });
+  p.dispatcher =
+      webhooks::MakeDispatcher(p.io, *p.store, *p.http_client, SystemClock(), p.metrics, ds);
+  p.store->SetDeliveryObserver(
+      [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); });
 
   queue::QueueSettings qs;
   qs.defaults = config_.line_defaults;
   qs.per_line = config_.line_overrides;
   // Every carrier the binary can drive is named here.
-  queue::CarrierFactory carriers = [this](const store::Line& line, carriers::CarrierSink& sink)
-      -> std::unique_ptr<carriers::Carrier> {
+  queue::CarrierFactory carriers =
+      [this](const store::Line& line,
+             carriers::CarrierSink& sink) -> std::unique_ptr<carriers::Carrier> {
     if (line.carrier != "sim") {
-      spdlog::warn("line {} names carrier \"{}\", which this build lacks; using the simulator", line.number, line.carrier);
+      spdlog::warn("line {} names carrier \"{}\", which this build lacks; using the simulator",
+                   line.number, line.carrier);
     }
     return carriers::sim::MakeSimCarrier(parts_->io, sink, SystemClock(), config_.sim);
   };
-  p.outbound = std::make_unique<queue::Outbound>(p.io, *p.store, SystemClock(), SecureIds(), p.metrics,
-                                                 std::move(carriers), qs);
+  p.outbound = std::make_unique<queue::Outbound>(p.io, *p.store, SystemClock(), SecureIds(),
+                                                 p.metrics, std::move(carriers), qs);
   p.metrics.AddGaugeProvider([o = p.outbound.get()](std::string& out) { o->RenderGauges(out); });
   p.metrics.AddGaugeProvider([d = p.dispatcher.get()](std::string& out) {
     out += "# HELP bluegate_webhook_backlog Webhook deliveries not yet finished.\n";
@@ -176,7 +185,8 @@ void Gateway::Start() {
       auto creds = CreateAccount(*p.store, kDevEmail, "blue", "", "");
       if (creds.ok()) {
         auto account = p.store->FindAccountByEmail(kDevEmail);
-        if (account.ok() && p.store->AddLine(store::Line{kDevLine, account->id, "sim", "{}"}).ok()) {
+        if (account.ok() &&
+            p.store->AddLine(store::Line{kDevLine, account->id, "sim", "{}"}).ok()) {
           bootstrap_creds_ = creds.value();
         }
       }
@@ -186,20 +196,27 @@ void Gateway::Start() {
   p.dispatcher->Start();
   auto recovered = p.outbound->Recover();
   if (!recovered.ok()) throw std::runtime_error("recovery failed: " + recovered.error().message);
-  if (recovered.value() > 0) spdlog::info("resumed {} queued or in-flight messages", recovered.value());
+  if (recovered.value() > 0)
+    spdlog::info("resumed {} queued or in-flight messages", recovered.value());
 
   api::HttpServerSettings hs;
   std::tie(hs.host, hs.port) = SplitHostPort(config_.listen);
   hs.max_body_bytes = config_.max_body_bytes;
-  p.api = std::make_unique<api::Api>(api::ApiContext{*p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics});
-  p.server = api::MakeHttpServer(p.io, hs, [a = p.api.get()](api::HttpRequest req, api::Responder r) {
-    a->Handle(std::move(req), std::move(r));
-  }, p.metrics);
+  p.api = std::make_unique<api::Api>(
+      api::ApiContext{*p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics});
+  p.server = api::MakeHttpServer(
+      p.io, hs,
+      [a = p.api.get()](api::HttpRequest req, api::Responder r) {
+        a->Handle(std::move(req), std::move(r));
+      },
+      p.metrics);
   p.server->Start();
   if (bootstrap_creds_) PrintBootstrap(*bootstrap_creds_, p.server->local_address());
 }
 
-std::string Gateway::local_address() const { return parts_->server ? parts_->server->local_address() : ""; }
+std::string Gateway::local_address() const {
+  return parts_->server ? parts_->server->local_address() : "";
+}
 
 void Gateway::RequestStop() {
   asio::post(parts_->io, [this] {
@@ -231,7 +248,8 @@ void Gateway::Run() {
   p.signals->async_wait([this](const boost::system::error_code& ec, int) {
     if (!ec) RequestStop();
   });
-  const int n = config_.threads > 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
+  const int n =
+      config_.threads > 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
   auto guard = asio::make_work_guard(p.io);
   for (int i = 1; i < n; ++i) p.threads.emplace_back([&p] { p.io.run(); });
   p.io.run();

@@ -23,8 +23,8 @@ struct Credentials {
 };
 
 // Creates an account and its first API key. A key id or secret left empty is generated.
-Result<Credentials> CreateAccount(store::Store& store, std::string_view email, std::string_view plan,
-                                  std::string key_id, std::string secret);
+Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
+                                  std::string_view plan, std::string key_id, std::string secret);
 
 class Gateway {
  public:

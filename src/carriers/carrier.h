@@ -81,7 +81,8 @@ class Carrier {
   // For a message whose submit outcome is unknown (a timeout, a crash mid-send): what became of
   // it if the carrier can tell, nullopt if it cannot (then the queue re-submits a message that was
   // never confirmed, and counts it).
-  virtual void Reconcile(OutboundMessage m, std::function<void(std::optional<ReconcileResult>)> done) = 0;
+  virtual void Reconcile(OutboundMessage m,
+                         std::function<void(std::optional<ReconcileResult>)> done) = 0;
   virtual std::string_view name() const = 0;
 };
 

@@ -1,5 +1,5 @@
-// Time as the gateway sees it. Everything that reads the time takes a Clock&, so tests drive it with
-// testing::ManualClock and never sleep.
+// Time as the gateway sees it. Everything that reads the time takes a Clock&, so tests drive it
+// with testing::ManualClock and never sleep.
 #pragma once
 
 #include <chrono>

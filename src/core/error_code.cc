@@ -15,7 +15,14 @@ std::optional<ErrorCode> ErrorCodeFromString(std::string_view text) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
   switch (n) {
-    case 4000: case 4001: case 4002: case 5000: case 5003: case 5509: case 10001: case 10002:
+    case 4000:
+    case 4001:
+    case 4002:
+    case 5000:
+    case 5003:
+    case 5509:
+    case 10001:
+    case 10002:
       return static_cast<ErrorCode>(n);
     default:
       return std::nullopt;

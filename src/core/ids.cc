@@ -21,9 +21,10 @@ class OpenSslIds final : public IdGenerator {
   std::string NewUuid() override {
     unsigned char b[16];
     Fill(b, sizeof b);
-    const uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::system_clock::now().time_since_epoch())
-                                                  .count());
+    const uint64_t ms =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
     for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
     b[6] = (b[6] & 0x0f) | 0x70;  // version 7
     b[8] = (b[8] & 0x3f) | 0x80;  // RFC 9562 variant

@@ -14,14 +14,14 @@ namespace bluegate {
 
 struct MessageError {
   ErrorCode code = ErrorCode::kFailedToSend;
-  std::string message;             // error_message: a sentence for people
+  std::string message;                // error_message: a sentence for people
   std::optional<std::string> reason;  // error_reason: a short machine-readable cause
   std::optional<std::string> detail;  // error_detail: what the carrier said, verbatim
 };
 
 struct Message {
-  int64_t id = 0;          // store row id; 0 until stored
-  std::string handle;      // message_handle: UUID, unique, never reused
+  int64_t id = 0;      // store row id; 0 until stored
+  std::string handle;  // message_handle: UUID, unique, never reused
   int64_t account_id = 0;
   std::string account_email;
   std::string plan;
@@ -32,8 +32,8 @@ struct Message {
   std::string status_callback;
   Status status = Status::kRegistered;
   std::optional<MessageError> error;
-  std::string line_number;   // sendblue_number: the account's line
-  std::string contact;       // number: always the end user
+  std::string line_number;  // sendblue_number: the account's line
+  std::string contact;      // number: always the end user
   Service service = Service::kIMessage;
   std::optional<bool> was_downgraded;
   std::string message_type = "message";

@@ -63,7 +63,8 @@ std::string RenderMessageJson(const Message& m) {
   Str(w, "group_id", m.group_id);
   w.Key("participants");
   w.StartArray();
-  for (const auto& p : m.participants) w.String(p.data(), static_cast<rapidjson::SizeType>(p.size()));
+  for (const auto& p : m.participants)
+    w.String(p.data(), static_cast<rapidjson::SizeType>(p.size()));
   w.EndArray();
   Str(w, "send_style", m.send_style);
   w.Key("opted_out");

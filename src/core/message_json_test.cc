@@ -16,11 +16,31 @@ TEST(MessageJsonTest, EveryKeyOfTheSpecIsPresentWithItsEmptyForm) {
   rapidjson::Document d;
   d.Parse(RenderMessageJson(m).c_str());
   ASSERT_TRUE(d.IsObject());
-  for (const char* k : {"accountEmail", "content", "is_outbound", "status", "error_code", "error_message",
-                        "error_reason", "error_detail", "message_handle", "date_sent", "date_updated",
-                        "from_number", "number", "to_number", "was_downgraded", "plan", "media_url",
-                        "message_type", "group_id", "participants", "send_style", "opted_out",
-                        "sendblue_number", "service", "group_display_name"}) {
+  for (const char* k : {"accountEmail",
+                        "content",
+                        "is_outbound",
+                        "status",
+                        "error_code",
+                        "error_message",
+                        "error_reason",
+                        "error_detail",
+                        "message_handle",
+                        "date_sent",
+                        "date_updated",
+                        "from_number",
+                        "number",
+                        "to_number",
+                        "was_downgraded",
+                        "plan",
+                        "media_url",
+                        "message_type",
+                        "group_id",
+                        "participants",
+                        "send_style",
+                        "opted_out",
+                        "sendblue_number",
+                        "service",
+                        "group_display_name"}) {
     EXPECT_TRUE(d.HasMember(k)) << k;
   }
   EXPECT_STREQ(d["media_url"].GetString(), "");

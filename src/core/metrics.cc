@@ -21,13 +21,15 @@ void Metrics::CountRequest(std::string_view route, int http_status) {
   };
   struct KeyHash {
     size_t operator()(const Key& k) const {
-      return std::hash<std::string>()(k.route) ^ (std::hash<const void*>()(k.owner) * 31) ^ static_cast<size_t>(k.status);
+      return std::hash<std::string>()(k.route) ^ (std::hash<const void*>()(k.owner) * 31) ^
+             static_cast<size_t>(k.status);
     }
   };
   thread_local std::unordered_map<Key, std::atomic<uint64_t>*, KeyHash> cache;
   Key key{this, std::string(route), http_status};
   auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(std::move(key), &RequestCounter(route, http_status)).first;
+  if (it == cache.end())
+    it = cache.emplace(std::move(key), &RequestCounter(route, http_status)).first;
   it->second->fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -58,24 +60,26 @@ std::string Metrics::RenderPrometheus() const {
     out += "# TYPE bluegate_http_requests_total counter\n";
     for (const auto& [key, n] : requests_) {
       out += "bluegate_http_requests_total{route=\"" + key.first + "\",status=\"" +
-             std::to_string(key.second) + "\"} " + std::to_string(n->load(std::memory_order_relaxed)) + "\n";
+             std::to_string(key.second) + "\"} " +
+             std::to_string(n->load(std::memory_order_relaxed)) + "\n";
     }
     out += "# HELP bluegate_webhook_deliveries_total Webhook delivery attempts by outcome.\n";
     out += "# TYPE bluegate_webhook_deliveries_total counter\n";
     for (const auto& [outcome, n] : webhooks_) {
-      out += "bluegate_webhook_deliveries_total{outcome=\"" + outcome + "\"} " +
-             std::to_string(n) + "\n";
+      out += "bluegate_webhook_deliveries_total{outcome=\"" + outcome + "\"} " + std::to_string(n) +
+             "\n";
     }
     gauges = gauges_;
   }
   out += "# HELP bluegate_messages_total Messages that reached each status.\n";
   out += "# TYPE bluegate_messages_total counter\n";
   for (size_t i = 0; i < statuses_.size(); ++i) {
-    out += "bluegate_messages_total{status=\"" +
-           std::string(StatusName(static_cast<Status>(i))) + "\"} " +
-           std::to_string(statuses_[i].load(std::memory_order_relaxed)) + "\n";
+    out += "bluegate_messages_total{status=\"" + std::string(StatusName(static_cast<Status>(i))) +
+           "\"} " + std::to_string(statuses_[i].load(std::memory_order_relaxed)) + "\n";
   }
-  out += "# HELP bluegate_carrier_resubmits_total Messages re-submitted after a crash or an unknown outcome.\n";
+  out +=
+      "# HELP bluegate_carrier_resubmits_total Messages re-submitted after a crash or an unknown "
+      "outcome.\n";
   out += "# TYPE bluegate_carrier_resubmits_total counter\n";
   out += "bluegate_carrier_resubmits_total " + std::to_string(resubmits_.load()) + "\n";
   for (const auto& g : gauges) g(out);

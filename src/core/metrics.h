@@ -20,7 +20,9 @@ namespace bluegate {
 class Metrics {
  public:
   void CountRequest(std::string_view route, int http_status);
-  void CountStatus(Status s) { statuses_[static_cast<size_t>(s)].fetch_add(1, std::memory_order_relaxed); }
+  void CountStatus(Status s) {
+    statuses_[static_cast<size_t>(s)].fetch_add(1, std::memory_order_relaxed);
+  }
   // outcome: "delivered", "retry", "failed" (schedule exhausted), "disabled" (410).
   void CountWebhook(std::string_view outcome);
   void CountCarrierResubmit() { resubmits_.fetch_add(1, std::memory_order_relaxed); }

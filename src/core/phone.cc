@@ -24,11 +24,12 @@ std::string DigitsOnly(std::string_view s) {
 }
 
 Error BlockedError(std::string_view field, std::string_view input) {
-  return Error{ErrorKind::kBlocked,
-               std::string(field) + " " + std::string(input) +
-                   " is blacklisted: emergency, special and blocked numbers cannot receive messages",
-               ErrorCode::kBlacklisted,
-               {}};
+  return Error{
+      ErrorKind::kBlocked,
+      std::string(field) + " " + std::string(input) +
+          " is blacklisted: emergency, special and blocked numbers cannot receive messages",
+      ErrorCode::kBlacklisted,
+      {}};
 }
 
 }  // namespace
@@ -61,7 +62,8 @@ Result<std::string> PhoneNumbers::Normalize(std::string_view input, std::string_
   thread_local std::unordered_map<std::string, Entry> cache;
   thread_local std::string key;
   key.assign(input.data(), input.size());
-  if (auto it = cache.find(key); it != cache.end() && it->second.owner == this) return it->second.e164;
+  if (auto it = cache.find(key); it != cache.end() && it->second.owner == this)
+    return it->second.e164;
   auto result = NormalizeUncached(input, field);
   if (result.ok()) {
     if (cache.size() > 100'000) cache.clear();
@@ -83,7 +85,8 @@ Result<std::string> PhoneNumbers::NormalizeUncached(std::string_view input,
   const std::string digits = DigitsOnly(cleaned);
   if (!digits.empty() && IsBlocked(digits)) return BlockedError(field, input);
   if (cleaned.empty() || cleaned[0] != '+' || digits.size() + 1 != cleaned.size()) {
-    return Error::Invalid(f + " must be a phone number in E.164 format, such as +14155550100; got \"" +
+    return Error::Invalid(f +
+                          " must be a phone number in E.164 format, such as +14155550100; got \"" +
                           std::string(input) + "\"");
   }
   auto* util = PhoneNumberUtil::GetInstance();

@@ -14,19 +14,19 @@
 namespace bluegate {
 
 enum class ErrorKind {
-  kInvalidArgument,   // the caller sent something wrong; do not retry as is
-  kBlocked,           // the recipient is on a blocklist (emergency or operator list)
-  kUnauthenticated,   // missing or wrong credentials
-  kNotFound,          // no such resource for this account
-  kTooLarge,          // body or file over a configured cap
-  kThrottled,         // over a limit; retry after `retry_after`
-  kDisconnected,      // the peer is unreachable now; reconnect, then retry
-  kRejected,          // the peer refused permanently
-  kUnknownOutcome,    // the request may or may not have taken effect; reconcile
-  kStorageFailure,    // the store could not commit; nothing more is accepted until it can
-  kOverloaded,        // the server is saturated; retry after `retry_after`
-  kNotImplemented,    // a Sendblue feature bluegate does not offer yet
-  kInternal,          // a bug
+  kInvalidArgument,  // the caller sent something wrong; do not retry as is
+  kBlocked,          // the recipient is on a blocklist (emergency or operator list)
+  kUnauthenticated,  // missing or wrong credentials
+  kNotFound,         // no such resource for this account
+  kTooLarge,         // body or file over a configured cap
+  kThrottled,        // over a limit; retry after `retry_after`
+  kDisconnected,     // the peer is unreachable now; reconnect, then retry
+  kRejected,         // the peer refused permanently
+  kUnknownOutcome,   // the request may or may not have taken effect; reconcile
+  kStorageFailure,   // the store could not commit; nothing more is accepted until it can
+  kOverloaded,       // the server is saturated; retry after `retry_after`
+  kNotImplemented,   // a Sendblue feature bluegate does not offer yet
+  kInternal,         // a bug
 };
 
 struct Error {
@@ -52,19 +52,31 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
   // By value, so `for (auto& x : Fetch().value())` does not dangle.
-  T value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
 
  private:
   std::variant<T, Error> v_;

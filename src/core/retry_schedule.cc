@@ -10,8 +10,8 @@ RetrySchedule::RetrySchedule(std::vector<Millis> delays) : delays_(std::move(del
 
 RetrySchedule RetrySchedule::Default() {
   using namespace std::chrono;
-  return RetrySchedule({Millis(0), seconds(5), minutes(5), minutes(30), hours(2), hours(5),
-                        hours(10), hours(10)});
+  return RetrySchedule(
+      {Millis(0), seconds(5), minutes(5), minutes(30), hours(2), hours(5), hours(10), hours(10)});
 }
 
 std::optional<TimePoint> RetrySchedule::NextAttempt(int attempts_made, TimePoint failed_at,

@@ -25,7 +25,8 @@ TEST(RetryScheduleTest, RetryAfterWinsWhenLongerAndIsCappedAtTheLongestDelay) {
   const RetrySchedule s({Millis(0), seconds(5), minutes(1)});
   const TimePoint t0 = FromUnixMillis(0);
   EXPECT_EQ(s.NextAttempt(1, t0, seconds(30)), t0 + seconds(30));
-  EXPECT_EQ(s.NextAttempt(1, t0, seconds(1)), t0 + seconds(5)) << "shorter Retry-After: the schedule";
+  EXPECT_EQ(s.NextAttempt(1, t0, seconds(1)), t0 + seconds(5))
+      << "shorter Retry-After: the schedule";
   EXPECT_EQ(s.NextAttempt(1, t0, hours(9)), t0 + minutes(1));
 }
 

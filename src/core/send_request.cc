@@ -6,7 +6,7 @@ namespace bluegate {
 namespace {
 
 constexpr std::string_view kSendStyles[] = {
-    "celebration", "shooting_star", "fireworks", "lasers", "love",  "confetti", "balloons",
+    "celebration", "shooting_star", "fireworks", "lasers", "love", "confetti", "balloons",
     "spotlight",   "echo",          "invisible", "gentle", "loud", "slam"};
 
 }  // namespace

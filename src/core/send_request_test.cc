@@ -82,8 +82,8 @@ TEST(SendRequestTest, MediaUrlNeedsHttpAndAFileExtension) {
 
 TEST(SendRequestTest, SendStyleMustBeKnown) {
   SendRequest r = Valid();
-  for (const char* s : {"celebration", "shooting_star", "fireworks", "lasers", "love", "confetti", "balloons",
-                        "spotlight", "echo", "invisible", "gentle", "loud", "slam"}) {
+  for (const char* s : {"celebration", "shooting_star", "fireworks", "lasers", "love", "confetti",
+                        "balloons", "spotlight", "echo", "invisible", "gentle", "loud", "slam"}) {
     r.send_style = s;
     EXPECT_EQ(ErrorOf(r), "") << s;
   }

@@ -21,13 +21,20 @@ constexpr std::array<std::pair<Status, std::string_view>, 9> kNames{{
 // Position on the forward path; exits have no rank.
 int Rank(Status s) {
   switch (s) {
-    case Status::kRegistered: return 0;
-    case Status::kPending: return 1;
-    case Status::kQueued: return 2;
-    case Status::kAccepted: return 3;
-    case Status::kSent: return 4;
-    case Status::kDelivered: return 5;
-    default: return -1;
+    case Status::kRegistered:
+      return 0;
+    case Status::kPending:
+      return 1;
+    case Status::kQueued:
+      return 2;
+    case Status::kAccepted:
+      return 3;
+    case Status::kSent:
+      return 4;
+    case Status::kDelivered:
+      return 5;
+    default:
+      return -1;
   }
 }
 

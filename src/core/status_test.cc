@@ -19,7 +19,8 @@ TEST(StatusTest, AStatusNeverMovesBackwards) {
 }
 
 TEST(StatusTest, ErrorAndDeclinedAreReachableFromAnyNonFinalStatus) {
-  for (Status s : {Status::kRegistered, Status::kPending, Status::kQueued, Status::kAccepted, Status::kSent}) {
+  for (Status s :
+       {Status::kRegistered, Status::kPending, Status::kQueued, Status::kAccepted, Status::kSent}) {
     EXPECT_TRUE(CanTransition(s, Status::kError, Service::kIMessage)) << StatusName(s);
     EXPECT_TRUE(CanTransition(s, Status::kDeclined, Service::kIMessage)) << StatusName(s);
   }

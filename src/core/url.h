@@ -11,7 +11,7 @@ namespace bluegate {
 
 struct HttpUrl {
   bool tls = false;
-  std::string host;    // without brackets for IPv6 literals
+  std::string host;  // without brackets for IPv6 literals
   uint16_t port = 80;
   std::string target;  // path and query, at least "/"
   std::string path;    // path only

@@ -14,8 +14,8 @@
 namespace bluegate::queue {
 
 struct LineLimits {
-  double burst_per_second = 10;  // <= 0: unlimited
-  size_t queue_capacity = 1500;  // messages waiting in QUEUED at most
+  double burst_per_second = 10;                     // <= 0: unlimited
+  size_t queue_capacity = 1500;                     // messages waiting in QUEUED at most
   Millis resolve_timeout{std::chrono::minutes(5)};  // ACCEPTED with no carrier report → 10002
 };
 

@@ -57,7 +57,8 @@ TEST(LineQueueTest, UnlimitedLinesNeverWait) {
   testing::ManualClock clock;
   LineQueue q(LineLimits{0, 1500, milliseconds(1000)});
   for (int i = 0; i < 5000; ++i) q.Push(Msg(i));
-  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(std::holds_alternative<QueuedMessage>(q.Next(clock.Now())));
+  for (int i = 0; i < 5000; ++i)
+    ASSERT_TRUE(std::holds_alternative<QueuedMessage>(q.Next(clock.Now())));
 }
 
 }  // namespace

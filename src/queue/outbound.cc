@@ -3,10 +3,10 @@
 #include <atomic>
 #include <set>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <spdlog/spdlog.h>
 
 namespace bluegate::queue {
 
@@ -66,7 +66,8 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
         depth_.fetch_sub(1, std::memory_order_relaxed);
         StartSend(std::move(*m));
       } else if (auto* at = std::get_if<TimePoint>(&next)) {
-        const auto wait = std::max(Millis(1), std::chrono::duration_cast<Millis>(*at - clock_.Now()));
+        const auto wait =
+            std::max(Millis(1), std::chrono::duration_cast<Millis>(*at - clock_.Now()));
         pump_timer_.expires_after(wait);
         pump_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
           if (!ec) self->Pump();
@@ -89,11 +90,13 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
     r.at = clock_.Now();
     r.source = "queue";
     auto self = shared_from_this();
-    store_.Transition(std::move(r), [self, msg = std::move(m.message)](Result<store::TransitionOutcome> out) mutable {
+    store_.Transition(std::move(r), [self, msg = std::move(m.message)](
+                                        Result<store::TransitionOutcome> out) mutable {
       asio::post(self->strand_, [self, msg = std::move(msg), out = std::move(out)]() mutable {
         if (!out.ok()) {
           // The store is failing: the message stays QUEUED on disk and resumes after a restart.
-          spdlog::error("line {}: cannot mark {} ACCEPTED: {}", self->line_.number, msg.handle, out.error().message);
+          spdlog::error("line {}: cannot mark {} ACCEPTED: {}", self->line_.number, msg.handle,
+                        out.error().message);
           return;
         }
         if (!out->applied) return;  // already final (declined or failed elsewhere)
@@ -109,11 +112,12 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
     awaiting_report_[id] = clock_.Now() + limits_.resolve_timeout;
     ArmResolveTimer();
     auto copy = msg;
-    carrier_->Submit(std::move(copy), [self, msg = std::move(msg)](carriers::SubmitResult r) mutable {
-      asio::post(self->strand_, [self, msg = std::move(msg), r = std::move(r)]() mutable {
-        self->OnSubmitted(std::move(msg), std::move(r));
-      });
-    });
+    carrier_->Submit(
+        std::move(copy), [self, msg = std::move(msg)](carriers::SubmitResult r) mutable {
+          asio::post(self->strand_, [self, msg = std::move(msg), r = std::move(r)]() mutable {
+            self->OnSubmitted(std::move(msg), std::move(r));
+          });
+        });
   }
 
   void OnSubmitted(carriers::OutboundMessage msg, carriers::SubmitResult r) {
@@ -123,9 +127,11 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
         return;
       case SubmitOutcome::kRejected: {
         awaiting_report_.erase(msg.message_id);
-        MessageError e{ErrorCode::kFailedToSend, "The carrier refused the message", "carrier_rejected",
+        MessageError e{ErrorCode::kFailedToSend, "The carrier refused the message",
+                       "carrier_rejected",
                        r.detail.empty() ? std::nullopt : std::optional(r.detail)};
-        Report(msg.message_id, Status::kError, std::move(e), std::nullopt, std::nullopt, "carrier:" + std::string(carrier_->name()));
+        Report(msg.message_id, Status::kError, std::move(e), std::nullopt, std::nullopt,
+               "carrier:" + std::string(carrier_->name()));
         return;
       }
       case SubmitOutcome::kThrottled:
@@ -154,16 +160,20 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
   void Reconcile(carriers::OutboundMessage msg, Status seen) {
     asio::post(strand_, [self = shared_from_this(), msg = std::move(msg), seen]() mutable {
       auto copy = msg;
-      self->carrier_->Reconcile(std::move(copy), [self, msg = std::move(msg), seen](std::optional<carriers::ReconcileResult> r) mutable {
-        asio::post(self->strand_, [self, msg = std::move(msg), seen, r = std::move(r)]() mutable {
-          self->OnReconciled(std::move(msg), seen, std::move(r));
-        });
-      });
+      self->carrier_->Reconcile(
+          std::move(copy),
+          [self, msg = std::move(msg), seen](std::optional<carriers::ReconcileResult> r) mutable {
+            asio::post(self->strand_,
+                       [self, msg = std::move(msg), seen, r = std::move(r)]() mutable {
+                         self->OnReconciled(std::move(msg), seen, std::move(r));
+                       });
+          });
     });
   }
 
  private:
-  void OnReconciled(carriers::OutboundMessage msg, Status seen, std::optional<carriers::ReconcileResult> r) {
+  void OnReconciled(carriers::OutboundMessage msg, Status seen,
+                    std::optional<carriers::ReconcileResult> r) {
     const std::string source = "reconcile:" + std::string(carrier_->name());
     if (r) {
       // Keep the callbacks' story whole: DELIVERED is announced after SENT.
@@ -192,8 +202,8 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
   }
 
   void Report(int64_t message_id, Status to, std::optional<MessageError> error,
-              std::optional<Service> service, std::optional<bool> was_downgraded, std::string source,
-              std::optional<TimePoint> at = std::nullopt) {
+              std::optional<Service> service, std::optional<bool> was_downgraded,
+              std::string source, std::optional<TimePoint> at = std::nullopt) {
     store::TransitionRequest r;
     r.message_id = message_id;
     r.to = to;
@@ -213,7 +223,8 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
     TimePoint earliest = TimePoint::max();
     for (const auto& [id, deadline] : awaiting_report_) earliest = std::min(earliest, deadline);
     resolve_armed_ = true;
-    const auto wait = std::max(Millis(1), std::chrono::duration_cast<Millis>(earliest - clock_.Now()));
+    const auto wait =
+        std::max(Millis(1), std::chrono::duration_cast<Millis>(earliest - clock_.Now()));
     resolve_timer_.expires_after(wait);
     resolve_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       self->resolve_armed_ = false;
@@ -231,7 +242,8 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
         MessageError e{ErrorCode::kFailedToResolve,
                        "No final status from the carrier within the line's resolve timeout",
                        "resolve_timeout", std::nullopt};
-        Report(it->first, Status::kError, std::move(e), std::nullopt, std::nullopt, "resolve-timeout");
+        Report(it->first, Status::kError, std::move(e), std::nullopt, std::nullopt,
+               "resolve-timeout");
         it = awaiting_report_.erase(it);
       } else {
         ++it;
@@ -259,15 +271,21 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
 namespace {
 
 carriers::OutboundMessage ToOutbound(const Message& m) {
-  return carriers::OutboundMessage{m.id, m.handle, m.line_number, m.contact, m.content, m.media_url, m.send_style};
+  return carriers::OutboundMessage{m.id,      m.handle,    m.line_number, m.contact,
+                                   m.content, m.media_url, m.send_style};
 }
 
 }  // namespace
 
 Outbound::Outbound(asio::io_context& io, store::Store& store, Clock& clock, IdGenerator& ids,
                    Metrics& metrics, CarrierFactory factory, QueueSettings settings)
-    : io_(io), store_(store), clock_(clock), ids_(ids), metrics_(metrics),
-      factory_(std::move(factory)), settings_(std::move(settings)) {}
+    : io_(io),
+      store_(store),
+      clock_(clock),
+      ids_(ids),
+      metrics_(metrics),
+      factory_(std::move(factory)),
+      settings_(std::move(settings)) {}
 
 Outbound::~Outbound() = default;
 
@@ -293,7 +311,8 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
   std::lock_guard lock(mu_);
   if (auto it = drivers_.find(line.number); it != drivers_.end()) return it->second;
   auto limits_it = settings_.per_line.find(line.number);
-  const LineLimits& limits = limits_it == settings_.per_line.end() ? settings_.defaults : limits_it->second;
+  const LineLimits& limits =
+      limits_it == settings_.per_line.end() ? settings_.defaults : limits_it->second;
   auto driver = std::make_shared<LineDriver>(io_, store_, clock_, metrics_, line, limits,
                                              settings_.reconnect_backoff);
   driver->SetCarrier(factory_(line, *this));
@@ -332,7 +351,8 @@ Result<size_t> Outbound::Recover() {
   for (const Message& m : unfinished.value()) {
     auto line = FindLine(m.line_number);
     if (!line) {
-      spdlog::warn("message {} is for line {}, which no longer exists; left as is", m.handle, m.line_number);
+      spdlog::warn("message {} is for line {}, which no longer exists; left as is", m.handle,
+                   m.line_number);
       continue;
     }
     auto d = Driver(*line);
@@ -357,7 +377,8 @@ void Outbound::RenderGauges(std::string& out) {
   out += "# HELP bluegate_line_queue_depth Messages waiting in QUEUED per line.\n";
   out += "# TYPE bluegate_line_queue_depth gauge\n";
   for (const auto& [number, d] : drivers_) {
-    out += "bluegate_line_queue_depth{line=\"" + number + "\"} " + std::to_string(std::max<int64_t>(0, d->depth())) + "\n";
+    out += "bluegate_line_queue_depth{line=\"" + number + "\"} " +
+           std::to_string(std::max<int64_t>(0, d->depth())) + "\n";
   }
 }
 

@@ -1,7 +1,8 @@
 // The outbound engine: one LineDriver per line, each owning its LineQueue and carrier connection
 // on its own strand (no global lock on the send path). It moves stored messages through
 // ACCEPTED → SENT → DELIVERED by way of the store, applies the retry policy to carrier outcomes,
-// enforces the resolve timeout, and turns carrier reports (status, read, inbound) into store writes.
+// enforces the resolve timeout, and turns carrier reports (status, read, inbound) into store
+// writes.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -30,8 +31,8 @@ struct QueueSettings {
 };
 
 // Builds a line's carrier; app/wiring.cc provides it, so this layer knows no implementation.
-using CarrierFactory = std::function<std::unique_ptr<carriers::Carrier>(const store::Line&,
-                                                                          carriers::CarrierSink&)>;
+using CarrierFactory =
+    std::function<std::unique_ptr<carriers::Carrier>(const store::Line&, carriers::CarrierSink&)>;
 
 class LineDriver;
 

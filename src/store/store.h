@@ -53,7 +53,7 @@ struct Delivery {
   int64_t message_id = 0;
   std::string kind;  // "status_callback"
   std::string url;
-  std::string secret;  // empty: unsigned
+  std::string secret;               // empty: unsigned
   Status status = Status::kQueued;  // the status the event announces
   TimePoint event_at{};
   int attempts = 0;
@@ -71,7 +71,7 @@ struct TransitionRequest {
 };
 
 struct TransitionOutcome {
-  bool applied = false;  // false: a late or duplicate report, recorded and ignored
+  bool applied = false;             // false: a late or duplicate report, recorded and ignored
   Status status = Status::kQueued;  // the message's status afterwards
 };
 
@@ -137,10 +137,12 @@ class Store {
   // Moves a message to a new status if CanTransition allows it, writing the webhook deliveries of
   // the change in the same transaction. A report that would move the status backwards or out of
   // a final status is recorded in message_events and otherwise ignored (applied = false).
-  virtual void Transition(TransitionRequest r, std::function<void(Result<TransitionOutcome>)> done) = 0;
+  virtual void Transition(TransitionRequest r,
+                          std::function<void(Result<TransitionOutcome>)> done) = 0;
 
   // Sets date_read (a read receipt adds no status).
-  virtual void MarkRead(int64_t message_id, TimePoint at, std::function<void(Result<Message>)> done) = 0;
+  virtual void MarkRead(int64_t message_id, TimePoint at,
+                        std::function<void(Result<Message>)> done) = 0;
 
   // Stores an inbound message (status RECEIVED). STOP-family keywords opt the contact out of the
   // line's account, START-family opt it back in (SPEC.md §6).

@@ -21,7 +21,9 @@ struct File {
 sqlite3_file* Real(sqlite3_file* f) { return reinterpret_cast<File*>(f)->real; }
 
 int Close(sqlite3_file* f) { return Real(f)->pMethods->xClose(Real(f)); }
-int Read(sqlite3_file* f, void* b, int n, sqlite3_int64 o) { return Real(f)->pMethods->xRead(Real(f), b, n, o); }
+int Read(sqlite3_file* f, void* b, int n, sqlite3_int64 o) {
+  return Real(f)->pMethods->xRead(Real(f), b, n, o);
+}
 int Write(sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
   if (g_failing) return SQLITE_IOERR_WRITE;
   return Real(f)->pMethods->xWrite(Real(f), b, n, o);
@@ -34,16 +36,30 @@ int Sync(sqlite3_file* f, int flags) {
 int FileSize(sqlite3_file* f, sqlite3_int64* s) { return Real(f)->pMethods->xFileSize(Real(f), s); }
 int Lock(sqlite3_file* f, int l) { return Real(f)->pMethods->xLock(Real(f), l); }
 int Unlock(sqlite3_file* f, int l) { return Real(f)->pMethods->xUnlock(Real(f), l); }
-int CheckReserved(sqlite3_file* f, int* r) { return Real(f)->pMethods->xCheckReservedLock(Real(f), r); }
-int FileControl(sqlite3_file* f, int op, void* a) { return Real(f)->pMethods->xFileControl(Real(f), op, a); }
+int CheckReserved(sqlite3_file* f, int* r) {
+  return Real(f)->pMethods->xCheckReservedLock(Real(f), r);
+}
+int FileControl(sqlite3_file* f, int op, void* a) {
+  return Real(f)->pMethods->xFileControl(Real(f), op, a);
+}
 int SectorSize(sqlite3_file* f) { return Real(f)->pMethods->xSectorSize(Real(f)); }
-int DeviceCharacteristics(sqlite3_file* f) { return Real(f)->pMethods->xDeviceCharacteristics(Real(f)); }
-int ShmMap(sqlite3_file* f, int i, int sz, int e, void volatile** p) { return Real(f)->pMethods->xShmMap(Real(f), i, sz, e, p); }
-int ShmLock(sqlite3_file* f, int o, int n, int fl) { return Real(f)->pMethods->xShmLock(Real(f), o, n, fl); }
+int DeviceCharacteristics(sqlite3_file* f) {
+  return Real(f)->pMethods->xDeviceCharacteristics(Real(f));
+}
+int ShmMap(sqlite3_file* f, int i, int sz, int e, void volatile** p) {
+  return Real(f)->pMethods->xShmMap(Real(f), i, sz, e, p);
+}
+int ShmLock(sqlite3_file* f, int o, int n, int fl) {
+  return Real(f)->pMethods->xShmLock(Real(f), o, n, fl);
+}
 void ShmBarrier(sqlite3_file* f) { Real(f)->pMethods->xShmBarrier(Real(f)); }
 int ShmUnmap(sqlite3_file* f, int d) { return Real(f)->pMethods->xShmUnmap(Real(f), d); }
-int Fetch(sqlite3_file* f, sqlite3_int64 o, int n, void** p) { return Real(f)->pMethods->xFetch(Real(f), o, n, p); }
-int Unfetch(sqlite3_file* f, sqlite3_int64 o, void* p) { return Real(f)->pMethods->xUnfetch(Real(f), o, p); }
+int Fetch(sqlite3_file* f, sqlite3_int64 o, int n, void** p) {
+  return Real(f)->pMethods->xFetch(Real(f), o, n, p);
+}
+int Unfetch(sqlite3_file* f, sqlite3_int64 o, void* p) {
+  return Real(f)->pMethods->xUnfetch(Real(f), o, p);
+}
 
 int Open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
   File* file = reinterpret_cast<File*>(f);
@@ -64,10 +80,25 @@ const char* RegisterFailingVfs() {
     g_vfs.szOsFile = static_cast<int>(sizeof(File)) + g_real->szOsFile;
     g_vfs.xOpen = Open;
     g_vfs.pNext = nullptr;
-    g_methods = sqlite3_io_methods{3,        Close,      Read,       Write,       Truncate,
-                                   Sync,     FileSize,   Lock,       Unlock,      CheckReserved,
-                                   FileControl, SectorSize, DeviceCharacteristics, ShmMap, ShmLock,
-                                   ShmBarrier, ShmUnmap, Fetch,      Unfetch};
+    g_methods = sqlite3_io_methods{3,
+                                   Close,
+                                   Read,
+                                   Write,
+                                   Truncate,
+                                   Sync,
+                                   FileSize,
+                                   Lock,
+                                   Unlock,
+                                   CheckReserved,
+                                   FileControl,
+                                   SectorSize,
+                                   DeviceCharacteristics,
+                                   ShmMap,
+                                   ShmLock,
+                                   ShmBarrier,
+                                   ShmUnmap,
+                                   Fetch,
+                                   Unfetch};
     sqlite3_vfs_register(&g_vfs, 0);
   });
   return g_vfs.zName;

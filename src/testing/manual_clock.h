@@ -9,7 +9,8 @@ namespace bluegate::testing {
 
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(TimePoint start = FromUnixMillis(1'765'553'735'410)) : now_(ToUnixMillis(start)) {}
+  explicit ManualClock(TimePoint start = FromUnixMillis(1'765'553'735'410))
+      : now_(ToUnixMillis(start)) {}
   TimePoint Now() const override { return FromUnixMillis(now_.load()); }
   void Advance(Millis d) { now_ += d.count(); }
   void Set(TimePoint t) { now_ = ToUnixMillis(t); }

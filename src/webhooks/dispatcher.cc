@@ -5,10 +5,10 @@
 #include <map>
 #include <set>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/message_json.h"
 #include "webhooks/signing.h"
@@ -50,8 +50,13 @@ class OutboxDispatcher final : public Dispatcher {
  public:
   OutboxDispatcher(asio::io_context& io, store::Store& store, HttpClient& client, Clock& clock,
                    Metrics& metrics, const DispatcherSettings& settings)
-      : strand_(asio::make_strand(io)), timer_(strand_), store_(store), client_(client),
-        clock_(clock), metrics_(metrics), settings_(settings) {}
+      : strand_(asio::make_strand(io)),
+        timer_(strand_),
+        store_(store),
+        client_(client),
+        clock_(clock),
+        metrics_(metrics),
+        settings_(settings) {}
 
   void Start() override {
     auto pending = store_.PendingDeliveries();
@@ -78,7 +83,8 @@ class OutboxDispatcher final : public Dispatcher {
           chain.endpoint = url ? url->HostPort() : "invalid";
         }
         chain.secret = d.secret;
-        chain.deliveries.push_back(Pending{d.id, d.message_id, d.status, d.attempts, d.event_at, d.next_attempt_at});
+        chain.deliveries.push_back(
+            Pending{d.id, d.message_id, d.status, d.attempts, d.event_at, d.next_attempt_at});
         if (chain.deliveries.size() == 1) Ready(key, chain);
       }
     });
@@ -109,7 +115,8 @@ class OutboxDispatcher final : public Dispatcher {
     if (timer_armed_ && earliest >= timer_due_) return;
     timer_armed_ = true;
     timer_due_ = earliest;
-    timer_.expires_after(std::max(Millis(0), std::chrono::duration_cast<Millis>(earliest - clock_.Now())));
+    timer_.expires_after(
+        std::max(Millis(0), std::chrono::duration_cast<Millis>(earliest - clock_.Now())));
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec == asio::error::operation_aborted) return;
       timer_armed_ = false;
@@ -226,7 +233,9 @@ class OutboxDispatcher final : public Dispatcher {
       a.error = "the receiver answered 410 Gone: this endpoint is disabled for the message";
       metrics_.CountWebhook("disabled");
       spdlog::warn("webhook {} answered 410: no more deliveries for message {}", url, d.message_id);
-    } else if (auto next = r.refused ? std::nullopt : settings_.schedule.NextAttempt(attempts, now, r.retry_after)) {
+    } else if (auto next = r.refused
+                               ? std::nullopt
+                               : settings_.schedule.NextAttempt(attempts, now, r.retry_after)) {
       a.new_state = store::DeliveryState::kPending;
       a.next_attempt_at = *next;
       d.attempts = attempts;
@@ -237,7 +246,8 @@ class OutboxDispatcher final : public Dispatcher {
       a.new_state = store::DeliveryState::kFailed;
       metrics_.CountWebhook("failed");
       spdlog::warn("webhook {} for message {} failed for good after {} attempts: {}", url,
-                   d.message_id, attempts, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
+                   d.message_id, attempts,
+                   r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
     }
     const bool disable_rest = a.new_state == store::DeliveryState::kDisabled;
     store_.RecordAttempt(std::move(a), [](Result<Ok>) {});
@@ -275,8 +285,9 @@ class OutboxDispatcher final : public Dispatcher {
 
 }  // namespace
 
-std::unique_ptr<Dispatcher> MakeDispatcher(asio::io_context& io, store::Store& store, HttpClient& client,
-                                           Clock& clock, Metrics& metrics, const DispatcherSettings& settings) {
+std::unique_ptr<Dispatcher> MakeDispatcher(asio::io_context& io, store::Store& store,
+                                           HttpClient& client, Clock& clock, Metrics& metrics,
+                                           const DispatcherSettings& settings) {
   return std::make_unique<OutboxDispatcher>(io, store, client, clock, metrics, settings);
 }
 

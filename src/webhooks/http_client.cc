@@ -63,7 +63,9 @@ class BeastHttpClient final : public HttpClient {
       return;
     }
     std::shared_ptr<Endpoint> ep = EndpointFor(url.HostPort());
-    asio::post(ep->strand, [this, ep, req = Request{url, std::move(headers), std::move(body), std::move(done)}]() mutable {
+    asio::post(ep->strand, [this, ep,
+                            req = Request{url, std::move(headers), std::move(body),
+                                          std::move(done)}]() mutable {
       ep->waiting.push_back(std::move(req));
       Drain(ep);
     });
@@ -93,8 +95,8 @@ class BeastHttpClient final : public HttpClient {
     }
   }
 
-  asio::awaitable<std::unique_ptr<beast::tcp_stream>> Connect(const HttpUrl& url, std::string& error,
-                                                              bool& refused) {
+  asio::awaitable<std::unique_ptr<beast::tcp_stream>> Connect(const HttpUrl& url,
+                                                              std::string& error, bool& refused) {
     tcp::resolver resolver(co_await asio::this_coro::executor);
     boost::system::error_code ec;
     auto results = co_await resolver.async_resolve(url.host, std::to_string(url.port),
@@ -114,7 +116,8 @@ class BeastHttpClient final : public HttpClient {
       }
     }
     if (allowed.empty()) {
-      error = "refused: " + url.host + " resolves to a " + reason + " (see webhooks.allow_loopback / allow_private)";
+      error = "refused: " + url.host + " resolves to a " + reason +
+              " (see webhooks.allow_loopback / allow_private)";
       refused = true;
       co_return nullptr;
     }
@@ -129,8 +132,8 @@ class BeastHttpClient final : public HttpClient {
     co_return stream;
   }
 
-  asio::awaitable<void> Exchange(std::shared_ptr<Endpoint> ep, std::unique_ptr<beast::tcp_stream> conn,
-                                 Request req) {
+  asio::awaitable<void> Exchange(std::shared_ptr<Endpoint> ep,
+                                 std::unique_ptr<beast::tcp_stream> conn, Request req) {
     const auto start = std::chrono::steady_clock::now();
     PostResult result;
     http::request<http::string_body> msg{http::verb::post, req.url.target, 11};
@@ -155,19 +158,23 @@ class BeastHttpClient final : public HttpClient {
       beast::flat_buffer buffer;
       http::response_parser<http::string_body> parser;
       parser.body_limit(64 * 1024);
-      if (!ec) co_await http::async_read(*conn, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec)
+        co_await http::async_read(*conn, buffer, parser,
+                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         conn.reset();
         if (reused && ec != beast::error::timeout) continue;
-        result.error = ec == beast::error::timeout ? "timed out after " + std::to_string(settings_.timeout.count()) + " ms"
-                                                   : ec.message();
+        result.error = ec == beast::error::timeout
+                           ? "timed out after " + std::to_string(settings_.timeout.count()) + " ms"
+                           : ec.message();
         break;
       }
       auto& res = parser.get();
       result.status = static_cast<int>(res.result_int());
       result.error.clear();
       if (auto it = res.find(http::field::retry_after); it != res.end()) {
-        result.retry_after = ParseRetryAfter(std::string_view(it->value().data(), it->value().size()));
+        result.retry_after =
+            ParseRetryAfter(std::string_view(it->value().data(), it->value().size()));
       }
       if (res.keep_alive()) {
         conn->expires_never();
@@ -189,7 +196,8 @@ class BeastHttpClient final : public HttpClient {
 
 }  // namespace
 
-std::unique_ptr<HttpClient> MakeHttpClient(asio::io_context& io, const HttpClientSettings& settings) {
+std::unique_ptr<HttpClient> MakeHttpClient(asio::io_context& io,
+                                           const HttpClientSettings& settings) {
   return std::make_unique<BeastHttpClient>(io, settings);
 }
 

@@ -27,8 +27,8 @@ struct HttpClientSettings {
 };
 
 struct PostResult {
-  int status = 0;     // 0: no HTTP response
-  std::string error;  // why there was no response, or the refusal
+  int status = 0;        // 0: no HTTP response
+  std::string error;     // why there was no response, or the refusal
   bool refused = false;  // the address policy refused the target: retrying will not help
   std::optional<Millis> retry_after;
   Millis latency{0};

@@ -22,22 +22,26 @@ std::string Base64Decode(std::string_view text) {
                                 static_cast<int>(text.size()));
   if (n < 0) return {};
   size_t len = static_cast<size_t>(n);
-  if (text.ends_with("==")) len -= 2;
-  else if (text.ends_with("=")) len -= 1;
+  if (text.ends_with("=="))
+    len -= 2;
+  else if (text.ends_with("="))
+    len -= 1;
   out.resize(len);
   return out;
 }
 
 std::string StandardSignature(std::string_view secret, std::string_view id, int64_t timestamp,
                               std::string_view body) {
-  std::string key = secret.starts_with("whsec_") ? Base64Decode(secret.substr(6)) : std::string(secret);
+  std::string key =
+      secret.starts_with("whsec_") ? Base64Decode(secret.substr(6)) : std::string(secret);
   std::string signed_content;
   signed_content.reserve(id.size() + body.size() + 24);
   signed_content.append(id).append(".").append(std::to_string(timestamp)).append(".").append(body);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(signed_content.data()), signed_content.size(), mac, &mac_len);
+       reinterpret_cast<const unsigned char*>(signed_content.data()), signed_content.size(), mac,
+       &mac_len);
   return "v1," + Base64(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
 }
 

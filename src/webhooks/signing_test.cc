@@ -7,9 +7,10 @@ namespace {
 
 // The test vector published with the Standard Webhooks specification.
 TEST(SigningTest, MatchesTheStandardWebhooksTestVector) {
-  EXPECT_EQ(StandardSignature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
-                              1614265330, R"({"test": 2432232314})"),
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  EXPECT_EQ(
+      StandardSignature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                        1614265330, R"({"test": 2432232314})"),
+      "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 }
 
 TEST(SigningTest, UnsignedDeliveriesCarryOnlyIdAndTimestamp) {
@@ -28,7 +29,8 @@ TEST(SigningTest, SignedDeliveriesCarrySendbluesHeaderToo) {
 }
 
 TEST(SigningTest, Base64RoundTrips) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     EXPECT_EQ(Base64Decode(Base64(s)), s);
   }
 }

@@ -18,7 +18,8 @@ class SimCarrier final : public Carrier {
   void Submit(OutboundMessage m, std::function<void(SubmitResult)> done) override {
     const SimBehaviour b = BehaviourFor(m.to);
     if (b == SimBehaviour::kFails) {
-      done(SubmitResult{SubmitOutcome::kRejected, "simulated carrier failure for test number " + m.to, {}});
+      done(SubmitResult{
+          SubmitOutcome::kRejected, "simulated carrier failure for test number " + m.to, {}});
       return;
     }
     done(SubmitResult{SubmitOutcome::kAccepted, {}, {}});
@@ -30,7 +31,8 @@ class SimCarrier final : public Carrier {
       sent.was_downgraded = b == SimBehaviour::kSmsOnly;
       sink_.OnCarrierEvent(std::move(sent));
       if (b == SimBehaviour::kSmsOnly) return;  // SMS ends at SENT
-      const Millis wait = b == SimBehaviour::kSlow ? settings_.slow_delay : settings_.delivered_delay;
+      const Millis wait =
+          b == SimBehaviour::kSlow ? settings_.slow_delay : settings_.delivered_delay;
       After(wait, [this, shared, b] {
         sink_.OnCarrierEvent(StatusEvent(*shared, Status::kDelivered));
         AfterDelivered(shared, b);
@@ -40,15 +42,17 @@ class SimCarrier final : public Carrier {
 
   // The simulator is deterministic: the number alone says how the message ended. A number that
   // never resolves cannot be told, so it is re-submitted (and again never resolves).
-  void Reconcile(OutboundMessage m, std::function<void(std::optional<ReconcileResult>)> done) override {
+  void Reconcile(OutboundMessage m,
+                 std::function<void(std::optional<ReconcileResult>)> done) override {
     ReconcileResult r;
     switch (BehaviourFor(m.to)) {
       case SimBehaviour::kNeverResolves:
         return done(std::nullopt);
       case SimBehaviour::kFails:
         r.status = Status::kError;
-        r.error = MessageError{ErrorCode::kFailedToSend, "The carrier refused the message", "carrier_rejected",
-                               "simulated carrier failure for test number " + m.to};
+        r.error =
+            MessageError{ErrorCode::kFailedToSend, "The carrier refused the message",
+                         "carrier_rejected", "simulated carrier failure for test number " + m.to};
         break;
       case SimBehaviour::kSmsOnly:
         r.status = Status::kSent;
@@ -125,14 +129,22 @@ SimBehaviour BehaviourFor(std::string_view n) {
     return SimBehaviour::kDelivered;
   }
   switch (n[10] == '0' ? n[11] : 'x') {
-    case '1': return SimBehaviour::kSmsOnly;
-    case '2': return SimBehaviour::kFails;
-    case '3': return SimBehaviour::kNeverResolves;
-    case '4': return SimBehaviour::kRepliesStop;
-    case '5': return SimBehaviour::kEchoes;
-    case '6': return SimBehaviour::kSlow;
-    case '7': return SimBehaviour::kRead;
-    default: return SimBehaviour::kDelivered;
+    case '1':
+      return SimBehaviour::kSmsOnly;
+    case '2':
+      return SimBehaviour::kFails;
+    case '3':
+      return SimBehaviour::kNeverResolves;
+    case '4':
+      return SimBehaviour::kRepliesStop;
+    case '5':
+      return SimBehaviour::kEchoes;
+    case '6':
+      return SimBehaviour::kSlow;
+    case '7':
+      return SimBehaviour::kRead;
+    default:
+      return SimBehaviour::kDelivered;
   }
 }
 

@@ -13,23 +13,23 @@
 namespace bluegate::carriers::sim {
 
 struct SimSettings {
-  Millis sent_delay{200};        // submit → SENT
-  Millis delivered_delay{800};   // SENT → DELIVERED
-  Millis read_delay{1000};       // DELIVERED → read (0107)
-  Millis slow_delay{5000};       // SENT → DELIVERED for 0106
-  Millis reply_delay{500};       // DELIVERED → inbound reply (0104, 0105)
+  Millis sent_delay{200};       // submit → SENT
+  Millis delivered_delay{800};  // SENT → DELIVERED
+  Millis read_delay{1000};      // DELIVERED → read (0107)
+  Millis slow_delay{5000};      // SENT → DELIVERED for 0106
+  Millis reply_delay{500};      // DELIVERED → inbound reply (0104, 0105)
 };
 
 // The behaviour a recipient's number selects.
 enum class SimBehaviour {
-  kDelivered,    // 0100 and every ordinary number
-  kSmsOnly,      // 0101
-  kFails,        // 0102
+  kDelivered,      // 0100 and every ordinary number
+  kSmsOnly,        // 0101
+  kFails,          // 0102
   kNeverResolves,  // 0103
-  kRepliesStop,  // 0104
-  kEchoes,       // 0105
-  kSlow,         // 0106
-  kRead,         // 0107
+  kRepliesStop,    // 0104
+  kEchoes,         // 0105
+  kSlow,           // 0106
+  kRead,           // 0107
 };
 SimBehaviour BehaviourFor(std::string_view e164);
 

@@ -17,7 +17,8 @@ TEST(SimCarrierTest, TestNumbersSelectTheirBehaviourInAnyAreaCode) {
 }
 
 TEST(SimCarrierTest, OtherNumbersAreDelivered) {
-  for (const char* n : {"+12125550108", "+12125550110", "+12125550201", "+447911123456", "+12125551102"}) {
+  for (const char* n :
+       {"+12125550108", "+12125550110", "+12125550201", "+447911123456", "+12125551102"}) {
     EXPECT_EQ(BehaviourFor(n), SimBehaviour::kDelivered) << n;
   }
 }

@@ -116,7 +116,8 @@ constexpr const char* kDeliveryColumns =
     "id, message_id, kind, url, secret, status, event_at, attempts, next_attempt_at";
 
 struct DbError : std::runtime_error {
-  explicit DbError(const std::string& what, int rc = SQLITE_ERROR) : std::runtime_error(what), code(rc) {}
+  explicit DbError(const std::string& what, int rc = SQLITE_ERROR)
+      : std::runtime_error(what), code(rc) {}
   // Constraint and data errors belong to one write; anything else (I/O, full disk, corruption)
   // means the transaction's fate is unknown.
   bool OnlyThisWrite() const {
@@ -130,7 +131,8 @@ struct DbError : std::runtime_error {
 class Stmt {
  public:
   Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) !=
+        SQLITE_OK) {
       throw DbError(std::string("prepare failed: ") + sqlite3_errmsg(db) + " in: " + sql);
     }
   }
@@ -144,18 +146,32 @@ class Stmt {
     idx_ = 0;
     return *this;
   }
-  Stmt& Bind(int64_t v) { sqlite3_bind_int64(s_, ++idx_, v); return *this; }
-  Stmt& Bind(int v) { sqlite3_bind_int(s_, ++idx_, v); return *this; }
-  Stmt& Bind(bool v) { sqlite3_bind_int(s_, ++idx_, v ? 1 : 0); return *this; }
+  Stmt& Bind(int64_t v) {
+    sqlite3_bind_int64(s_, ++idx_, v);
+    return *this;
+  }
+  Stmt& Bind(int v) {
+    sqlite3_bind_int(s_, ++idx_, v);
+    return *this;
+  }
+  Stmt& Bind(bool v) {
+    sqlite3_bind_int(s_, ++idx_, v ? 1 : 0);
+    return *this;
+  }
   Stmt& Bind(std::string_view v) {
     sqlite3_bind_text(s_, ++idx_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
   Stmt& Bind(const std::string& v) { return Bind(std::string_view(v)); }
   Stmt& Bind(const char* v) { return Bind(std::string_view(v)); }
-  Stmt& BindNull() { sqlite3_bind_null(s_, ++idx_); return *this; }
+  Stmt& BindNull() {
+    sqlite3_bind_null(s_, ++idx_);
+    return *this;
+  }
   template <typename T>
-  Stmt& Bind(const std::optional<T>& v) { return v ? Bind(*v) : BindNull(); }
+  Stmt& Bind(const std::optional<T>& v) {
+    return v ? Bind(*v) : BindNull();
+  }
 
   // true: a row is ready; false: done. Throws on error.
   bool Step() {
@@ -172,7 +188,8 @@ class Stmt {
   bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::string Text(int col) const {
     const auto* p = sqlite3_column_text(s_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col)) : std::string();
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col))
+             : std::string();
   }
   std::optional<std::string> OptText(int col) const {
     if (IsNull(col)) return std::nullopt;
@@ -295,28 +312,32 @@ struct WriterStatements {
         savepoint(db, "SAVEPOINT op"),
         release(db, "RELEASE op"),
         rollback_to(db, "ROLLBACK TO op"),
-        insert_message(db,
-                       "INSERT INTO messages(handle, account_id, line_number, contact, is_outbound, "
-                       "content, media_url, send_style, status_callback, status, error_code, "
-                       "error_message, error_reason, error_detail, service, was_downgraded, "
-                       "message_type, group_id, opted_out, created_at, updated_at) "
-                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        insert_message(
+            db,
+            "INSERT INTO messages(handle, account_id, line_number, contact, is_outbound, "
+            "content, media_url, send_style, status_callback, status, error_code, "
+            "error_message, error_reason, error_detail, service, was_downgraded, "
+            "message_type, group_id, opted_out, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         contact_opted_out(db, "SELECT opted_out FROM contacts WHERE account_id = ? AND number = ?"),
-        upsert_contact(db,
-                       "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at) "
-                       "VALUES (?1, ?2, COALESCE(?3, 0), ?4, ?4) ON CONFLICT(account_id, number) "
-                       "DO UPDATE SET opted_out = COALESCE(?3, opted_out), updated_at = ?4"),
+        upsert_contact(
+            db,
+            "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at) "
+            "VALUES (?1, ?2, COALESCE(?3, 0), ?4, ?4) ON CONFLICT(account_id, number) "
+            "DO UPDATE SET opted_out = COALESCE(?3, opted_out), updated_at = ?4"),
         message_state(db, "SELECT status, service, status_callback FROM messages WHERE id = ?"),
-        update_status(db,
-                      "UPDATE messages SET status = ?, updated_at = ?, error_code = ?, "
-                      "error_message = ?, error_reason = ?, error_detail = ?, "
-                      "service = COALESCE(?, service), was_downgraded = COALESCE(?, was_downgraded) "
-                      "WHERE id = ?"),
+        update_status(
+            db,
+            "UPDATE messages SET status = ?, updated_at = ?, error_code = ?, "
+            "error_message = ?, error_reason = ?, error_detail = ?, "
+            "service = COALESCE(?, service), was_downgraded = COALESCE(?, was_downgraded) "
+            "WHERE id = ?"),
         insert_event(db,
                      "INSERT INTO message_events(message_id, status, at, applied, source) "
                      "VALUES (?,?,?,?,?)"),
         mark_read(db, "UPDATE messages SET read_at = COALESCE(read_at, ?) WHERE id = ?"),
-        load_message(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?"),
+        load_message(db,
+                     std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?"),
         endpoint_gone(db,
                       "SELECT 1 FROM webhook_deliveries WHERE message_id = ? AND url = ? AND "
                       "state = 'disabled' LIMIT 1"),
@@ -328,13 +349,15 @@ struct WriterStatements {
                         "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, "
                         "next_attempt_at = COALESCE(?, next_attempt_at), last_http_status = ?, "
                         "last_latency_ms = ?, last_error = ?, updated_at = ? WHERE id = ?"),
-        insert_attempt(db,
-                       "INSERT INTO webhook_attempts(delivery_id, at, http_status, latency_ms, error) "
-                       "VALUES (?,?,?,?,?)") {}
+        insert_attempt(
+            db,
+            "INSERT INTO webhook_attempts(delivery_id, at, http_status, latency_ms, error) "
+            "VALUES (?,?,?,?,?)") {}
 
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
   Stmt insert_message, contact_opted_out, upsert_contact, message_state, update_status,
-      insert_event, mark_read, load_message, endpoint_gone, insert_delivery, update_delivery, insert_attempt;
+      insert_event, mark_read, load_message, endpoint_gone, insert_delivery, update_delivery,
+      insert_attempt;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a
@@ -394,12 +417,15 @@ class SqliteStore final : public Store {
 
   // --- admin ---
   Result<Account> CreateAccount(std::string_view email, std::string_view plan) override {
-    return Read<Account>([&](Conn& c) -> Result<Account> {
-      Stmt& s = c.Prepare("INSERT INTO accounts(email, plan, created_at) VALUES (?,?,?) RETURNING id");
-      s.Bind(email).Bind(plan).Bind(ToUnixMillis(clock_.Now()));
-      s.Step();
-      return Account{s.Int(0), std::string(email), std::string(plan)};
-    }, /*write=*/true);
+    return Read<Account>(
+        [&](Conn& c) -> Result<Account> {
+          Stmt& s = c.Prepare(
+              "INSERT INTO accounts(email, plan, created_at) VALUES (?,?,?) RETURNING id");
+          s.Bind(email).Bind(plan).Bind(ToUnixMillis(clock_.Now()));
+          s.Step();
+          return Account{s.Int(0), std::string(email), std::string(plan)};
+        },
+        /*write=*/true);
   }
 
   Result<Account> FindAccount(int64_t id) override {
@@ -421,17 +447,26 @@ class SqliteStore final : public Store {
   }
 
   Result<Ok> AddApiKey(const ApiKey& key) override {
-    return Read<Ok>([&](Conn& c) -> Result<Ok> {
-      Stmt& s = c.Prepare("INSERT INTO api_keys(key_id, account_id, salt, secret_hash, created_at) VALUES (?,?,?,?,?)");
-      s.Bind(key.key_id).Bind(key.account_id).Bind(key.salt).Bind(key.secret_hash).Bind(ToUnixMillis(clock_.Now()));
-      s.Exec();
-      return Ok{};
-    }, true);
+    return Read<Ok>(
+        [&](Conn& c) -> Result<Ok> {
+          Stmt& s = c.Prepare(
+              "INSERT INTO api_keys(key_id, account_id, salt, secret_hash, created_at) VALUES "
+              "(?,?,?,?,?)");
+          s.Bind(key.key_id)
+              .Bind(key.account_id)
+              .Bind(key.salt)
+              .Bind(key.secret_hash)
+              .Bind(ToUnixMillis(clock_.Now()));
+          s.Exec();
+          return Ok{};
+        },
+        true);
   }
 
   Result<ApiKey> FindApiKey(std::string_view key_id) override {
     return Read<ApiKey>([&](Conn& c) -> Result<ApiKey> {
-      Stmt& s = c.Prepare("SELECT key_id, account_id, salt, secret_hash FROM api_keys WHERE key_id = ?");
+      Stmt& s =
+          c.Prepare("SELECT key_id, account_id, salt, secret_hash FROM api_keys WHERE key_id = ?");
       s.Bind(key_id);
       if (!s.Step()) return Error::NotFound("no such API key");
       return ApiKey{s.Text(0), s.Int(1), s.Text(2), s.Text(3)};
@@ -439,18 +474,26 @@ class SqliteStore final : public Store {
   }
 
   Result<Line> AddLine(const Line& line) override {
-    return Read<Line>([&](Conn& c) -> Result<Line> {
-      Stmt& s = c.Prepare("INSERT INTO lines(number, account_id, carrier, options, created_at) VALUES (?,?,?,?,?)");
-      s.Bind(line.number).Bind(line.account_id).Bind(line.carrier).Bind(line.options_json)
-          .Bind(ToUnixMillis(clock_.Now()));
-      s.Exec();
-      return line;
-    }, true);
+    return Read<Line>(
+        [&](Conn& c) -> Result<Line> {
+          Stmt& s = c.Prepare(
+              "INSERT INTO lines(number, account_id, carrier, options, created_at) VALUES "
+              "(?,?,?,?,?)");
+          s.Bind(line.number)
+              .Bind(line.account_id)
+              .Bind(line.carrier)
+              .Bind(line.options_json)
+              .Bind(ToUnixMillis(clock_.Now()));
+          s.Exec();
+          return line;
+        },
+        true);
   }
 
   Result<Line> FindLine(std::string_view number) override {
     return Read<Line>([&](Conn& c) -> Result<Line> {
-      Stmt& s = c.Prepare("SELECT number, account_id, carrier, options FROM lines WHERE number = ?");
+      Stmt& s =
+          c.Prepare("SELECT number, account_id, carrier, options FROM lines WHERE number = ?");
       s.Bind(number);
       if (!s.Step()) return Error::NotFound("no line " + std::string(number));
       return Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3)};
@@ -459,8 +502,10 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) override {
     return Read<std::vector<Line>>([&](Conn& c) -> Result<std::vector<Line>> {
-      Stmt& s = c.Prepare(account_id ? "SELECT number, account_id, carrier, options FROM lines WHERE account_id = ? ORDER BY created_at, number"
-                            : "SELECT number, account_id, carrier, options FROM lines ORDER BY created_at, number");
+      Stmt& s = c.Prepare(account_id ? "SELECT number, account_id, carrier, options FROM lines "
+                                       "WHERE account_id = ? ORDER BY created_at, number"
+                                     : "SELECT number, account_id, carrier, options FROM lines "
+                                       "ORDER BY created_at, number");
       if (account_id) s.Bind(*account_id);
       std::vector<Line> out;
       while (s.Step()) out.push_back(Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3)});
@@ -470,115 +515,176 @@ class SqliteStore final : public Store {
 
   // --- writes ---
   void Accept(Message m, std::function<void(Result<Message>)> done) override {
-    Enqueue<Message>([this, m = std::move(m)](WriterStatements& st, std::vector<Delivery>& created) mutable -> Result<Message> {
-      st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
-      if (st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0) {
-        m.opted_out = true;
-        m.status = Status::kDeclined;
-        m.error = MessageError{ErrorCode::kFailedToSend,
-                               "The recipient " + m.contact + " has opted out of messages from this account",
-                               "opted_out", std::nullopt};
-      }
-      st.contact_opted_out.Reset();
-      const int64_t at = ToUnixMillis(m.date_created);
-      auto& s = st.insert_message.Reset();
-      s.Bind(m.handle).Bind(m.account_id).Bind(m.line_number).Bind(m.contact).Bind(m.is_outbound)
-          .Bind(m.content).Bind(m.media_url).Bind(m.send_style).Bind(m.status_callback)
-          .Bind(StatusName(m.status));
-      BindError(s, m.error);
-      s.Bind(ServiceName(m.service)).Bind(m.was_downgraded).Bind(m.message_type).Bind(m.group_id)
-          .Bind(m.opted_out).Bind(at).Bind(ToUnixMillis(m.date_updated));
-      s.Exec();
-      m.id = sqlite3_last_insert_rowid(writer_db_);
-      if (!m.status_callback.empty()) {
-        for (Status st_ : {Status::kRegistered, Status::kPending, m.status}) {
-          created.push_back(InsertDelivery(st, m.id, m.status_callback, st_, m.date_created));
-        }
-      }
-      return m;
-    }, std::move(done));
+    Enqueue<Message>(
+        [this, m = std::move(m)](WriterStatements& st,
+                                 std::vector<Delivery>& created) mutable -> Result<Message> {
+          st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
+          if (st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0) {
+            m.opted_out = true;
+            m.status = Status::kDeclined;
+            m.error = MessageError{
+                ErrorCode::kFailedToSend,
+                "The recipient " + m.contact + " has opted out of messages from this account",
+                "opted_out", std::nullopt};
+          }
+          st.contact_opted_out.Reset();
+          const int64_t at = ToUnixMillis(m.date_created);
+          auto& s = st.insert_message.Reset();
+          s.Bind(m.handle)
+              .Bind(m.account_id)
+              .Bind(m.line_number)
+              .Bind(m.contact)
+              .Bind(m.is_outbound)
+              .Bind(m.content)
+              .Bind(m.media_url)
+              .Bind(m.send_style)
+              .Bind(m.status_callback)
+              .Bind(StatusName(m.status));
+          BindError(s, m.error);
+          s.Bind(ServiceName(m.service))
+              .Bind(m.was_downgraded)
+              .Bind(m.message_type)
+              .Bind(m.group_id)
+              .Bind(m.opted_out)
+              .Bind(at)
+              .Bind(ToUnixMillis(m.date_updated));
+          s.Exec();
+          m.id = sqlite3_last_insert_rowid(writer_db_);
+          if (!m.status_callback.empty()) {
+            for (Status st_ : {Status::kRegistered, Status::kPending, m.status}) {
+              created.push_back(InsertDelivery(st, m.id, m.status_callback, st_, m.date_created));
+            }
+          }
+          return m;
+        },
+        std::move(done));
   }
 
-  void Transition(TransitionRequest r, std::function<void(Result<TransitionOutcome>)> done) override {
-    Enqueue<TransitionOutcome>([this, r = std::move(r)](WriterStatements& st, std::vector<Delivery>& created) -> Result<TransitionOutcome> {
-      st.message_state.Reset().Bind(r.message_id);
-      if (!st.message_state.Step()) {
-        st.message_state.Reset();
-        return Error::NotFound("no message with id " + std::to_string(r.message_id));
-      }
-      const Status from = StatusFromName(st.message_state.Text(0)).value_or(Status::kError);
-      const Service service = ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
-      const std::string callback = st.message_state.Text(2);
-      st.message_state.Reset();
-      const bool applied = CanTransition(from, r.to, service);
-      const int64_t at = ToUnixMillis(r.at);
-      TransitionOutcome out;
-      out.applied = applied;
-      if (!applied) {
-        // A late or duplicate report: recorded for the record, and otherwise ignored.
-        st.insert_event.Reset().Bind(r.message_id).Bind(StatusName(r.to)).Bind(at).Bind(false).Bind(r.source).Exec();
-        out.status = from;
-        return out;
-      }
-      auto& s = st.update_status.Reset();
-      s.Bind(StatusName(r.to)).Bind(at);
-      BindError(s, r.error);
-      s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service)) : std::nullopt)
-          .Bind(r.was_downgraded).Bind(r.message_id);
-      s.Exec();
-      out.status = r.to;
-      if (!callback.empty() && !EndpointGone(st, r.message_id, callback)) {
-        created.push_back(InsertDelivery(st, r.message_id, callback, r.to, r.at));
-      }
-      return out;
-    }, std::move(done));
+  void Transition(TransitionRequest r,
+                  std::function<void(Result<TransitionOutcome>)> done) override {
+    Enqueue<TransitionOutcome>(
+        [this, r = std::move(r)](WriterStatements& st,
+                                 std::vector<Delivery>& created) -> Result<TransitionOutcome> {
+          st.message_state.Reset().Bind(r.message_id);
+          if (!st.message_state.Step()) {
+            st.message_state.Reset();
+            return Error::NotFound("no message with id " + std::to_string(r.message_id));
+          }
+          const Status from = StatusFromName(st.message_state.Text(0)).value_or(Status::kError);
+          const Service service =
+              ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
+          const std::string callback = st.message_state.Text(2);
+          st.message_state.Reset();
+          const bool applied = CanTransition(from, r.to, service);
+          const int64_t at = ToUnixMillis(r.at);
+          TransitionOutcome out;
+          out.applied = applied;
+          if (!applied) {
+            // A late or duplicate report: recorded for the record, and otherwise ignored.
+            st.insert_event.Reset()
+                .Bind(r.message_id)
+                .Bind(StatusName(r.to))
+                .Bind(at)
+                .Bind(false)
+                .Bind(r.source)
+                .Exec();
+            out.status = from;
+            return out;
+          }
+          auto& s = st.update_status.Reset();
+          s.Bind(StatusName(r.to)).Bind(at);
+          BindError(s, r.error);
+          s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service))
+                           : std::nullopt)
+              .Bind(r.was_downgraded)
+              .Bind(r.message_id);
+          s.Exec();
+          out.status = r.to;
+          if (!callback.empty() && !EndpointGone(st, r.message_id, callback)) {
+            created.push_back(InsertDelivery(st, r.message_id, callback, r.to, r.at));
+          }
+          return out;
+        },
+        std::move(done));
   }
 
-  void MarkRead(int64_t message_id, TimePoint at, std::function<void(Result<Message>)> done) override {
-    Enqueue<Message>([this, message_id, at](WriterStatements& st, std::vector<Delivery>&) -> Result<Message> {
-      st.mark_read.Reset().Bind(ToUnixMillis(at)).Bind(message_id).Exec();
-      return LoadMessage(st, message_id);
-    }, std::move(done));
+  void MarkRead(int64_t message_id, TimePoint at,
+                std::function<void(Result<Message>)> done) override {
+    Enqueue<Message>(
+        [this, message_id, at](WriterStatements& st, std::vector<Delivery>&) -> Result<Message> {
+          st.mark_read.Reset().Bind(ToUnixMillis(at)).Bind(message_id).Exec();
+          return LoadMessage(st, message_id);
+        },
+        std::move(done));
   }
 
   void RecordInbound(Message m, std::function<void(Result<Message>)> done) override {
-    Enqueue<Message>([this, m = std::move(m)](WriterStatements& st, std::vector<Delivery>&) mutable -> Result<Message> {
-      const std::optional<bool> opt = OptOutKeyword(m.content);
-      st.upsert_contact.Reset().Bind(m.account_id).Bind(m.contact).Bind(opt).Bind(ToUnixMillis(m.date_created)).Exec();
-      st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
-      m.opted_out = st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0;
-      st.contact_opted_out.Reset();
-      m.is_outbound = false;
-      m.status = Status::kReceived;
-      auto& s = st.insert_message.Reset();
-      s.Bind(m.handle).Bind(m.account_id).Bind(m.line_number).Bind(m.contact).Bind(false)
-          .Bind(m.content).Bind(m.media_url).Bind(m.send_style).Bind(m.status_callback)
-          .Bind(StatusName(m.status));
-      BindError(s, std::nullopt);
-      s.Bind(ServiceName(m.service)).Bind(m.was_downgraded).Bind(m.message_type).Bind(m.group_id)
-          .Bind(m.opted_out).Bind(ToUnixMillis(m.date_created)).Bind(ToUnixMillis(m.date_updated));
-      s.Exec();
-      m.id = sqlite3_last_insert_rowid(writer_db_);
-      return m;
-    }, std::move(done));
+    Enqueue<Message>(
+        [this, m = std::move(m)](WriterStatements& st,
+                                 std::vector<Delivery>&) mutable -> Result<Message> {
+          const std::optional<bool> opt = OptOutKeyword(m.content);
+          st.upsert_contact.Reset()
+              .Bind(m.account_id)
+              .Bind(m.contact)
+              .Bind(opt)
+              .Bind(ToUnixMillis(m.date_created))
+              .Exec();
+          st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
+          m.opted_out = st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0;
+          st.contact_opted_out.Reset();
+          m.is_outbound = false;
+          m.status = Status::kReceived;
+          auto& s = st.insert_message.Reset();
+          s.Bind(m.handle)
+              .Bind(m.account_id)
+              .Bind(m.line_number)
+              .Bind(m.contact)
+              .Bind(false)
+              .Bind(m.content)
+              .Bind(m.media_url)
+              .Bind(m.send_style)
+              .Bind(m.status_callback)
+              .Bind(StatusName(m.status));
+          BindError(s, std::nullopt);
+          s.Bind(ServiceName(m.service))
+              .Bind(m.was_downgraded)
+              .Bind(m.message_type)
+              .Bind(m.group_id)
+              .Bind(m.opted_out)
+              .Bind(ToUnixMillis(m.date_created))
+              .Bind(ToUnixMillis(m.date_updated));
+          s.Exec();
+          m.id = sqlite3_last_insert_rowid(writer_db_);
+          return m;
+        },
+        std::move(done));
   }
 
   void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) override {
-    Enqueue<Ok>([a = std::move(a)](WriterStatements& st, std::vector<Delivery>&) -> Result<Ok> {
-      const int64_t at = ToUnixMillis(a.at);
-      st.update_delivery.Reset().Bind(DeliveryStateName(a.new_state))
-          .Bind(a.next_attempt_at ? std::optional<int64_t>(ToUnixMillis(*a.next_attempt_at)) : std::nullopt)
-          .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
-          .Bind(static_cast<int64_t>(a.latency.count()))
-          .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
-          .Bind(at).Bind(a.delivery_id).Exec();
-      if (a.first_try_success) return Ok{};
-      st.insert_attempt.Reset().Bind(a.delivery_id).Bind(at)
-          .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
-          .Bind(static_cast<int64_t>(a.latency.count()))
-          .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error)).Exec();
-      return Ok{};
-    }, std::move(done));
+    Enqueue<Ok>(
+        [a = std::move(a)](WriterStatements& st, std::vector<Delivery>&) -> Result<Ok> {
+          const int64_t at = ToUnixMillis(a.at);
+          st.update_delivery.Reset()
+              .Bind(DeliveryStateName(a.new_state))
+              .Bind(a.next_attempt_at ? std::optional<int64_t>(ToUnixMillis(*a.next_attempt_at))
+                                      : std::nullopt)
+              .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
+              .Bind(static_cast<int64_t>(a.latency.count()))
+              .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
+              .Bind(at)
+              .Bind(a.delivery_id)
+              .Exec();
+          if (a.first_try_success) return Ok{};
+          st.insert_attempt.Reset()
+              .Bind(a.delivery_id)
+              .Bind(at)
+              .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
+              .Bind(static_cast<int64_t>(a.latency.count()))
+              .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
+              .Exec();
+          return Ok{};
+        },
+        std::move(done));
   }
 
   void SetDeliveryObserver(std::function<void(std::vector<Delivery>)> observer) override {
@@ -589,7 +695,8 @@ class SqliteStore final : public Store {
   // --- reads ---
   Result<Message> FindMessage(int64_t account_id, std::string_view handle) override {
     return Read<Message>([&](Conn& c) -> Result<Message> {
-      Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.handle = ? AND m.account_id = ?");
+      Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
+                          "WHERE m.handle = ? AND m.account_id = ?");
       s.Bind(handle).Bind(account_id);
       if (!s.Step()) return Error::NotFound("no message with handle " + std::string(handle));
       return ReadMessage(s);
@@ -598,7 +705,8 @@ class SqliteStore final : public Store {
 
   Result<Message> FindMessageById(int64_t id) override {
     return Read<Message>([&](Conn& c) -> Result<Message> {
-      Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?");
+      Stmt& s =
+          c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?");
       s.Bind(id);
       if (!s.Step()) return Error::NotFound("no message with id " + std::to_string(id));
       return ReadMessage(s);
@@ -616,12 +724,16 @@ class SqliteStore final : public Store {
       if (q.number) add(" AND m.contact = ?", *q.number);
       if (q.line) add(" AND m.line_number = ?", *q.line);
       if (q.from_number) {
-        where += " AND ((m.is_outbound = 1 AND m.line_number = ?) OR (m.is_outbound = 0 AND m.contact = ?))";
+        where +=
+            " AND ((m.is_outbound = 1 AND m.line_number = ?) OR (m.is_outbound = 0 AND m.contact = "
+            "?))";
         args.emplace_back(*q.from_number);
         args.emplace_back(*q.from_number);
       }
       if (q.to_number) {
-        where += " AND ((m.is_outbound = 1 AND m.contact = ?) OR (m.is_outbound = 0 AND m.line_number = ?))";
+        where +=
+            " AND ((m.is_outbound = 1 AND m.contact = ?) OR (m.is_outbound = 0 AND m.line_number = "
+            "?))";
         args.emplace_back(*q.to_number);
         args.emplace_back(*q.to_number);
       }
@@ -636,7 +748,10 @@ class SqliteStore final : public Store {
       if (q.updated_lte) add(" AND m.updated_at <= ?", ToUnixMillis(*q.updated_lte));
       auto bind_all = [&](Stmt& s) {
         for (const auto& a : args) {
-          if (const auto* i = std::get_if<int64_t>(&a)) s.Bind(*i); else s.Bind(std::get<std::string>(a));
+          if (const auto* i = std::get_if<int64_t>(&a))
+            s.Bind(*i);
+          else
+            s.Bind(std::get<std::string>(a));
         }
       };
       MessagePage page;
@@ -644,10 +759,11 @@ class SqliteStore final : public Store {
       bind_all(count);
       count.Step();
       page.total = count.Int(0);
-      const char* column = q.order_by == MessageQuery::Order::kUpdated ? "m.updated_at" : "m.created_at";
+      const char* column =
+          q.order_by == MessageQuery::Order::kUpdated ? "m.updated_at" : "m.created_at";
       const char* dir = q.descending ? " DESC" : " ASC";
-      Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + where + " ORDER BY " + column + dir +
-                     ", m.id" + dir + " LIMIT ? OFFSET ?");
+      Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + where +
+                          " ORDER BY " + column + dir + ", m.id" + dir + " LIMIT ? OFFSET ?");
       bind_all(s);
       s.Bind(int64_t{q.limit}).Bind(int64_t{q.offset});
       while (s.Step()) page.data.push_back(ReadMessage(s));
@@ -658,8 +774,9 @@ class SqliteStore final : public Store {
   Result<std::vector<Message>> UnfinishedOutbound() override {
     return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
       Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
-                     "WHERE (m.status IN ('QUEUED', 'ACCEPTED') OR (m.status = 'SENT' AND m.service = 'iMessage')) "
-                     "AND m.is_outbound = 1 ORDER BY m.id");
+                          "WHERE (m.status IN ('QUEUED', 'ACCEPTED') OR (m.status = 'SENT' AND "
+                          "m.service = 'iMessage')) "
+                          "AND m.is_outbound = 1 ORDER BY m.id");
       std::vector<Message> out;
       while (s.Step()) out.push_back(ReadMessage(s));
       return out;
@@ -669,7 +786,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Delivery>> PendingDeliveries() override {
     return Read<std::vector<Delivery>>([&](Conn& c) -> Result<std::vector<Delivery>> {
       Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
-                     " FROM webhook_deliveries WHERE state = 'pending' ORDER BY id");
+                          " FROM webhook_deliveries WHERE state = 'pending' ORDER BY id");
       std::vector<Delivery> out;
       while (s.Step()) out.push_back(ReadDelivery(s));
       return out;
@@ -679,7 +796,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Delivery>> DeliveriesForMessage(int64_t message_id) override {
     return Read<std::vector<Delivery>>([&](Conn& c) -> Result<std::vector<Delivery>> {
       Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
-                     " FROM webhook_deliveries WHERE message_id = ? ORDER BY id");
+                          " FROM webhook_deliveries WHERE message_id = ? ORDER BY id");
       s.Bind(message_id);
       std::vector<Delivery> out;
       while (s.Step()) out.push_back(ReadDelivery(s));
@@ -737,8 +854,16 @@ class SqliteStore final : public Store {
     d.status = status;
     d.event_at = at;
     d.next_attempt_at = at;
-    st.insert_delivery.Reset().Bind(message_id).Bind(d.kind).Bind(url).Bind(d.secret)
-        .Bind(StatusName(status)).Bind(ToUnixMillis(at)).Bind(ToUnixMillis(at)).Bind(ToUnixMillis(at)).Exec();
+    st.insert_delivery.Reset()
+        .Bind(message_id)
+        .Bind(d.kind)
+        .Bind(url)
+        .Bind(d.secret)
+        .Bind(StatusName(status))
+        .Bind(ToUnixMillis(at))
+        .Bind(ToUnixMillis(at))
+        .Bind(ToUnixMillis(at))
+        .Exec();
     d.id = sqlite3_last_insert_rowid(writer_db_);
     return d;
   }
@@ -747,7 +872,8 @@ class SqliteStore final : public Store {
   void Enqueue(Fn apply, std::function<void(Result<T>)> done) {
     auto result = std::make_shared<std::optional<Result<T>>>();
     Op op;
-    op.apply = [result, apply = std::move(apply)](WriterStatements& st, std::vector<Delivery>& created) mutable {
+    op.apply = [result, apply = std::move(apply)](WriterStatements& st,
+                                                  std::vector<Delivery>& created) mutable {
       try {
         Result<T> r = apply(st, created);
         const bool ok = r.ok();
@@ -830,8 +956,10 @@ class SqliteStore final : public Store {
       checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(100));
       lock.unlock();
       int wal_frames = 0, done = 0;
-      // PASSIVE never blocks the writer or readers; what it cannot copy now waits for the next round.
-      sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &done);
+      // PASSIVE never blocks the writer or readers; what it cannot copy now waits for the next
+      // round.
+      sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
+                                &done);
       lock.lock();
     }
   }
@@ -885,7 +1013,8 @@ class SqliteStore final : public Store {
     } catch (const DbError& e) {
       const std::string what = e.what();
       if (what.find("UNIQUE") != std::string::npos) {
-        out = Error{ErrorKind::kInvalidArgument, "already exists: " + what, ErrorCode::kValidation, {}};
+        out = Error{
+            ErrorKind::kInvalidArgument, "already exists: " + what, ErrorCode::kValidation, {}};
       } else {
         out = Error::Storage(std::string("store read failed: ") + what);
       }
@@ -927,10 +1056,14 @@ class SqliteStore final : public Store {
 
 std::string_view DeliveryStateName(DeliveryState s) {
   switch (s) {
-    case DeliveryState::kPending: return "pending";
-    case DeliveryState::kDelivered: return "delivered";
-    case DeliveryState::kFailed: return "failed";
-    case DeliveryState::kDisabled: return "disabled";
+    case DeliveryState::kPending:
+      return "pending";
+    case DeliveryState::kDelivered:
+      return "delivered";
+    case DeliveryState::kFailed:
+      return "failed";
+    case DeliveryState::kDisabled:
+      return "disabled";
   }
   return "pending";
 }

@@ -15,7 +15,8 @@ class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("bluegate-store-test-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("bluegate-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     Open();
@@ -58,7 +59,8 @@ class SqliteStoreTest : public ::testing::Test {
     return p.get_future().get();
   }
 
-  Result<TransitionOutcome> Move(int64_t id, Status to, std::optional<Service> service = std::nullopt) {
+  Result<TransitionOutcome> Move(int64_t id, Status to,
+                                 std::optional<Service> service = std::nullopt) {
     TransitionRequest r;
     r.message_id = id;
     r.to = to;
@@ -66,7 +68,8 @@ class SqliteStoreTest : public ::testing::Test {
     r.service = service;
     r.source = "test";
     std::promise<Result<TransitionOutcome>> p;
-    store_->Transition(std::move(r), [&p](Result<TransitionOutcome> o) { p.set_value(std::move(o)); });
+    store_->Transition(std::move(r),
+                       [&p](Result<TransitionOutcome> o) { p.set_value(std::move(o)); });
     return p.get_future().get();
   }
 
@@ -107,7 +110,8 @@ TEST_F(SqliteStoreTest, EachStatusChangeWritesItsCallbackDeliveryInOrder) {
   auto m = Accept(NewMessage("h3", "http://127.0.0.1:1/cb")).value();
   ASSERT_TRUE(Move(m.id, Status::kAccepted).ok());
   ASSERT_TRUE(Move(m.id, Status::kSent, Service::kSms).ok());
-  ASSERT_FALSE(Move(m.id, Status::kDelivered)->applied) << "SENT over SMS is final: ignored, no delivery";
+  ASSERT_FALSE(Move(m.id, Status::kDelivered)->applied)
+      << "SENT over SMS is final: ignored, no delivery";
   auto ds = store_->DeliveriesForMessage(m.id).value();
   std::vector<Status> statuses;
   for (const auto& d : ds) statuses.push_back(d.status);
@@ -177,14 +181,16 @@ TEST_F(SqliteStoreTest, RecordedAttemptsMoveDeliveriesOutOfPending) {
   ASSERT_TRUE(p2.get_future().get().ok());
   EXPECT_EQ(store_->PendingDeliveries()->size(), 1u);
   ASSERT_TRUE(Move(m.id, Status::kAccepted).ok());
-  EXPECT_EQ(store_->DeliveriesForMessage(m.id)->size(), 3u) << "no new delivery to an endpoint that answered 410";
+  EXPECT_EQ(store_->DeliveriesForMessage(m.id)->size(), 3u)
+      << "no new delivery to an endpoint that answered 410";
 }
 
 TEST_F(SqliteStoreTest, ManyConcurrentWritesAreGroupCommitted) {
   constexpr int kN = 2000;
   std::vector<std::promise<Result<Message>>> ps(kN);
   for (int i = 0; i < kN; ++i) {
-    store_->Accept(NewMessage("bulk-" + std::to_string(i)), [&ps, i](Result<Message> r) { ps[i].set_value(std::move(r)); });
+    store_->Accept(NewMessage("bulk-" + std::to_string(i)),
+                   [&ps, i](Result<Message> r) { ps[i].set_value(std::move(r)); });
   }
   for (auto& p : ps) ASSERT_TRUE(p.get_future().get().ok());
   MessageQuery q;
