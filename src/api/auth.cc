@@ -52,7 +52,7 @@ Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {
     }
     auto account = store_.FindAccount(key->account_id);
     if (!account.ok()) return account.error();
-    entry = Entry{std::move(key).value(), std::move(account).value()};
+    entry = Entry{std::move(key).value(), std::move(account).value(), {}};
   }
   const bool known =
       !entry.verified_secret.empty() && entry.verified_secret.size() == secret->size() &&
