@@ -12,7 +12,7 @@ namespace {
 constexpr std::string_view kNotYet[] = {
     "/api/send-group-message", "/api/modify-group",     "/api/v2/lines/state",
     "/api/v2/lines/usage",     "/api/evaluate-service", "/api/upload-media-object",
-    "/api/v2/contacts",        "/api/account/webhooks", "/api/send-typing-indicator",
+    "/api/v2/contacts",        "/api/send-typing-indicator",
     "/api/send-reaction",      "/api/mark-read",        "/api/v2/groups",
     "/api/v2/events",          "/api/request-location", "/api/location",
     "/api/send-carousel",      "/api/v2/totp",          "/api/v2/seats",
@@ -70,6 +70,9 @@ void Api::Handle(HttpRequest req, Responder respond) {
       path.find('/', 17) == std::string::npos) {
     return HandleGetMessage(ctx_, principal.value(), std::string_view(path).substr(17),
                             WithRoute(std::move(respond), "/api/v2/messages/{handle}"));
+  }
+  if (path == "/api/account/webhooks") {
+    return HandleWebhooks(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/account/webhooks"));
   }
   if (method == "GET" && path == "/api/lines") {
     return HandleListLines(ctx_, principal.value(), req,

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,24 @@ struct Line {
   std::string options_json;  // carrier settings, "{}" when none
 };
 
+// Account webhooks (SPEC.md §5): entries by event type, as the Sendblue SDK configures them.
+inline constexpr const char* kWebhookTypes[] = {"receive",      "outbound",     "typing_indicator",
+                                                "line_blocked", "line_assigned", "contact_created",
+                                                "call_log",     "inbound_call", "contact_profile"};
+
+struct WebhookEntry {
+  std::string url;
+  std::optional<std::string> secret;                         // else the account's global secret
+  std::optional<std::vector<std::string>> sendblue_numbers;  // receive: only these lines
+  bool plain = true;  // given as a bare URL string (and shown back that way)
+  std::optional<TimePoint> disabled_at;  // the endpoint answered 410 Gone
+};
+
+struct WebhookConfig {
+  std::map<std::string, std::vector<WebhookEntry>> by_type;
+  std::optional<std::string> global_secret;
+};
+
 enum class DeliveryState { kPending, kDelivered, kFailed, kDisabled };
 std::string_view DeliveryStateName(DeliveryState s);
 
@@ -51,7 +70,7 @@ std::string_view DeliveryStateName(DeliveryState s);
 struct Delivery {
   int64_t id = 0;
   int64_t message_id = 0;
-  std::string kind;  // "status_callback"
+  std::string kind;  // "status_callback", or the account webhook type ("outbound", "receive")
   std::string url;
   std::string secret;               // empty: unsigned
   Status status = Status::kQueued;  // the status the event announces
@@ -86,6 +105,10 @@ struct DeliveryAttempt {
   // A first attempt that succeeded is fully told by the delivery row itself (attempts = 1,
   // last_http_status, last_latency_ms, updated_at), so it writes no webhook_attempts row.
   bool first_try_success = false;
+  // The receiver answered 410 to an account webhook: disable that URL for the message's account.
+  bool disable_endpoint = false;
+  std::string url;         // with disable_endpoint
+  int64_t message_id = 0;  // with disable_endpoint
 };
 
 // GET /api/v2/messages: every filter the SDK sends. Unset fields do not filter.
@@ -127,11 +150,26 @@ class Store {
   // All lines, or one account's.
   virtual Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) = 0;
 
+  // --- Account webhooks (synchronous; written through the writer, so they apply to every
+  // message committed after the call returns). ---
+  virtual Result<WebhookConfig> GetWebhooks(int64_t account_id) = 0;
+  // Appends entries of one type (an entry whose URL is already there replaces it) and, when
+  // given, sets the global secret.
+  virtual Result<WebhookConfig> AddWebhooks(int64_t account_id, const std::string& type,
+                                            std::vector<WebhookEntry> entries,
+                                            std::optional<std::string> global_secret) = 0;
+  // Replaces the whole configuration.
+  virtual Result<WebhookConfig> ReplaceWebhooks(int64_t account_id, WebhookConfig config) = 0;
+  // Removes these URLs from one type.
+  virtual Result<WebhookConfig> DeleteWebhooks(int64_t account_id, const std::string& type,
+                                               std::vector<std::string> urls) = 0;
+
   // --- Message writes (asynchronous, group-committed). ---
 
   // Stores a new outbound message whose status is QUEUED, or DECLINED (with its error) when the
-  // contact has opted out. Writes the deliveries for REGISTERED, PENDING and the final status
-  // when the message has a status_callback. Returns the stored message (id set).
+  // contact has opted out. Writes the deliveries for REGISTERED, PENDING and that status to the
+  // message's status_callback and to the account's `outbound` webhooks. Returns the stored
+  // message (id set).
   virtual void Accept(Message m, std::function<void(Result<Message>)> done) = 0;
 
   // Moves a message to a new status if CanTransition allows it, writing the webhook deliveries of
@@ -144,8 +182,9 @@ class Store {
   virtual void MarkRead(int64_t message_id, TimePoint at,
                         std::function<void(Result<Message>)> done) = 0;
 
-  // Stores an inbound message (status RECEIVED). STOP-family keywords opt the contact out of the
-  // line's account, START-family opt it back in (SPEC.md §6).
+  // Stores an inbound message (status RECEIVED) with a delivery to each of the account's `receive`
+  // webhooks that takes this line. STOP-family keywords opt the contact out of the line's
+  // account, START-family opt it back in (SPEC.md §6).
   virtual void RecordInbound(Message m, std::function<void(Result<Message>)> done) = 0;
 
   // Records one webhook delivery attempt and the delivery's new state.

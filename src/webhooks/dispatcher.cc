@@ -36,6 +36,7 @@ struct Chain {
   std::vector<Pending> deliveries;  // oldest first; rarely more than a message's six
   std::string endpoint;             // host:port, for pacing
   std::string secret;
+  std::string kind;  // "status_callback", "outbound", "receive"
   bool in_flight = false;
   bool scheduled = false;  // waiting for its head's due time
   bool ready = false;      // in its endpoint's ready queue
@@ -83,6 +84,7 @@ class OutboxDispatcher final : public Dispatcher {
           chain.endpoint = url ? url->HostPort() : "invalid";
         }
         chain.secret = d.secret;
+        chain.kind = d.kind;
         chain.deliveries.push_back(
             Pending{d.id, d.message_id, d.status, d.attempts, d.event_at, d.next_attempt_at});
         if (chain.deliveries.size() == 1) Ready(key, chain);
@@ -230,9 +232,19 @@ class OutboxDispatcher final : public Dispatcher {
       metrics_.CountWebhook("delivered");
     } else if (r.status == 410) {
       a.new_state = store::DeliveryState::kDisabled;
-      a.error = "the receiver answered 410 Gone: this endpoint is disabled for the message";
       metrics_.CountWebhook("disabled");
-      spdlog::warn("webhook {} answered 410: no more deliveries for message {}", url, d.message_id);
+      if (chain.kind == "status_callback") {
+        a.error = "the receiver answered 410 Gone: this callback is disabled for the message";
+        spdlog::warn("status_callback {} answered 410: no more deliveries for message {}", url, d.message_id);
+      } else {
+        // An account webhook that answers 410 is switched off for the account (PUT or POST it
+        // again to switch it back on).
+        a.error = "the receiver answered 410 Gone: this " + chain.kind + " webhook is disabled";
+        a.disable_endpoint = true;
+        a.url = url;
+        a.message_id = d.message_id;
+        spdlog::warn("{} webhook {} answered 410 Gone: disabled for the account", chain.kind, url);
+      }
     } else if (auto next = r.refused
                                ? std::nullopt
                                : settings_.schedule.NextAttempt(attempts, now, r.retry_after)) {

@@ -6,6 +6,7 @@
 #include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <future>
 #include <thread>
 #include <unordered_map>
 #include <variant>
@@ -102,6 +103,19 @@ CREATE TABLE webhook_attempts(
   http_status INTEGER,
   latency_ms INTEGER NOT NULL,
   error TEXT);
+)sql",
+    R"sql(
+ALTER TABLE accounts ADD COLUMN webhook_secret TEXT;
+CREATE TABLE account_webhooks(
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  type TEXT NOT NULL,
+  url TEXT NOT NULL,
+  secret TEXT,
+  sendblue_numbers TEXT,
+  plain INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  disabled_at INTEGER,
+  PRIMARY KEY(account_id, type, url)) WITHOUT ROWID;
 )sql",
 };
 
@@ -325,7 +339,17 @@ struct WriterStatements {
             "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at) "
             "VALUES (?1, ?2, COALESCE(?3, 0), ?4, ?4) ON CONFLICT(account_id, number) "
             "DO UPDATE SET opted_out = COALESCE(?3, opted_out), updated_at = ?4"),
-        message_state(db, "SELECT status, service, status_callback FROM messages WHERE id = ?"),
+        message_state(db,
+                      "SELECT status, service, status_callback, account_id, is_outbound FROM messages "
+                      "WHERE id = ?"),
+        account_hooks(db,
+                      "SELECT w.url, COALESCE(w.secret, a.webhook_secret, ''), w.sendblue_numbers "
+                      "FROM account_webhooks w JOIN accounts a ON a.id = w.account_id "
+                      "WHERE w.account_id = ? AND w.type = ? AND w.disabled_at IS NULL "
+                      "ORDER BY w.position"),
+        disable_hook(db,
+                     "UPDATE account_webhooks SET disabled_at = ?1 WHERE url = ?2 AND disabled_at IS "
+                     "NULL AND account_id = (SELECT account_id FROM messages WHERE id = ?3)"),
         update_status(
             db,
             "UPDATE messages SET status = ?, updated_at = ?, error_code = ?, "
@@ -355,7 +379,7 @@ struct WriterStatements {
             "VALUES (?,?,?,?,?)") {}
 
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
-  Stmt insert_message, contact_opted_out, upsert_contact, message_state, update_status,
+  Stmt insert_message, contact_opted_out, upsert_contact, message_state, account_hooks, disable_hook, update_status,
       insert_event, mark_read, load_message, endpoint_gone, insert_delivery, update_delivery,
       insert_attempt;
 };
@@ -550,9 +574,11 @@ class SqliteStore final : public Store {
               .Bind(ToUnixMillis(m.date_updated));
           s.Exec();
           m.id = sqlite3_last_insert_rowid(writer_db_);
-          if (!m.status_callback.empty()) {
-            for (Status st_ : {Status::kRegistered, Status::kPending, m.status}) {
-              created.push_back(InsertDelivery(st, m.id, m.status_callback, st_, m.date_created));
+          const auto targets =
+              Targets(st, m.id, m.account_id, m.status_callback, "outbound", m.line_number);
+          for (Status status : {Status::kRegistered, Status::kPending, m.status}) {
+            for (const auto& t : targets) {
+              created.push_back(InsertDelivery(st, m.id, t, status, m.date_created));
             }
           }
           return m;
@@ -574,6 +600,8 @@ class SqliteStore final : public Store {
           const Service service =
               ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
           const std::string callback = st.message_state.Text(2);
+          const int64_t account_id = st.message_state.Int(3);
+          const bool outbound = st.message_state.Int(4) != 0;
           st.message_state.Reset();
           const bool applied = CanTransition(from, r.to, service);
           const int64_t at = ToUnixMillis(r.at);
@@ -600,8 +628,10 @@ class SqliteStore final : public Store {
               .Bind(r.message_id);
           s.Exec();
           out.status = r.to;
-          if (!callback.empty() && !EndpointGone(st, r.message_id, callback)) {
-            created.push_back(InsertDelivery(st, r.message_id, callback, r.to, r.at));
+          if (outbound) {
+            for (const auto& t : Targets(st, r.message_id, account_id, callback, "outbound", "")) {
+              created.push_back(InsertDelivery(st, r.message_id, t, r.to, r.at));
+            }
           }
           return out;
         },
@@ -621,7 +651,7 @@ class SqliteStore final : public Store {
   void RecordInbound(Message m, std::function<void(Result<Message>)> done) override {
     Enqueue<Message>(
         [this, m = std::move(m)](WriterStatements& st,
-                                 std::vector<Delivery>&) mutable -> Result<Message> {
+                                 std::vector<Delivery>& created) mutable -> Result<Message> {
           const std::optional<bool> opt = OptOutKeyword(m.content);
           st.upsert_contact.Reset()
               .Bind(m.account_id)
@@ -655,6 +685,9 @@ class SqliteStore final : public Store {
               .Bind(ToUnixMillis(m.date_updated));
           s.Exec();
           m.id = sqlite3_last_insert_rowid(writer_db_);
+          for (const auto& t : Targets(st, m.id, m.account_id, "", "receive", m.line_number)) {
+            created.push_back(InsertDelivery(st, m.id, t, Status::kReceived, m.date_created));
+          }
           return m;
         },
         std::move(done));
@@ -674,6 +707,9 @@ class SqliteStore final : public Store {
               .Bind(at)
               .Bind(a.delivery_id)
               .Exec();
+          if (a.disable_endpoint) {
+            st.disable_hook.Reset().Bind(at).Bind(a.url).Bind(a.message_id).Exec();
+          }
           if (a.first_try_success) return Ok{};
           st.insert_attempt.Reset()
               .Bind(a.delivery_id)
@@ -845,19 +881,48 @@ class SqliteStore final : public Store {
     return gone;
   }
 
-  Delivery InsertDelivery(WriterStatements& st, int64_t message_id, const std::string& url,
+  struct Target {
+    std::string kind;
+    std::string url;
+    std::string secret;
+  };
+
+  // Where an event about a message goes: its status_callback (unless that answered 410 for it)
+  // and the account's webhooks of `type` that are enabled and, when they name lines, name `line`
+  // (an empty `line` matches every entry).
+  std::vector<Target> Targets(WriterStatements& st, int64_t message_id, int64_t account_id,
+                              const std::string& callback, const char* type,
+                              const std::string& line) {
+    std::vector<Target> out;
+    if (!callback.empty() && !EndpointGone(st, message_id, callback)) {
+      out.push_back(Target{"status_callback", callback, ""});
+    }
+    st.account_hooks.Reset().Bind(account_id).Bind(type);
+    while (st.account_hooks.Step()) {
+      if (!line.empty() && !st.account_hooks.IsNull(2)) {
+        const std::string numbers = "," + st.account_hooks.Text(2) + ",";
+        if (numbers.find("," + line + ",") == std::string::npos) continue;
+      }
+      out.push_back(Target{type, st.account_hooks.Text(0), st.account_hooks.Text(1)});
+    }
+    st.account_hooks.Reset();
+    return out;
+  }
+
+  Delivery InsertDelivery(WriterStatements& st, int64_t message_id, const Target& target,
                           Status status, TimePoint at) {
     Delivery d;
     d.message_id = message_id;
-    d.kind = "status_callback";
-    d.url = url;
+    d.kind = target.kind;
+    d.url = target.url;
+    d.secret = target.secret;
     d.status = status;
     d.event_at = at;
     d.next_attempt_at = at;
     st.insert_delivery.Reset()
         .Bind(message_id)
         .Bind(d.kind)
-        .Bind(url)
+        .Bind(d.url)
         .Bind(d.secret)
         .Bind(StatusName(status))
         .Bind(ToUnixMillis(at))
@@ -868,6 +933,120 @@ class SqliteStore final : public Store {
     return d;
   }
 
+  // --- account webhooks ---
+
+  static WebhookConfig LoadWebhooks(sqlite3* db, int64_t account_id) {
+    WebhookConfig config;
+    for (const char* type : kWebhookTypes) config.by_type[type];
+    Stmt secret(db, "SELECT webhook_secret FROM accounts WHERE id = ?");
+    secret.Bind(account_id);
+    if (secret.Step() && !secret.IsNull(0)) config.global_secret = secret.Text(0);
+    Stmt rows(db,
+              "SELECT type, url, secret, sendblue_numbers, plain, disabled_at FROM account_webhooks "
+              "WHERE account_id = ? ORDER BY type, position");
+    rows.Bind(account_id);
+    while (rows.Step()) {
+      WebhookEntry e;
+      e.url = rows.Text(1);
+      e.secret = rows.OptText(2);
+      if (!rows.IsNull(3)) {
+        std::vector<std::string> numbers;
+        const std::string list = rows.Text(3);
+        for (size_t start = 0; start <= list.size();) {
+          const size_t comma = list.find(',', start);
+          const std::string n = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          if (!n.empty()) numbers.push_back(n);
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+        e.sendblue_numbers = std::move(numbers);
+      }
+      e.plain = rows.Int(4) != 0;
+      if (!rows.IsNull(5)) e.disabled_at = FromUnixMillis(rows.Int(5));
+      config.by_type[rows.Text(0)].push_back(std::move(e));
+    }
+    return config;
+  }
+
+  static void InsertWebhook(sqlite3* db, int64_t account_id, const std::string& type,
+                            const WebhookEntry& e, int64_t position) {
+    Stmt s(db,
+           "INSERT INTO account_webhooks(account_id, type, url, secret, sendblue_numbers, plain, "
+           "position) VALUES (?,?,?,?,?,?,?) ON CONFLICT(account_id, type, url) DO UPDATE SET "
+           "secret = excluded.secret, sendblue_numbers = excluded.sendblue_numbers, plain = "
+           "excluded.plain, disabled_at = NULL");
+    std::optional<std::string> numbers;
+    if (e.sendblue_numbers) {
+      numbers = std::string();
+      for (const auto& n : *e.sendblue_numbers) *numbers += (numbers->empty() ? "" : ",") + n;
+    }
+    s.Bind(account_id).Bind(type).Bind(e.url).Bind(e.secret).Bind(numbers).Bind(e.plain).Bind(position);
+    s.Exec();
+  }
+
+  static void SetGlobalSecret(sqlite3* db, int64_t account_id, const std::optional<std::string>& secret) {
+    Stmt s(db, "UPDATE accounts SET webhook_secret = ? WHERE id = ?");
+    s.Bind(secret).Bind(account_id).Exec();
+  }
+
+  // Runs `apply` on the writer thread inside its transaction and waits for the commit.
+  template <typename T, typename Fn>
+  Result<T> WriteSync(Fn apply) {
+    std::promise<Result<T>> promise;
+    auto future = promise.get_future();
+    Enqueue<T>(std::move(apply), [&promise](Result<T> r) { promise.set_value(std::move(r)); });
+    return future.get();
+  }
+
+ public:
+  Result<WebhookConfig> GetWebhooks(int64_t account_id) override {
+    return Read<WebhookConfig>(
+        [&](Conn& c) -> Result<WebhookConfig> { return LoadWebhooks(c.db, account_id); });
+  }
+
+  Result<WebhookConfig> AddWebhooks(int64_t account_id, const std::string& type,
+                                    std::vector<WebhookEntry> entries,
+                                    std::optional<std::string> global_secret) override {
+    return WriteSync<WebhookConfig>(
+        [this, account_id, type, entries = std::move(entries), global_secret](
+            WriterStatements&, std::vector<Delivery>&) -> Result<WebhookConfig> {
+          Stmt next(writer_db_, "SELECT COALESCE(MAX(position), 0) + 1 FROM account_webhooks WHERE account_id = ? AND type = ?");
+          next.Bind(account_id).Bind(type);
+          next.Step();
+          int64_t position = next.Int(0);
+          for (const auto& e : entries) InsertWebhook(writer_db_, account_id, type, e, position++);
+          if (global_secret) SetGlobalSecret(writer_db_, account_id, global_secret);
+          return LoadWebhooks(writer_db_, account_id);
+        });
+  }
+
+  Result<WebhookConfig> ReplaceWebhooks(int64_t account_id, WebhookConfig config) override {
+    return WriteSync<WebhookConfig>(
+        [this, account_id, config = std::move(config)](
+            WriterStatements&, std::vector<Delivery>&) -> Result<WebhookConfig> {
+          Stmt clear(writer_db_, "DELETE FROM account_webhooks WHERE account_id = ?");
+          clear.Bind(account_id).Exec();
+          for (const auto& [type, entries] : config.by_type) {
+            int64_t position = 1;
+            for (const auto& e : entries) InsertWebhook(writer_db_, account_id, type, e, position++);
+          }
+          SetGlobalSecret(writer_db_, account_id, config.global_secret);
+          return LoadWebhooks(writer_db_, account_id);
+        });
+  }
+
+  Result<WebhookConfig> DeleteWebhooks(int64_t account_id, const std::string& type,
+                                       std::vector<std::string> urls) override {
+    return WriteSync<WebhookConfig>(
+        [this, account_id, type, urls = std::move(urls)](
+            WriterStatements&, std::vector<Delivery>&) -> Result<WebhookConfig> {
+          Stmt del(writer_db_, "DELETE FROM account_webhooks WHERE account_id = ? AND type = ? AND url = ?");
+          for (const auto& url : urls) del.Reset().Bind(account_id).Bind(type).Bind(url).Exec();
+          return LoadWebhooks(writer_db_, account_id);
+        });
+  }
+
+ private:
   template <typename T, typename Fn>
   void Enqueue(Fn apply, std::function<void(Result<T>)> done) {
     auto result = std::make_shared<std::optional<Result<T>>>();
