@@ -695,7 +695,7 @@ class SqliteStore final : public Store {
 
   void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) override {
     Enqueue<Ok>(
-        [a = std::move(a)](WriterStatements& st, std::vector<Delivery>&) -> Result<Ok> {
+        [this, a = std::move(a)](WriterStatements& st, std::vector<Delivery>&) -> Result<Ok> {
           const int64_t at = ToUnixMillis(a.at);
           st.update_delivery.Reset()
               .Bind(DeliveryStateName(a.new_state))
@@ -709,6 +709,7 @@ class SqliteStore final : public Store {
               .Exec();
           if (a.disable_endpoint) {
             st.disable_hook.Reset().Bind(at).Bind(a.url).Bind(a.message_id).Exec();
+            hooks_cache_.clear();
           }
           if (a.first_try_success) return Ok{};
           st.insert_attempt.Reset()
@@ -897,16 +898,34 @@ class SqliteStore final : public Store {
     if (!callback.empty() && !EndpointGone(st, message_id, callback)) {
       out.push_back(Target{"status_callback", callback, ""});
     }
+    for (const auto& hook : HooksOf(st, account_id, type)) {
+      if (!line.empty() && hook.numbers) {
+        if (("," + *hook.numbers + ",").find("," + line + ",") == std::string::npos) continue;
+      }
+      out.push_back(Target{type, hook.url, hook.secret});
+    }
+    return out;
+  }
+
+  struct Hook {
+    std::string url;
+    std::string secret;  // the entry's, or the account's global one
+    std::optional<std::string> numbers;
+  };
+
+  // The account's enabled webhooks of one type, from a cache that only the writer thread touches
+  // (every change to webhooks goes through it, and clears the cache).
+  const std::vector<Hook>& HooksOf(WriterStatements& st, int64_t account_id, const char* type) {
+    auto& by_type = hooks_cache_[account_id];
+    auto it = by_type.find(type);
+    if (it != by_type.end()) return it->second;
+    std::vector<Hook> hooks;
     st.account_hooks.Reset().Bind(account_id).Bind(type);
     while (st.account_hooks.Step()) {
-      if (!line.empty() && !st.account_hooks.IsNull(2)) {
-        const std::string numbers = "," + st.account_hooks.Text(2) + ",";
-        if (numbers.find("," + line + ",") == std::string::npos) continue;
-      }
-      out.push_back(Target{type, st.account_hooks.Text(0), st.account_hooks.Text(1)});
+      hooks.push_back(Hook{st.account_hooks.Text(0), st.account_hooks.Text(1), st.account_hooks.OptText(2)});
     }
     st.account_hooks.Reset();
-    return out;
+    return by_type.emplace(type, std::move(hooks)).first->second;
   }
 
   Delivery InsertDelivery(WriterStatements& st, int64_t message_id, const Target& target,
@@ -1016,6 +1035,7 @@ class SqliteStore final : public Store {
           int64_t position = next.Int(0);
           for (const auto& e : entries) InsertWebhook(writer_db_, account_id, type, e, position++);
           if (global_secret) SetGlobalSecret(writer_db_, account_id, global_secret);
+          hooks_cache_.erase(account_id);
           return LoadWebhooks(writer_db_, account_id);
         });
   }
@@ -1031,6 +1051,7 @@ class SqliteStore final : public Store {
             for (const auto& e : entries) InsertWebhook(writer_db_, account_id, type, e, position++);
           }
           SetGlobalSecret(writer_db_, account_id, config.global_secret);
+          hooks_cache_.erase(account_id);
           return LoadWebhooks(writer_db_, account_id);
         });
   }
@@ -1042,6 +1063,7 @@ class SqliteStore final : public Store {
             WriterStatements&, std::vector<Delivery>&) -> Result<WebhookConfig> {
           Stmt del(writer_db_, "DELETE FROM account_webhooks WHERE account_id = ? AND type = ? AND url = ?");
           for (const auto& url : urls) del.Reset().Bind(account_id).Bind(type).Bind(url).Exec();
+          hooks_cache_.erase(account_id);
           return LoadWebhooks(writer_db_, account_id);
         });
   }
@@ -1225,6 +1247,8 @@ class SqliteStore final : public Store {
   std::function<void(std::vector<Delivery>)> observer_;
   std::thread writer_;
   sqlite3* checkpoint_db_ = nullptr;
+  // Writer thread only: account id → webhook type → enabled hooks.
+  std::unordered_map<int64_t, std::map<std::string, std::vector<Hook>, std::less<>>> hooks_cache_;
   std::thread checkpointer_;
 
   std::mutex readers_mu_;
