@@ -62,18 +62,8 @@ std::string NormalizeQueryPhone(std::string value) {
   return value;
 }
 
-Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
-  SendRequest out;
-  if (IsForm(req)) {
-    for (auto& [k, v] : ParseQuery(req.body)) {
-      if (k == "number" || k == "from_number") v = NormalizeQueryPhone(std::move(v));
-      Assign(out, k, std::move(v));
-    }
-    return out;
-  }
-  if (req.body.empty())
-    return Error::Invalid(
-        "The request body is empty: send a JSON object with number, from_number and content");
+Result<rapidjson::Document> ParseJsonObject(const HttpRequest& req) {
+  if (req.body.empty()) return Error::Invalid("The request body is empty: send a JSON object");
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(
       req.body.data(), req.body.size());
@@ -83,6 +73,21 @@ Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
                           std::to_string(doc.GetErrorOffset()));
   }
   if (!doc.IsObject()) return Error::Invalid("The request body must be a JSON object");
+  return doc;
+}
+
+Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
+  SendRequest out;
+  if (IsForm(req)) {
+    for (auto& [k, v] : ParseQuery(req.body)) {
+      if (k == "number" || k == "from_number") v = NormalizeQueryPhone(std::move(v));
+      Assign(out, k, std::move(v));
+    }
+    return out;
+  }
+  auto parsed = ParseJsonObject(req);
+  if (!parsed.ok()) return parsed.error();
+  const rapidjson::Document& doc = parsed.value();
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     std::string_view key(it->name.GetString(), it->name.GetStringLength());
     for (auto u : kUnsupported) {

@@ -1,6 +1,8 @@
 // Turning request bodies and query strings into values. Every failure names the field.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <map>
 #include <string>
 
@@ -9,6 +11,9 @@
 #include "core/send_request.h"
 
 namespace bluegate::api {
+
+// A JSON object body; malformed JSON is refused with where it went wrong.
+Result<rapidjson::Document> ParseJsonObject(const HttpRequest& req);
 
 // The send-message body, JSON or application/x-www-form-urlencoded (SPEC.md §1).
 Result<SendRequest> DecodeSendRequest(const HttpRequest& req);

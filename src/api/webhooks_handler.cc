@@ -1,11 +1,11 @@
 // GET/POST/PUT/DELETE /api/account/webhooks, exactly as the sendblue SDK sends them.
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "api/api.h"
 #include "api/http_errors.h"
+#include "api/request_decoding.h"
 #include "core/url.h"
 
 namespace bluegate::api {
@@ -25,18 +25,6 @@ std::string TypeList() {
   std::string out;
   for (const char* t : store::kWebhookTypes) out += (out.empty() ? "" : ", ") + std::string(t);
   return out;
-}
-
-Result<rapidjson::Document> ParseBody(const HttpRequest& req) {
-  rapidjson::Document doc;
-  if (req.body.empty()) return Error::Invalid("The request body is empty: send a JSON object with webhooks");
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
-  if (doc.HasParseError()) {
-    return Error::Invalid(std::string("Malformed JSON body: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                          " at offset " + std::to_string(doc.GetErrorOffset()));
-  }
-  if (!doc.IsObject()) return Error::Invalid("The request body must be a JSON object");
-  return doc;
 }
 
 Result<WebhookEntry> ParseEntry(const rapidjson::Value& v, const std::string& field, const PhoneNumbers& phones) {
@@ -157,7 +145,7 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
     if (!config.ok()) return respond(ErrorResponse(config.error()));
     return respond(Render(config.value(), nullptr));
   }
-  auto doc = ParseBody(req);
+  auto doc = ParseJsonObject(req);
   if (!doc.ok()) return respond(ErrorResponse(doc.error()));
   const rapidjson::Document& body = doc.value();
   if (!body.HasMember("webhooks")) return respond(ErrorResponse(Error::Invalid("webhooks is required")));

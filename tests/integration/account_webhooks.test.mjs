@@ -3,23 +3,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import Sendblue from 'sendblue';
-import { Gateway, cli } from './lib/gateway.mjs';
-import { Receiver } from './lib/receiver.mjs';
+import { cli } from './lib/gateway.mjs';
+import { startStack } from './lib/stack.mjs';
 
+let stack;
 let gw;
 let rx;
 let client;
 before(async () => {
-  rx = await new Receiver().start();
-  gw = await new Gateway().start();
-  client = new Sendblue({ apiKey: gw.keyId, apiSecret: gw.secret, baseURL: gw.baseURL });
+  stack = await startStack();
+  ({ gw, rx, client } = stack);
 });
-after(async () => {
-  await gw.stop();
-  gw.cleanup();
-  await rx.stop();
-});
+after(() => stack.stop());
 
 function verify(secret, headers, body) {
   const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret);

@@ -2,22 +2,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Sendblue from 'sendblue';
-import { Gateway } from './lib/gateway.mjs';
-import { Receiver } from './lib/receiver.mjs';
+import { startStack } from './lib/stack.mjs';
 
+let stack;
 let gw;
 let rx;
 let client;
 before(async () => {
-  rx = await new Receiver().start();
-  gw = await new Gateway().start();
-  client = new Sendblue({ apiKey: gw.keyId, apiSecret: gw.secret, baseURL: gw.baseURL });
+  stack = await startStack();
+  ({ gw, rx, client } = stack);
 });
-after(async () => {
-  await gw.stop();
-  gw.cleanup();
-  await rx.stop();
-});
+after(() => stack.stop());
 
 test('the SDK sends a message, reads its status, and the status_callback sees every change', async () => {
   const sent = await client.messages.send({
