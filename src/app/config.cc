@@ -106,7 +106,13 @@ void ApplyFile(Config& c, const std::string& path) {
   if (auto* wh = root.get_as<toml::table>("webhooks")) {
     CheckKeys(*wh, "webhooks",
               {"timeout", "retry_schedule", "allow_loopback", "allow_private",
-               "max_connections_per_endpoint"});
+               "max_connections_per_endpoint", "ca_file", "verify_tls"});
+    if (auto n = wh->get("ca_file")) {
+      c.webhook_ca_file = Value<std::string>(*n, "webhooks.ca_file", "a path to a PEM file");
+    }
+    if (auto n = wh->get("verify_tls")) {
+      c.webhook_verify_tls = Value<bool>(*n, "webhooks.verify_tls", "true or false");
+    }
     if (auto n = wh->get("timeout")) c.webhook_timeout = DurationValue(*n, "webhooks.timeout");
     if (auto n = wh->get("allow_loopback"))
       c.webhook_allow_loopback = Value<bool>(*n, "webhooks.allow_loopback", "true or false");

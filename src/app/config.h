@@ -34,6 +34,8 @@ struct Config {
   bool webhook_allow_loopback = true;
   bool webhook_allow_private = false;
   size_t webhook_max_connections = 16;
+  std::string webhook_ca_file;  // extra trusted CAs (PEM) for https targets
+  bool webhook_verify_tls = true;
 
   std::string database_path() const { return data_dir + "/bluegate.db"; }
 };

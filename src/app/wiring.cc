@@ -149,6 +149,8 @@ void Gateway::Start() {
   hc.max_connections_per_endpoint = config_.webhook_max_connections;
   hc.policy.allow_loopback = config_.webhook_allow_loopback;
   hc.policy.allow_private = config_.webhook_allow_private;
+  hc.ca_file = config_.webhook_ca_file;
+  hc.verify_tls = config_.webhook_verify_tls;
   p.http_client = webhooks::MakeHttpClient(p.io, hc);
   webhooks::DispatcherSettings ds;
   ds.schedule = config_.webhook_schedule;

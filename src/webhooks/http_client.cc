@@ -9,8 +9,10 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <charconv>
 #include <deque>
@@ -33,11 +35,18 @@ struct Request {
   std::function<void(PostResult)> done;
 };
 
+// A pooled connection: plain TCP, or TLS over TCP.
+struct Connection {
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+};
+
 struct Endpoint {
   explicit Endpoint(asio::io_context& io) : strand(asio::make_strand(io)) {}
   Strand strand;
   std::deque<Request> waiting;
-  std::vector<std::unique_ptr<beast::tcp_stream>> idle;
+  std::vector<std::unique_ptr<Connection>> idle;
   size_t active = 0;
 };
 
@@ -51,18 +60,21 @@ std::optional<Millis> ParseRetryAfter(std::string_view v) {
 class BeastHttpClient final : public HttpClient {
  public:
   BeastHttpClient(asio::io_context& io, const HttpClientSettings& settings)
-      : io_(io), settings_(settings) {}
+      : io_(io), settings_(settings), ssl_ctx_(asio::ssl::context::tls_client) {
+    ssl_ctx_.set_default_verify_paths();
+    if (!settings_.ca_file.empty()) {
+      boost::system::error_code ec;
+      ssl_ctx_.load_verify_file(settings_.ca_file, ec);
+      if (ec) {
+        throw std::runtime_error("webhooks.ca_file " + settings_.ca_file + ": " + ec.message());
+      }
+    }
+    ssl_ctx_.set_verify_mode(settings_.verify_tls ? asio::ssl::verify_peer : asio::ssl::verify_none);
+  }
 
   void Post(const HttpUrl& url, std::vector<std::pair<std::string, std::string>> headers,
             std::string body, std::function<void(PostResult)> done) override {
-    if (url.tls) {
-      PostResult r;
-      r.error = "https webhook targets are not supported yet";
-      r.refused = true;
-      done(std::move(r));
-      return;
-    }
-    std::shared_ptr<Endpoint> ep = EndpointFor(url.HostPort());
+    std::shared_ptr<Endpoint> ep = EndpointFor((url.tls ? "https://" : "http://") + url.HostPort());
     asio::post(ep->strand, [this, ep,
                             req = Request{url, std::move(headers), std::move(body),
                                           std::move(done)}]() mutable {
@@ -85,7 +97,7 @@ class BeastHttpClient final : public HttpClient {
            (!ep->idle.empty() || ep->active < settings_.max_connections_per_endpoint)) {
       Request req = std::move(ep->waiting.front());
       ep->waiting.pop_front();
-      std::unique_ptr<beast::tcp_stream> conn;
+      std::unique_ptr<Connection> conn;
       if (!ep->idle.empty()) {
         conn = std::move(ep->idle.back());
         ep->idle.pop_back();
@@ -95,8 +107,8 @@ class BeastHttpClient final : public HttpClient {
     }
   }
 
-  asio::awaitable<std::unique_ptr<beast::tcp_stream>> Connect(const HttpUrl& url,
-                                                              std::string& error, bool& refused) {
+  asio::awaitable<std::unique_ptr<Connection>> Connect(const HttpUrl& url, std::string& error,
+                                                       bool& refused) {
     tcp::resolver resolver(co_await asio::this_coro::executor);
     boost::system::error_code ec;
     auto results = co_await resolver.async_resolve(url.host, std::to_string(url.port),
@@ -129,15 +141,43 @@ class BeastHttpClient final : public HttpClient {
       co_return nullptr;
     }
     stream->socket().set_option(tcp::no_delay(true));
-    co_return stream;
+    auto conn = std::make_unique<Connection>();
+    if (!url.tls) {
+      conn->plain = std::move(stream);
+      co_return conn;
+    }
+    conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*stream), ssl_ctx_);
+    // SNI, and the certificate must name the host we asked for.
+    SSL_set_tlsext_host_name(conn->tls->native_handle(), url.host.c_str());
+    conn->tls->set_verify_callback(asio::ssl::host_name_verification(url.host));
+    co_await conn->tls->async_handshake(asio::ssl::stream_base::client,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      error = "TLS handshake with " + url.HostPort() + " failed: " + ec.message();
+      co_return nullptr;
+    }
+    co_return conn;
   }
 
-  asio::awaitable<void> Exchange(std::shared_ptr<Endpoint> ep,
-                                 std::unique_ptr<beast::tcp_stream> conn, Request req) {
+  template <typename Stream>
+  static asio::awaitable<boost::system::error_code> RoundTrip(
+      Stream& stream, http::request<http::string_body>& msg, beast::flat_buffer& buffer,
+      http::response_parser<http::string_body>& parser) {
+    boost::system::error_code ec;
+    co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return ec;
+  }
+
+  asio::awaitable<void> Exchange(std::shared_ptr<Endpoint> ep, std::unique_ptr<Connection> conn,
+                                 Request req) {
     const auto start = std::chrono::steady_clock::now();
     PostResult result;
     http::request<http::string_body> msg{http::verb::post, req.url.target, 11};
-    msg.set(http::field::host, req.url.port == 80 ? req.url.host : req.url.HostPort());
+    const bool default_port = req.url.port == (req.url.tls ? 443 : 80);
+    msg.set(http::field::host, default_port ? req.url.host : req.url.HostPort());
     msg.set(http::field::user_agent, settings_.user_agent);
     msg.set(http::field::content_type, "application/json");
     for (const auto& [k, v] : req.headers) msg.set(k, v);
@@ -152,15 +192,13 @@ class BeastHttpClient final : public HttpClient {
         conn = co_await Connect(req.url, result.error, result.refused);
         if (!conn) break;
       }
-      boost::system::error_code ec;
-      conn->expires_after(settings_.timeout);
-      co_await http::async_write(*conn, msg, asio::redirect_error(asio::use_awaitable, ec));
+      conn->tcp().expires_after(settings_.timeout);
       beast::flat_buffer buffer;
       http::response_parser<http::string_body> parser;
       parser.body_limit(64 * 1024);
-      if (!ec)
-        co_await http::async_read(*conn, buffer, parser,
-                                  asio::redirect_error(asio::use_awaitable, ec));
+      const boost::system::error_code ec =
+          conn->tls ? co_await RoundTrip(*conn->tls, msg, buffer, parser)
+                    : co_await RoundTrip(*conn->plain, msg, buffer, parser);
       if (ec) {
         conn.reset();
         if (reused && ec != beast::error::timeout) continue;
@@ -177,7 +215,7 @@ class BeastHttpClient final : public HttpClient {
             ParseRetryAfter(std::string_view(it->value().data(), it->value().size()));
       }
       if (res.keep_alive()) {
-        conn->expires_never();
+        conn->tcp().expires_never();
         ep->idle.push_back(std::move(conn));
       }
       break;
@@ -190,6 +228,7 @@ class BeastHttpClient final : public HttpClient {
 
   asio::io_context& io_;
   HttpClientSettings settings_;
+  asio::ssl::context ssl_ctx_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints_;
 };

@@ -24,6 +24,10 @@ struct HttpClientSettings {
   size_t max_connections_per_endpoint = 16;
   AddressPolicy policy;
   std::string user_agent = "bluegate-webhooks/0.1";
+  // HTTPS: certificates are verified against the system's CAs plus, when set, this PEM bundle
+  // (a private CA, or a test receiver's certificate).
+  std::string ca_file;
+  bool verify_tls = true;
 };
 
 struct PostResult {
@@ -42,6 +46,7 @@ class HttpClient {
                     std::string body, std::function<void(PostResult)> done) = 0;
 };
 
+// Throws std::runtime_error when `settings.ca_file` cannot be read.
 std::unique_ptr<HttpClient> MakeHttpClient(boost::asio::io_context& io,
                                            const HttpClientSettings& settings);
 
