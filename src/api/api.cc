@@ -71,6 +71,14 @@ void Api::Handle(HttpRequest req, Responder respond) {
     return HandleGetMessage(ctx_, principal.value(), std::string_view(path).substr(17),
                             WithRoute(std::move(respond), "/api/v2/messages/{handle}"));
   }
+  if (method == "GET" && path == "/api/v2/webhooks/deliveries") {
+    return HandleListDeliveries(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/v2/webhooks/deliveries"));
+  }
+  if (method == "POST" && path.starts_with("/api/v2/webhooks/deliveries/") && path.ends_with("/retry")) {
+    const std::string_view id = std::string_view(path).substr(28, path.size() - 28 - 6);
+    return HandleRetryDelivery(ctx_, principal.value(), id,
+                               WithRoute(std::move(respond), "/api/v2/webhooks/deliveries/{id}/retry"));
+  }
   if (path == "/api/account/webhooks") {
     return HandleWebhooks(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/account/webhooks"));
   }

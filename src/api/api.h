@@ -3,7 +3,9 @@
 // served.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "api/auth.h"
 #include "api/http_types.h"
@@ -23,6 +25,8 @@ struct ApiContext {
   Clock& clock;
   IdGenerator& ids;
   Metrics& metrics;
+  // Hands re-queued webhook deliveries to the dispatcher (wiring connects it).
+  std::function<void(std::vector<store::Delivery>)> redeliver;
 };
 
 class Api {
@@ -45,6 +49,8 @@ void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpR
                         Responder respond);
 void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle,
                       Responder respond);
+void HandleListDeliveries(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond);
+void HandleRetryDelivery(ApiContext& ctx, const Principal& principal, std::string_view id, Responder respond);
 void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond);
 void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                      Responder respond);

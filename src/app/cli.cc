@@ -5,6 +5,11 @@
 
 #include <iostream>
 
+#include <fmt/format.h>
+
+#include <map>
+
+#include "api/deliveries_json.h"
 #include "app/config.h"
 #include "app/wiring.h"
 #include "core/phone.h"
@@ -91,6 +96,60 @@ int LinesAdd(const CommonOptions& common, const std::string& email, const std::s
   return 0;
 }
 
+struct WebhookListOptions {
+  std::string message, url, outcome;
+  int limit = 50;
+  bool json = false;
+};
+
+int WebhooksList(const CommonOptions& common, const WebhookListOptions& o) {
+  Config c = Load(common);
+  std::map<std::string, std::string> params{{"message_handle", o.message}, {"url", o.url},
+                                            {"outcome", o.outcome}, {"limit", std::to_string(o.limit)}};
+  auto query = api::ParseDeliveryQuery(params);
+  if (!query.ok()) {
+    std::cerr << "error: " << query.error().message << "\n";
+    return 1;
+  }
+  auto store = OpenStore(c);
+  auto page = store->ListDeliveries(query.value());
+  if (!page.ok()) {
+    std::cerr << "error: " << page.error().message << "\n";
+    return 1;
+  }
+  if (o.json) {
+    std::cout << api::RenderDeliveryPage(page.value(), query.value()) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("{:>8}  {:<9}  {:<10}  {:>8}  {:<15}  {:<36}  {}\n", "ID", "OUTCOME", "STATUS",
+                           "ATTEMPTS", "KIND", "MESSAGE", "URL / LAST RESULT");
+  for (const auto& r : page->data) {
+    std::string last;
+    if (!r.attempt_log.empty()) {
+      const auto& a = r.attempt_log.back();
+      last = a.http_status ? "HTTP " + std::to_string(a.http_status) : a.error;
+    }
+    std::cout << fmt::format("{:>8}  {:<9}  {:<10}  {:>8}  {:<15}  {:<36}  {}{}\n", r.delivery.id,
+                             store::DeliveryStateName(r.state), StatusName(r.delivery.status),
+                             r.delivery.attempts, r.delivery.kind, r.message_handle, r.delivery.url,
+                             last.empty() ? "" : " (" + last + ")");
+  }
+  std::cout << page->data.size() << " of " << page->total << " deliveries\n";
+  return 0;
+}
+
+int WebhooksRetry(const CommonOptions& common, int64_t id) {
+  Config c = Load(common);
+  auto store = OpenStore(c);
+  auto d = store->RequeueDelivery(std::nullopt, id);
+  if (!d.ok()) {
+    std::cerr << "error: " << d.error().message << "\n";
+    return 1;
+  }
+  std::cout << "delivery " << id << " re-queued; a running server sends it within a few seconds\n";
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -133,6 +192,22 @@ int RunCli(int argc, char** argv) {
   lines_add->add_option("--number", line_number, "The line's number in E.164 format")->required();
   lines_add->add_option("--carrier", line_carrier, "Carrier driving the line: sim (default)");
 
+  auto* webhooks = app.add_subcommand("webhooks", "Inspect and retry webhook deliveries");
+  webhooks->require_subcommand(1);
+  CommonOptions wh_common;
+  WebhookListOptions wh_list;
+  auto* wh_list_cmd = webhooks->add_subcommand("list", "List webhook deliveries, newest first, with their last result");
+  AddCommon(wh_list_cmd, wh_common);
+  wh_list_cmd->add_option("--message", wh_list.message, "Only deliveries about this message_handle");
+  wh_list_cmd->add_option("--url", wh_list.url, "Only deliveries to this URL");
+  wh_list_cmd->add_option("--outcome", wh_list.outcome, "pending, delivered, failed or disabled");
+  wh_list_cmd->add_option("--limit", wh_list.limit, "At most this many (1-1000, default 50)");
+  wh_list_cmd->add_flag("--json", wh_list.json, "Print the API's JSON, attempts included");
+  int64_t retry_id = 0;
+  auto* wh_retry_cmd = webhooks->add_subcommand("retry", "Send a delivery again from its first attempt");
+  AddCommon(wh_retry_cmd, wh_common);
+  wh_retry_cmd->add_option("id", retry_id, "The delivery id (from `bluegate webhooks list`)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -142,6 +217,8 @@ int RunCli(int argc, char** argv) {
     if (*serve) return Serve(serve_common, listen, threads);
     if (*acc_create) return AccountsCreate(acc_common, email, key_id, secret, plan);
     if (*lines_add) return LinesAdd(lines_common, line_account, line_number, line_carrier);
+    if (*wh_list_cmd) return WebhooksList(wh_common, wh_list);
+    if (*wh_retry_cmd) return WebhooksRetry(wh_common, retry_id);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

@@ -1,4 +1,5 @@
-// The command line: `bluegate serve`, `bluegate accounts create`, `bluegate lines add`.
+// The command line: `bluegate serve`, `bluegate accounts create`, `bluegate lines add`,
+// `bluegate webhooks list|retry`.
 // These command lines are a contract other tools rely on (README.md, docs/cli.md).
 #pragma once
 

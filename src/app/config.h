@@ -36,6 +36,7 @@ struct Config {
   size_t webhook_max_connections = 16;
   std::string webhook_ca_file;  // extra trusted CAs (PEM) for https targets
   bool webhook_verify_tls = true;
+  Millis webhook_retention{std::chrono::hours(24 * 30)};  // delivery log kept this long
 
   std::string database_path() const { return data_dir + "/bluegate.db"; }
 };

@@ -154,6 +154,7 @@ void Gateway::Start() {
   p.http_client = webhooks::MakeHttpClient(p.io, hc);
   webhooks::DispatcherSettings ds;
   ds.schedule = config_.webhook_schedule;
+  ds.retention = config_.webhook_retention;
   p.dispatcher =
       webhooks::MakeDispatcher(p.io, *p.store, *p.http_client, SystemClock(), p.metrics, ds);
   p.store->SetDeliveryObserver(
@@ -205,7 +206,10 @@ void Gateway::Start() {
   std::tie(hs.host, hs.port) = SplitHostPort(config_.listen);
   hs.max_body_bytes = config_.max_body_bytes;
   p.api = std::make_unique<api::Api>(
-      api::ApiContext{*p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics});
+      api::ApiContext{*p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics,
+                      [d = p.dispatcher.get()](std::vector<store::Delivery> ds) {
+                        d->Add(std::move(ds));
+                      }});
   p.server = api::MakeHttpServer(
       p.io, hs,
       [a = p.api.get()](api::HttpRequest req, api::Responder r) {

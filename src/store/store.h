@@ -135,6 +135,36 @@ struct MessagePage {
   int64_t total = 0;
 };
 
+// The webhook delivery log (GET /api/v2/webhooks/deliveries, `bluegate webhooks list`).
+struct DeliveryQuery {
+  std::optional<int64_t> account_id;  // nullopt: every account (the admin CLI)
+  std::optional<std::string> message_handle;
+  std::optional<std::string> url;
+  std::optional<DeliveryState> state;
+  int limit = 50;
+  int offset = 0;
+};
+
+struct AttemptRecord {
+  TimePoint at{};
+  int http_status = 0;  // 0: no HTTP response
+  Millis latency{0};
+  std::string error;
+};
+
+struct DeliveryRecord {
+  Delivery delivery;
+  std::string message_handle;
+  DeliveryState state = DeliveryState::kPending;
+  TimePoint updated_at{};
+  std::vector<AttemptRecord> attempt_log;  // oldest first
+};
+
+struct DeliveryPage {
+  std::vector<DeliveryRecord> data;
+  int64_t total = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -204,6 +234,17 @@ class Store {
   // Deliveries still due, in creation order.
   virtual Result<std::vector<Delivery>> PendingDeliveries() = 0;
   virtual Result<std::vector<Delivery>> DeliveriesForMessage(int64_t message_id) = 0;
+
+  virtual Result<DeliveryPage> ListDeliveries(const DeliveryQuery& q) = 0;
+  // Makes a finished (or waiting) delivery due now, as a fresh series of attempts, and marks it
+  // re-queued so that a running server picks it up even when an admin command did this. The
+  // delivery must belong to `account_id` when one is given.
+  virtual Result<Delivery> RequeueDelivery(std::optional<int64_t> account_id, int64_t delivery_id) = 0;
+  // Pending deliveries re-queued after `since` (ms since the epoch), with the newest mark.
+  virtual Result<std::pair<std::vector<Delivery>, int64_t>> RequeuedSince(int64_t since) = 0;
+  // Deletes attempts older than `cutoff`, and finished deliveries last touched before it.
+  // Returns how many rows went.
+  virtual Result<int64_t> PruneDeliveries(TimePoint cutoff) = 0;
 
   // False after a commit failure (see above).
   virtual bool healthy() const = 0;

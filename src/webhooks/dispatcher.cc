@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -51,8 +52,11 @@ class OutboxDispatcher final : public Dispatcher {
  public:
   OutboxDispatcher(asio::io_context& io, store::Store& store, HttpClient& client, Clock& clock,
                    Metrics& metrics, const DispatcherSettings& settings)
-      : strand_(asio::make_strand(io)),
+      : io_(io),
+        strand_(asio::make_strand(io)),
         timer_(strand_),
+        poll_timer_(strand_),
+        prune_timer_(strand_),
         store_(store),
         client_(client),
         clock_(clock),
@@ -67,12 +71,17 @@ class OutboxDispatcher final : public Dispatcher {
     }
     if (!pending->empty()) spdlog::info("resuming {} pending webhook deliveries", pending->size());
     Add(std::move(pending).value());
+    asio::post(strand_, [this] {
+      PollRequeued();
+      SchedulePrune();
+    });
   }
 
   void Add(std::vector<store::Delivery> deliveries) override {
-    backlog_.fetch_add(deliveries.size(), std::memory_order_relaxed);
     asio::post(strand_, [this, ds = std::move(deliveries)]() mutable {
       for (auto& d : ds) {
+        if (!known_.insert(d.id).second) continue;
+        backlog_.fetch_add(1, std::memory_order_relaxed);
         Key key{d.message_id, d.url};
         if (gone_.contains(key)) {
           Skip(d.id, clock_.Now());
@@ -189,7 +198,35 @@ class OutboxDispatcher final : public Dispatcher {
   }
 
   // A delivery to an endpoint that answered 410 for this message: recorded, never sent.
+  // Deliveries an admin command re-queued in the store; the API's retry adds them directly too.
+  void PollRequeued() {
+    poll_timer_.expires_after(settings_.requeue_poll);
+    poll_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      auto found = store_.RequeuedSince(requeue_mark_);
+      if (found.ok()) {
+        requeue_mark_ = found->second;
+        if (!found->first.empty()) Add(std::move(found->first));
+      }
+      PollRequeued();
+    });
+  }
+
+  void SchedulePrune() {
+    prune_timer_.expires_after(settings_.prune_every);
+    prune_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      // Off the strand: pruning waits for the store's writer.
+      asio::post(io_, [this] {
+        auto n = store_.PruneDeliveries(clock_.Now() - settings_.retention);
+        if (n.ok() && n.value() > 0) spdlog::info("pruned {} old webhook delivery records", n.value());
+        asio::post(strand_, [this] { SchedulePrune(); });
+      });
+    });
+  }
+
   void Skip(int64_t delivery_id, TimePoint now) {
+    known_.erase(delivery_id);
     store::DeliveryAttempt skip;
     skip.delivery_id = delivery_id;
     skip.at = now;
@@ -264,6 +301,7 @@ class OutboxDispatcher final : public Dispatcher {
     const bool disable_rest = a.new_state == store::DeliveryState::kDisabled;
     store_.RecordAttempt(std::move(a), [](Result<Ok>) {});
     if (done) {
+      known_.erase(d.id);
       chain.deliveries.erase(chain.deliveries.begin());
       backlog_.fetch_sub(1, std::memory_order_relaxed);
       if (disable_rest) {
@@ -279,8 +317,13 @@ class OutboxDispatcher final : public Dispatcher {
     Ready(key, chain);
   }
 
+  asio::io_context& io_;
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer timer_;
+  asio::steady_timer poll_timer_;
+  asio::steady_timer prune_timer_;
+  int64_t requeue_mark_ = 0;
+  std::unordered_set<int64_t> known_;  // ids of the deliveries in chains_
   bool timer_armed_ = false;
   TimePoint timer_due_{};
   store::Store& store_;

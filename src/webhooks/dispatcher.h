@@ -22,14 +22,21 @@ struct DispatcherSettings {
   // Requests in flight to one endpoint (host:port) at most; the rest wait as light entries (no
   // rendered body), so one slow receiver neither takes every slot nor fills memory.
   size_t max_in_flight_per_endpoint = 32;
+  // How often to look for deliveries re-queued by an admin command (`bluegate webhooks retry`).
+  Millis requeue_poll{2000};
+  // Attempts, and finished deliveries, older than this are deleted, checked every prune_every.
+  Millis retention{std::chrono::hours(24 * 30)};
+  Millis prune_every{std::chrono::hours(1)};
 };
 
 class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
-  // Loads pending deliveries from the store and starts delivering.
+  // Loads pending deliveries from the store and starts delivering, watching for re-queued ones
+  // and pruning old ones.
   virtual void Start() = 0;
-  // New deliveries just committed (the store's delivery observer). Thread-safe.
+  // New or re-queued deliveries (the store's delivery observer, a retry request). A delivery
+  // already waiting is not added twice. Thread-safe.
   virtual void Add(std::vector<store::Delivery> deliveries) = 0;
   // Deliveries known and not yet finished.
   virtual size_t backlog() const = 0;

@@ -117,6 +117,12 @@ CREATE TABLE account_webhooks(
   disabled_at INTEGER,
   PRIMARY KEY(account_id, type, url)) WITHOUT ROWID;
 )sql",
+    R"sql(
+ALTER TABLE webhook_deliveries ADD COLUMN requeued_at INTEGER;
+CREATE INDEX webhook_deliveries_requeued ON webhook_deliveries(requeued_at)
+  WHERE requeued_at IS NOT NULL;
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id);
+)sql",
 };
 
 constexpr const char* kMessageColumns =
@@ -1018,6 +1024,127 @@ class SqliteStore final : public Store {
   }
 
  public:
+  Result<DeliveryPage> ListDeliveries(const DeliveryQuery& q) override {
+    return Read<DeliveryPage>([&](Conn& c) -> Result<DeliveryPage> {
+      std::string where = " WHERE 1 = 1";
+      if (q.account_id) where += " AND m.account_id = ?";
+      if (q.message_handle) where += " AND m.handle = ?";
+      if (q.url) where += " AND d.url = ?";
+      if (q.state) where += " AND d.state = ?";
+      auto bind = [&](Stmt& st) {
+        if (q.account_id) st.Bind(*q.account_id);
+        if (q.message_handle) st.Bind(*q.message_handle);
+        if (q.url) st.Bind(*q.url);
+        if (q.state) st.Bind(DeliveryStateName(*q.state));
+      };
+      const std::string from = " FROM webhook_deliveries d JOIN messages m ON m.id = d.message_id";
+      DeliveryPage page;
+      Stmt& count = c.Prepare("SELECT COUNT(*)" + from + where);
+      bind(count);
+      count.Step();
+      page.total = count.Int(0);
+      Stmt& rows = c.Prepare(
+          "SELECT d.id, d.message_id, d.kind, d.url, d.secret, d.status, d.event_at, d.attempts, "
+          "d.next_attempt_at, m.handle, d.state, d.updated_at, d.last_http_status, "
+          "d.last_latency_ms, d.last_error" + from + where + " ORDER BY d.id DESC LIMIT ? OFFSET ?");
+      bind(rows);
+      rows.Bind(int64_t{q.limit}).Bind(int64_t{q.offset});
+      Stmt& attempts = c.Prepare(
+          "SELECT at, http_status, latency_ms, error FROM webhook_attempts WHERE delivery_id = ? "
+          "ORDER BY id");
+      while (rows.Step()) {
+        DeliveryRecord r;
+        r.delivery = ReadDelivery(rows);
+        r.message_handle = rows.Text(9);
+        const std::string state = rows.Text(10);
+        for (auto st : {DeliveryState::kPending, DeliveryState::kDelivered, DeliveryState::kFailed,
+                        DeliveryState::kDisabled}) {
+          if (DeliveryStateName(st) == state) r.state = st;
+        }
+        r.updated_at = FromUnixMillis(rows.Int(11));
+        attempts.Reset().Bind(r.delivery.id);
+        while (attempts.Step()) {
+          r.attempt_log.push_back(AttemptRecord{FromUnixMillis(attempts.Int(0)),
+                                                static_cast<int>(attempts.Int(1)),
+                                                Millis(attempts.Int(2)), attempts.Text(3)});
+        }
+        // A first attempt that succeeded left no attempt row: the delivery row tells it.
+        if (r.state == DeliveryState::kDelivered &&
+            static_cast<int>(r.attempt_log.size()) < r.delivery.attempts) {
+          r.attempt_log.push_back(AttemptRecord{r.updated_at, static_cast<int>(rows.Int(12)),
+                                                Millis(rows.Int(13)), rows.Text(14)});
+        }
+        page.data.push_back(std::move(r));
+      }
+      return page;
+    });
+  }
+
+  Result<Delivery> RequeueDelivery(std::optional<int64_t> account_id, int64_t delivery_id) override {
+    return WriteSync<Delivery>([this, account_id, delivery_id](WriterStatements&, std::vector<Delivery>&)
+                                   -> Result<Delivery> {
+      Stmt owner(writer_db_,
+                 "SELECT m.account_id FROM webhook_deliveries d JOIN messages m ON m.id = d.message_id "
+                 "WHERE d.id = ?");
+      owner.Bind(delivery_id);
+      if (!owner.Step() || (account_id && owner.Int(0) != *account_id)) {
+        return Error::NotFound("no webhook delivery " + std::to_string(delivery_id));
+      }
+      const int64_t now = ToUnixMillis(clock_.Now());
+      Stmt update(writer_db_,
+                  "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
+                  "updated_at = ?1, requeued_at = (SELECT COALESCE(MAX(requeued_at), 0) + 1 FROM "
+                  "webhook_deliveries) WHERE id = ?2");
+      update.Bind(now).Bind(delivery_id).Exec();
+      Stmt load(writer_db_, std::string("SELECT ") + kDeliveryColumns + " FROM webhook_deliveries WHERE id = ?");
+      load.Bind(delivery_id);
+      load.Step();
+      return ReadDelivery(load);
+    });
+  }
+
+  Result<std::pair<std::vector<Delivery>, int64_t>> RequeuedSince(int64_t since) override {
+    using Out = std::pair<std::vector<Delivery>, int64_t>;
+    return Read<Out>([&](Conn& c) -> Result<Out> {
+      Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
+                          ", requeued_at FROM webhook_deliveries WHERE requeued_at > ? AND state = "
+                          "'pending' ORDER BY id");
+      s.Bind(since);
+      Out out{{}, since};
+      while (s.Step()) {
+        out.first.push_back(ReadDelivery(s));
+        out.second = std::max(out.second, s.Int(9));
+      }
+      return out;
+    });
+  }
+
+  Result<int64_t> PruneDeliveries(TimePoint cutoff) override {
+    // In slices of the 5,000 oldest rows, so the writer is never held for long and no slice
+    // scans the whole table; rows are in time order, so the oldest are the candidates. A slice
+    // that frees nothing ends the pass (a head of long-retrying deliveries waits for them).
+    int64_t total = 0;
+    for (;;) {
+      auto n = WriteSync<int64_t>([this, cutoff](WriterStatements&, std::vector<Delivery>&) -> Result<int64_t> {
+        const int64_t at = ToUnixMillis(cutoff);
+        Stmt attempts(writer_db_,
+                      "DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM (SELECT id, at FROM "
+                      "webhook_attempts ORDER BY id LIMIT 5000) WHERE at < ?)");
+        attempts.Bind(at).Exec();
+        int64_t n = sqlite3_changes(writer_db_);
+        Stmt deliveries(writer_db_,
+                        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM (SELECT id, state, "
+                        "updated_at FROM webhook_deliveries ORDER BY id LIMIT 5000) WHERE state != "
+                        "'pending' AND updated_at < ?)");
+        deliveries.Bind(at).Exec();
+        return n + sqlite3_changes(writer_db_);
+      });
+      if (!n.ok()) return n.error();
+      total += n.value();
+      if (n.value() == 0) return total;
+    }
+  }
+
   Result<WebhookConfig> GetWebhooks(int64_t account_id) override {
     return Read<WebhookConfig>(
         [&](Conn& c) -> Result<WebhookConfig> { return LoadWebhooks(c.db, account_id); });

@@ -211,6 +211,51 @@ TEST_F(SqliteStoreTest, ADuplicateHandleFailsAloneWithoutHarmingTheBatch) {
   EXPECT_TRUE(store_->healthy());
 }
 
+TEST_F(SqliteStoreTest, PruningRemovesOldFinishedDeliveriesAndAttemptsOnly) {
+  auto old = Accept(NewMessage("old", "http://127.0.0.1:1/cb")).value();
+  auto pending = store_->PendingDeliveries().value();
+  ASSERT_EQ(pending.size(), 3u);
+  // Two finish (one after a failed attempt), one stays pending.
+  for (int i = 0; i < 2; ++i) {
+    if (i == 1) {
+      DeliveryAttempt fail;
+      fail.delivery_id = pending[i].id;
+      fail.at = clock_.Now();
+      fail.http_status = 500;
+      fail.new_state = DeliveryState::kPending;
+      fail.next_attempt_at = clock_.Now();
+      std::promise<Result<Ok>> p;
+      store_->RecordAttempt(fail, [&p](Result<Ok> r) { p.set_value(std::move(r)); });
+      ASSERT_TRUE(p.get_future().get().ok());
+    }
+    DeliveryAttempt ok;
+    ok.delivery_id = pending[i].id;
+    ok.at = clock_.Now();
+    ok.http_status = 200;
+    ok.new_state = DeliveryState::kDelivered;
+    ok.first_try_success = i == 0;
+    std::promise<Result<Ok>> p;
+    store_->RecordAttempt(ok, [&p](Result<Ok> r) { p.set_value(std::move(r)); });
+    ASSERT_TRUE(p.get_future().get().ok());
+  }
+  DeliveryQuery q;
+  q.message_handle = "old";
+  auto log = store_->ListDeliveries(q).value();
+  ASSERT_EQ(log.total, 3);
+  clock_.Advance(std::chrono::hours(48));
+  auto fresh = Accept(NewMessage("fresh", "http://127.0.0.1:1/cb")).value();
+  (void)fresh;
+  auto pruned = store_->PruneDeliveries(clock_.Now() - std::chrono::hours(24));
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned.value(), 4) << "two finished deliveries and their two attempt rows";
+  auto left = store_->ListDeliveries(q).value();
+  ASSERT_EQ(left.total, 1);
+  EXPECT_EQ(left.data[0].state, DeliveryState::kPending) << "a pending delivery is never pruned";
+  DeliveryQuery all;
+  EXPECT_EQ(store_->ListDeliveries(all)->total, 4) << "the fresh message's deliveries stay";
+  EXPECT_EQ(store_->PruneDeliveries(clock_.Now() - std::chrono::hours(24)).value(), 0);
+}
+
 TEST_F(SqliteStoreTest, ACommitFailureIsStickyAndNothingMoreIsAcknowledged) {
   ASSERT_TRUE(Accept(NewMessage("before")).ok());
   testing::SetVfsFailing(true);
