@@ -110,6 +110,7 @@ class OutboxDispatcher final : public Dispatcher {
     const TimePoint due = chain.deliveries.front().next_attempt_at;
     if (due <= clock_.Now()) {
       chain.ready = true;
+      ++in_progress_;
       Endpoint& ep = endpoints_[chain.endpoint];
       ep.ready.push_back(key);
       Pump(chain.endpoint, ep);
@@ -131,18 +132,40 @@ class OutboxDispatcher final : public Dispatcher {
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec == asio::error::operation_aborted) return;
       timer_armed_ = false;
-      const TimePoint now = clock_.Now();
-      while (!waiting_.empty() && waiting_.begin()->first <= now) {
-        Key key = waiting_.begin()->second;
-        waiting_.erase(waiting_.begin());
-        auto it = chains_.find(key);
-        if (it == chains_.end()) continue;
-        it->second.scheduled = false;
-        Ready(key, it->second);
-      }
-      ArmTimer();
+      WakeDue();
     });
   }
+
+  // Moves every chain whose head is due to its endpoint's ready queue. On strand_.
+  void WakeDue() {
+    const TimePoint now = clock_.Now();
+    while (!waiting_.empty() && waiting_.begin()->first <= now) {
+      Key key = waiting_.begin()->second;
+      waiting_.erase(waiting_.begin());
+      auto it = chains_.find(key);
+      if (it == chains_.end()) continue;
+      it->second.scheduled = false;
+      Ready(key, it->second);
+    }
+    ArmTimer();
+  }
+
+ public:
+  std::future<void> Kick() override {
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    asio::post(strand_, [this, done] {
+      timer_armed_ = false;
+      timer_.cancel();
+      WakeDue();
+      done->set_value();
+    });
+    return future;
+  }
+
+  size_t in_progress() const override { return in_progress_.load(); }
+
+ private:
 
   // Starts as many ready deliveries to this endpoint as its in-flight cap allows.
   void Pump(const std::string& name, Endpoint& ep) {
@@ -150,7 +173,10 @@ class OutboxDispatcher final : public Dispatcher {
       Key key = std::move(ep.ready.front());
       ep.ready.pop_front();
       auto it = chains_.find(key);
-      if (it == chains_.end()) continue;
+      if (it == chains_.end()) {
+        --in_progress_;
+        continue;
+      }
       it->second.ready = false;
       ++ep.in_flight;
       Send(key, it->second);
@@ -248,6 +274,7 @@ class OutboxDispatcher final : public Dispatcher {
       --ep->second.in_flight;
       Pump(endpoint, ep->second);
     }
+    --in_progress_;
   }
 
   void FinishDelivery(const Key& key, std::map<Key, Chain>::iterator it, const PostResult& r) {
@@ -336,6 +363,7 @@ class OutboxDispatcher final : public Dispatcher {
   std::set<Key> gone_;  // answered 410; the store also stops writing deliveries for these
   std::multimap<TimePoint, Key> waiting_;
   std::atomic<size_t> backlog_{0};
+  std::atomic<size_t> in_progress_{0};  // chains ready or in flight
 };
 
 }  // namespace

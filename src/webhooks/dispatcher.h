@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <future>
 #include <memory>
 #include <vector>
 
@@ -40,6 +41,12 @@ class Dispatcher {
   virtual void Add(std::vector<store::Delivery> deliveries) = 0;
   // Deliveries known and not yet finished.
   virtual size_t backlog() const = 0;
+  // Chains of deliveries that are due and waiting for, or in, an HTTP exchange. 0: nothing is due
+  // now.
+  virtual size_t in_progress() const = 0;
+  // Re-examines what is due now; the future is ready once that is done. Timers do this by
+  // themselves; a test that moves a manual clock calls it instead of waiting. Thread-safe.
+  virtual std::future<void> Kick() = 0;
 };
 
 std::unique_ptr<Dispatcher> MakeDispatcher(boost::asio::io_context& io, store::Store& store,

@@ -1,0 +1,53 @@
+// An HttpClient that answers from a script instead of the network, and records every request.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "webhooks/http_client.h"
+
+namespace bluegate::testing {
+
+class FakeHttpClient final : public webhooks::HttpClient {
+ public:
+  struct Request {
+    std::string url;  // host:port + target
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    int status;  // what it was answered; 0: no connection
+  };
+
+  // The status to answer a request with; 0 means the connection failed. Default: 200.
+  void SetAnswer(std::function<int(const Request&)> answer) {
+    std::lock_guard lock(mu_);
+    answer_ = std::move(answer);
+  }
+
+  void Post(const HttpUrl& url, std::vector<std::pair<std::string, std::string>> headers,
+            std::string body, std::function<void(webhooks::PostResult)> done) override {
+    webhooks::PostResult r;
+    {
+      std::lock_guard lock(mu_);
+      Request p{url.HostPort() + url.target, std::move(headers), std::move(body), 0};
+      p.status = answer_ ? answer_(p) : 200;
+      r.status = p.status;
+      if (r.status == 0) r.error = "connection refused";
+      posts_.push_back(std::move(p));
+    }
+    done(std::move(r));
+  }
+
+  std::vector<Request> posts() const {
+    std::lock_guard lock(mu_);
+    return posts_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::function<int(const Request&)> answer_;
+  std::vector<Request> posts_;
+};
+
+}  // namespace bluegate::testing
