@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|all]   (default: all)
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|all]   (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
 set -euo pipefail
@@ -126,12 +126,53 @@ bench_e2e() {
   stop_server
 }
 
+# Callbacks spread over many receivers, optionally beside one that answers after 10 s; measures
+# how fast the fast receivers get all of theirs.
+bench_fanout() {
+  local receivers=$1 slow=${2:-} messages=${FANOUT_MESSAGES:-20000}
+  local base=$((RX_PORT + 100)) slow_port=$((RX_PORT + 99))
+  local label="callbacks: $messages messages over $receivers receivers"
+  [ -n "$slow" ] && label="$label + 1 receiver answering after 10 s"
+  echo "== $label"
+  SLOW_PORT=${slow:+$slow_port} node bench/receivers.mjs "$base" "$receivers" > "$work/rxs.log" 2>&1 &
+  rx_pid=$!
+  for _ in $(seq 100); do grep -q receivers "$work/rxs.log" && break; sleep 0.05; done
+  local urls="" i
+  for i in $(seq 0 $((receivers - 1))); do urls="$urls,http://127.0.0.1:$((base + i))/cb"; done
+  [ -n "$slow" ] && urls="$urls,http://127.0.0.1:$slow_port/cb"
+  urls=${urls#,}
+  start_server "fanout$receivers$slow"
+  local t0; t0=$(date +%s%3N)
+  env KEY=benchkey SECRET=benchsecret LINES=$LINES LIMIT="$messages" THREADS=2 CALLBACKS="$urls" \
+    wrk -t2 -c"$CONNS" -d600s -s bench/send.lua "http://127.0.0.1:$PORT" > "$work/wrk-fanout.txt" &
+  local wrk_pid=$!
+  wait_for_metric 'bluegate_messages_total{status="QUEUED"}' "$messages" >/dev/null
+  kill "$wrk_pid" 2>/dev/null; wait "$wrk_pid" 2>/dev/null || true
+  local accepted; accepted=$(metric 'bluegate_messages_total{status="QUEUED"}')
+  # The fast receivers are done when their count stops moving for 2 s (the slow one trickles on).
+  local got=0 prev=-1 still=0 stats
+  while [ "$still" -lt 10 ]; do
+    sleep 0.2
+    stats=$(curl -s "http://127.0.0.1:$base/count")
+    got=$(echo "$stats" | sed 's/.*"fast":\([0-9]*\).*/\1/')
+    if [ "$got" = "$prev" ]; then still=$((still + 1)); else still=0; prev=$got; fi
+  done
+  local t_last; t_last=$(echo "$stats" | sed 's/.*"last":\([0-9]*\).*/\1/')
+  echo "fast receivers: $got callbacks; first accept → last fast callback: $(( t_last - t0 )) ms: $(( got * 1000 / (t_last - t0) )) callbacks/s"
+  [ -n "$slow" ] && echo "slow receiver: $(echo "$stats" | sed 's/.*"slow":\([0-9]*\).*/\1/') callbacks answered or waiting so far"
+  echo "peak RSS: $(peak_rss_mb) MB"
+  stop_server
+  kill "$rx_pid"; rx_pid=""
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
 case "$WHAT" in
   accept) bench_accept ;;
   e2e) bench_e2e ;;
   callbacks) bench_e2e callbacks ;;
-  all) bench_accept; bench_e2e; bench_e2e callbacks ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|all]"; exit 2 ;;
+  fanout) bench_fanout 100 ;;
+  slow) bench_fanout 10; bench_fanout 10 slow ;;
+  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|all]"; exit 2 ;;
 esac

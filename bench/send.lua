@@ -6,6 +6,9 @@ local secret = os.getenv("SECRET")
 local lines = {}
 for l in string.gmatch(os.getenv("LINES") or "+14155550100", "[^,]+") do table.insert(lines, l) end
 local callback = os.getenv("CALLBACK")
+-- CALLBACKS: a comma-separated list; message i gets callback i mod n.
+local callbacks = {}
+for c in string.gmatch(os.getenv("CALLBACKS") or "", "[^,]+") do table.insert(callbacks, c) end
 local limit = tonumber(os.getenv("LIMIT") or "0")
 local threads_n = tonumber(os.getenv("THREADS") or "2")
 local per_thread = limit > 0 and math.ceil(limit / threads_n) or 0
@@ -23,7 +26,11 @@ request = function()
   local line = lines[(counter % #lines) + 1]
   local body = '{"number":"+1212555' .. string.format("%04d", 1000 + counter % 8000) ..
     '","from_number":"' .. line .. '","content":"bench message ' .. counter .. '"'
-  if callback then body = body .. ',"status_callback":"' .. callback .. '"' end
+  if #callbacks > 0 then
+    body = body .. ',"status_callback":"' .. callbacks[(counter % #callbacks) + 1] .. '"'
+  elseif callback then
+    body = body .. ',"status_callback":"' .. callback .. '"'
+  end
   body = body .. '}'
   return wrk.format(nil, "/api/send-message", nil, body)
 end
