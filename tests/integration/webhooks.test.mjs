@@ -104,6 +104,22 @@ test('a receiver slower than the timeout is retried', async () => {
   assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="retry"\} 1/);
 });
 
+test('a connection reset by the receiver is retried', async () => {
+  const { gw, rx } = await setup();
+  let reset = true;
+  rx.behaviour = (req, rec) => {
+    if (rec.json.status === 'REGISTERED' && reset) {
+      reset = false;
+      return { destroy: true };
+    }
+    return undefined;
+  };
+  const r = await gw.send({ number: '+12125550100', content: 'reset', status_callback: `${rx.url}/cb` });
+  await rx.waitFor(() => rx.forHandle(r.json.message_handle).length === 6);
+  assert.deepEqual(rx.forHandle(r.json.message_handle).map((c) => c.json.status), FULL);
+  assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="retry"\} 1/);
+});
+
 test('deliveries still due survive a restart and arrive once the receiver is back', async () => {
   // A port with nothing listening: take one, then close it.
   const probe = http.createServer();

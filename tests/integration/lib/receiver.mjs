@@ -25,7 +25,7 @@ export class Receiver {
             res.writeHead(plan.status ?? 200, { 'content-type': 'application/json', ...(plan.headers ?? {}) });
             res.end('{}');
           }
-          record.answered = plan.status ?? 200;
+          record.answered = plan.destroy ? 0 : plan.status ?? 200;
           this.received.push(record);
           this.notify();
         };
