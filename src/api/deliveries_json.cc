@@ -61,7 +61,12 @@ std::string RenderDeliveryPage(const store::DeliveryPage& page, const store::Del
     Str(w, "message_handle", r.message_handle);
     Str(w, "kind", r.delivery.kind);
     Str(w, "url", r.delivery.url);
-    Str(w, "status", StatusName(r.delivery.status));
+    w.Key("status");  // the message status an event announces; null for other events
+    if (r.delivery.message_id != 0) {
+      w.String(StatusName(r.delivery.status).data());
+    } else {
+      w.Null();
+    }
     Str(w, "outcome", store::DeliveryStateName(r.state));
     w.Key("attempts");
     w.Int(r.delivery.attempts);

@@ -7,7 +7,11 @@
 
 #include <fmt/format.h>
 
+#include <future>
 #include <map>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "api/deliveries_json.h"
 #include "app/config.h"
@@ -91,6 +95,29 @@ int LinesAdd(const CommonOptions& common, const std::string& email, const std::s
   if (!line.ok()) {
     std::cerr << "error: " << line.error().message << "\n";
     return 1;
+  }
+  // Tell the account's line_assigned webhooks (a running server delivers them).
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("line_assigned");
+  w.Key("sendblue_number");
+  w.String(line->number.c_str());
+  w.Key("account_email");
+  w.String(email.c_str());
+  w.Key("carrier");
+  w.String(carrier.c_str());
+  w.Key("assigned_at");
+  const std::string now = FormatIso8601(SystemClock().Now());
+  w.String(now.c_str());
+  w.EndObject();
+  std::promise<Result<Ok>> recorded;
+  store->RecordEvent(account->id, "line_assigned", std::string(buf.GetString(), buf.GetSize()),
+                     line->number, [&recorded](Result<Ok> r) { recorded.set_value(std::move(r)); });
+  if (auto r = recorded.get_future().get(); !r.ok()) {
+    std::cerr << "warning: the line was added, but its line_assigned webhooks were not queued: "
+              << r.error().message << "\n";
   }
   std::cout << "line " << line->number << " added to " << email << " (carrier " << carrier << ")\n";
   return 0;

@@ -67,16 +67,20 @@ enum class DeliveryState { kPending, kDelivered, kFailed, kDisabled };
 std::string_view DeliveryStateName(DeliveryState s);
 
 // One webhook delivery: one event (a message at a status) to one URL.
+// One webhook delivery: one event to one URL. A message event (message_id set) is rendered from
+// the message when sent; any other event (line_assigned, contact_created, ...) carries its JSON
+// `payload` and has message_id 0.
 struct Delivery {
   int64_t id = 0;
   int64_t message_id = 0;
-  std::string kind;  // "status_callback", or the account webhook type ("outbound", "receive")
+  std::string kind;  // "status_callback", or the account webhook type ("outbound", "receive", ...)
   std::string url;
   std::string secret;               // empty: unsigned
-  Status status = Status::kQueued;  // the status the event announces
+  Status status = Status::kQueued;  // the status a message event announces
   TimePoint event_at{};
   int attempts = 0;
   TimePoint next_attempt_at{};
+  std::string payload;  // non-message events only
 };
 
 struct TransitionRequest {
@@ -216,6 +220,13 @@ class Store {
   // webhooks that takes this line. STOP-family keywords opt the contact out of the line's
   // account, START-family opt it back in (SPEC.md §6).
   virtual void RecordInbound(Message m, std::function<void(Result<Message>)> done) = 0;
+
+  // An account event that is not a message (line_assigned, contact_created, line_blocked,
+  // typing_indicator): a delivery of `payload` (a JSON object) to each of the account's webhooks
+  // of `type` (that take `line`, when one is given). Deliveries made by another process (an
+  // admin command) reach a running server through its re-queue poll.
+  virtual void RecordEvent(int64_t account_id, std::string type, std::string payload,
+                           std::optional<std::string> line, std::function<void(Result<Ok>)> done) = 0;
 
   // Records one webhook delivery attempt and the delivery's new state.
   virtual void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) = 0;

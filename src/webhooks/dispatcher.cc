@@ -31,6 +31,7 @@ struct Pending {
   int attempts = 0;
   TimePoint event_at{};
   TimePoint next_attempt_at{};
+  std::string payload;  // non-message events only
 };
 
 struct Chain {
@@ -82,7 +83,8 @@ class OutboxDispatcher final : public Dispatcher {
       for (auto& d : ds) {
         if (!known_.insert(d.id).second) continue;
         backlog_.fetch_add(1, std::memory_order_relaxed);
-        Key key{d.message_id, d.url};
+        // Message events to one URL are ordered per message; other events stand alone.
+        Key key{d.message_id != 0 ? d.message_id : -d.id, d.url};
         if (gone_.contains(key)) {
           Skip(d.id, clock_.Now());
           continue;
@@ -94,8 +96,8 @@ class OutboxDispatcher final : public Dispatcher {
         }
         chain.secret = d.secret;
         chain.kind = d.kind;
-        chain.deliveries.push_back(
-            Pending{d.id, d.message_id, d.status, d.attempts, d.event_at, d.next_attempt_at});
+        chain.deliveries.push_back(Pending{d.id, d.message_id, d.status, d.attempts, d.event_at,
+                                           d.next_attempt_at, std::move(d.payload)});
         if (chain.deliveries.size() == 1) Ready(key, chain);
       }
     });
@@ -189,7 +191,9 @@ class OutboxDispatcher final : public Dispatcher {
     const Pending& d = chain.deliveries.front();
     auto url = ParseHttpUrl(key.second);
     std::string body;
-    if (url) {
+    if (url && !d.payload.empty()) {
+      body = d.payload;
+    } else if (url) {
       auto m = store_.FindMessageById(d.message_id);
       if (m.ok()) body = RenderAt(std::move(m).value(), d);
     }

@@ -127,3 +127,26 @@ test('an account webhook that answers 410 is disabled for the account', async ()
   assert.equal(rx.received.filter((x) => x.path === '/gone').length, calls, 'nothing more is sent to it');
   rx.behaviour = () => undefined;
 });
+
+test('line_assigned fires when an admin adds a line, contact_created on a new contact', async () => {
+  rx.behaviour = () => undefined;
+  await client.webhooks.update({ webhooks: { line_assigned: [`${rx.url}/la`], contact_created: [`${rx.url}/cc`] } });
+  const added = cli(['lines', 'add', '--account', 'dev@bluegate.local', '--number', '+13125550177'], { dataDir: gw.dataDir });
+  assert.equal(added.code, 0, added.stderr);
+  // Written by the admin command's process; the server finds it on its next poll.
+  const [la] = await rx.waitFor((all) => all.some((x) => x.path === '/la'), 10000).then((all) => all.filter((x) => x.path === '/la'));
+  assert.equal(la.json.type, 'line_assigned');
+  assert.equal(la.json.sendblue_number, '+13125550177');
+  assert.equal(la.json.account_email, 'dev@bluegate.local');
+  assert.match(la.json.assigned_at, /Z$/);
+
+  await client.messages.send({ number: '+14155550105', from_number: gw.line, content: 'hello new contact' });
+  const all = await rx.waitFor((xs) => xs.some((x) => x.path === '/cc'));
+  const cc = all.find((x) => x.path === '/cc');
+  assert.deepEqual(Object.keys(cc.json).sort(), ['created_at', 'number', 'sendblue_number', 'type']);
+  assert.equal(cc.json.number, '+14155550105');
+  assert.equal(cc.json.sendblue_number, gw.line);
+  const log = await gw.request('GET', '/api/v2/webhooks/deliveries?url=' + encodeURIComponent(`${rx.url}/cc`));
+  assert.equal(log.json.data[0].kind, 'contact_created');
+  assert.equal(log.json.data[0].status, null);
+});

@@ -11,6 +11,9 @@
 #include <unordered_map>
 #include <variant>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "core/keywords.h"
 
 namespace bluegate::store {
@@ -123,6 +126,10 @@ CREATE INDEX webhook_deliveries_requeued ON webhook_deliveries(requeued_at)
   WHERE requeued_at IS NOT NULL;
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id);
 )sql",
+    R"sql(
+ALTER TABLE webhook_deliveries ADD COLUMN payload TEXT;
+ALTER TABLE webhook_deliveries ADD COLUMN account_id INTEGER;
+)sql",
 };
 
 constexpr const char* kMessageColumns =
@@ -133,7 +140,7 @@ constexpr const char* kMessageColumns =
 constexpr const char* kMessageFrom = " FROM messages m JOIN accounts a ON a.id = m.account_id ";
 
 constexpr const char* kDeliveryColumns =
-    "id, message_id, kind, url, secret, status, event_at, attempts, next_attempt_at";
+    "id, message_id, kind, url, secret, status, event_at, attempts, next_attempt_at, payload";
 
 struct DbError : std::runtime_error {
   explicit DbError(const std::string& what, int rc = SQLITE_ERROR)
@@ -320,6 +327,7 @@ Delivery ReadDelivery(const Stmt& s) {
   d.event_at = FromUnixMillis(s.Int(6));
   d.attempts = static_cast<int>(s.Int(7));
   d.next_attempt_at = FromUnixMillis(s.Int(8));
+  d.payload = s.Text(9);
   return d;
 }
 
@@ -375,6 +383,9 @@ struct WriterStatements {
                         "INSERT INTO webhook_deliveries(message_id, kind, url, secret, status, "
                         "event_at, state, attempts, next_attempt_at, updated_at) "
                         "VALUES (?,?,?,?,?,?,'pending',0,?,?)"),
+        event_payload(db,
+                      "UPDATE webhook_deliveries SET payload = ?1, account_id = ?2, requeued_at = "
+                      "(SELECT COALESCE(MAX(requeued_at), 0) + 1 FROM webhook_deliveries) WHERE id = ?3"),
         update_delivery(db,
                         "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, "
                         "next_attempt_at = COALESCE(?, next_attempt_at), last_http_status = ?, "
@@ -386,7 +397,7 @@ struct WriterStatements {
 
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
   Stmt insert_message, contact_opted_out, upsert_contact, message_state, account_hooks, disable_hook, update_status,
-      insert_event, mark_read, load_message, endpoint_gone, insert_delivery, update_delivery,
+      insert_event, mark_read, load_message, endpoint_gone, insert_delivery, event_payload, update_delivery,
       insert_attempt;
 };
 
@@ -659,6 +670,9 @@ class SqliteStore final : public Store {
         [this, m = std::move(m)](WriterStatements& st,
                                  std::vector<Delivery>& created) mutable -> Result<Message> {
           const std::optional<bool> opt = OptOutKeyword(m.content);
+          st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
+          const bool new_contact = !st.contact_opted_out.Step();
+          st.contact_opted_out.Reset();
           st.upsert_contact.Reset()
               .Bind(m.account_id)
               .Bind(m.contact)
@@ -694,7 +708,28 @@ class SqliteStore final : public Store {
           for (const auto& t : Targets(st, m.id, m.account_id, "", "receive", m.line_number)) {
             created.push_back(InsertDelivery(st, m.id, t, Status::kReceived, m.date_created));
           }
+          if (new_contact) {
+            const std::string payload = ContactCreatedJson(m.contact, m.line_number, m.date_created);
+            for (const auto& t : Targets(st, 0, m.account_id, "", "contact_created", m.line_number)) {
+              created.push_back(InsertDelivery(st, 0, t, Status::kQueued, m.date_created, &payload, m.account_id));
+            }
+          }
           return m;
+        },
+        std::move(done));
+  }
+
+  void RecordEvent(int64_t account_id, std::string type, std::string payload,
+                   std::optional<std::string> line, std::function<void(Result<Ok>)> done) override {
+    Enqueue<Ok>(
+        [this, account_id, type = std::move(type), payload = std::move(payload),
+         line = std::move(line)](WriterStatements& st, std::vector<Delivery>& created) -> Result<Ok> {
+          const TimePoint now = clock_.Now();
+          for (auto& t : Targets(st, 0, account_id, "", type.c_str(), line.value_or(""))) {
+            Delivery d = InsertDelivery(st, 0, t, Status::kQueued, now, &payload, account_id);
+            created.push_back(std::move(d));
+          }
+          return Ok{};
         },
         std::move(done));
   }
@@ -888,6 +923,23 @@ class SqliteStore final : public Store {
     return gone;
   }
 
+  static std::string ContactCreatedJson(const std::string& number, const std::string& line, TimePoint at) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("type");
+    w.String("contact_created");
+    w.Key("number");
+    w.String(number.c_str());
+    w.Key("sendblue_number");
+    w.String(line.c_str());
+    w.Key("created_at");
+    const std::string when = FormatIso8601(at);
+    w.String(when.c_str());
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+  }
+
   struct Target {
     std::string kind;
     std::string url;
@@ -934,9 +986,13 @@ class SqliteStore final : public Store {
     return by_type.emplace(type, std::move(hooks)).first->second;
   }
 
+  // `payload` and `account_id` for non-message events (message_id 0); such deliveries are also
+  // marked re-queued, so a server other than the writing process picks them up.
   Delivery InsertDelivery(WriterStatements& st, int64_t message_id, const Target& target,
-                          Status status, TimePoint at) {
+                          Status status, TimePoint at, const std::string* payload = nullptr,
+                          int64_t account_id = 0) {
     Delivery d;
+    if (payload) d.payload = *payload;
     d.message_id = message_id;
     d.kind = target.kind;
     d.url = target.url;
@@ -955,6 +1011,9 @@ class SqliteStore final : public Store {
         .Bind(ToUnixMillis(at))
         .Exec();
     d.id = sqlite3_last_insert_rowid(writer_db_);
+    if (payload) {
+      st.event_payload.Reset().Bind(*payload).Bind(account_id).Bind(d.id).Exec();
+    }
     return d;
   }
 
@@ -1027,7 +1086,7 @@ class SqliteStore final : public Store {
   Result<DeliveryPage> ListDeliveries(const DeliveryQuery& q) override {
     return Read<DeliveryPage>([&](Conn& c) -> Result<DeliveryPage> {
       std::string where = " WHERE 1 = 1";
-      if (q.account_id) where += " AND m.account_id = ?";
+      if (q.account_id) where += " AND COALESCE(m.account_id, d.account_id) = ?";
       if (q.message_handle) where += " AND m.handle = ?";
       if (q.url) where += " AND d.url = ?";
       if (q.state) where += " AND d.state = ?";
@@ -1037,7 +1096,7 @@ class SqliteStore final : public Store {
         if (q.url) st.Bind(*q.url);
         if (q.state) st.Bind(DeliveryStateName(*q.state));
       };
-      const std::string from = " FROM webhook_deliveries d JOIN messages m ON m.id = d.message_id";
+      const std::string from = " FROM webhook_deliveries d LEFT JOIN messages m ON m.id = d.message_id";
       DeliveryPage page;
       Stmt& count = c.Prepare("SELECT COUNT(*)" + from + where);
       bind(count);
@@ -1045,8 +1104,9 @@ class SqliteStore final : public Store {
       page.total = count.Int(0);
       Stmt& rows = c.Prepare(
           "SELECT d.id, d.message_id, d.kind, d.url, d.secret, d.status, d.event_at, d.attempts, "
-          "d.next_attempt_at, m.handle, d.state, d.updated_at, d.last_http_status, "
-          "d.last_latency_ms, d.last_error" + from + where + " ORDER BY d.id DESC LIMIT ? OFFSET ?");
+          "d.next_attempt_at, d.payload, COALESCE(m.handle, ''), d.state, d.updated_at, "
+          "d.last_http_status, d.last_latency_ms, d.last_error" + from + where +
+          " ORDER BY d.id DESC LIMIT ? OFFSET ?");
       bind(rows);
       rows.Bind(int64_t{q.limit}).Bind(int64_t{q.offset});
       Stmt& attempts = c.Prepare(
@@ -1055,13 +1115,13 @@ class SqliteStore final : public Store {
       while (rows.Step()) {
         DeliveryRecord r;
         r.delivery = ReadDelivery(rows);
-        r.message_handle = rows.Text(9);
-        const std::string state = rows.Text(10);
+        r.message_handle = rows.Text(10);
+        const std::string state = rows.Text(11);
         for (auto st : {DeliveryState::kPending, DeliveryState::kDelivered, DeliveryState::kFailed,
                         DeliveryState::kDisabled}) {
           if (DeliveryStateName(st) == state) r.state = st;
         }
-        r.updated_at = FromUnixMillis(rows.Int(11));
+        r.updated_at = FromUnixMillis(rows.Int(12));
         attempts.Reset().Bind(r.delivery.id);
         while (attempts.Step()) {
           r.attempt_log.push_back(AttemptRecord{FromUnixMillis(attempts.Int(0)),
@@ -1071,8 +1131,8 @@ class SqliteStore final : public Store {
         // A first attempt that succeeded left no attempt row: the delivery row tells it.
         if (r.state == DeliveryState::kDelivered &&
             static_cast<int>(r.attempt_log.size()) < r.delivery.attempts) {
-          r.attempt_log.push_back(AttemptRecord{r.updated_at, static_cast<int>(rows.Int(12)),
-                                                Millis(rows.Int(13)), rows.Text(14)});
+          r.attempt_log.push_back(AttemptRecord{r.updated_at, static_cast<int>(rows.Int(13)),
+                                                Millis(rows.Int(14)), rows.Text(15)});
         }
         page.data.push_back(std::move(r));
       }
@@ -1084,8 +1144,8 @@ class SqliteStore final : public Store {
     return WriteSync<Delivery>([this, account_id, delivery_id](WriterStatements&, std::vector<Delivery>&)
                                    -> Result<Delivery> {
       Stmt owner(writer_db_,
-                 "SELECT m.account_id FROM webhook_deliveries d JOIN messages m ON m.id = d.message_id "
-                 "WHERE d.id = ?");
+                 "SELECT COALESCE(m.account_id, d.account_id) FROM webhook_deliveries d LEFT JOIN "
+                 "messages m ON m.id = d.message_id WHERE d.id = ?");
       owner.Bind(delivery_id);
       if (!owner.Step() || (account_id && owner.Int(0) != *account_id)) {
         return Error::NotFound("no webhook delivery " + std::to_string(delivery_id));
@@ -1113,7 +1173,7 @@ class SqliteStore final : public Store {
       Out out{{}, since};
       while (s.Step()) {
         out.first.push_back(ReadDelivery(s));
-        out.second = std::max(out.second, s.Int(9));
+        out.second = std::max(out.second, s.Int(10));
       }
       return out;
     });
