@@ -68,7 +68,12 @@ test('POST .../retry sends a failed delivery again', async () => {
   const retry = await gw.request('POST', `/api/v2/webhooks/deliveries/${failed.id}/retry`);
   assert.equal(retry.status, 202, retry.text);
   await rx.waitFor(() => rx.received.some((x) => x.path === '/down-api' && x.answered === 200));
-  const after = (await log(`message_handle=${failed.message_handle}&outcome=delivered`)).json;
+  // The attempt is recorded right after the answer; wait for the record, not for time.
+  let after;
+  const deadline = Date.now() + 5000;
+  do {
+    after = (await log(`message_handle=${failed.message_handle}&outcome=delivered`)).json;
+  } while (after.pagination.total === 0 && Date.now() < deadline);
   assert.equal(after.pagination.total, 1);
   assert.equal(after.data[0].id, failed.id);
   assert.equal((await gw.request('POST', '/api/v2/webhooks/deliveries/999999/retry')).status, 404);
