@@ -120,6 +120,19 @@ test('a connection reset by the receiver is retried', async () => {
   assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="retry"\} 1/);
 });
 
+test('redirects are not followed: a 3xx is a failed attempt', async () => {
+  const { gw, rx } = await setup();
+  rx.behaviour = (req) => (req.url === '/moved' ? { status: 302, headers: { location: `${rx.url}/elsewhere` } } : undefined);
+  const r = await gw.send({ number: '+12125550100', content: 'redirected', status_callback: `${rx.url}/moved` });
+  // Five attempts of the first event (the whole test schedule), then it gives up.
+  await rx.waitFor((all) => all.filter((x) => x.path === '/moved').length >= 5);
+  const deadline = Date.now() + 5000;
+  while (!/outcome="failed"\} [1-9]/.test(await gw.metrics()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+  assert.match(await gw.metrics(), /outcome="failed"\} [1-9]/);
+  assert.equal(rx.received.filter((x) => x.path === '/elsewhere').length, 0, 'the Location was never called');
+  assert.ok(r.status === 200);
+});
+
 test('deliveries still due survive a restart and arrive once the receiver is back', async () => {
   // A port with nothing listening: take one, then close it.
   const probe = http.createServer();
