@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|all]   (default: all)
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|all]   (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
 set -euo pipefail
@@ -172,7 +172,8 @@ case "$WHAT" in
   e2e) bench_e2e ;;
   callbacks) bench_e2e callbacks ;;
   fanout) bench_fanout 100 ;;
+  micro) build/bench/bluegate_micro_bench ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
   all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|all]"; exit 2 ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|all]"; exit 2 ;;
 esac
