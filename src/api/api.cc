@@ -10,13 +10,16 @@ namespace {
 // Paths the official SDK calls that bluegate does not serve yet: 501, so that a caller learns
 // the feature is missing rather than that the URL is wrong.
 constexpr std::string_view kNotYet[] = {
-    "/api/send-group-message", "/api/modify-group",     "/api/v2/lines/state",
-    "/api/v2/lines/usage",     "/api/evaluate-service", "/api/upload-media-object",
+    "/api/send-group-message", "/api/modify-group",
+    "/api/v2/lines/state",     "/api/v2/lines/usage",
+    "/api/evaluate-service",   "/api/upload-media-object",
     "/api/v2/contacts",        "/api/send-typing-indicator",
-    "/api/send-reaction",      "/api/mark-read",        "/api/v2/groups",
-    "/api/v2/events",          "/api/request-location", "/api/location",
-    "/api/send-carousel",      "/api/v2/totp",          "/api/v2/seats",
-    "/api/v2/verify",          "/api/messages",         "/api/lines/",
+    "/api/send-reaction",      "/api/mark-read",
+    "/api/v2/groups",          "/api/v2/events",
+    "/api/request-location",   "/api/location",
+    "/api/send-carousel",      "/api/v2/totp",
+    "/api/v2/seats",           "/api/v2/verify",
+    "/api/messages",           "/api/lines/",
 };
 
 bool NotYetImplemented(std::string_view path) {
@@ -72,15 +75,19 @@ void Api::Handle(HttpRequest req, Responder respond) {
                             WithRoute(std::move(respond), "/api/v2/messages/{handle}"));
   }
   if (method == "GET" && path == "/api/v2/webhooks/deliveries") {
-    return HandleListDeliveries(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/v2/webhooks/deliveries"));
+    return HandleListDeliveries(ctx_, principal.value(), req,
+                                WithRoute(std::move(respond), "/api/v2/webhooks/deliveries"));
   }
-  if (method == "POST" && path.starts_with("/api/v2/webhooks/deliveries/") && path.ends_with("/retry")) {
+  if (method == "POST" && path.starts_with("/api/v2/webhooks/deliveries/") &&
+      path.ends_with("/retry")) {
     const std::string_view id = std::string_view(path).substr(28, path.size() - 28 - 6);
-    return HandleRetryDelivery(ctx_, principal.value(), id,
-                               WithRoute(std::move(respond), "/api/v2/webhooks/deliveries/{id}/retry"));
+    return HandleRetryDelivery(
+        ctx_, principal.value(), id,
+        WithRoute(std::move(respond), "/api/v2/webhooks/deliveries/{id}/retry"));
   }
   if (path == "/api/account/webhooks") {
-    return HandleWebhooks(ctx_, principal.value(), req, WithRoute(std::move(respond), "/api/account/webhooks"));
+    return HandleWebhooks(ctx_, principal.value(), req,
+                          WithRoute(std::move(respond), "/api/account/webhooks"));
   }
   if (method == "GET" && path == "/api/lines") {
     return HandleListLines(ctx_, principal.value(), req,

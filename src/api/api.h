@@ -49,9 +49,12 @@ void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpR
                         Responder respond);
 void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle,
                       Responder respond);
-void HandleListDeliveries(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond);
-void HandleRetryDelivery(ApiContext& ctx, const Principal& principal, std::string_view id, Responder respond);
-void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond);
+void HandleListDeliveries(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                          Responder respond);
+void HandleRetryDelivery(ApiContext& ctx, const Principal& principal, std::string_view id,
+                         Responder respond);
+void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                    Responder respond);
 void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                      Responder respond);
 HttpResponse HandleHealth(ApiContext& ctx);

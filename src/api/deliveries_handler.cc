@@ -33,8 +33,8 @@ void HandleRetryDelivery(ApiContext& ctx, const Principal& principal, std::strin
   auto d = ctx.store.RequeueDelivery(principal.account.id, id);
   if (!d.ok()) return respond(ErrorResponse(d.error()));
   if (ctx.redeliver) ctx.redeliver({d.value()});
-  respond(JsonResponse(202, R"({"status":"OK","message":"Delivery re-queued","id":)" +
-                                std::to_string(id) + "}"));
+  respond(JsonResponse(
+      202, R"({"status":"OK","message":"Delivery re-queued","id":)" + std::to_string(id) + "}"));
 }
 
 }  // namespace bluegate::api

@@ -1,5 +1,7 @@
 #include "api/deliveries_json.h"
 
+#include "api/request_decoding.h"
+
 #include <charconv>
 
 #include <rapidjson/stringbuffer.h>
@@ -7,18 +9,6 @@
 
 namespace bluegate::api {
 namespace {
-
-Result<int> IntParam(const std::map<std::string, std::string>& q, const char* name, int def, int min, int max) {
-  auto it = q.find(name);
-  if (it == q.end() || it->second.empty()) return def;
-  int v = 0;
-  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-  if (ec != std::errc() || p != it->second.data() + it->second.size() || v < min || v > max) {
-    return Error::Invalid(std::string(name) + " must be a whole number from " + std::to_string(min) +
-                          " to " + std::to_string(max));
-  }
-  return v;
-}
 
 void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, std::string_view v) {
   w.Key(key);
@@ -29,7 +19,8 @@ void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, std::st
 
 Result<store::DeliveryQuery> ParseDeliveryQuery(const std::map<std::string, std::string>& params) {
   store::DeliveryQuery q;
-  if (auto it = params.find("message_handle"); it != params.end() && !it->second.empty()) q.message_handle = it->second;
+  if (auto it = params.find("message_handle"); it != params.end() && !it->second.empty())
+    q.message_handle = it->second;
   if (auto it = params.find("url"); it != params.end() && !it->second.empty()) q.url = it->second;
   if (auto it = params.find("outcome"); it != params.end() && !it->second.empty()) {
     for (auto s : {store::DeliveryState::kPending, store::DeliveryState::kDelivered,
@@ -38,10 +29,10 @@ Result<store::DeliveryQuery> ParseDeliveryQuery(const std::map<std::string, std:
     }
     if (!q.state) return Error::Invalid("outcome must be pending, delivered, failed or disabled");
   }
-  auto limit = IntParam(params, "limit", 50, 1, 1000);
+  auto limit = IntQueryParam(params, "limit", 50, 1, 1000);
   if (!limit.ok()) return limit.error();
   q.limit = limit.value();
-  auto offset = IntParam(params, "offset", 0, 0, 1'000'000'000);
+  auto offset = IntQueryParam(params, "offset", 0, 0, 1'000'000'000);
   if (!offset.ok()) return offset.error();
   q.offset = offset.value();
   return q;
@@ -85,11 +76,17 @@ std::string RenderDeliveryPage(const store::DeliveryPage& page, const store::Del
       w.StartObject();
       Str(w, "at", FormatIso8601(a.at));
       w.Key("http_status");
-      if (a.http_status) w.Int(a.http_status); else w.Null();
+      if (a.http_status)
+        w.Int(a.http_status);
+      else
+        w.Null();
       w.Key("latency_ms");
       w.Int64(a.latency.count());
       w.Key("error");
-      if (a.error.empty()) w.Null(); else w.String(a.error.c_str());
+      if (a.error.empty())
+        w.Null();
+      else
+        w.String(a.error.c_str());
       w.EndObject();
     }
     w.EndArray();

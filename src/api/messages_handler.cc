@@ -90,20 +90,6 @@ namespace {
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
-Result<int> IntParam(const std::map<std::string, std::string>& q, const char* name, int def,
-                     int min, int max) {
-  auto it = q.find(name);
-  if (it == q.end() || it->second.empty()) return def;
-  int v = 0;
-  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-  if (ec != std::errc() || p != it->second.data() + it->second.size() || v < min || v > max) {
-    return Error::Invalid(std::string(name) + " must be a whole number from " +
-                          std::to_string(min) + " to " + std::to_string(max) + "; got \"" +
-                          it->second + "\"");
-  }
-  return v;
-}
-
 Result<std::optional<TimePoint>> TimeParam(const std::map<std::string, std::string>& q,
                                            const char* name) {
   auto it = q.find(name);
@@ -156,10 +142,10 @@ Result<store::MessageQuery> ParseListQuery(const std::map<std::string, std::stri
       out.service = *s;
     }
   }
-  auto limit = IntParam(q, "limit", kDefaultPageSize, 1, kMaxPageSize);
+  auto limit = IntQueryParam(q, "limit", kDefaultPageSize, 1, kMaxPageSize);
   if (!limit.ok()) return limit.error();
   out.limit = limit.value();
-  auto offset = IntParam(q, "offset", 0, 0, 1'000'000'000);
+  auto offset = IntQueryParam(q, "offset", 0, 0, 1'000'000'000);
   if (!offset.ok()) return offset.error();
   out.offset = offset.value();
   if (auto v = StrParam(q, "order_by")) {

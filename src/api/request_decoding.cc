@@ -1,5 +1,7 @@
 #include "api/request_decoding.h"
 
+#include <charconv>
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -55,6 +57,20 @@ std::map<std::string, std::string> ParseQuery(std::string_view query) {
     out.emplace(std::move(key), std::move(value));
   }
   return out;
+}
+
+Result<int> IntQueryParam(const std::map<std::string, std::string>& q, const char* name, int def,
+                          int min, int max) {
+  auto it = q.find(name);
+  if (it == q.end() || it->second.empty()) return def;
+  int v = 0;
+  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc() || p != it->second.data() + it->second.size() || v < min || v > max) {
+    return Error::Invalid(std::string(name) + " must be a whole number from " +
+                          std::to_string(min) + " to " + std::to_string(max) + "; got \"" +
+                          it->second + "\"");
+  }
+  return v;
 }
 
 std::string NormalizeQueryPhone(std::string value) {

@@ -23,4 +23,8 @@ Result<SendRequest> DecodeSendRequest(const HttpRequest& req);
 std::map<std::string, std::string> ParseQuery(std::string_view query);
 std::string NormalizeQueryPhone(std::string value);
 
+// A whole-number query parameter within [min, max]; `def` when absent or empty.
+Result<int> IntQueryParam(const std::map<std::string, std::string>& q, const char* name, int def,
+                          int min, int max);
+
 }  // namespace bluegate::api

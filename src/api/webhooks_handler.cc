@@ -27,13 +27,15 @@ std::string TypeList() {
   return out;
 }
 
-Result<WebhookEntry> ParseEntry(const rapidjson::Value& v, const std::string& field, const PhoneNumbers& phones) {
+Result<WebhookEntry> ParseEntry(const rapidjson::Value& v, const std::string& field,
+                                const PhoneNumbers& phones) {
   WebhookEntry e;
   if (v.IsString()) {
     e.url = v.GetString();
   } else if (v.IsObject()) {
     e.plain = false;
-    if (!v.HasMember("url") || !v["url"].IsString()) return Error::Invalid(field + ".url is required and must be a string");
+    if (!v.HasMember("url") || !v["url"].IsString())
+      return Error::Invalid(field + ".url is required and must be a string");
     e.url = v["url"].GetString();
     if (v.HasMember("secret") && !v["secret"].IsNull()) {
       if (!v["secret"].IsString()) return Error::Invalid(field + ".secret must be a string");
@@ -41,7 +43,8 @@ Result<WebhookEntry> ParseEntry(const rapidjson::Value& v, const std::string& fi
     }
     if (v.HasMember("sendblue_numbers") && !v["sendblue_numbers"].IsNull()) {
       const auto& numbers = v["sendblue_numbers"];
-      if (!numbers.IsArray()) return Error::Invalid(field + ".sendblue_numbers must be an array of phone numbers");
+      if (!numbers.IsArray())
+        return Error::Invalid(field + ".sendblue_numbers must be an array of phone numbers");
       std::vector<std::string> list;
       for (rapidjson::SizeType i = 0; i < numbers.Size(); ++i) {
         const std::string nfield = field + ".sendblue_numbers[" + std::to_string(i) + "]";
@@ -53,15 +56,18 @@ Result<WebhookEntry> ParseEntry(const rapidjson::Value& v, const std::string& fi
       e.sendblue_numbers = std::move(list);
     }
   } else {
-    return Error::Invalid(field + " must be a URL string or an object {url, secret, sendblue_numbers}");
+    return Error::Invalid(field +
+                          " must be a URL string or an object {url, secret, sendblue_numbers}");
   }
-  if (!ParseHttpUrl(e.url)) return Error::Invalid(field + " must be an http or https URL; got \"" + e.url + "\"");
+  if (!ParseHttpUrl(e.url))
+    return Error::Invalid(field + " must be an http or https URL; got \"" + e.url + "\"");
   return e;
 }
 
 Result<std::vector<WebhookEntry>> ParseEntries(const rapidjson::Value& v, const std::string& field,
                                                const PhoneNumbers& phones) {
-  if (!v.IsArray()) return Error::Invalid(field + " must be an array of URLs or {url, secret, sendblue_numbers}");
+  if (!v.IsArray())
+    return Error::Invalid(field + " must be an array of URLs or {url, secret, sendblue_numbers}");
   std::vector<WebhookEntry> out;
   for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
     auto e = ParseEntry(v[i], field + "[" + std::to_string(i) + "]", phones);
@@ -80,7 +86,8 @@ Result<std::string> TypeOf(const rapidjson::Document& doc) {
 }
 
 Result<std::optional<std::string>> GlobalSecretOf(const rapidjson::Value& v) {
-  if (!v.HasMember("globalSecret") || v["globalSecret"].IsNull()) return std::optional<std::string>();
+  if (!v.HasMember("globalSecret") || v["globalSecret"].IsNull())
+    return std::optional<std::string>();
   if (!v["globalSecret"].IsString()) return Error::Invalid("globalSecret must be a string");
   return std::optional<std::string>(v["globalSecret"].GetString());
 }
@@ -138,7 +145,8 @@ HttpResponse Render(const WebhookConfig& config, const char* message) {
 
 }  // namespace
 
-void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpRequest& req, Responder respond) {
+void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                    Responder respond) {
   const int64_t account = principal.account.id;
   if (req.method == "GET") {
     auto config = ctx.store.GetWebhooks(account);
@@ -148,7 +156,8 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
   auto doc = ParseJsonObject(req);
   if (!doc.ok()) return respond(ErrorResponse(doc.error()));
   const rapidjson::Document& body = doc.value();
-  if (!body.HasMember("webhooks")) return respond(ErrorResponse(Error::Invalid("webhooks is required")));
+  if (!body.HasMember("webhooks"))
+    return respond(ErrorResponse(Error::Invalid("webhooks is required")));
   const auto& webhooks = body["webhooks"];
 
   Result<WebhookConfig> result = Error::Internal("unhandled method");
@@ -160,18 +169,21 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
     if (!entries.ok()) return respond(ErrorResponse(entries.error()));
     auto secret = GlobalSecretOf(body);
     if (!secret.ok()) return respond(ErrorResponse(secret.error()));
-    result = ctx.store.AddWebhooks(account, type.value(), std::move(entries).value(), secret.value());
+    result =
+        ctx.store.AddWebhooks(account, type.value(), std::move(entries).value(), secret.value());
     message = "Webhooks added successfully";
   } else if (req.method == "PUT") {
     if (!webhooks.IsObject()) {
-      return respond(ErrorResponse(Error::Invalid("webhooks must be an object of arrays by type (" + TypeList() + ") and globalSecret")));
+      return respond(ErrorResponse(Error::Invalid("webhooks must be an object of arrays by type (" +
+                                                  TypeList() + ") and globalSecret")));
     }
     WebhookConfig config;
     for (auto it = webhooks.MemberBegin(); it != webhooks.MemberEnd(); ++it) {
       const std::string key = it->name.GetString();
       if (key == "globalSecret") continue;
       if (!IsWebhookType(key)) {
-        return respond(ErrorResponse(Error::Invalid("webhooks." + key + " is not a webhook type; use " + TypeList())));
+        return respond(ErrorResponse(
+            Error::Invalid("webhooks." + key + " is not a webhook type; use " + TypeList())));
       }
       auto entries = ParseEntries(it->value, "webhooks." + key, ctx.phones);
       if (!entries.ok()) return respond(ErrorResponse(entries.error()));
@@ -185,7 +197,8 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
   } else if (req.method == "DELETE") {
     auto type = TypeOf(body);
     if (!type.ok()) return respond(ErrorResponse(type.error()));
-    if (!webhooks.IsArray()) return respond(ErrorResponse(Error::Invalid("webhooks must be an array of URLs to remove")));
+    if (!webhooks.IsArray())
+      return respond(ErrorResponse(Error::Invalid("webhooks must be an array of URLs to remove")));
     std::vector<std::string> urls;
     for (rapidjson::SizeType i = 0; i < webhooks.Size(); ++i) {
       const auto& v = webhooks[i];
@@ -194,7 +207,8 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
       } else if (v.IsObject() && v.HasMember("url") && v["url"].IsString()) {
         urls.emplace_back(v["url"].GetString());
       } else {
-        return respond(ErrorResponse(Error::Invalid("webhooks[" + std::to_string(i) + "] must be a URL string")));
+        return respond(ErrorResponse(
+            Error::Invalid("webhooks[" + std::to_string(i) + "] must be a URL string")));
       }
     }
     result = ctx.store.DeleteWebhooks(account, type.value(), std::move(urls));

@@ -131,8 +131,10 @@ struct WebhookListOptions {
 
 int WebhooksList(const CommonOptions& common, const WebhookListOptions& o) {
   Config c = Load(common);
-  std::map<std::string, std::string> params{{"message_handle", o.message}, {"url", o.url},
-                                            {"outcome", o.outcome}, {"limit", std::to_string(o.limit)}};
+  std::map<std::string, std::string> params{{"message_handle", o.message},
+                                            {"url", o.url},
+                                            {"outcome", o.outcome},
+                                            {"limit", std::to_string(o.limit)}};
   auto query = api::ParseDeliveryQuery(params);
   if (!query.ok()) {
     std::cerr << "error: " << query.error().message << "\n";
@@ -148,8 +150,8 @@ int WebhooksList(const CommonOptions& common, const WebhookListOptions& o) {
     std::cout << api::RenderDeliveryPage(page.value(), query.value()) << "\n";
     return 0;
   }
-  std::cout << fmt::format("{:>8}  {:<9}  {:<10}  {:>8}  {:<15}  {:<36}  {}\n", "ID", "OUTCOME", "STATUS",
-                           "ATTEMPTS", "KIND", "MESSAGE", "URL / LAST RESULT");
+  std::cout << fmt::format("{:>8}  {:<9}  {:<10}  {:>8}  {:<15}  {:<36}  {}\n", "ID", "OUTCOME",
+                           "STATUS", "ATTEMPTS", "KIND", "MESSAGE", "URL / LAST RESULT");
   for (const auto& r : page->data) {
     std::string last;
     if (!r.attempt_log.empty()) {
@@ -223,17 +225,21 @@ int RunCli(int argc, char** argv) {
   webhooks->require_subcommand(1);
   CommonOptions wh_common;
   WebhookListOptions wh_list;
-  auto* wh_list_cmd = webhooks->add_subcommand("list", "List webhook deliveries, newest first, with their last result");
+  auto* wh_list_cmd = webhooks->add_subcommand(
+      "list", "List webhook deliveries, newest first, with their last result");
   AddCommon(wh_list_cmd, wh_common);
-  wh_list_cmd->add_option("--message", wh_list.message, "Only deliveries about this message_handle");
+  wh_list_cmd->add_option("--message", wh_list.message,
+                          "Only deliveries about this message_handle");
   wh_list_cmd->add_option("--url", wh_list.url, "Only deliveries to this URL");
   wh_list_cmd->add_option("--outcome", wh_list.outcome, "pending, delivered, failed or disabled");
   wh_list_cmd->add_option("--limit", wh_list.limit, "At most this many (1-1000, default 50)");
   wh_list_cmd->add_flag("--json", wh_list.json, "Print the API's JSON, attempts included");
   int64_t retry_id = 0;
-  auto* wh_retry_cmd = webhooks->add_subcommand("retry", "Send a delivery again from its first attempt");
+  auto* wh_retry_cmd =
+      webhooks->add_subcommand("retry", "Send a delivery again from its first attempt");
   AddCommon(wh_retry_cmd, wh_common);
-  wh_retry_cmd->add_option("id", retry_id, "The delivery id (from `bluegate webhooks list`)")->required();
+  wh_retry_cmd->add_option("id", retry_id, "The delivery id (from `bluegate webhooks list`)")
+      ->required();
 
   try {
     app.parse(argc, argv);

@@ -107,7 +107,8 @@ void ApplyFile(Config& c, const std::string& path) {
     CheckKeys(*wh, "webhooks",
               {"timeout", "retry_schedule", "allow_loopback", "allow_private",
                "max_connections_per_endpoint", "ca_file", "verify_tls", "retention"});
-    if (auto n = wh->get("retention")) c.webhook_retention = DurationValue(*n, "webhooks.retention");
+    if (auto n = wh->get("retention"))
+      c.webhook_retention = DurationValue(*n, "webhooks.retention");
     if (auto n = wh->get("ca_file")) {
       c.webhook_ca_file = Value<std::string>(*n, "webhooks.ca_file", "a path to a PEM file");
     }

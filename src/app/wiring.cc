@@ -205,11 +205,9 @@ void Gateway::Start() {
   api::HttpServerSettings hs;
   std::tie(hs.host, hs.port) = SplitHostPort(config_.listen);
   hs.max_body_bytes = config_.max_body_bytes;
-  p.api = std::make_unique<api::Api>(
-      api::ApiContext{*p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics,
-                      [d = p.dispatcher.get()](std::vector<store::Delivery> ds) {
-                        d->Add(std::move(ds));
-                      }});
+  p.api = std::make_unique<api::Api>(api::ApiContext{
+      *p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics,
+      [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); }});
   p.server = api::MakeHttpServer(
       p.io, hs,
       [a = p.api.get()](api::HttpRequest req, api::Responder r) {

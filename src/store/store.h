@@ -46,15 +46,15 @@ struct Line {
 };
 
 // Account webhooks (SPEC.md §5): entries by event type, as the Sendblue SDK configures them.
-inline constexpr const char* kWebhookTypes[] = {"receive",      "outbound",     "typing_indicator",
+inline constexpr const char* kWebhookTypes[] = {"receive",      "outbound",      "typing_indicator",
                                                 "line_blocked", "line_assigned", "contact_created",
-                                                "call_log",     "inbound_call", "contact_profile"};
+                                                "call_log",     "inbound_call",  "contact_profile"};
 
 struct WebhookEntry {
   std::string url;
   std::optional<std::string> secret;                         // else the account's global secret
   std::optional<std::vector<std::string>> sendblue_numbers;  // receive: only these lines
-  bool plain = true;  // given as a bare URL string (and shown back that way)
+  bool plain = true;                     // given as a bare URL string (and shown back that way)
   std::optional<TimePoint> disabled_at;  // the endpoint answered 410 Gone
 };
 
@@ -226,7 +226,8 @@ class Store {
   // of `type` (that take `line`, when one is given). Deliveries made by another process (an
   // admin command) reach a running server through its re-queue poll.
   virtual void RecordEvent(int64_t account_id, std::string type, std::string payload,
-                           std::optional<std::string> line, std::function<void(Result<Ok>)> done) = 0;
+                           std::optional<std::string> line,
+                           std::function<void(Result<Ok>)> done) = 0;
 
   // Records one webhook delivery attempt and the delivery's new state.
   virtual void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) = 0;
@@ -250,7 +251,8 @@ class Store {
   // Makes a finished (or waiting) delivery due now, as a fresh series of attempts, and marks it
   // re-queued so that a running server picks it up even when an admin command did this. The
   // delivery must belong to `account_id` when one is given.
-  virtual Result<Delivery> RequeueDelivery(std::optional<int64_t> account_id, int64_t delivery_id) = 0;
+  virtual Result<Delivery> RequeueDelivery(std::optional<int64_t> account_id,
+                                           int64_t delivery_id) = 0;
   // Pending deliveries re-queued after `since` (ms since the epoch), with the newest mark.
   virtual Result<std::pair<std::vector<Delivery>, int64_t>> RequeuedSince(int64_t since) = 0;
   // Deletes attempts older than `cutoff`, and finished deliveries last touched before it.

@@ -168,7 +168,6 @@ class OutboxDispatcher final : public Dispatcher {
   size_t in_progress() const override { return in_progress_.load(); }
 
  private:
-
   // Starts as many ready deliveries to this endpoint as its in-flight cap allows.
   void Pump(const std::string& name, Endpoint& ep) {
     while (ep.in_flight < settings_.max_in_flight_per_endpoint && !ep.ready.empty()) {
@@ -249,7 +248,8 @@ class OutboxDispatcher final : public Dispatcher {
       // Off the strand: pruning waits for the store's writer.
       asio::post(io_, [this] {
         auto n = store_.PruneDeliveries(clock_.Now() - settings_.retention);
-        if (n.ok() && n.value() > 0) spdlog::info("pruned {} old webhook delivery records", n.value());
+        if (n.ok() && n.value() > 0)
+          spdlog::info("pruned {} old webhook delivery records", n.value());
         asio::post(strand_, [this] { SchedulePrune(); });
       });
     });
@@ -303,7 +303,8 @@ class OutboxDispatcher final : public Dispatcher {
       metrics_.CountWebhook("disabled");
       if (chain.kind == "status_callback") {
         a.error = "the receiver answered 410 Gone: this callback is disabled for the message";
-        spdlog::warn("status_callback {} answered 410: no more deliveries for message {}", url, d.message_id);
+        spdlog::warn("status_callback {} answered 410: no more deliveries for message {}", url,
+                     d.message_id);
       } else {
         // An account webhook that answers 410 is switched off for the account (PUT or POST it
         // again to switch it back on).

@@ -37,7 +37,8 @@ class DispatcherTest : public ::testing::Test {
     ds.requeue_poll = hours(1000);
     ds.prune_every = hours(1000);
     dispatcher_ = MakeDispatcher(io_, *store_, client_, clock_, metrics_, ds);
-    store_->SetDeliveryObserver([d = dispatcher_.get()](std::vector<store::Delivery> v) { d->Add(std::move(v)); });
+    store_->SetDeliveryObserver(
+        [d = dispatcher_.get()](std::vector<store::Delivery> v) { d->Add(std::move(v)); });
     dispatcher_->Start();
     runner_ = std::thread([this] { io_.run(); });
   }
@@ -73,7 +74,8 @@ class DispatcherTest : public ::testing::Test {
       r.service = Service::kIMessage;
       r.source = "test";
       std::promise<Result<store::TransitionOutcome>> t;
-      store_->Transition(r, [&t](Result<store::TransitionOutcome> o) { t.set_value(std::move(o)); });
+      store_->Transition(r,
+                         [&t](Result<store::TransitionOutcome> o) { t.set_value(std::move(o)); });
       EXPECT_TRUE(t.get_future().get().ok());
     }
     return id;
@@ -85,7 +87,8 @@ class DispatcherTest : public ::testing::Test {
     dispatcher_->Kick().get();
     const auto deadline = steady_clock::now() + seconds(20);
     while (dispatcher_->in_progress() > 0) {
-      ASSERT_LT(steady_clock::now(), deadline) << dispatcher_->in_progress() << " still in progress";
+      ASSERT_LT(steady_clock::now(), deadline)
+          << dispatcher_->in_progress() << " still in progress";
       std::this_thread::yield();
     }
     store_->Flush();
@@ -136,7 +139,8 @@ TEST_F(DispatcherTest, EveryEventArrivesInOrderAfterTheReceiverWasDownForSixHour
     d.Parse(p.body.c_str());
     delivered[d["message_handle"].GetString()].push_back(d["status"].GetString());
   }
-  const std::vector<std::string> full{"REGISTERED", "PENDING", "QUEUED", "ACCEPTED", "SENT", "DELIVERED"};
+  const std::vector<std::string> full{"REGISTERED", "PENDING", "QUEUED",
+                                      "ACCEPTED",   "SENT",    "DELIVERED"};
   for (const auto& h : handles) EXPECT_EQ(delivered[h], full) << h;
   EXPECT_EQ(metrics_.WebhookCount("delivered"), 36u * 6u);
 }
@@ -147,7 +151,8 @@ TEST_F(DispatcherTest, RetriesFollowTheScheduleToTheMillisecondAndThenGiveUp) {
   SettleAt();
   // The first event (REGISTERED) is attempted exactly when the schedule says: at once, then
   // 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after each failure; the later events wait.
-  const std::vector<Millis> gaps{seconds(5), minutes(5), minutes(30), hours(2), hours(5), hours(10), hours(10)};
+  const std::vector<Millis> gaps{seconds(5), minutes(5), minutes(30), hours(2),
+                                 hours(5),   hours(10),  hours(10)};
   size_t seen = client_.posts().size();
   EXPECT_EQ(seen, 1u);
   for (const auto gap : gaps) {
@@ -164,7 +169,8 @@ TEST_F(DispatcherTest, RetriesFollowTheScheduleToTheMillisecondAndThenGiveUp) {
   EXPECT_EQ(seen, 9u);
   EXPECT_EQ(metrics_.WebhookCount("failed"), 1u);
   const auto posts = client_.posts();
-  for (size_t i = 0; i < 8; ++i) EXPECT_NE(posts[i].body.find("\"status\":\"REGISTERED\""), std::string::npos);
+  for (size_t i = 0; i < 8; ++i)
+    EXPECT_NE(posts[i].body.find("\"status\":\"REGISTERED\""), std::string::npos);
   EXPECT_NE(posts[8].body.find("\"status\":\"PENDING\""), std::string::npos);
   EXPECT_EQ(store_->PendingDeliveries()->size(), 5u);
 }

@@ -7,9 +7,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -69,7 +69,8 @@ class BeastHttpClient final : public HttpClient {
         throw std::runtime_error("webhooks.ca_file " + settings_.ca_file + ": " + ec.message());
       }
     }
-    ssl_ctx_.set_verify_mode(settings_.verify_tls ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    ssl_ctx_.set_verify_mode(settings_.verify_tls ? asio::ssl::verify_peer
+                                                  : asio::ssl::verify_none);
   }
 
   void Post(const HttpUrl& url, std::vector<std::pair<std::string, std::string>> headers,
@@ -146,7 +147,8 @@ class BeastHttpClient final : public HttpClient {
       conn->plain = std::move(stream);
       co_return conn;
     }
-    conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*stream), ssl_ctx_);
+    conn->tls =
+        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*stream), ssl_ctx_);
     // SNI, and the certificate must name the host we asked for.
     SSL_set_tlsext_host_name(conn->tls->native_handle(), url.host.c_str());
     conn->tls->set_verify_callback(asio::ssl::host_name_verification(url.host));
@@ -166,7 +168,8 @@ class BeastHttpClient final : public HttpClient {
     boost::system::error_code ec;
     co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) {
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read(stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
     }
     co_return ec;
   }

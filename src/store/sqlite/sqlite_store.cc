@@ -4,9 +4,9 @@
 
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <stdexcept>
-#include <future>
 #include <thread>
 #include <unordered_map>
 #include <variant>
@@ -353,17 +353,19 @@ struct WriterStatements {
             "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at) "
             "VALUES (?1, ?2, COALESCE(?3, 0), ?4, ?4) ON CONFLICT(account_id, number) "
             "DO UPDATE SET opted_out = COALESCE(?3, opted_out), updated_at = ?4"),
-        message_state(db,
-                      "SELECT status, service, status_callback, account_id, is_outbound FROM messages "
-                      "WHERE id = ?"),
+        message_state(
+            db,
+            "SELECT status, service, status_callback, account_id, is_outbound FROM messages "
+            "WHERE id = ?"),
         account_hooks(db,
                       "SELECT w.url, COALESCE(w.secret, a.webhook_secret, ''), w.sendblue_numbers "
                       "FROM account_webhooks w JOIN accounts a ON a.id = w.account_id "
                       "WHERE w.account_id = ? AND w.type = ? AND w.disabled_at IS NULL "
                       "ORDER BY w.position"),
-        disable_hook(db,
-                     "UPDATE account_webhooks SET disabled_at = ?1 WHERE url = ?2 AND disabled_at IS "
-                     "NULL AND account_id = (SELECT account_id FROM messages WHERE id = ?3)"),
+        disable_hook(
+            db,
+            "UPDATE account_webhooks SET disabled_at = ?1 WHERE url = ?2 AND disabled_at IS "
+            "NULL AND account_id = (SELECT account_id FROM messages WHERE id = ?3)"),
         update_status(
             db,
             "UPDATE messages SET status = ?, updated_at = ?, error_code = ?, "
@@ -383,9 +385,10 @@ struct WriterStatements {
                         "INSERT INTO webhook_deliveries(message_id, kind, url, secret, status, "
                         "event_at, state, attempts, next_attempt_at, updated_at) "
                         "VALUES (?,?,?,?,?,?,'pending',0,?,?)"),
-        event_payload(db,
-                      "UPDATE webhook_deliveries SET payload = ?1, account_id = ?2, requeued_at = "
-                      "(SELECT COALESCE(MAX(requeued_at), 0) + 1 FROM webhook_deliveries) WHERE id = ?3"),
+        event_payload(
+            db,
+            "UPDATE webhook_deliveries SET payload = ?1, account_id = ?2, requeued_at = "
+            "(SELECT COALESCE(MAX(requeued_at), 0) + 1 FROM webhook_deliveries) WHERE id = ?3"),
         update_delivery(db,
                         "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, "
                         "next_attempt_at = COALESCE(?, next_attempt_at), last_http_status = ?, "
@@ -396,9 +399,9 @@ struct WriterStatements {
             "VALUES (?,?,?,?,?)") {}
 
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
-  Stmt insert_message, contact_opted_out, upsert_contact, message_state, account_hooks, disable_hook, update_status,
-      insert_event, mark_read, load_message, endpoint_gone, insert_delivery, event_payload, update_delivery,
-      insert_attempt;
+  Stmt insert_message, contact_opted_out, upsert_contact, message_state, account_hooks,
+      disable_hook, update_status, insert_event, mark_read, load_message, endpoint_gone,
+      insert_delivery, event_payload, update_delivery, insert_attempt;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a
@@ -709,9 +712,12 @@ class SqliteStore final : public Store {
             created.push_back(InsertDelivery(st, m.id, t, Status::kReceived, m.date_created));
           }
           if (new_contact) {
-            const std::string payload = ContactCreatedJson(m.contact, m.line_number, m.date_created);
-            for (const auto& t : Targets(st, 0, m.account_id, "", "contact_created", m.line_number)) {
-              created.push_back(InsertDelivery(st, 0, t, Status::kQueued, m.date_created, &payload, m.account_id));
+            const std::string payload =
+                ContactCreatedJson(m.contact, m.line_number, m.date_created);
+            for (const auto& t :
+                 Targets(st, 0, m.account_id, "", "contact_created", m.line_number)) {
+              created.push_back(InsertDelivery(st, 0, t, Status::kQueued, m.date_created, &payload,
+                                               m.account_id));
             }
           }
           return m;
@@ -723,7 +729,8 @@ class SqliteStore final : public Store {
                    std::optional<std::string> line, std::function<void(Result<Ok>)> done) override {
     Enqueue<Ok>(
         [this, account_id, type = std::move(type), payload = std::move(payload),
-         line = std::move(line)](WriterStatements& st, std::vector<Delivery>& created) -> Result<Ok> {
+         line = std::move(line)](WriterStatements& st,
+                                 std::vector<Delivery>& created) -> Result<Ok> {
           const TimePoint now = clock_.Now();
           for (auto& t : Targets(st, 0, account_id, "", type.c_str(), line.value_or(""))) {
             Delivery d = InsertDelivery(st, 0, t, Status::kQueued, now, &payload, account_id);
@@ -923,7 +930,8 @@ class SqliteStore final : public Store {
     return gone;
   }
 
-  static std::string ContactCreatedJson(const std::string& number, const std::string& line, TimePoint at) {
+  static std::string ContactCreatedJson(const std::string& number, const std::string& line,
+                                        TimePoint at) {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     w.StartObject();
@@ -980,7 +988,8 @@ class SqliteStore final : public Store {
     std::vector<Hook> hooks;
     st.account_hooks.Reset().Bind(account_id).Bind(type);
     while (st.account_hooks.Step()) {
-      hooks.push_back(Hook{st.account_hooks.Text(0), st.account_hooks.Text(1), st.account_hooks.OptText(2)});
+      hooks.push_back(
+          Hook{st.account_hooks.Text(0), st.account_hooks.Text(1), st.account_hooks.OptText(2)});
     }
     st.account_hooks.Reset();
     return by_type.emplace(type, std::move(hooks)).first->second;
@@ -1025,9 +1034,10 @@ class SqliteStore final : public Store {
     Stmt secret(db, "SELECT webhook_secret FROM accounts WHERE id = ?");
     secret.Bind(account_id);
     if (secret.Step() && !secret.IsNull(0)) config.global_secret = secret.Text(0);
-    Stmt rows(db,
-              "SELECT type, url, secret, sendblue_numbers, plain, disabled_at FROM account_webhooks "
-              "WHERE account_id = ? ORDER BY type, position");
+    Stmt rows(
+        db,
+        "SELECT type, url, secret, sendblue_numbers, plain, disabled_at FROM account_webhooks "
+        "WHERE account_id = ? ORDER BY type, position");
     rows.Bind(account_id);
     while (rows.Step()) {
       WebhookEntry e;
@@ -1038,7 +1048,8 @@ class SqliteStore final : public Store {
         const std::string list = rows.Text(3);
         for (size_t start = 0; start <= list.size();) {
           const size_t comma = list.find(',', start);
-          const std::string n = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          const std::string n =
+              list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
           if (!n.empty()) numbers.push_back(n);
           if (comma == std::string::npos) break;
           start = comma + 1;
@@ -1064,11 +1075,18 @@ class SqliteStore final : public Store {
       numbers = std::string();
       for (const auto& n : *e.sendblue_numbers) *numbers += (numbers->empty() ? "" : ",") + n;
     }
-    s.Bind(account_id).Bind(type).Bind(e.url).Bind(e.secret).Bind(numbers).Bind(e.plain).Bind(position);
+    s.Bind(account_id)
+        .Bind(type)
+        .Bind(e.url)
+        .Bind(e.secret)
+        .Bind(numbers)
+        .Bind(e.plain)
+        .Bind(position);
     s.Exec();
   }
 
-  static void SetGlobalSecret(sqlite3* db, int64_t account_id, const std::optional<std::string>& secret) {
+  static void SetGlobalSecret(sqlite3* db, int64_t account_id,
+                              const std::optional<std::string>& secret) {
     Stmt s(db, "UPDATE accounts SET webhook_secret = ? WHERE id = ?");
     s.Bind(secret).Bind(account_id).Exec();
   }
@@ -1096,7 +1114,8 @@ class SqliteStore final : public Store {
         if (q.url) st.Bind(*q.url);
         if (q.state) st.Bind(DeliveryStateName(*q.state));
       };
-      const std::string from = " FROM webhook_deliveries d LEFT JOIN messages m ON m.id = d.message_id";
+      const std::string from =
+          " FROM webhook_deliveries d LEFT JOIN messages m ON m.id = d.message_id";
       DeliveryPage page;
       Stmt& count = c.Prepare("SELECT COUNT(*)" + from + where);
       bind(count);
@@ -1105,8 +1124,8 @@ class SqliteStore final : public Store {
       Stmt& rows = c.Prepare(
           "SELECT d.id, d.message_id, d.kind, d.url, d.secret, d.status, d.event_at, d.attempts, "
           "d.next_attempt_at, d.payload, COALESCE(m.handle, ''), d.state, d.updated_at, "
-          "d.last_http_status, d.last_latency_ms, d.last_error" + from + where +
-          " ORDER BY d.id DESC LIMIT ? OFFSET ?");
+          "d.last_http_status, d.last_latency_ms, d.last_error" +
+          from + where + " ORDER BY d.id DESC LIMIT ? OFFSET ?");
       bind(rows);
       rows.Bind(int64_t{q.limit}).Bind(int64_t{q.offset});
       Stmt& attempts = c.Prepare(
@@ -1140,9 +1159,10 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<Delivery> RequeueDelivery(std::optional<int64_t> account_id, int64_t delivery_id) override {
-    return WriteSync<Delivery>([this, account_id, delivery_id](WriterStatements&, std::vector<Delivery>&)
-                                   -> Result<Delivery> {
+  Result<Delivery> RequeueDelivery(std::optional<int64_t> account_id,
+                                   int64_t delivery_id) override {
+    return WriteSync<Delivery>([this, account_id, delivery_id](
+                                   WriterStatements&, std::vector<Delivery>&) -> Result<Delivery> {
       Stmt owner(writer_db_,
                  "SELECT COALESCE(m.account_id, d.account_id) FROM webhook_deliveries d LEFT JOIN "
                  "messages m ON m.id = d.message_id WHERE d.id = ?");
@@ -1151,12 +1171,14 @@ class SqliteStore final : public Store {
         return Error::NotFound("no webhook delivery " + std::to_string(delivery_id));
       }
       const int64_t now = ToUnixMillis(clock_.Now());
-      Stmt update(writer_db_,
-                  "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
-                  "updated_at = ?1, requeued_at = (SELECT COALESCE(MAX(requeued_at), 0) + 1 FROM "
-                  "webhook_deliveries) WHERE id = ?2");
+      Stmt update(
+          writer_db_,
+          "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
+          "updated_at = ?1, requeued_at = (SELECT COALESCE(MAX(requeued_at), 0) + 1 FROM "
+          "webhook_deliveries) WHERE id = ?2");
       update.Bind(now).Bind(delivery_id).Exec();
-      Stmt load(writer_db_, std::string("SELECT ") + kDeliveryColumns + " FROM webhook_deliveries WHERE id = ?");
+      Stmt load(writer_db_, std::string("SELECT ") + kDeliveryColumns +
+                                " FROM webhook_deliveries WHERE id = ?");
       load.Bind(delivery_id);
       load.Step();
       return ReadDelivery(load);
@@ -1185,20 +1207,23 @@ class SqliteStore final : public Store {
     // that frees nothing ends the pass (a head of long-retrying deliveries waits for them).
     int64_t total = 0;
     for (;;) {
-      auto n = WriteSync<int64_t>([this, cutoff](WriterStatements&, std::vector<Delivery>&) -> Result<int64_t> {
-        const int64_t at = ToUnixMillis(cutoff);
-        Stmt attempts(writer_db_,
-                      "DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM (SELECT id, at FROM "
-                      "webhook_attempts ORDER BY id LIMIT 5000) WHERE at < ?)");
-        attempts.Bind(at).Exec();
-        int64_t n = sqlite3_changes(writer_db_);
-        Stmt deliveries(writer_db_,
-                        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM (SELECT id, state, "
-                        "updated_at FROM webhook_deliveries ORDER BY id LIMIT 5000) WHERE state != "
-                        "'pending' AND updated_at < ?)");
-        deliveries.Bind(at).Exec();
-        return n + sqlite3_changes(writer_db_);
-      });
+      auto n = WriteSync<int64_t>(
+          [this, cutoff](WriterStatements&, std::vector<Delivery>&) -> Result<int64_t> {
+            const int64_t at = ToUnixMillis(cutoff);
+            Stmt attempts(
+                writer_db_,
+                "DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM (SELECT id, at FROM "
+                "webhook_attempts ORDER BY id LIMIT 5000) WHERE at < ?)");
+            attempts.Bind(at).Exec();
+            int64_t n = sqlite3_changes(writer_db_);
+            Stmt deliveries(
+                writer_db_,
+                "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM (SELECT id, state, "
+                "updated_at FROM webhook_deliveries ORDER BY id LIMIT 5000) WHERE state != "
+                "'pending' AND updated_at < ?)");
+            deliveries.Bind(at).Exec();
+            return n + sqlite3_changes(writer_db_);
+          });
       if (!n.ok()) return n.error();
       total += n.value();
       if (n.value() == 0) return total;
@@ -1216,7 +1241,9 @@ class SqliteStore final : public Store {
     return WriteSync<WebhookConfig>(
         [this, account_id, type, entries = std::move(entries), global_secret](
             WriterStatements&, std::vector<Delivery>&) -> Result<WebhookConfig> {
-          Stmt next(writer_db_, "SELECT COALESCE(MAX(position), 0) + 1 FROM account_webhooks WHERE account_id = ? AND type = ?");
+          Stmt next(writer_db_,
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM account_webhooks WHERE account_id "
+                    "= ? AND type = ?");
           next.Bind(account_id).Bind(type);
           next.Step();
           int64_t position = next.Int(0);
@@ -1235,7 +1262,8 @@ class SqliteStore final : public Store {
           clear.Bind(account_id).Exec();
           for (const auto& [type, entries] : config.by_type) {
             int64_t position = 1;
-            for (const auto& e : entries) InsertWebhook(writer_db_, account_id, type, e, position++);
+            for (const auto& e : entries)
+              InsertWebhook(writer_db_, account_id, type, e, position++);
           }
           SetGlobalSecret(writer_db_, account_id, config.global_secret);
           hooks_cache_.erase(account_id);
@@ -1248,7 +1276,8 @@ class SqliteStore final : public Store {
     return WriteSync<WebhookConfig>(
         [this, account_id, type, urls = std::move(urls)](
             WriterStatements&, std::vector<Delivery>&) -> Result<WebhookConfig> {
-          Stmt del(writer_db_, "DELETE FROM account_webhooks WHERE account_id = ? AND type = ? AND url = ?");
+          Stmt del(writer_db_,
+                   "DELETE FROM account_webhooks WHERE account_id = ? AND type = ? AND url = ?");
           for (const auto& url : urls) del.Reset().Bind(account_id).Bind(type).Bind(url).Exec();
           hooks_cache_.erase(account_id);
           return LoadWebhooks(writer_db_, account_id);
