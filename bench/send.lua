@@ -23,8 +23,10 @@ wrk.headers["sb-api-secret-key"] = secret
 
 request = function()
   counter = counter + 1
-  local line = lines[(counter % #lines) + 1]
-  local body = '{"number":"+1212555' .. string.format("%04d", 1000 + counter % 8000) ..
+  -- A contact always hears from the same line (route mapping): pick the line by the contact.
+  local contact = 1000 + counter % 8000
+  local line = lines[(contact % #lines) + 1]
+  local body = '{"number":"+1212555' .. string.format("%04d", contact) ..
     '","from_number":"' .. line .. '","content":"bench message ' .. counter .. '"'
   if #callbacks > 0 then
     body = body .. ',"status_callback":"' .. callbacks[(counter % #callbacks) + 1] .. '"'

@@ -6,6 +6,32 @@
 
 namespace bluegate::api {
 
+namespace {
+
+// For a contact bound to no line when from_number is omitted: the account's line that took the
+// fewest new contacts in the last 24 hours, then the one with the shortest queue.
+Result<std::string> PickPoolLine(ApiContext& ctx, int64_t account_id) {
+  auto lines = ctx.store.ListLines(account_id);
+  if (!lines.ok()) return lines.error();
+  if (lines->empty()) return Error::Invalid("this account has no lines to send from");
+  auto bindings = ctx.store.BindingsSince(account_id, ctx.clock.Now() - std::chrono::hours(24));
+  if (!bindings.ok()) return bindings.error();
+  const std::string* best = nullptr;
+  std::pair<int64_t, size_t> best_load{0, 0};
+  for (const auto& l : lines.value()) {
+    auto it = bindings->find(l.number);
+    const std::pair<int64_t, size_t> load{it == bindings->end() ? 0 : it->second,
+                                          ctx.outbound.QueueDepth(l.number)};
+    if (!best || load < best_load) {
+      best = &l.number;
+      best_load = load;
+    }
+  }
+  return *best;
+}
+
+}  // namespace
+
 void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
                        Responder respond) {
   auto decoded = DecodeSendRequest(req);
@@ -13,15 +39,27 @@ void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest 
   auto valid = ValidateSend(decoded.value(), ctx.phones);
   if (!valid.ok()) return respond(ErrorResponse(valid.error()));
   ValidSend& send = valid.value();
+  // Route mapping (SPEC.md §6): a contact stays with the line it first talked to.
+  auto route = ctx.store.FindRoute(principal.account.id, send.contact);
+  if (!route.ok()) return respond(ErrorResponse(route.error()));
   if (send.line.empty()) {
+    if (route.value()) {
+      send.line = *route.value();
+    } else {
+      auto pooled = PickPoolLine(ctx, principal.account.id);
+      if (!pooled.ok()) return respond(ErrorResponse(pooled.error()));
+      send.line = std::move(pooled).value();
+    }
+  } else if (route.value() && *route.value() != send.line) {
     return respond(ErrorResponse(Error::Invalid(
-        "from_number is required: the line of your account to send from, in E.164 format")));
+        "number " + send.contact + " is bound to line " + *route.value() +
+        " (the first message between them bound them): send from " + *route.value() +
+        ", or omit from_number")));
   }
   auto line = ctx.outbound.FindLine(send.line);
   if (!line || line->account_id != principal.account.id) {
-    return respond(ErrorResponse(
-        Error::Invalid("from_number " + send.line +
-                       " is not a line of this account (GET /api/lines lists them)")));
+    return respond(ErrorResponse(Error::Invalid(
+        "from_number " + send.line + " is not a line of this account (GET /api/lines lists them)")));
   }
   if (auto reserved = ctx.outbound.Reserve(*line); !reserved.ok()) {
     return respond(ErrorResponse(reserved.error()));

@@ -201,7 +201,9 @@ class Store {
   // --- Message writes (asynchronous, group-committed). ---
 
   // Stores a new outbound message whose status is QUEUED, or DECLINED (with its error) when the
-  // contact has opted out. Writes the deliveries for REGISTERED, PENDING and that status to the
+  // contact has opted out. The first message to a contact binds it to the message's line (and
+  // records contact_created); a message to a contact bound to another line is refused
+  // (kInvalidArgument naming the bound line), atomically with the binding. Writes the deliveries for REGISTERED, PENDING and that status to the
   // message's status_callback and to the account's `outbound` webhooks. Returns the stored
   // message (id set).
   virtual void Accept(Message m, std::function<void(Result<Message>)> done) = 0;
@@ -235,6 +237,13 @@ class Store {
   // Called on the writer thread after each commit with the deliveries that commit created, in
   // creation order. Set once, before the first write.
   virtual void SetDeliveryObserver(std::function<void(std::vector<Delivery>)> observer) = 0;
+
+  // --- Routes (SPEC.md §6): the first message between a contact and a line binds them. ---
+  // The line `contact` is bound to in the account, if any.
+  virtual Result<std::optional<std::string>> FindRoute(int64_t account_id, std::string_view contact) = 0;
+  // How many contacts each of the account's lines was bound to since `since` (lines with none
+  // are absent).
+  virtual Result<std::map<std::string, int64_t>> BindingsSince(int64_t account_id, TimePoint since) = 0;
 
   // --- Reads (synchronous). ---
   virtual Result<Message> FindMessage(int64_t account_id, std::string_view handle) = 0;

@@ -33,7 +33,6 @@ const validation = [
   ['send_style unknown', { number: '+12125550100', content: 'hi', send_style: 'boom' }, 4000, /send_style "boom" is not one of/],
   ['status_callback not a URL', { number: '+12125550100', content: 'hi', status_callback: 'not a url' }, 4000, /status_callback must be an http or https URL/],
   ['from_number not a line', { number: '+12125550100', content: 'hi', from_number: '+13125550199' }, 4000, /from_number \+13125550199 is not a line of this account/],
-  ['from_number missing', { number: '+12125550100', content: 'hi', from_number: '' }, 4000, /from_number is required/],
   ['app_card unsupported', { number: '+12125550100', content: 'hi', app_card: { url: 'x' } }, 4000, /app_card is not supported/],
 ];
 

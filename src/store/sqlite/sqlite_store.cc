@@ -130,6 +130,11 @@ CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id);
 ALTER TABLE webhook_deliveries ADD COLUMN payload TEXT;
 ALTER TABLE webhook_deliveries ADD COLUMN account_id INTEGER;
 )sql",
+    R"sql(
+ALTER TABLE contacts ADD COLUMN line_number TEXT;
+ALTER TABLE contacts ADD COLUMN bound_at INTEGER;
+CREATE INDEX contacts_bound ON contacts(account_id, bound_at) WHERE bound_at IS NOT NULL;
+)sql",
 };
 
 constexpr const char* kMessageColumns =
@@ -347,7 +352,14 @@ struct WriterStatements {
             "error_message, error_reason, error_detail, service, was_downgraded, "
             "message_type, group_id, opted_out, created_at, updated_at) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-        contact_opted_out(db, "SELECT opted_out FROM contacts WHERE account_id = ? AND number = ?"),
+        contact_opted_out(db,
+                          "SELECT opted_out, line_number FROM contacts WHERE account_id = ? AND "
+                          "number = ?"),
+        bind_contact(db,
+                     "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at, "
+                     "line_number, bound_at) VALUES (?1, ?2, 0, ?3, ?3, ?4, ?3) "
+                     "ON CONFLICT(account_id, number) DO UPDATE SET "
+                     "bound_at = COALESCE(bound_at, ?3), line_number = COALESCE(line_number, ?4)"),
         upsert_contact(
             db,
             "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at) "
@@ -399,7 +411,7 @@ struct WriterStatements {
             "VALUES (?,?,?,?,?)") {}
 
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
-  Stmt insert_message, contact_opted_out, upsert_contact, message_state, account_hooks,
+  Stmt insert_message, contact_opted_out, bind_contact, upsert_contact, message_state, account_hooks,
       disable_hook, update_status, insert_event, mark_read, load_message, endpoint_gone,
       insert_delivery, event_payload, update_delivery, insert_attempt;
 };
@@ -563,7 +575,17 @@ class SqliteStore final : public Store {
         [this, m = std::move(m)](WriterStatements& st,
                                  std::vector<Delivery>& created) mutable -> Result<Message> {
           st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
-          if (st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0) {
+          const bool known = st.contact_opted_out.Step();
+          const bool opted_out = known && st.contact_opted_out.Int(0) != 0;
+          const std::optional<std::string> bound =
+              known ? st.contact_opted_out.OptText(1) : std::nullopt;
+          st.contact_opted_out.Reset();
+          if (bound && *bound != m.line_number) {
+            return Error::Invalid("number " + m.contact + " is bound to line " + *bound +
+                                  " (the first message between them bound them): send from " +
+                                  *bound + ", or omit from_number");
+          }
+          if (opted_out) {
             m.opted_out = true;
             m.status = Status::kDeclined;
             m.error = MessageError{
@@ -594,6 +616,16 @@ class SqliteStore final : public Store {
               .Bind(ToUnixMillis(m.date_updated));
           s.Exec();
           m.id = sqlite3_last_insert_rowid(writer_db_);
+          if (!bound) {
+            st.bind_contact.Reset().Bind(m.account_id).Bind(m.contact).Bind(at).Bind(m.line_number).Exec();
+            RememberRoute(std::to_string(m.account_id) + "/" + m.contact, m.line_number);
+          }
+          if (!known) {
+            const std::string payload = ContactCreatedJson(m.contact, m.line_number, m.date_created);
+            for (const auto& t : Targets(st, 0, m.account_id, "", "contact_created", m.line_number)) {
+              created.push_back(InsertDelivery(st, 0, t, Status::kQueued, m.date_created, &payload, m.account_id));
+            }
+          }
           const auto targets =
               Targets(st, m.id, m.account_id, m.status_callback, "outbound", m.line_number);
           for (Status status : {Status::kRegistered, Status::kPending, m.status}) {
@@ -681,6 +713,13 @@ class SqliteStore final : public Store {
               .Bind(m.contact)
               .Bind(opt)
               .Bind(ToUnixMillis(m.date_created))
+              .Exec();
+          // An inbound message binds an unbound contact to the line it wrote to.
+          st.bind_contact.Reset()
+              .Bind(m.account_id)
+              .Bind(m.contact)
+              .Bind(ToUnixMillis(m.date_created))
+              .Bind(m.line_number)
               .Exec();
           st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
           m.opted_out = st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0;
@@ -1101,6 +1140,42 @@ class SqliteStore final : public Store {
   }
 
  public:
+  // Bindings never change once made, so bound routes are cached (the writer adds the ones it
+  // makes); an unbound contact is looked up each time until it is bound.
+  Result<std::optional<std::string>> FindRoute(int64_t account_id, std::string_view contact) override {
+    std::string key = std::to_string(account_id) + "/" + std::string(contact);
+    {
+      std::lock_guard lock(routes_mu_);
+      if (auto it = routes_.find(key); it != routes_.end()) return std::optional(it->second);
+    }
+    auto found = Read<std::optional<std::string>>([&](Conn& c) -> Result<std::optional<std::string>> {
+      Stmt& s = c.Prepare("SELECT line_number FROM contacts WHERE account_id = ? AND number = ?");
+      s.Bind(account_id).Bind(contact);
+      if (!s.Step()) return std::optional<std::string>();
+      return s.OptText(0);
+    });
+    if (found.ok() && found.value()) RememberRoute(std::move(key), *found.value());
+    return found;
+  }
+
+  void RememberRoute(std::string key, const std::string& line) {
+    std::lock_guard lock(routes_mu_);
+    if (routes_.size() >= 1'000'000) routes_.clear();
+    routes_.emplace(std::move(key), line);
+  }
+
+  Result<std::map<std::string, int64_t>> BindingsSince(int64_t account_id, TimePoint since) override {
+    return Read<std::map<std::string, int64_t>>([&](Conn& c) -> Result<std::map<std::string, int64_t>> {
+      Stmt& s = c.Prepare(
+          "SELECT line_number, COUNT(*) FROM contacts WHERE account_id = ? AND bound_at >= ? "
+          "GROUP BY line_number");
+      s.Bind(account_id).Bind(ToUnixMillis(since));
+      std::map<std::string, int64_t> out;
+      while (s.Step()) out[s.Text(0)] = s.Int(1);
+      return out;
+    });
+  }
+
   Result<DeliveryPage> ListDeliveries(const DeliveryQuery& q) override {
     return Read<DeliveryPage>([&](Conn& c) -> Result<DeliveryPage> {
       std::string where = " WHERE 1 = 1";
@@ -1466,6 +1541,9 @@ class SqliteStore final : public Store {
   // Writer thread only: account id → webhook type → enabled hooks.
   std::unordered_map<int64_t, std::map<std::string, std::vector<Hook>, std::less<>>> hooks_cache_;
   std::thread checkpointer_;
+
+  std::mutex routes_mu_;
+  std::unordered_map<std::string, std::string> routes_;  // "account/contact" → bound line
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Conn>> readers_;

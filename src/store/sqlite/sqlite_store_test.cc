@@ -123,6 +123,32 @@ TEST_F(SqliteStoreTest, EachStatusChangeWritesItsCallbackDeliveryInOrder) {
   EXPECT_EQ(observed_.size(), 5u) << "the observer hears of every committed delivery";
 }
 
+TEST_F(SqliteStoreTest, TheFirstMessageBindsTheContactToItsLine) {
+  ASSERT_TRUE(store_->AddLine(Line{"+13125550190", account_.id, "sim", "{}"}).ok());
+  EXPECT_EQ(store_->FindRoute(account_.id, "+14155550100").value(), std::nullopt);
+  ASSERT_TRUE(Accept(NewMessage("first")).ok());
+  EXPECT_EQ(store_->FindRoute(account_.id, "+14155550100").value(), "+12125550199");
+  Message elsewhere = NewMessage("elsewhere");
+  elsewhere.line_number = "+13125550190";
+  auto refused = Accept(elsewhere);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("is bound to line +12125550199"), std::string::npos);
+  EXPECT_FALSE(store_->FindMessage(account_.id, "elsewhere").ok()) << "nothing stored";
+  auto counts = store_->BindingsSince(account_.id, clock_.Now() - std::chrono::hours(1)).value();
+  EXPECT_EQ(counts["+12125550199"], 1);
+  EXPECT_EQ(counts.count("+13125550190"), 0u);
+}
+
+TEST_F(SqliteStoreTest, AnInboundMessageBindsAnUnboundContact) {
+  Message hello = NewMessage("in-hello");
+  hello.contact = "+14155550177";
+  hello.line_number = "+12125550199";
+  std::promise<Result<Message>> p;
+  store_->RecordInbound(hello, [&p](Result<Message> r) { p.set_value(std::move(r)); });
+  ASSERT_TRUE(p.get_future().get().ok());
+  EXPECT_EQ(store_->FindRoute(account_.id, "+14155550177").value(), "+12125550199");
+}
+
 TEST_F(SqliteStoreTest, AnOptedOutContactIsDeclinedAtAccept) {
   Message stop = NewMessage("in1");
   stop.is_outbound = false;
