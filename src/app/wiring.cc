@@ -88,6 +88,8 @@ struct Gateway::Parts {
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   int lock_fd = -1;  // flock on <data_dir>/serve.lock, held for the process's life
+  std::unique_ptr<asio::steady_timer> stop_timer;
+  std::chrono::steady_clock::time_point stop_deadline;
 
   ~Parts() {
     if (lock_fd >= 0) ::close(lock_fd);
@@ -229,21 +231,21 @@ void Gateway::RequestStop() {
     spdlog::info("stopping: no new connections; finishing requests in flight");
     p.server->Stop();
     // Give open connections a moment to finish their current request, then stop.
-    auto timer = std::make_shared<asio::steady_timer>(p.io);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [this, timer, deadline, poll] {
-      Parts& p = *parts_;
-      if (p.server->open_connections() == 0 || std::chrono::steady_clock::now() >= deadline) {
-        p.store->Flush();
-        p.io.stop();
-        return;
-      }
-      timer->expires_after(std::chrono::milliseconds(20));
-      timer->async_wait([poll](const boost::system::error_code&) { (*poll)(); });
-    };
-    (*poll)();
+    p.stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    p.stop_timer = std::make_unique<asio::steady_timer>(p.io);
+    PollStop();
   });
+}
+
+void Gateway::PollStop() {
+  Parts& p = *parts_;
+  if (p.server->open_connections() == 0 || std::chrono::steady_clock::now() >= p.stop_deadline) {
+    p.store->Flush();
+    p.io.stop();
+    return;
+  }
+  p.stop_timer->expires_after(std::chrono::milliseconds(20));
+  p.stop_timer->async_wait([this](const boost::system::error_code&) { PollStop(); });
 }
 
 void Gateway::Run() {

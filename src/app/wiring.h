@@ -40,6 +40,8 @@ class Gateway {
   void RequestStop();
 
  private:
+  void PollStop();  // on the io_context, after RequestStop
+
   struct Parts;
   Config config_;
   std::unique_ptr<Parts> parts_;
