@@ -13,7 +13,7 @@ BUILD_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libssl-de
 TEST_PACKAGES := nodejs npm
 BENCH_PACKAGES := wrk
 
-.PHONY: all build run test unit-test integration-test bench fuzz deps test-deps bench-deps clean format
+.PHONY: all build run test unit-test integration-test sanitize-test bench fuzz deps test-deps bench-deps clean format
 
 all: build
 
@@ -52,6 +52,13 @@ integration-test: build test-deps
 	cd tests/integration && BLUEGATE_BIN=$(CURDIR)/$(BUILD_DIR)/bluegate node --test --test-concurrency=2
 
 test: unit-test integration-test
+
+# Every test again against an AddressSanitizer + UBSan build (slower; not part of `make test`).
+sanitize-test: deps test-deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBLUEGATE_SANITIZE=ON -DBLUEGATE_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	./build-asan/tests/bluegate_unit_tests --gtest_brief=1
+	cd tests/integration && BLUEGATE_BIN=$(CURDIR)/build-asan/bluegate node --test --test-concurrency=2
 
 bench: build bench-deps
 	bench/run.sh
