@@ -28,6 +28,8 @@ cat > "$work/bench.toml" <<TOML
 bootstrap = false
 [lines]
 burst_per_second = 0
+new_contacts_per_day = 0
+new_contacts_per_hour = 0
 queue_capacity = 1000000
 resolve_timeout = "10m"
 [sim]

@@ -51,15 +51,16 @@ void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest 
       send.line = std::move(pooled).value();
     }
   } else if (route.value() && *route.value() != send.line) {
-    return respond(ErrorResponse(Error::Invalid(
-        "number " + send.contact + " is bound to line " + *route.value() +
-        " (the first message between them bound them): send from " + *route.value() +
-        ", or omit from_number")));
+    return respond(ErrorResponse(
+        Error::Invalid("number " + send.contact + " is bound to line " + *route.value() +
+                       " (the first message between them bound them): send from " + *route.value() +
+                       ", or omit from_number")));
   }
   auto line = ctx.outbound.FindLine(send.line);
   if (!line || line->account_id != principal.account.id) {
-    return respond(ErrorResponse(Error::Invalid(
-        "from_number " + send.line + " is not a line of this account (GET /api/lines lists them)")));
+    return respond(ErrorResponse(
+        Error::Invalid("from_number " + send.line +
+                       " is not a line of this account (GET /api/lines lists them)")));
   }
   if (auto reserved = ctx.outbound.Reserve(*line); !reserved.ok()) {
     return respond(ErrorResponse(reserved.error()));

@@ -41,7 +41,8 @@ T Value(const toml::node& n, const std::string& where, const char* expected) {
 
 void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimits& out,
                 bool allow_overrides) {
-  std::set<std::string> known{"burst_per_second", "queue_capacity", "resolve_timeout"};
+  std::set<std::string> known{"burst_per_second", "queue_capacity", "resolve_timeout",
+                              "new_contacts_per_day", "new_contacts_per_hour"};
   if (allow_overrides) known.insert("overrides");
   CheckKeys(t, where, known);
   if (auto n = t.get("burst_per_second"))
@@ -50,6 +51,14 @@ void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimit
     const auto v = Value<int64_t>(*n, where + ".queue_capacity", "a whole number");
     if (v < 1) Fail(where + ".queue_capacity", "must be at least 1");
     out.queue_capacity = static_cast<size_t>(v);
+  }
+  if (auto n = t.get("new_contacts_per_day")) {
+    out.new_contacts.per_day = static_cast<int>(
+        Value<int64_t>(*n, where + ".new_contacts_per_day", "a whole number (0: no limit)"));
+  }
+  if (auto n = t.get("new_contacts_per_hour")) {
+    out.new_contacts.per_hour = static_cast<int>(
+        Value<int64_t>(*n, where + ".new_contacts_per_hour", "a whole number (0: no limit)"));
   }
   if (auto n = t.get("resolve_timeout"))
     out.resolve_timeout = DurationValue(*n, where + ".resolve_timeout");

@@ -38,6 +38,7 @@ blocked_numbers = ["+15555550123"]
 [lines]
 burst_per_second = 5
 resolve_timeout = "2m"
+new_contacts_per_hour = 3
 [lines.overrides."+12125550199"]
 queue_capacity = 10
 [sim]
@@ -55,6 +56,8 @@ allow_loopback = false
   EXPECT_EQ(c.blocked_numbers, std::vector<std::string>{"+15555550123"});
   EXPECT_EQ(c.line_defaults.burst_per_second, 5);
   EXPECT_EQ(c.line_defaults.resolve_timeout, std::chrono::minutes(2));
+  EXPECT_EQ(c.line_defaults.new_contacts.per_hour, 3);
+  EXPECT_EQ(c.line_defaults.new_contacts.per_day, 50) << "SPEC §6 default kept";
   EXPECT_EQ(c.line_overrides.at("+12125550199").queue_capacity, 10u);
   EXPECT_EQ(c.line_overrides.at("+12125550199").burst_per_second, 5)
       << "overrides start from the defaults";

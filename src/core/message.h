@@ -43,6 +43,7 @@ struct Message {
   TimePoint date_created{};
   TimePoint date_updated{};
   std::optional<TimePoint> date_read;
+  bool new_contact = false;  // starts a conversation (paced by the line's new-contact limits)
 
   const std::string& from_number() const { return is_outbound ? line_number : contact; }
   const std::string& to_number() const { return is_outbound ? contact : line_number; }

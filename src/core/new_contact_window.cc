@@ -62,7 +62,10 @@ bool NewContactWindow::TryTake(TimePoint now) {
 
 TimePoint NewContactWindow::NextSlot(TimePoint now) const {
   TimePoint at = now;
-  if (CountSince(DayStartAtOrBefore(now)) >= limits_.per_day) at = NextDayStart(now);
+  if (limits_.per_day > 0 && CountSince(DayStartAtOrBefore(now)) >= limits_.per_day) {
+    at = NextDayStart(now);
+  }
+  if (limits_.per_hour <= 0) return at;
   // In the rolling hour ending at `at`, a slot opens when the oldest start that fills it leaves.
   const TimePoint window_start = at - hours(1);
   std::vector<TimePoint> in_hour;

@@ -10,10 +10,12 @@
 namespace bluegate {
 
 struct NewContactLimits {
-  int per_day = 50;
-  int per_hour = 15;
-  Millis new_after{std::chrono::hours(24 * 30)};  // a contact is new again after this silence
+  int per_day = 50;   // <= 0: no daily limit
+  int per_hour = 15;  // <= 0: no hourly limit
 };
+
+// A contact is new to a line again after this long without a message either way.
+inline constexpr Millis kNewContactAfter{std::chrono::hours(24 * 30)};
 
 // US Eastern time by the rules in force since 2007 (EDT from the second Sunday of March, 02:00,
 // to the first Sunday of November, 02:00). Offset from UTC at `t`: -4 h or -5 h.

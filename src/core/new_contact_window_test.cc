@@ -79,9 +79,15 @@ TEST(NewContactWindowTest, FiftyADayThenTheNextWaitsForThreeInTheMorning) {
 TEST(NewContactWindowTest, TheDailyResetFollowsDaylightSavingTime) {
   // The day before spring-forward is full; the next slot is 03:00 EDT, an hour "early" in UTC.
   testing::ManualClock clock(At("2026-03-07T10:00:00.000Z"));
-  NewContactWindow w(NewContactLimits{5, 15, hours(720)});
+  NewContactWindow w(NewContactLimits{5, 15});
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(w.TryTake(clock.Now()));
   EXPECT_EQ(w.NextSlot(clock.Now()), At("2026-03-08T07:00:00.000Z"));
+}
+
+TEST(NewContactWindowTest, ZeroMeansNoLimit) {
+  testing::ManualClock clock;
+  NewContactWindow w(NewContactLimits{0, 0});
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(w.TryTake(clock.Now()));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "carriers/carrier.h"
 #include "core/clock.h"
+#include "core/new_contact_window.h"
 #include "core/token_bucket.h"
 
 namespace bluegate::queue {
@@ -17,11 +18,13 @@ struct LineLimits {
   double burst_per_second = 10;                     // <= 0: unlimited
   size_t queue_capacity = 1500;                     // messages waiting in QUEUED at most
   Millis resolve_timeout{std::chrono::minutes(5)};  // ACCEPTED with no carrier report → 10002
+  NewContactLimits new_contacts;                    // pacing of first messages to contacts
 };
 
 struct QueuedMessage {
   carriers::OutboundMessage message;
   bool already_accepted = false;  // recovered in flight: submit without a new ACCEPTED
+  bool new_contact = false;       // starts a conversation: paced by the new-contact limits
 };
 
 class LineQueue {
@@ -35,8 +38,9 @@ class LineQueue {
   void PauseUntil(TimePoint until) { paused_until_ = until; }
 
   struct Empty {};
-  // The next message allowed to go at `now` (consuming a rate token), the time at which one will
-  // be, or Empty.
+  // The next message allowed to go at `now` (consuming a rate token, and a new-contact slot for a
+  // first message), the time at which one will be, or Empty. Messages to known contacts are not
+  // held up behind first messages waiting for a new-contact slot.
   std::variant<QueuedMessage, TimePoint, Empty> Next(TimePoint now);
 
   size_t size() const { return waiting_.size(); }
@@ -44,6 +48,7 @@ class LineQueue {
  private:
   std::deque<QueuedMessage> waiting_;
   TokenBucket burst_;
+  NewContactWindow new_contacts_;
   TimePoint paused_until_{};
 };
 

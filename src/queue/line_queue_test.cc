@@ -9,9 +9,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-QueuedMessage Msg(int64_t id) {
+QueuedMessage Msg(int64_t id, bool new_contact = false) {
   QueuedMessage m;
   m.message.message_id = id;
+  m.new_contact = new_contact;
   return m;
 }
 
@@ -21,7 +22,7 @@ int64_t IdOf(std::variant<QueuedMessage, TimePoint, LineQueue::Empty>& v) {
 
 TEST(LineQueueTest, TheBurstGoesAtOnceAndTheEleventhWaitsForTheNextSlot) {
   testing::ManualClock clock;
-  LineQueue q(LineLimits{10, 1500, milliseconds(1000)});
+  LineQueue q(LineLimits{10, 1500, milliseconds(1000), {}});
   for (int i = 1; i <= 11; ++i) q.Push(Msg(i));
   for (int i = 1; i <= 10; ++i) {
     auto next = q.Next(clock.Now());
@@ -41,7 +42,7 @@ TEST(LineQueueTest, TheBurstGoesAtOnceAndTheEleventhWaitsForTheNextSlot) {
 
 TEST(LineQueueTest, AThrottledMessageGoesFirstOnceThePauseEnds) {
   testing::ManualClock clock;
-  LineQueue q(LineLimits{0, 1500, milliseconds(1000)});
+  LineQueue q(LineLimits{0, 1500, milliseconds(1000), {}});
   q.Push(Msg(2));
   q.PushFront(Msg(1));
   q.PauseUntil(clock.Now() + milliseconds(500));
@@ -55,10 +56,31 @@ TEST(LineQueueTest, AThrottledMessageGoesFirstOnceThePauseEnds) {
 
 TEST(LineQueueTest, UnlimitedLinesNeverWait) {
   testing::ManualClock clock;
-  LineQueue q(LineLimits{0, 1500, milliseconds(1000)});
+  LineQueue q(LineLimits{0, 1500, milliseconds(1000), {}});
   for (int i = 0; i < 5000; ++i) q.Push(Msg(i));
   for (int i = 0; i < 5000; ++i)
     ASSERT_TRUE(std::holds_alternative<QueuedMessage>(q.Next(clock.Now())));
+}
+
+TEST(LineQueueTest, FirstMessagesWaitForANewContactSlotWithoutHoldingUpKnownContacts) {
+  testing::ManualClock clock(*ParseIso8601("2026-01-15T14:00:00.000Z"));
+  LineQueue q(LineLimits{0, 1500, milliseconds(1000), NewContactLimits{50, 2}});
+  q.Push(Msg(1, true));
+  q.Push(Msg(2, true));
+  q.Push(Msg(3, true));   // the third new contact this hour must wait
+  q.Push(Msg(4, false));  // a known contact goes past it
+  auto first = q.Next(clock.Now());
+  EXPECT_EQ(IdOf(first), 1);
+  auto second = q.Next(clock.Now());
+  EXPECT_EQ(IdOf(second), 2);
+  auto fourth = q.Next(clock.Now());
+  EXPECT_EQ(IdOf(fourth), 4);
+  auto wait = q.Next(clock.Now());
+  ASSERT_TRUE(std::holds_alternative<TimePoint>(wait));
+  EXPECT_EQ(std::get<TimePoint>(wait), clock.Now() + std::chrono::hours(1));
+  clock.Advance(std::chrono::hours(1));
+  auto third = q.Next(clock.Now());
+  EXPECT_EQ(IdOf(third), 3);
 }
 
 }  // namespace

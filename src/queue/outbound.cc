@@ -341,7 +341,7 @@ void Outbound::CancelReservation(const std::string& line) {
 void Outbound::Enqueue(const Message& m) {
   auto d = ExistingDriver(m.line_number);
   if (!d) return;  // Reserve() always creates the driver first
-  d->Enqueue(QueuedMessage{ToOutbound(m), false});
+  d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});
 }
 
 Result<size_t> Outbound::Recover() {
@@ -358,7 +358,7 @@ Result<size_t> Outbound::Recover() {
     auto d = Driver(*line);
     if (m.status == Status::kQueued) {
       d->AddRecovered();
-      d->Enqueue(QueuedMessage{ToOutbound(m), false});
+      d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});
     } else {
       d->Reconcile(ToOutbound(m), m.status);  // in flight at the carrier when we stopped
     }

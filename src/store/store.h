@@ -203,9 +203,9 @@ class Store {
   // Stores a new outbound message whose status is QUEUED, or DECLINED (with its error) when the
   // contact has opted out. The first message to a contact binds it to the message's line (and
   // records contact_created); a message to a contact bound to another line is refused
-  // (kInvalidArgument naming the bound line), atomically with the binding. Writes the deliveries for REGISTERED, PENDING and that status to the
-  // message's status_callback and to the account's `outbound` webhooks. Returns the stored
-  // message (id set).
+  // (kInvalidArgument naming the bound line), atomically with the binding. Writes the deliveries
+  // for REGISTERED, PENDING and that status to the message's status_callback and to the account's
+  // `outbound` webhooks. Returns the stored message (id set).
   virtual void Accept(Message m, std::function<void(Result<Message>)> done) = 0;
 
   // Moves a message to a new status if CanTransition allows it, writing the webhook deliveries of
@@ -240,10 +240,12 @@ class Store {
 
   // --- Routes (SPEC.md §6): the first message between a contact and a line binds them. ---
   // The line `contact` is bound to in the account, if any.
-  virtual Result<std::optional<std::string>> FindRoute(int64_t account_id, std::string_view contact) = 0;
+  virtual Result<std::optional<std::string>> FindRoute(int64_t account_id,
+                                                       std::string_view contact) = 0;
   // How many contacts each of the account's lines was bound to since `since` (lines with none
   // are absent).
-  virtual Result<std::map<std::string, int64_t>> BindingsSince(int64_t account_id, TimePoint since) = 0;
+  virtual Result<std::map<std::string, int64_t>> BindingsSince(int64_t account_id,
+                                                               TimePoint since) = 0;
 
   // --- Reads (synchronous). ---
   virtual Result<Message> FindMessage(int64_t account_id, std::string_view handle) = 0;

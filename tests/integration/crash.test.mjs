@@ -16,7 +16,7 @@ test('every acknowledged send survives kill -9 and completes after restart', asy
   const config = {
     ...FAST_CONFIG,
     sim: { sent_delay: '100ms', delivered_delay: '150ms', read_delay: '10ms', slow_delay: '10ms', reply_delay: '10ms' },
-    lines: { burst_per_second: 200, queue_capacity: 5000, resolve_timeout: '5s' },
+    lines: { burst_per_second: 200, queue_capacity: 5000, resolve_timeout: '5s', new_contacts_per_day: 0, new_contacts_per_hour: 0 },
     webhooks: { timeout: '2s', retry_schedule: ['0ms', '100ms', '200ms', '500ms', '1s', '1s', '1s'] },
   };
   const gw = await new Gateway({ config, dataDir }).start();

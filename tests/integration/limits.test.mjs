@@ -9,7 +9,7 @@ after(async () => { for (const c of cleanups.reverse()) await c(); });
 
 test('a line sends no faster than its burst rate; the rest wait in QUEUED', async () => {
   const rx = await new Receiver().start();
-  const gw = await new Gateway({ config: { ...FAST_CONFIG, lines: { burst_per_second: 5, queue_capacity: 100, resolve_timeout: '5s' } } }).start();
+  const gw = await new Gateway({ config: { ...FAST_CONFIG, lines: { burst_per_second: 5, queue_capacity: 100, resolve_timeout: '5s', new_contacts_per_day: 0, new_contacts_per_hour: 0 } } }).start();
   cleanups.push(async () => { await gw.stop(); gw.cleanup(); await rx.stop(); });
   const handles = [];
   for (let i = 0; i < 15; i++) {
@@ -26,7 +26,7 @@ test('a line sends no faster than its burst rate; the rest wait in QUEUED', asyn
 });
 
 test('a full line queue answers 429 with error_code 4001 and Retry-After, and stores nothing', async () => {
-  const gw = await new Gateway({ config: { ...FAST_CONFIG, lines: { burst_per_second: 1, queue_capacity: 3, resolve_timeout: '5s' } } }).start();
+  const gw = await new Gateway({ config: { ...FAST_CONFIG, lines: { burst_per_second: 1, queue_capacity: 3, resolve_timeout: '5s', new_contacts_per_day: 0, new_contacts_per_hour: 0 } } }).start();
   cleanups.push(async () => { await gw.stop(); gw.cleanup(); });
   const results = [];
   for (let i = 0; i < 6; i++) results.push(await gw.send({ number: '+12125550100', content: `fill ${i}` }));
@@ -39,4 +39,19 @@ test('a full line queue answers 429 with error_code 4001 and Retry-After, and st
   assert.ok(Number(r.headers.get('retry-after')) >= 1);
   const stored = await gw.request('GET', '/api/v2/messages?limit=100');
   assert.equal(stored.json.pagination.total, results.filter((x) => x.status === 200).length);
+});
+
+test('first messages wait for a new-contact slot; known contacts are not held up', async () => {
+  const gw = await new Gateway({ config: { ...FAST_CONFIG, lines: { burst_per_second: 0, queue_capacity: 100, resolve_timeout: '5s', new_contacts_per_day: 50, new_contacts_per_hour: 2 } } }).start();
+  cleanups.push(async () => { await gw.stop(); gw.cleanup(); });
+  const a = await gw.send({ number: '+12125550171', content: 'new 1' });
+  const b = await gw.send({ number: '+12125550172', content: 'new 2' });
+  await gw.waitForStatus(a.json.message_handle, (m) => m.status === 'DELIVERED');
+  await gw.waitForStatus(b.json.message_handle, (m) => m.status === 'DELIVERED');
+  const c = await gw.send({ number: '+12125550173', content: 'new 3: over the hourly limit' });
+  const again = await gw.send({ number: '+12125550171', content: 'known contact' });
+  await gw.waitForStatus(again.json.message_handle, (m) => m.status === 'DELIVERED');
+  // The known contact's message went while the third new contact's still waits.
+  assert.equal((await gw.status(c.json.message_handle)).json.status, 'QUEUED');
+  assert.match(await gw.metrics(), /bluegate_line_queue_depth\{line="\+14155550100"\} 1/);
 });

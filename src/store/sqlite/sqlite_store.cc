@@ -15,6 +15,7 @@
 #include <rapidjson/writer.h>
 
 #include "core/keywords.h"
+#include "core/new_contact_window.h"
 
 namespace bluegate::store {
 namespace {
@@ -135,13 +136,17 @@ ALTER TABLE contacts ADD COLUMN line_number TEXT;
 ALTER TABLE contacts ADD COLUMN bound_at INTEGER;
 CREATE INDEX contacts_bound ON contacts(account_id, bound_at) WHERE bound_at IS NOT NULL;
 )sql",
+    R"sql(
+ALTER TABLE messages ADD COLUMN new_contact INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD COLUMN last_message_at INTEGER;
+)sql",
 };
 
 constexpr const char* kMessageColumns =
     "m.id, m.handle, m.account_id, a.email, a.plan, m.is_outbound, m.content, m.media_url, "
     "m.send_style, m.status_callback, m.status, m.error_code, m.error_message, m.error_reason, "
     "m.error_detail, m.line_number, m.contact, m.service, m.was_downgraded, m.message_type, "
-    "m.group_id, m.opted_out, m.created_at, m.updated_at, m.read_at";
+    "m.group_id, m.opted_out, m.created_at, m.updated_at, m.read_at, m.new_contact";
 constexpr const char* kMessageFrom = " FROM messages m JOIN accounts a ON a.id = m.account_id ";
 
 constexpr const char* kDeliveryColumns =
@@ -318,6 +323,7 @@ Message ReadMessage(const Stmt& s) {
   m.date_created = FromUnixMillis(s.Int(22));
   m.date_updated = FromUnixMillis(s.Int(23));
   if (!s.IsNull(24)) m.date_read = FromUnixMillis(s.Int(24));
+  m.new_contact = s.Int(25) != 0;
   return m;
 }
 
@@ -350,16 +356,19 @@ struct WriterStatements {
             "INSERT INTO messages(handle, account_id, line_number, contact, is_outbound, "
             "content, media_url, send_style, status_callback, status, error_code, "
             "error_message, error_reason, error_detail, service, was_downgraded, "
-            "message_type, group_id, opted_out, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-        contact_opted_out(db,
-                          "SELECT opted_out, line_number FROM contacts WHERE account_id = ? AND "
-                          "number = ?"),
-        bind_contact(db,
-                     "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at, "
-                     "line_number, bound_at) VALUES (?1, ?2, 0, ?3, ?3, ?4, ?3) "
-                     "ON CONFLICT(account_id, number) DO UPDATE SET "
-                     "bound_at = COALESCE(bound_at, ?3), line_number = COALESCE(line_number, ?4)"),
+            "message_type, group_id, opted_out, created_at, updated_at, new_contact) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        contact_opted_out(
+            db,
+            "SELECT opted_out, line_number, last_message_at FROM contacts WHERE account_id = ? AND "
+            "number = ?"),
+        bind_contact(
+            db,
+            "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at, "
+            "line_number, bound_at, last_message_at) VALUES (?1, ?2, 0, ?3, ?3, ?4, ?3, ?3) "
+            "ON CONFLICT(account_id, number) DO UPDATE SET "
+            "bound_at = COALESCE(bound_at, ?3), line_number = COALESCE(line_number, ?4), "
+            "last_message_at = ?3"),
         upsert_contact(
             db,
             "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at) "
@@ -411,9 +420,9 @@ struct WriterStatements {
             "VALUES (?,?,?,?,?)") {}
 
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
-  Stmt insert_message, contact_opted_out, bind_contact, upsert_contact, message_state, account_hooks,
-      disable_hook, update_status, insert_event, mark_read, load_message, endpoint_gone,
-      insert_delivery, event_payload, update_delivery, insert_attempt;
+  Stmt insert_message, contact_opted_out, bind_contact, upsert_contact, message_state,
+      account_hooks, disable_hook, update_status, insert_event, mark_read, load_message,
+      endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a
@@ -579,7 +588,15 @@ class SqliteStore final : public Store {
           const bool opted_out = known && st.contact_opted_out.Int(0) != 0;
           const std::optional<std::string> bound =
               known ? st.contact_opted_out.OptText(1) : std::nullopt;
+          const std::optional<int64_t> last_message =
+              known && !st.contact_opted_out.IsNull(2)
+                  ? std::optional<int64_t>(st.contact_opted_out.Int(2))
+                  : std::nullopt;
           st.contact_opted_out.Reset();
+          // A first message, or the first after a long silence, starts a conversation: the
+          // line's new-contact limits pace it.
+          m.new_contact = !bound || !last_message ||
+                          ToUnixMillis(m.date_created) - *last_message > kNewContactAfter.count();
           if (bound && *bound != m.line_number) {
             return Error::Invalid("number " + m.contact + " is bound to line " + *bound +
                                   " (the first message between them bound them): send from " +
@@ -613,17 +630,24 @@ class SqliteStore final : public Store {
               .Bind(m.group_id)
               .Bind(m.opted_out)
               .Bind(at)
-              .Bind(ToUnixMillis(m.date_updated));
+              .Bind(ToUnixMillis(m.date_updated))
+              .Bind(m.new_contact);
           s.Exec();
           m.id = sqlite3_last_insert_rowid(writer_db_);
-          if (!bound) {
-            st.bind_contact.Reset().Bind(m.account_id).Bind(m.contact).Bind(at).Bind(m.line_number).Exec();
-            RememberRoute(std::to_string(m.account_id) + "/" + m.contact, m.line_number);
-          }
+          st.bind_contact.Reset()
+              .Bind(m.account_id)
+              .Bind(m.contact)
+              .Bind(at)
+              .Bind(m.line_number)
+              .Exec();
+          if (!bound) RememberRoute(std::to_string(m.account_id) + "/" + m.contact, m.line_number);
           if (!known) {
-            const std::string payload = ContactCreatedJson(m.contact, m.line_number, m.date_created);
-            for (const auto& t : Targets(st, 0, m.account_id, "", "contact_created", m.line_number)) {
-              created.push_back(InsertDelivery(st, 0, t, Status::kQueued, m.date_created, &payload, m.account_id));
+            const std::string payload =
+                ContactCreatedJson(m.contact, m.line_number, m.date_created);
+            for (const auto& t :
+                 Targets(st, 0, m.account_id, "", "contact_created", m.line_number)) {
+              created.push_back(InsertDelivery(st, 0, t, Status::kQueued, m.date_created, &payload,
+                                               m.account_id));
             }
           }
           const auto targets =
@@ -744,7 +768,8 @@ class SqliteStore final : public Store {
               .Bind(m.group_id)
               .Bind(m.opted_out)
               .Bind(ToUnixMillis(m.date_created))
-              .Bind(ToUnixMillis(m.date_updated));
+              .Bind(ToUnixMillis(m.date_updated))
+              .Bind(m.new_contact);
           s.Exec();
           m.id = sqlite3_last_insert_rowid(writer_db_);
           for (const auto& t : Targets(st, m.id, m.account_id, "", "receive", m.line_number)) {
@@ -1142,18 +1167,21 @@ class SqliteStore final : public Store {
  public:
   // Bindings never change once made, so bound routes are cached (the writer adds the ones it
   // makes); an unbound contact is looked up each time until it is bound.
-  Result<std::optional<std::string>> FindRoute(int64_t account_id, std::string_view contact) override {
+  Result<std::optional<std::string>> FindRoute(int64_t account_id,
+                                               std::string_view contact) override {
     std::string key = std::to_string(account_id) + "/" + std::string(contact);
     {
       std::lock_guard lock(routes_mu_);
       if (auto it = routes_.find(key); it != routes_.end()) return std::optional(it->second);
     }
-    auto found = Read<std::optional<std::string>>([&](Conn& c) -> Result<std::optional<std::string>> {
-      Stmt& s = c.Prepare("SELECT line_number FROM contacts WHERE account_id = ? AND number = ?");
-      s.Bind(account_id).Bind(contact);
-      if (!s.Step()) return std::optional<std::string>();
-      return s.OptText(0);
-    });
+    auto found =
+        Read<std::optional<std::string>>([&](Conn& c) -> Result<std::optional<std::string>> {
+          Stmt& s =
+              c.Prepare("SELECT line_number FROM contacts WHERE account_id = ? AND number = ?");
+          s.Bind(account_id).Bind(contact);
+          if (!s.Step()) return std::optional<std::string>();
+          return s.OptText(0);
+        });
     if (found.ok() && found.value()) RememberRoute(std::move(key), *found.value());
     return found;
   }
@@ -1164,16 +1192,18 @@ class SqliteStore final : public Store {
     routes_.emplace(std::move(key), line);
   }
 
-  Result<std::map<std::string, int64_t>> BindingsSince(int64_t account_id, TimePoint since) override {
-    return Read<std::map<std::string, int64_t>>([&](Conn& c) -> Result<std::map<std::string, int64_t>> {
-      Stmt& s = c.Prepare(
-          "SELECT line_number, COUNT(*) FROM contacts WHERE account_id = ? AND bound_at >= ? "
-          "GROUP BY line_number");
-      s.Bind(account_id).Bind(ToUnixMillis(since));
-      std::map<std::string, int64_t> out;
-      while (s.Step()) out[s.Text(0)] = s.Int(1);
-      return out;
-    });
+  Result<std::map<std::string, int64_t>> BindingsSince(int64_t account_id,
+                                                       TimePoint since) override {
+    return Read<std::map<std::string, int64_t>>(
+        [&](Conn& c) -> Result<std::map<std::string, int64_t>> {
+          Stmt& s = c.Prepare(
+              "SELECT line_number, COUNT(*) FROM contacts WHERE account_id = ? AND bound_at >= ? "
+              "GROUP BY line_number");
+          s.Bind(account_id).Bind(ToUnixMillis(since));
+          std::map<std::string, int64_t> out;
+          while (s.Step()) out[s.Text(0)] = s.Int(1);
+          return out;
+        });
   }
 
   Result<DeliveryPage> ListDeliveries(const DeliveryQuery& q) override {
