@@ -11,7 +11,7 @@ namespace {
 // the feature is missing rather than that the URL is wrong.
 constexpr std::string_view kNotYet[] = {
     "/api/send-group-message", "/api/modify-group",
-    "/api/v2/lines/state",     "/api/v2/lines/usage",
+
     "/api/evaluate-service",   "/api/upload-media-object",
     "/api/v2/contacts",        "/api/send-typing-indicator",
     "/api/send-reaction",      "/api/mark-read",
@@ -88,6 +88,14 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (path == "/api/account/webhooks") {
     return HandleWebhooks(ctx_, principal.value(), req,
                           WithRoute(std::move(respond), "/api/account/webhooks"));
+  }
+  if (method == "GET" && path == "/api/v2/lines/state") {
+    return HandleLinesState(ctx_, principal.value(), req,
+                            WithRoute(std::move(respond), "/api/v2/lines/state"));
+  }
+  if (method == "GET" && path == "/api/v2/lines/usage") {
+    return HandleLinesUsage(ctx_, principal.value(), req,
+                            WithRoute(std::move(respond), "/api/v2/lines/usage"));
   }
   if (method == "GET" && path == "/api/lines") {
     return HandleListLines(ctx_, principal.value(), req,

@@ -55,6 +55,10 @@ void HandleRetryDelivery(ApiContext& ctx, const Principal& principal, std::strin
                          Responder respond);
 void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                     Responder respond);
+void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                      Responder respond);
+void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                      Responder respond);
 void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                      Responder respond);
 HttpResponse HandleHealth(ApiContext& ctx);

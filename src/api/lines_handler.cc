@@ -25,3 +25,109 @@ void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequ
 }
 
 }  // namespace bluegate::api
+
+// GET /api/v2/lines/state and GET /api/v2/lines/usage.
+#include <unistd.h>
+
+namespace bluegate::api {
+namespace {
+
+std::string NodeName() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "bluegate";
+  return std::string("bluegate@") + host;
+}
+
+void WriteUsage(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
+                const NewContactWindow::Usage& u, bool limited) {
+  w.Key(key);
+  w.StartObject();
+  w.Key("used");
+  w.Int(u.used);
+  w.Key("limit");
+  if (limited)
+    w.Int(u.limit);
+  else
+    w.Null();
+  w.Key("remaining");
+  if (limited)
+    w.Int(u.remaining);
+  else
+    w.Null();
+  const std::string next = FormatIso8601(u.next_slot_at);
+  const std::string resets = FormatIso8601(u.resets_at);
+  w.Key("nextSlotAt");
+  w.String(next.c_str());
+  w.Key("resetsAt");
+  w.String(resets.c_str());
+  w.EndObject();
+}
+
+}  // namespace
+
+void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpRequest&,
+                      Responder respond) {
+  auto lines = ctx.store.ListLines(principal.account.id);
+  if (!lines.ok()) return respond(ErrorResponse(lines.error()));
+  static const std::string node = NodeName();
+  const std::string now = FormatIso8601(ctx.clock.Now());
+  const std::string since = FormatIso8601(ctx.outbound.started_at());
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("OK");
+  w.Key("snapshot_at");
+  w.String(now.c_str());
+  w.Key("data");
+  w.StartArray();
+  for (const auto& l : lines.value()) {
+    w.StartObject();
+    w.Key("sendblue_number");
+    w.String(l.number.c_str());
+    w.Key("worker_id");
+    w.String(node.c_str());
+    w.Key("assignment");
+    w.String("assigned");
+    // The simulator is always reachable; carriers that report health (#6) will move this.
+    w.Key("status");
+    w.String("ONLINE");
+    w.Key("status_changed_at");
+    w.String(since.c_str());
+    w.Key("degraded_since");
+    w.Null();
+    w.Key("effective_until");
+    w.Null();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
+}
+
+void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpRequest&,
+                      Responder respond) {
+  auto lines = ctx.store.ListLines(principal.account.id);
+  if (!lines.ok()) return respond(ErrorResponse(lines.error()));
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("OK");
+  w.Key("data");
+  w.StartArray();
+  for (const auto& l : lines.value()) {
+    const auto usage = ctx.outbound.NewContactUsage(l);
+    w.StartObject();
+    w.Key("sendblue_number");
+    w.String(l.number.c_str());
+    WriteUsage(w, "daily", usage.daily, usage.limits.per_day > 0);
+    WriteUsage(w, "hourly", usage.hourly, usage.limits.per_hour > 0);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
+}
+
+}  // namespace bluegate::api

@@ -44,6 +44,7 @@ class LineQueue {
   std::variant<QueuedMessage, TimePoint, Empty> Next(TimePoint now);
 
   size_t size() const { return waiting_.size(); }
+  const NewContactWindow& new_contacts() const { return new_contacts_; }
 
  private:
   std::deque<QueuedMessage> waiting_;

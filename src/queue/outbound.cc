@@ -1,7 +1,9 @@
 #include "queue/outbound.h"
 
 #include <atomic>
+#include <future>
 #include <set>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -49,6 +51,15 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
       self->queue_.Push(std::move(m));
       self->Pump();
     });
+  }
+
+  // Runs `fn(queue)` on the strand and waits for it.
+  template <typename Fn>
+  auto WithQueue(Fn fn) {
+    std::promise<decltype(fn(queue_))> done;
+    auto future = done.get_future();
+    asio::post(strand_, [this, &fn, &done] { done.set_value(fn(queue_)); });
+    return future.get();
   }
 
   void OnEvent(carriers::CarrierEvent e) {
@@ -285,7 +296,8 @@ Outbound::Outbound(asio::io_context& io, store::Store& store, Clock& clock, IdGe
       ids_(ids),
       metrics_(metrics),
       factory_(std::move(factory)),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      started_at_(clock.Now()) {}
 
 Outbound::~Outbound() = default;
 
@@ -365,6 +377,17 @@ Result<size_t> Outbound::Recover() {
     ++n;
   }
   return n;
+}
+
+Outbound::Usage Outbound::NewContactUsage(const store::Line& line) {
+  auto d = Driver(line);
+  const TimePoint now = clock_.Now();
+  Usage u;
+  u.limits = d->limits().new_contacts;
+  std::tie(u.daily, u.hourly) = d->WithQueue([now](LineQueue& q) {
+    return std::make_pair(q.new_contacts().Daily(now), q.new_contacts().Hourly(now));
+  });
+  return u;
 }
 
 size_t Outbound::QueueDepth(const std::string& line) {

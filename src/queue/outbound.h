@@ -60,6 +60,18 @@ class Outbound final : public carriers::CarrierSink {
   // last stopped. Call once, before serving.
   Result<size_t> Recover();
 
+  struct Usage {
+    NewContactWindow::Usage daily;
+    NewContactWindow::Usage hourly;
+    NewContactLimits limits;
+  };
+  // The line's new-contact usage now, read on its strand. Blocks briefly. Thread-safe; not from
+  // a line strand.
+  Usage NewContactUsage(const store::Line& line);
+  // When the line's carrier last changed state; bluegate's carriers report no health yet, so a
+  // line is ONLINE from the start of the process.
+  TimePoint started_at() const { return started_at_; }
+
   // Messages waiting in QUEUED on the line, reservations included.
   size_t QueueDepth(const std::string& line);
   // "bluegate_line_queue_depth{line="+1..."} N" lines for /metrics.
@@ -78,6 +90,7 @@ class Outbound final : public carriers::CarrierSink {
   Metrics& metrics_;
   CarrierFactory factory_;
   QueueSettings settings_;
+  TimePoint started_at_;
 
   std::mutex mu_;
   std::map<std::string, store::Line, std::less<>> lines_;

@@ -54,4 +54,16 @@ test('first messages wait for a new-contact slot; known contacts are not held up
   // The known contact's message went while the third new contact's still waits.
   assert.equal((await gw.status(c.json.message_handle)).json.status, 'QUEUED');
   assert.match(await gw.metrics(), /bluegate_line_queue_depth\{line="\+14155550100"\} 1/);
+  const usage = await gw.request('GET', '/api/v2/lines/usage');
+  assert.equal(usage.status, 200, usage.text);
+  const line = usage.json.data.find((l) => l.sendblue_number === gw.line);
+  assert.equal(line.hourly.used, 2);
+  assert.equal(line.hourly.limit, 2);
+  assert.equal(line.hourly.remaining, 0);
+  assert.equal(line.daily.used, 2);
+  assert.equal(line.daily.remaining, 48);
+  const nextSlot = Date.parse(line.hourly.nextSlotAt);
+  const first = Date.parse((await gw.status(a.json.message_handle)).json.date_sent);
+  assert.ok(nextSlot >= first + 3600000 - 1000 && nextSlot <= first + 3600000 + 5000, 'a slot opens an hour after the first');
+  assert.match(line.daily.resetsAt, /T0[78]:00:00\.000Z$/, '03:00 in New York');
 });

@@ -45,6 +45,16 @@ test('the SDK sends a message, reads its status, and the status_callback sees ev
   assert.equal(list.pagination.limit, 10);
 });
 
+test('the SDK reads the lines state', async () => {
+  const state = await client.lines.getState();
+  assert.equal(state.status, 'OK');
+  assert.match(state.snapshot_at, /Z$/);
+  const line = state.data.find((l) => l.sendblue_number === gw.line);
+  assert.equal(line.status, 'ONLINE');
+  assert.equal(line.assignment, 'assigned');
+  assert.match(line.worker_id, /^bluegate/);
+});
+
 test('SDK errors carry the status and the error envelope', async () => {
   await assert.rejects(
     client.messages.send({ number: '911', from_number: gw.line, content: 'help' }),
