@@ -123,6 +123,37 @@ int LinesAdd(const CommonOptions& common, const std::string& email, const std::s
   return 0;
 }
 
+int LinesList(const CommonOptions& common, const std::string& email) {
+  Config c = Load(common);
+  auto store = OpenStore(c);
+  std::optional<int64_t> account_id;
+  if (!email.empty()) {
+    auto account = store->FindAccountByEmail(email);
+    if (!account.ok()) {
+      std::cerr << "error: no account with email " << email << "\n";
+      return 1;
+    }
+    account_id = account->id;
+  }
+  auto lines = store->ListLines(account_id);
+  if (!lines.ok()) {
+    std::cerr << "error: " << lines.error().message << "\n";
+    return 1;
+  }
+  std::map<int64_t, std::string> emails;
+  std::cout << fmt::format("{:<16}  {:<8}  {}\n", "NUMBER", "CARRIER", "ACCOUNT");
+  for (const auto& l : lines.value()) {
+    auto& e = emails[l.account_id];
+    if (e.empty()) {
+      auto account = store->FindAccount(l.account_id);
+      e = account.ok() ? account->email : "?";
+    }
+    std::cout << fmt::format("{:<16}  {:<8}  {}\n", l.number, l.carrier, e);
+  }
+  std::cout << lines->size() << " line" << (lines->size() == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
 struct WebhookListOptions {
   std::string message, url, outcome;
   int limit = 50;
@@ -221,6 +252,11 @@ int RunCli(int argc, char** argv) {
   lines_add->add_option("--number", line_number, "The line's number in E.164 format")->required();
   lines_add->add_option("--carrier", line_carrier, "Carrier driving the line: sim (default)");
 
+  std::string list_account;
+  auto* lines_list = lines->add_subcommand("list", "List lines: number, carrier, owning account");
+  AddCommon(lines_list, lines_common);
+  lines_list->add_option("--account", list_account, "Only this account's lines (its email)");
+
   auto* webhooks = app.add_subcommand("webhooks", "Inspect and retry webhook deliveries");
   webhooks->require_subcommand(1);
   CommonOptions wh_common;
@@ -250,6 +286,7 @@ int RunCli(int argc, char** argv) {
     if (*serve) return Serve(serve_common, listen, threads);
     if (*acc_create) return AccountsCreate(acc_common, email, key_id, secret, plan);
     if (*lines_add) return LinesAdd(lines_common, line_account, line_number, line_carrier);
+    if (*lines_list) return LinesList(lines_common, list_account);
     if (*wh_list_cmd) return WebhooksList(wh_common, wh_list);
     if (*wh_retry_cmd) return WebhooksRetry(wh_common, retry_id);
   } catch (const std::exception& e) {

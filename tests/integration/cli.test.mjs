@@ -49,6 +49,13 @@ test('admin commands work on a data directory with no server running', async () 
   const again = cli(['lines', 'add', '--account', 'ops@example.com', '--number', '+13125550150'], { dataDir: dir });
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already exists/);
+  const listed = cli(['lines', 'list'], { dataDir: dir });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /\+13125550150\s+sim\s+ops@example\.com/);
+  assert.match(listed.stdout, /1 line\n/);
+  const mine = cli(['lines', 'list', '--account', 'nobody@example.com'], { dataDir: dir });
+  assert.equal(mine.code, 1);
+  assert.match(mine.stderr, /no account with email nobody@example\.com/);
 });
 
 test('a running server sees accounts and lines added by admin commands, without restart', async () => {
