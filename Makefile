@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libssl-dev libsqlite3-dev \
   libphonenumber-dev libprotobuf-dev rapidjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev \
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-TEST_PACKAGES := nodejs npm
+TEST_PACKAGES := nodejs npm  # openssl (the CLI) too: the TLS test makes its certificate
 BENCH_PACKAGES := wrk
 
 .PHONY: all build run test unit-test integration-test sanitize-test bench fuzz deps test-deps bench-deps clean format
@@ -30,6 +30,7 @@ deps:
 	$(call apt_install,$(BUILD_PACKAGES))
 
 test-deps: deps
+	$(call apt_install,openssl)
 	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,$(TEST_PACKAGES)); }
 	cd tests/integration && npm ci --no-audit --no-fund --loglevel=error
 
