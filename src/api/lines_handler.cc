@@ -1,4 +1,6 @@
-// GET /api/lines.
+// GET /api/lines, GET /api/v2/lines/state and GET /api/v2/lines/usage.
+#include <unistd.h>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -7,29 +9,35 @@
 
 namespace bluegate::api {
 
-void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest&,
-                     Responder respond) {
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// The lines endpoints' shared shape: {"status":"OK", <head>, "<key>":[one entry per line]}.
+template <typename Head, typename Each>
+void RespondPerLine(ApiContext& ctx, const Principal& principal, const Responder& respond,
+                    const char* key, Head head, Each each) {
   auto lines = ctx.store.ListLines(principal.account.id);
   if (!lines.ok()) return respond(ErrorResponse(lines.error()));
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  JsonWriter w(buf);
   w.StartObject();
   w.Key("status");
   w.String("OK");
-  w.Key("numbers");
+  head(w);
+  w.Key(key);
   w.StartArray();
-  for (const auto& l : lines.value()) w.String(l.number.c_str());
+  for (const auto& l : lines.value()) each(w, l);
   w.EndArray();
   w.EndObject();
   respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
 }
 
-}  // namespace bluegate::api
+void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest&,
+                     Responder respond) {
+  RespondPerLine(
+      ctx, principal, respond, "numbers", [](JsonWriter&) {},
+      [](JsonWriter& w, const store::Line& l) { w.String(l.number.c_str()); });
+}
 
-// GET /api/v2/lines/state and GET /api/v2/lines/usage.
-#include <unistd.h>
-
-namespace bluegate::api {
 namespace {
 
 std::string NodeName() {
@@ -38,8 +46,7 @@ std::string NodeName() {
   return std::string("bluegate@") + host;
 }
 
-void WriteUsage(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
-                const NewContactWindow::Usage& u, bool limited) {
+void WriteUsage(JsonWriter& w, const char* key, const NewContactWindow::Usage& u, bool limited) {
   w.Key(key);
   w.StartObject();
   w.Key("used");
@@ -67,67 +74,49 @@ void WriteUsage(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
 
 void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpRequest&,
                       Responder respond) {
-  auto lines = ctx.store.ListLines(principal.account.id);
-  if (!lines.ok()) return respond(ErrorResponse(lines.error()));
   static const std::string node = NodeName();
   const std::string now = FormatIso8601(ctx.clock.Now());
   const std::string since = FormatIso8601(ctx.outbound.started_at());
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("status");
-  w.String("OK");
-  w.Key("snapshot_at");
-  w.String(now.c_str());
-  w.Key("data");
-  w.StartArray();
-  for (const auto& l : lines.value()) {
-    w.StartObject();
-    w.Key("sendblue_number");
-    w.String(l.number.c_str());
-    w.Key("worker_id");
-    w.String(node.c_str());
-    w.Key("assignment");
-    w.String("assigned");
-    // The simulator is always reachable; carriers that report health (#6) will move this.
-    w.Key("status");
-    w.String("ONLINE");
-    w.Key("status_changed_at");
-    w.String(since.c_str());
-    w.Key("degraded_since");
-    w.Null();
-    w.Key("effective_until");
-    w.Null();
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
+  RespondPerLine(
+      ctx, principal, respond, "data",
+      [&now](JsonWriter& w) {
+        w.Key("snapshot_at");
+        w.String(now.c_str());
+      },
+      [&since](JsonWriter& w, const store::Line& l) {
+        w.StartObject();
+        w.Key("sendblue_number");
+        w.String(l.number.c_str());
+        w.Key("worker_id");
+        w.String(node.c_str());
+        w.Key("assignment");
+        w.String("assigned");
+        // The simulator is always reachable; carriers that report health (#6) will move this.
+        w.Key("status");
+        w.String("ONLINE");
+        w.Key("status_changed_at");
+        w.String(since.c_str());
+        w.Key("degraded_since");
+        w.Null();
+        w.Key("effective_until");
+        w.Null();
+        w.EndObject();
+      });
 }
 
 void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpRequest&,
                       Responder respond) {
-  auto lines = ctx.store.ListLines(principal.account.id);
-  if (!lines.ok()) return respond(ErrorResponse(lines.error()));
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("status");
-  w.String("OK");
-  w.Key("data");
-  w.StartArray();
-  for (const auto& l : lines.value()) {
-    const auto usage = ctx.outbound.NewContactUsage(l);
-    w.StartObject();
-    w.Key("sendblue_number");
-    w.String(l.number.c_str());
-    WriteUsage(w, "daily", usage.daily, usage.limits.per_day > 0);
-    WriteUsage(w, "hourly", usage.hourly, usage.limits.per_hour > 0);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
+  RespondPerLine(
+      ctx, principal, respond, "data", [](JsonWriter&) {},
+      [&ctx](JsonWriter& w, const store::Line& l) {
+        const auto usage = ctx.outbound.NewContactUsage(l);
+        w.StartObject();
+        w.Key("sendblue_number");
+        w.String(l.number.c_str());
+        WriteUsage(w, "daily", usage.daily, usage.limits.per_day > 0);
+        WriteUsage(w, "hourly", usage.hourly, usage.limits.per_hour > 0);
+        w.EndObject();
+      });
 }
 
 }  // namespace bluegate::api
