@@ -51,10 +51,7 @@ void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest 
       send.line = std::move(pooled).value();
     }
   } else if (route.value() && *route.value() != send.line) {
-    return respond(ErrorResponse(
-        Error::Invalid("number " + send.contact + " is bound to line " + *route.value() +
-                       " (the first message between them bound them): send from " + *route.value() +
-                       ", or omit from_number")));
+    return respond(ErrorResponse(BoundToAnotherLine(send.contact, *route.value())));
   }
   auto line = ctx.outbound.FindLine(send.line);
   if (!line || line->account_id != principal.account.id) {

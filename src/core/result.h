@@ -83,6 +83,5 @@ class [[nodiscard]] Result {
 };
 
 struct Ok {};
-using Status0 = Result<Ok>;
 
 }  // namespace bluegate

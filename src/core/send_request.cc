@@ -18,6 +18,12 @@ bool IsSendStyle(std::string_view style) {
   return false;
 }
 
+Error BoundToAnotherLine(const std::string& contact, const std::string& bound_line) {
+  return Error::Invalid("number " + contact + " is bound to line " + bound_line +
+                        " (the first message between them bound them): send from " + bound_line +
+                        ", or omit from_number");
+}
+
 size_t Utf8Length(std::string_view text) {
   size_t n = 0;
   for (unsigned char c : text) n += (c & 0xC0) != 0x80;

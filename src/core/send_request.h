@@ -38,6 +38,10 @@ struct ValidSend {
 // field. `from_number` ownership is checked by the caller, which knows the account's lines.
 Result<ValidSend> ValidateSend(const SendRequest& req, const PhoneNumbers& phones);
 
+// Route mapping (SPEC.md §6): the refusal of a send from `line` to a contact bound elsewhere.
+// The API checks first (cheaply) and the store again inside its transaction; both say this.
+Error BoundToAnotherLine(const std::string& contact, const std::string& bound_line);
+
 bool IsSendStyle(std::string_view style);
 // Counts Unicode code points; the input is known to be valid UTF-8.
 size_t Utf8Length(std::string_view text);

@@ -16,6 +16,7 @@
 
 #include "core/keywords.h"
 #include "core/new_contact_window.h"
+#include "core/send_request.h"
 
 namespace bluegate::store {
 namespace {
@@ -482,15 +483,13 @@ class SqliteStore final : public Store {
 
   // --- admin ---
   Result<Account> CreateAccount(std::string_view email, std::string_view plan) override {
-    return Read<Account>(
-        [&](Conn& c) -> Result<Account> {
-          Stmt& s = c.Prepare(
-              "INSERT INTO accounts(email, plan, created_at) VALUES (?,?,?) RETURNING id");
-          s.Bind(email).Bind(plan).Bind(ToUnixMillis(clock_.Now()));
-          s.Step();
-          return Account{s.Int(0), std::string(email), std::string(plan)};
-        },
-        /*write=*/true);
+    return AdminWrite<Account>([&](Conn& c) -> Result<Account> {
+      Stmt& s =
+          c.Prepare("INSERT INTO accounts(email, plan, created_at) VALUES (?,?,?) RETURNING id");
+      s.Bind(email).Bind(plan).Bind(ToUnixMillis(clock_.Now()));
+      s.Step();
+      return Account{s.Int(0), std::string(email), std::string(plan)};
+    });
   }
 
   Result<Account> FindAccount(int64_t id) override {
@@ -512,20 +511,18 @@ class SqliteStore final : public Store {
   }
 
   Result<Ok> AddApiKey(const ApiKey& key) override {
-    return Read<Ok>(
-        [&](Conn& c) -> Result<Ok> {
-          Stmt& s = c.Prepare(
-              "INSERT INTO api_keys(key_id, account_id, salt, secret_hash, created_at) VALUES "
-              "(?,?,?,?,?)");
-          s.Bind(key.key_id)
-              .Bind(key.account_id)
-              .Bind(key.salt)
-              .Bind(key.secret_hash)
-              .Bind(ToUnixMillis(clock_.Now()));
-          s.Exec();
-          return Ok{};
-        },
-        true);
+    return AdminWrite<Ok>([&](Conn& c) -> Result<Ok> {
+      Stmt& s = c.Prepare(
+          "INSERT INTO api_keys(key_id, account_id, salt, secret_hash, created_at) VALUES "
+          "(?,?,?,?,?)");
+      s.Bind(key.key_id)
+          .Bind(key.account_id)
+          .Bind(key.salt)
+          .Bind(key.secret_hash)
+          .Bind(ToUnixMillis(clock_.Now()));
+      s.Exec();
+      return Ok{};
+    });
   }
 
   Result<ApiKey> FindApiKey(std::string_view key_id) override {
@@ -539,20 +536,18 @@ class SqliteStore final : public Store {
   }
 
   Result<Line> AddLine(const Line& line) override {
-    return Read<Line>(
-        [&](Conn& c) -> Result<Line> {
-          Stmt& s = c.Prepare(
-              "INSERT INTO lines(number, account_id, carrier, options, created_at) VALUES "
-              "(?,?,?,?,?)");
-          s.Bind(line.number)
-              .Bind(line.account_id)
-              .Bind(line.carrier)
-              .Bind(line.options_json)
-              .Bind(ToUnixMillis(clock_.Now()));
-          s.Exec();
-          return line;
-        },
-        true);
+    return AdminWrite<Line>([&](Conn& c) -> Result<Line> {
+      Stmt& s = c.Prepare(
+          "INSERT INTO lines(number, account_id, carrier, options, created_at) VALUES "
+          "(?,?,?,?,?)");
+      s.Bind(line.number)
+          .Bind(line.account_id)
+          .Bind(line.carrier)
+          .Bind(line.options_json)
+          .Bind(ToUnixMillis(clock_.Now()));
+      s.Exec();
+      return line;
+    });
   }
 
   Result<Line> FindLine(std::string_view number) override {
@@ -598,9 +593,7 @@ class SqliteStore final : public Store {
           m.new_contact = !bound || !last_message ||
                           ToUnixMillis(m.date_created) - *last_message > kNewContactAfter.count();
           if (bound && *bound != m.line_number) {
-            return Error::Invalid("number " + m.contact + " is bound to line " + *bound +
-                                  " (the first message between them bound them): send from " +
-                                  *bound + ", or omit from_number");
+            return BoundToAnotherLine(m.contact, *bound);
           }
           if (opted_out) {
             m.opted_out = true;
@@ -1516,8 +1509,14 @@ class SqliteStore final : public Store {
     }
   }
 
-  // Runs `fn` on a pooled read connection (or, for admin writes, a short-lived write connection
-  // that waits for the writer thread's lock like any other process would).
+  // An admin write (account, key, line) on a short-lived connection of its own, which waits for
+  // the writer thread's lock like any other process would.
+  template <typename T, typename Fn>
+  Result<T> AdminWrite(Fn fn) {
+    return Read<T>(std::move(fn), /*write=*/true);
+  }
+
+  // Runs `fn` on a pooled read connection (or, with `write`, see AdminWrite).
   template <typename T, typename Fn>
   Result<T> Read(Fn fn, bool write = false) {
     std::unique_ptr<Conn> conn;
