@@ -12,25 +12,21 @@ std::atomic<uint64_t>& Metrics::RequestCounter(std::string_view route, int http_
 }
 
 void Metrics::CountRequest(std::string_view route, int http_status) {
-  // The hot path takes no lock: each thread remembers the counters it has used.
-  struct Key {
-    const Metrics* owner;
-    std::string route;
-    int status;
-    bool operator==(const Key&) const = default;
+  // The hot path takes no lock and allocates nothing once warm: each thread remembers the
+  // counters it has used, looked up by the route as a string_view.
+  struct RouteHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      return std::hash<std::string>()(k.route) ^ (std::hash<const void*>()(k.owner) * 31) ^
-             static_cast<size_t>(k.status);
-    }
-  };
-  thread_local std::unordered_map<Key, std::atomic<uint64_t>*, KeyHash> cache;
-  Key key{this, std::string(route), http_status};
-  auto it = cache.find(key);
-  if (it == cache.end())
-    it = cache.emplace(std::move(key), &RequestCounter(route, http_status)).first;
-  it->second->fetch_add(1, std::memory_order_relaxed);
+  using ByStatus = std::map<int, std::atomic<uint64_t>*>;
+  using ByRoute = std::unordered_map<std::string, ByStatus, RouteHash, std::equal_to<>>;
+  thread_local std::unordered_map<const Metrics*, ByRoute> cache;
+  ByRoute& routes = cache[this];
+  auto it = routes.find(route);
+  if (it == routes.end()) it = routes.emplace(std::string(route), ByStatus{}).first;
+  auto& counter = it->second[http_status];
+  if (!counter) counter = &RequestCounter(route, http_status);
+  counter->fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::CountWebhook(std::string_view outcome) {
