@@ -143,6 +143,9 @@ ALTER TABLE contacts ADD COLUMN last_message_at INTEGER;
 )sql",
 };
 
+// How stale contacts.last_message_at may be (it decides the 30-day new-contact window).
+constexpr Millis kLastMessageGranularity{std::chrono::hours(1)};
+
 constexpr const char* kMessageColumns =
     "m.id, m.handle, m.account_id, a.email, a.plan, m.is_outbound, m.content, m.media_url, "
     "m.send_style, m.status_callback, m.status, m.error_code, m.error_message, m.error_reason, "
@@ -627,12 +630,16 @@ class SqliteStore final : public Store {
               .Bind(m.new_contact);
           s.Exec();
           m.id = sqlite3_last_insert_rowid(writer_db_);
-          st.bind_contact.Reset()
-              .Bind(m.account_id)
-              .Bind(m.contact)
-              .Bind(at)
-              .Bind(m.line_number)
-              .Exec();
+          // Binds a new contact; for a known one, last_message_at only needs to be right to the
+          // hour for the 30-day window, so most messages skip this write.
+          if (!bound || !last_message || at - *last_message > kLastMessageGranularity.count()) {
+            st.bind_contact.Reset()
+                .Bind(m.account_id)
+                .Bind(m.contact)
+                .Bind(at)
+                .Bind(m.line_number)
+                .Exec();
+          }
           if (!bound) RememberRoute(std::to_string(m.account_id) + "/" + m.contact, m.line_number);
           if (!known) {
             const std::string payload =
