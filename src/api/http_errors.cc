@@ -15,6 +15,8 @@ int HttpStatusFor(ErrorKind kind) {
       return 401;
     case ErrorKind::kNotFound:
       return 404;
+    case ErrorKind::kConflict:
+      return 409;  // with x-should-retry: false, so the SDK does not retry it
     case ErrorKind::kTooLarge:
       return 413;
     case ErrorKind::kThrottled:
@@ -37,6 +39,7 @@ int HttpStatusFor(ErrorKind kind) {
 std::optional<ErrorCode> DefaultCode(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kInvalidArgument:
+    case ErrorKind::kConflict:
       return ErrorCode::kValidation;
     case ErrorKind::kBlocked:
       return ErrorCode::kBlacklisted;

@@ -8,20 +8,17 @@ namespace bluegate::api {
 
 namespace {
 
-// For a contact bound to no line when from_number is omitted: the account's line that took the
-// fewest new contacts in the last 24 hours, then the one with the shortest queue.
+// For a contact bound to no line when from_number is omitted: the account's line with the most
+// new-contact capacity left now, then the one with the shortest queue.
 Result<std::string> PickPoolLine(ApiContext& ctx, int64_t account_id) {
   auto lines = ctx.store.ListLines(account_id);
   if (!lines.ok()) return lines.error();
   if (lines->empty()) return Error::Invalid("this account has no lines to send from");
-  auto bindings = ctx.store.BindingsSince(account_id, ctx.clock.Now() - std::chrono::hours(24));
-  if (!bindings.ok()) return bindings.error();
   const std::string* best = nullptr;
-  std::pair<int64_t, size_t> best_load{0, 0};
+  std::pair<int, size_t> best_load{0, 0};  // (-remaining, queued): smaller is better
   for (const auto& l : lines.value()) {
-    auto it = bindings->find(l.number);
-    const std::pair<int64_t, size_t> load{it == bindings->end() ? 0 : it->second,
-                                          ctx.outbound.QueueDepth(l.number)};
+    const std::pair<int, size_t> load{-ctx.outbound.NewContactsRemaining(l),
+                                      ctx.outbound.QueueDepth(l.number)};
     if (!best || load < best_load) {
       best = &l.number;
       best_load = load;
@@ -79,7 +76,11 @@ void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest 
   m.date_created = ctx.clock.Now();
   m.date_updated = m.date_created;
 
-  ctx.store.Accept(std::move(m), [&ctx, line_number = line->number,
+  const queue::LineLimits limits = ctx.outbound.LimitsFor(*line);
+  store::AcceptPolicy policy;
+  policy.new_contact_after = limits.new_contact_after;
+  policy.verified_only = limits.shared;
+  ctx.store.Accept(std::move(m), policy, [&ctx, line_number = line->number,
                                   respond = std::move(respond)](Result<Message> stored) {
     if (!stored.ok()) {
       // Nothing was stored: give the queue place back.

@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <iostream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -17,6 +20,7 @@
 #include "app/config.h"
 #include "app/wiring.h"
 #include "core/phone.h"
+#include "queue/outbound.h"
 
 namespace bluegate::app {
 namespace {
@@ -68,7 +72,7 @@ int AccountsCreate(const CommonOptions& common, const std::string& email, const 
 }
 
 int LinesAdd(const CommonOptions& common, const std::string& email, const std::string& number,
-             const std::string& carrier) {
+             const std::string& carrier, bool shared) {
   Config c = Load(common);
   if (carrier != "sim") {
     std::cerr << "error: --carrier \"" << carrier << "\" is not available; valid carriers: sim\n";
@@ -91,7 +95,9 @@ int LinesAdd(const CommonOptions& common, const std::string& email, const std::s
     std::cerr << "error: line " << e164.value() << " already exists\n";
     return 1;
   }
-  auto line = store->AddLine(store::Line{e164.value(), account->id, carrier, "{}"});
+  store::LineSettings settings;
+  if (shared) settings.shared = true;
+  auto line = store->AddLine(store::Line{e164.value(), account->id, carrier, "{}", settings});
   if (!line.ok()) {
     std::cerr << "error: " << line.error().message << "\n";
     return 1;
@@ -119,7 +125,210 @@ int LinesAdd(const CommonOptions& common, const std::string& email, const std::s
     std::cerr << "warning: the line was added, but its line_assigned webhooks were not queued: "
               << r.error().message << "\n";
   }
-  std::cout << "line " << line->number << " added to " << email << " (carrier " << carrier << ")\n";
+  std::cout << "line " << line->number << " added to " << email << " (carrier " << carrier
+            << (shared ? ", shared: sends only to verified contacts" : "") << ")\n";
+  return 0;
+}
+
+queue::QueueSettings QueueSettingsOf(const Config& c) {
+  queue::QueueSettings qs;
+  qs.defaults = c.line_defaults;
+  qs.per_line = c.line_overrides;
+  return qs;
+}
+
+std::string LimitText(int64_t v) { return v > 0 ? std::to_string(v) : "none"; }
+
+std::string DurationText(Millis d) {
+  const int64_t ms = d.count();
+  if (ms % 86'400'000 == 0) return std::to_string(ms / 86'400'000) + "d";
+  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+// The line's limits as they apply, each marked "(line)" where `lines set` decided it.
+void PrintLimits(const queue::LineLimits& l, const store::LineSettings& own) {
+  auto mark = [](bool set) { return set ? "  (line)" : ""; };
+  const std::string burst = l.burst_per_second > 0 ? fmt::format("{:g}", l.burst_per_second)
+                                                   : std::string("none");
+  std::cout << "  burst per second:      " << burst << mark(own.burst_per_second.has_value())
+            << "\n"
+            << "  queue capacity:        " << l.queue_capacity
+            << mark(own.queue_capacity.has_value()) << "\n"
+            << "  new contacts per day:  " << LimitText(l.new_contacts.per_day)
+            << mark(own.new_contacts_per_day.has_value()) << "\n"
+            << "  new contacts per hour: " << LimitText(l.new_contacts.per_hour)
+            << mark(own.new_contacts_per_hour.has_value()) << "\n"
+            << "  new contact after:     " << DurationText(l.new_contact_after)
+            << mark(own.new_contact_after.has_value()) << "\n"
+            << "  resolve timeout:       " << DurationText(l.resolve_timeout)
+            << mark(own.resolve_timeout.has_value()) << "\n"
+            << "  shared:                " << (l.shared ? "yes" : "no")
+            << mark(own.shared.has_value()) << "\n";
+}
+
+struct LineSetOptions {
+  std::string number;
+  std::optional<double> burst_per_second;
+  std::optional<int64_t> queue_capacity;
+  std::optional<int64_t> new_contacts_per_day;
+  std::optional<int64_t> new_contacts_per_hour;
+  std::optional<std::string> new_contact_after;
+  std::optional<std::string> resolve_timeout;
+  std::optional<bool> shared;
+  bool reset = false;
+};
+
+int LinesSet(const CommonOptions& common, const LineSetOptions& o) {
+  Config c = Load(common);
+  PhoneNumbers phones;
+  auto e164 = phones.Normalize(o.number, "--number");
+  if (!e164.ok()) {
+    std::cerr << "error: " << e164.error().message << "\n";
+    return 1;
+  }
+  auto duration = [](const std::optional<std::string>& text, const char* flag,
+                     std::optional<Millis>& out) -> bool {
+    if (!text) return true;
+    auto d = ParseDuration(*text);
+    if (!d || d->count() <= 0) {
+      std::cerr << "error: " << flag << " must be a duration such as \"30d\", \"12h\" or \"90s\"\n";
+      return false;
+    }
+    out = *d;
+    return true;
+  };
+  auto store = OpenStore(c);
+  auto line = store->FindLine(e164.value());
+  if (!line.ok()) {
+    std::cerr << "error: no line " << e164.value() << " (see `bluegate lines list`)\n";
+    return 1;
+  }
+  store::LineSettings s = o.reset ? store::LineSettings{} : line->settings;
+  if (o.burst_per_second) {
+    if (*o.burst_per_second < 0) {
+      std::cerr << "error: --burst-per-second must be 0 (no limit) or more\n";
+      return 1;
+    }
+    s.burst_per_second = *o.burst_per_second;
+  }
+  if (o.queue_capacity) {
+    if (*o.queue_capacity < 1) {
+      std::cerr << "error: --queue-capacity must be at least 1\n";
+      return 1;
+    }
+    s.queue_capacity = *o.queue_capacity;
+  }
+  for (auto [v, flag, out] :
+       {std::tuple{o.new_contacts_per_day, "--new-contacts-per-day", &s.new_contacts_per_day},
+        std::tuple{o.new_contacts_per_hour, "--new-contacts-per-hour", &s.new_contacts_per_hour}}) {
+    if (!v) continue;
+    if (*v < 0) {
+      std::cerr << "error: " << flag << " must be 0 (no limit) or more\n";
+      return 1;
+    }
+    *out = *v;
+  }
+  if (!duration(o.new_contact_after, "--new-contact-after", s.new_contact_after) ||
+      !duration(o.resolve_timeout, "--resolve-timeout", s.resolve_timeout)) {
+    return 1;
+  }
+  if (o.shared) s.shared = *o.shared;
+  auto updated = store->SetLineSettings(e164.value(), s);
+  if (!updated.ok()) {
+    std::cerr << "error: " << updated.error().message << "\n";
+    return 1;
+  }
+  std::cout << "line " << updated->number
+            << " (a running server applies this within a second); limits now, with "
+            << (common.config ? "the config file " + *common.config
+                              : std::string("the built-in defaults (no --config given)"))
+            << " for what the line does not set:\n";
+  PrintLimits(queue::EffectiveLimits(QueueSettingsOf(c), updated.value()), updated->settings);
+  return 0;
+}
+
+int LinesRemove(const CommonOptions& common, const std::string& number,
+                const std::string& queued_choice, std::string move_to) {
+  Config c = Load(common);
+  PhoneNumbers phones;
+  auto e164 = phones.Normalize(number, "--number");
+  if (!e164.ok()) {
+    std::cerr << "error: " << e164.error().message << "\n";
+    return 1;
+  }
+  auto store = OpenStore(c);
+  if (!store->FindLine(e164.value()).ok()) {
+    std::cerr << "error: no line " << e164.value() << " (see `bluegate lines list`)\n";
+    return 1;
+  }
+  std::string choice = queued_choice;
+  if (choice.empty()) {
+    auto waiting = store->CountQueued(e164.value());
+    if (!waiting.ok()) {
+      std::cerr << "error: " << waiting.error().message << "\n";
+      return 1;
+    }
+    if (waiting.value() > 0 && ::isatty(STDIN_FILENO)) {
+      std::cout << waiting.value() << " messages wait in QUEUED on line " << e164.value()
+                << ".\nFail them (ERROR 10001, their callbacks told), move them and the line's "
+                   "contacts to another line, or cancel? [fail/move/cancel] "
+                << std::flush;
+      std::string answer;
+      std::getline(std::cin, answer);
+      if (answer == "fail" || answer == "move") {
+        choice = answer;
+      } else {
+        std::cout << "nothing removed\n";
+        return 2;
+      }
+      if (choice == "move" && move_to.empty()) {
+        std::cout << "move them to line: " << std::flush;
+        std::getline(std::cin, move_to);
+      }
+    }
+  }
+  store::QueuedOnRemoval mode = store::QueuedOnRemoval::kRefuse;
+  std::optional<std::string> target;
+  if (choice == "fail") {
+    mode = store::QueuedOnRemoval::kFail;
+  } else if (choice == "move") {
+    auto to = phones.Normalize(move_to, "--move-to");
+    if (!to.ok()) {
+      std::cerr << "error: --queued move needs --move-to, another line of the same account: "
+                << to.error().message << "\n";
+      return 1;
+    }
+    mode = store::QueuedOnRemoval::kMove;
+    target = to.value();
+  } else if (!choice.empty()) {
+    std::cerr << "error: --queued must be fail or move\n";
+    return 1;
+  }
+  auto removed = store->RemoveLine(e164.value(), mode, target);
+  if (!removed.ok()) {
+    if (removed.error().kind == ErrorKind::kConflict) {
+      std::cerr << "error: " << removed.error().message
+                << ".\nNothing was removed. Run again with --queued fail (they end in ERROR "
+                   "10001, their callbacks told) or --queued move --move-to +1... (they and the "
+                   "line's contacts move to that line of the same account).\n";
+      return 2;
+    }
+    std::cerr << "error: " << removed.error().message << "\n";
+    return 1;
+  }
+  std::cout << "line " << e164.value() << " removed";
+  if (mode == store::QueuedOnRemoval::kMove) {
+    std::cout << "; " << removed->moved << " queued messages and " << removed->contacts_rebound
+              << " contacts moved to " << *target;
+  } else {
+    std::cout << "; " << removed->failed << " queued messages failed; "
+              << removed->contacts_rebound
+              << " contacts unbound (their next message picks a line again)";
+  }
+  std::cout << "\n";
   return 0;
 }
 
@@ -141,14 +350,33 @@ int LinesList(const CommonOptions& common, const std::string& email) {
     return 1;
   }
   std::map<int64_t, std::string> emails;
-  std::cout << fmt::format("{:<16}  {:<8}  {}\n", "NUMBER", "CARRIER", "ACCOUNT");
+  const auto qs = QueueSettingsOf(c);
+  const char* row = "{:<16}  {:<8}  {:<24}  {:>7}  {:>7}  {:>8}  {:>5}  {:>6}  {}\n";
+  std::cout << fmt::format(fmt::runtime(row), "NUMBER", "CARRIER", "ACCOUNT", "BURST/S", "NEW/DAY",
+                           "NEW/HOUR", "QUEUE", "SHARED", "SET BY `lines set`");
   for (const auto& l : lines.value()) {
     auto& e = emails[l.account_id];
     if (e.empty()) {
       auto account = store->FindAccount(l.account_id);
       e = account.ok() ? account->email : "?";
     }
-    std::cout << fmt::format("{:<16}  {:<8}  {}\n", l.number, l.carrier, e);
+    const auto limits = queue::EffectiveLimits(qs, l);
+    std::string own;
+    const auto& ls = l.settings;
+    for (auto [set, name] : {std::pair{ls.burst_per_second.has_value(), "burst"},
+                             std::pair{ls.queue_capacity.has_value(), "queue"},
+                             std::pair{ls.new_contacts_per_day.has_value(), "day"},
+                             std::pair{ls.new_contacts_per_hour.has_value(), "hour"},
+                             std::pair{ls.new_contact_after.has_value(), "new-after"},
+                             std::pair{ls.resolve_timeout.has_value(), "resolve"},
+                             std::pair{ls.shared.has_value(), "shared"}}) {
+      if (set) own += (own.empty() ? "" : ",") + std::string(name);
+    }
+    std::cout << fmt::format(
+        fmt::runtime(row), l.number, l.carrier, e,
+        limits.burst_per_second > 0 ? fmt::format("{:g}", limits.burst_per_second) : "none",
+        LimitText(limits.new_contacts.per_day), LimitText(limits.new_contacts.per_hour),
+        limits.queue_capacity, limits.shared ? "yes" : "no", own.empty() ? "-" : own);
   }
   std::cout << lines->size() << " line" << (lines->size() == 1 ? "" : "s") << "\n";
   return 0;
@@ -251,6 +479,47 @@ int RunCli(int argc, char** argv) {
   lines_add->add_option("--account", line_account, "Email of the owning account")->required();
   lines_add->add_option("--number", line_number, "The line's number in E.164 format")->required();
   lines_add->add_option("--carrier", line_carrier, "Carrier driving the line: sim (default)");
+  bool line_shared = false;
+  lines_add->add_flag("--shared", line_shared,
+                      "A shared (free-plan) line: sends only to verified contacts");
+
+  LineSetOptions set_opts;
+  auto* lines_set = lines->add_subcommand(
+      "set",
+      "Set a line's own limits (they win over the config file); a running server applies them "
+      "within a second. Prints the limits that now apply");
+  AddCommon(lines_set, lines_common);
+  lines_set->add_option("--number", set_opts.number, "The line")->required();
+  lines_set->add_option("--burst-per-second", set_opts.burst_per_second,
+                        "Messages per second at most (0: no limit; default 10)");
+  lines_set->add_option("--queue-capacity", set_opts.queue_capacity,
+                        "Messages waiting in QUEUED at most; past it sends get 429 (default 1500)");
+  lines_set->add_option("--new-contacts-per-day", set_opts.new_contacts_per_day,
+                        "New contacts per day from 03:00 New York (0: no limit; default 50)");
+  lines_set->add_option("--new-contacts-per-hour", set_opts.new_contacts_per_hour,
+                        "New contacts per rolling hour (0: no limit; default 15)");
+  lines_set->add_option("--new-contact-after", set_opts.new_contact_after,
+                        "Silence after which a contact is new again, e.g. 30d (default)");
+  lines_set->add_option("--resolve-timeout", set_opts.resolve_timeout,
+                        "ERROR 10002 when the carrier reports nothing this long, e.g. 5m");
+  lines_set->add_option("--shared", set_opts.shared,
+                        "true: send only to verified contacts (a shared, free-plan line)");
+  lines_set->add_flag("--reset", set_opts.reset,
+                      "Drop the line's own limits first (back to the config file's)");
+
+  std::string remove_number, remove_queued, remove_to;
+  auto* lines_remove = lines->add_subcommand(
+      "remove",
+      "Remove a line. Messages waiting on it are never dropped silently: without --queued, "
+      "asks (or, without a terminal, exits 2 and removes nothing)");
+  AddCommon(lines_remove, lines_common);
+  lines_remove->add_option("--number", remove_number, "The line")->required();
+  lines_remove->add_option("--queued", remove_queued,
+                           "What becomes of messages waiting in QUEUED: fail (ERROR 10001, "
+                           "callbacks told) or move (to --move-to, with the line's contacts)")
+      ->check(CLI::IsMember({"fail", "move"}));
+  lines_remove->add_option("--move-to", remove_to,
+                           "With --queued move: another line of the same account");
 
   std::string list_account;
   auto* lines_list = lines->add_subcommand("list", "List lines: number, carrier, owning account");
@@ -285,7 +554,11 @@ int RunCli(int argc, char** argv) {
   try {
     if (*serve) return Serve(serve_common, listen, threads);
     if (*acc_create) return AccountsCreate(acc_common, email, key_id, secret, plan);
-    if (*lines_add) return LinesAdd(lines_common, line_account, line_number, line_carrier);
+    if (*lines_add) {
+      return LinesAdd(lines_common, line_account, line_number, line_carrier, line_shared);
+    }
+    if (*lines_set) return LinesSet(lines_common, set_opts);
+    if (*lines_remove) return LinesRemove(lines_common, remove_number, remove_queued, remove_to);
     if (*lines_list) return LinesList(lines_common, list_account);
     if (*wh_list_cmd) return WebhooksList(wh_common, wh_list);
     if (*wh_retry_cmd) return WebhooksRetry(wh_common, retry_id);

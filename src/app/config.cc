@@ -41,8 +41,9 @@ T Value(const toml::node& n, const std::string& where, const char* expected) {
 
 void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimits& out,
                 bool allow_overrides) {
-  std::set<std::string> known{"burst_per_second", "queue_capacity", "resolve_timeout",
-                              "new_contacts_per_day", "new_contacts_per_hour"};
+  std::set<std::string> known{"burst_per_second",      "queue_capacity",    "resolve_timeout",
+                              "new_contacts_per_day",  "new_contacts_per_hour", "new_contact_after",
+                              "shared"};
   if (allow_overrides) known.insert("overrides");
   CheckKeys(t, where, known);
   if (auto n = t.get("burst_per_second"))
@@ -62,6 +63,9 @@ void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimit
   }
   if (auto n = t.get("resolve_timeout"))
     out.resolve_timeout = DurationValue(*n, where + ".resolve_timeout");
+  if (auto n = t.get("new_contact_after"))
+    out.new_contact_after = DurationValue(*n, where + ".new_contact_after");
+  if (auto n = t.get("shared")) out.shared = Value<bool>(*n, where + ".shared", "true or false");
 }
 
 void ApplyFile(Config& c, const std::string& path) {

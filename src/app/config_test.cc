@@ -39,8 +39,10 @@ blocked_numbers = ["+15555550123"]
 burst_per_second = 5
 resolve_timeout = "2m"
 new_contacts_per_hour = 3
+new_contact_after = "14d"
 [lines.overrides."+12125550199"]
 queue_capacity = 10
+shared = true
 [sim]
 sent_delay = 0
 delivered_delay = "1s"
@@ -61,6 +63,9 @@ allow_loopback = false
   EXPECT_EQ(c.line_overrides.at("+12125550199").queue_capacity, 10u);
   EXPECT_EQ(c.line_overrides.at("+12125550199").burst_per_second, 5)
       << "overrides start from the defaults";
+  EXPECT_EQ(c.line_defaults.new_contact_after, std::chrono::hours(24 * 14));
+  EXPECT_FALSE(c.line_defaults.shared);
+  EXPECT_TRUE(c.line_overrides.at("+12125550199").shared);
   EXPECT_EQ(c.sim.sent_delay, Millis(0));
   EXPECT_EQ(c.sim.delivered_delay, Millis(1000));
   EXPECT_EQ(c.webhook_schedule.max_attempts(), 2);

@@ -191,7 +191,7 @@ void Gateway::Start() {
       if (creds.ok()) {
         auto account = p.store->FindAccountByEmail(kDevEmail);
         if (account.ok() &&
-            p.store->AddLine(store::Line{kDevLine, account->id, "sim", "{}"}).ok()) {
+            p.store->AddLine(store::Line{kDevLine, account->id, "sim", "{}", {}}).ok()) {
           bootstrap_creds_ = creds.value();
         }
       }
@@ -201,6 +201,8 @@ void Gateway::Start() {
   p.dispatcher->Start();
   auto recovered = p.outbound->Recover();
   if (!recovered.ok()) throw std::runtime_error("recovery failed: " + recovered.error().message);
+  // `bluegate lines add|set|remove` from another process reach the lines within a second.
+  p.outbound->WatchLineChanges(std::chrono::seconds(1));
   if (recovered.value() > 0)
     spdlog::info("resumed {} queued or in-flight messages", recovered.value());
 

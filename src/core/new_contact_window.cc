@@ -1,6 +1,7 @@
 #include "core/new_contact_window.h"
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 namespace bluegate {
@@ -51,6 +52,23 @@ void NewContactWindow::Prune(TimePoint now) {
 int NewContactWindow::CountSince(TimePoint since) const {
   return static_cast<int>(
       std::count_if(starts_.begin(), starts_.end(), [since](TimePoint s) { return s >= since; }));
+}
+
+void NewContactWindow::Seed(const std::vector<TimePoint>& starts) {
+  for (TimePoint t : starts) {
+    if (starts_.empty() || t >= starts_.back()) starts_.push_back(t);
+  }
+}
+
+int NewContactWindow::Remaining(TimePoint now) const {
+  int remaining = std::numeric_limits<int>::max();
+  if (limits_.per_day > 0) {
+    remaining = std::min(remaining, limits_.per_day - CountSince(DayStartAtOrBefore(now)));
+  }
+  if (limits_.per_hour > 0) {
+    remaining = std::min(remaining, limits_.per_hour - CountSince(now - std::chrono::hours(1)));
+  }
+  return std::max(0, remaining);
 }
 
 bool NewContactWindow::TryTake(TimePoint now) {

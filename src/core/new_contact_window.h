@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <vector>
 
 #include "core/clock.h"
 
@@ -27,6 +28,13 @@ TimePoint NextDayStart(TimePoint t);
 class NewContactWindow {
  public:
   explicit NewContactWindow(const NewContactLimits& limits) : limits_(limits) {}
+
+  // New limits; the contacts already started still count.
+  void SetLimits(const NewContactLimits& limits) { limits_ = limits; }
+  // Counts contacts started before this window existed (oldest first), as after a restart.
+  void Seed(const std::vector<TimePoint>& starts);
+  // How many more new contacts may start at `now` under both limits (INT_MAX: unlimited).
+  int Remaining(TimePoint now) const;
 
   // Counts a new contact started at `now` if both limits allow it.
   bool TryTake(TimePoint now);

@@ -18,6 +18,7 @@ enum class ErrorKind {
   kBlocked,          // the recipient is on a blocklist (emergency or operator list)
   kUnauthenticated,  // missing or wrong credentials
   kNotFound,         // no such resource for this account
+  kConflict,         // the resource already exists, or is in a state that forbids this
   kTooLarge,         // body or file over a configured cap
   kThrottled,        // over a limit; retry after `retry_after`
   kDisconnected,     // the peer is unreachable now; reconnect, then retry

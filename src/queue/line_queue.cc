@@ -8,6 +8,11 @@ LineQueue::LineQueue(const LineLimits& limits)
     : burst_(limits.burst_per_second, limits.burst_per_second),
       new_contacts_(limits.new_contacts) {}
 
+void LineQueue::SetLimits(const LineLimits& limits) {
+  burst_ = TokenBucket(limits.burst_per_second, limits.burst_per_second);
+  new_contacts_.SetLimits(limits.new_contacts);
+}
+
 std::variant<QueuedMessage, TimePoint, LineQueue::Empty> LineQueue::Next(TimePoint now) {
   if (waiting_.empty()) return Empty{};
   if (now < paused_until_) return paused_until_;

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "carriers/carrier.h"
 #include "core/clock.h"
@@ -19,6 +21,8 @@ struct LineLimits {
   size_t queue_capacity = 1500;                     // messages waiting in QUEUED at most
   Millis resolve_timeout{std::chrono::minutes(5)};  // ACCEPTED with no carrier report → 10002
   NewContactLimits new_contacts;                    // pacing of first messages to contacts
+  Millis new_contact_after = kNewContactAfter;      // silence after which a contact is new again
+  bool shared = false;  // a shared (free-plan) line: sends only to verified contacts
 };
 
 struct QueuedMessage {
@@ -30,6 +34,13 @@ struct QueuedMessage {
 class LineQueue {
  public:
   explicit LineQueue(const LineLimits& limits);
+
+  // New limits from now on: the burst bucket starts full, started contacts still count.
+  void SetLimits(const LineLimits& limits);
+  // Counts new contacts started before this queue existed (see NewContactWindow::Seed).
+  void SeedNewContacts(const std::vector<TimePoint>& starts) { new_contacts_.Seed(starts); }
+  // Takes every waiting message out (the line is going away).
+  std::deque<QueuedMessage> TakeAll() { return std::exchange(waiting_, {}); }
 
   void Push(QueuedMessage m) { waiting_.push_back(std::move(m)); }
   // For a message that must go again before the others (the carrier was busy or unreachable).

@@ -1,6 +1,7 @@
 #include "queue/outbound.h"
 
 #include <atomic>
+#include <limits>
 #include <future>
 #include <set>
 #include <tuple>
@@ -14,12 +15,13 @@ namespace bluegate::queue {
 
 namespace asio = boost::asio;
 
-// One line: its queue, its carrier, its timers. Everything but `depth_` is touched only on
-// `strand_`.
+// One line: its queue, its carrier, its timers. Touched only on `strand_`, except the atomics
+// and what `queue_mu_` guards, which other threads read (usage, pool choice).
 class LineDriver : public std::enable_shared_from_this<LineDriver> {
  public:
   LineDriver(asio::io_context& io, store::Store& store, Clock& clock, Metrics& metrics,
-             store::Line line, const LineLimits& limits, Millis reconnect_backoff)
+             store::Line line, const LineLimits& limits, Millis reconnect_backoff,
+             std::function<void(int64_t)> forward)
       : strand_(asio::make_strand(io)),
         store_(store),
         clock_(clock),
@@ -27,39 +29,99 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
         line_(std::move(line)),
         limits_(limits),
         reconnect_backoff_(reconnect_backoff),
+        forward_(std::move(forward)),
         queue_(limits),
         pump_timer_(strand_),
-        resolve_timer_(strand_) {}
+        resolve_timer_(strand_),
+        capacity_(static_cast<int64_t>(limits.queue_capacity)) {}
 
   void SetCarrier(std::unique_ptr<carriers::Carrier> carrier) { carrier_ = std::move(carrier); }
+  // Before first use: the new contacts the line started before this process did.
+  void SeedNewContacts(const std::vector<TimePoint>& starts) { queue_.SeedNewContacts(starts); }
   const store::Line& line() const { return line_; }
-  const LineLimits& limits() const { return limits_; }
+  LineLimits limits() const {
+    std::lock_guard lock(queue_mu_);
+    return limits_;
+  }
   int64_t depth() const { return depth_.load(std::memory_order_relaxed); }
+  // When the next waiting message is due to leave the queue (ms since the epoch; 0: unknown).
+  int64_t next_out_ms() const { return next_out_ms_.load(std::memory_order_relaxed); }
 
   bool TryReserve() {
     int64_t d = depth_.load(std::memory_order_relaxed);
     do {
-      if (d >= static_cast<int64_t>(limits_.queue_capacity)) return false;
+      if (d >= capacity_.load(std::memory_order_relaxed)) return false;
     } while (!depth_.compare_exchange_weak(d, d + 1, std::memory_order_relaxed));
     return true;
+  }
+
+  Outbound::Usage Usage(TimePoint now) const {
+    std::lock_guard lock(queue_mu_);
+    return Outbound::Usage{queue_.new_contacts().Daily(now), queue_.new_contacts().Hourly(now),
+                           limits_.new_contacts};
+  }
+  // Slots left now, less the first messages already waiting for one.
+  int NewContactsRemaining(TimePoint now) const {
+    int free = 0;
+    {
+      std::lock_guard lock(queue_mu_);
+      free = queue_.new_contacts().Remaining(now);
+    }
+    if (free == std::numeric_limits<int>::max()) return free;
+    return free - static_cast<int>(waiting_new_.load(std::memory_order_relaxed));
+  }
+
+  void UpdateLimits(LineLimits limits) {
+    asio::post(strand_, [self = shared_from_this(), limits] {
+      {
+        std::lock_guard lock(self->queue_mu_);
+        self->limits_ = limits;
+        self->queue_.SetLimits(limits);
+      }
+      self->capacity_.store(static_cast<int64_t>(limits.queue_capacity),
+                            std::memory_order_relaxed);
+      self->pump_timer_.cancel();
+      self->Pump();
+    });
+  }
+
+  // The line was removed: no more sends from it. Its waiting messages go back to the Outbound,
+  // which hands them to wherever the store now says they belong; messages in flight still get
+  // their carrier's reports and the resolve timeout.
+  void Retire() {
+    asio::post(strand_, [self = shared_from_this()] {
+      self->retired_ = true;
+      self->pump_timer_.cancel();
+      std::deque<QueuedMessage> waiting;
+      {
+        std::lock_guard lock(self->queue_mu_);
+        waiting = self->queue_.TakeAll();
+      }
+      self->depth_.store(0, std::memory_order_relaxed);
+      self->waiting_new_.store(0, std::memory_order_relaxed);
+      for (auto& m : waiting) self->forward_(m.message.message_id);
+    });
   }
   void Unreserve() { depth_.fetch_sub(1, std::memory_order_relaxed); }
   void AddRecovered() { depth_.fetch_add(1, std::memory_order_relaxed); }
 
   void Enqueue(QueuedMessage m) {
+    if (m.new_contact && !m.already_accepted) waiting_new_.fetch_add(1, std::memory_order_relaxed);
     asio::post(strand_, [self = shared_from_this(), m = std::move(m)]() mutable {
-      self->queue_.Push(std::move(m));
+      if (self->retired_) {
+        self->depth_.fetch_sub(1, std::memory_order_relaxed);
+        if (m.new_contact && !m.already_accepted) {
+          self->waiting_new_.fetch_sub(1, std::memory_order_relaxed);
+        }
+        self->forward_(m.message.message_id);
+        return;
+      }
+      {
+        std::lock_guard lock(self->queue_mu_);
+        self->queue_.Push(std::move(m));
+      }
       self->Pump();
     });
-  }
-
-  // Runs `fn(queue)` on the strand and waits for it.
-  template <typename Fn>
-  auto WithQueue(Fn fn) {
-    std::promise<decltype(fn(queue_))> done;
-    auto future = done.get_future();
-    asio::post(strand_, [this, &fn, &done] { done.set_value(fn(queue_)); });
-    return future.get();
   }
 
   void OnEvent(carriers::CarrierEvent e) {
@@ -71,12 +133,22 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
  private:
   // Sends every message the limits allow now, and arms a timer for the next one.
   void Pump() {
+    if (retired_) return;
     for (;;) {
-      auto next = queue_.Next(clock_.Now());
+      std::variant<QueuedMessage, TimePoint, LineQueue::Empty> next;
+      {
+        std::lock_guard lock(queue_mu_);
+        next = queue_.Next(clock_.Now());
+      }
       if (auto* m = std::get_if<QueuedMessage>(&next)) {
         depth_.fetch_sub(1, std::memory_order_relaxed);
+        if (m->new_contact && !m->already_accepted) {
+          waiting_new_.fetch_sub(1, std::memory_order_relaxed);
+        }
+        next_out_ms_.store(0, std::memory_order_relaxed);
         StartSend(std::move(*m));
       } else if (auto* at = std::get_if<TimePoint>(&next)) {
+        next_out_ms_.store(ToUnixMillis(*at), std::memory_order_relaxed);
         const auto wait =
             std::max(Millis(1), std::chrono::duration_cast<Millis>(*at - clock_.Now()));
         pump_timer_.expires_after(wait);
@@ -100,6 +172,7 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
     r.to = Status::kAccepted;
     r.at = clock_.Now();
     r.source = "queue";
+    r.expect_line = line_.number;
     auto self = shared_from_this();
     store_.Transition(std::move(r), [self, msg = std::move(m.message)](
                                         Result<store::TransitionOutcome> out) mutable {
@@ -110,7 +183,14 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
                         out.error().message);
           return;
         }
-        if (!out->applied) return;  // already final (declined or failed elsewhere)
+        if (!out->applied) {
+          // Moved to another line (this one is being removed): it goes there. Otherwise it is
+          // already final (failed with the line's removal, or elsewhere).
+          if (out->status == Status::kQueued && out->line != self->line_.number) {
+            self->forward_(msg.message_id);
+          }
+          return;
+        }
         self->metrics_.CountStatus(Status::kAccepted);
         self->Submit(std::move(msg));
       });
@@ -152,8 +232,11 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
                                 ? r.retry_after
                                 : reconnect_backoff_;
         depth_.fetch_add(1, std::memory_order_relaxed);
-        queue_.PushFront(QueuedMessage{std::move(msg), true});
-        queue_.PauseUntil(clock_.Now() + wait);
+        {
+          std::lock_guard lock(queue_mu_);
+          queue_.PushFront(QueuedMessage{std::move(msg), true});
+          queue_.PauseUntil(clock_.Now() + wait);
+        }
         Pump();
         return;
       }
@@ -197,7 +280,10 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
     if (seen != Status::kAccepted) return;  // it was sent; only its final report is missing
     metrics_.CountCarrierResubmit();
     depth_.fetch_add(1, std::memory_order_relaxed);
-    queue_.PushFront(QueuedMessage{std::move(msg), true});
+    {
+      std::lock_guard lock(queue_mu_);
+      queue_.PushFront(QueuedMessage{std::move(msg), true});
+    }
     Pump();
   }
 
@@ -268,15 +354,21 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
   Clock& clock_;
   Metrics& metrics_;
   store::Line line_;
-  LineLimits limits_;
+  mutable std::mutex queue_mu_;  // written on the strand; read from elsewhere
+  LineLimits limits_;            // guarded by queue_mu_
   Millis reconnect_backoff_;
-  LineQueue queue_;
+  std::function<void(int64_t)> forward_;
+  LineQueue queue_;  // guarded by queue_mu_
   std::unique_ptr<carriers::Carrier> carrier_;
   asio::steady_timer pump_timer_;
   asio::steady_timer resolve_timer_;
   bool resolve_armed_ = false;
   std::map<int64_t, TimePoint> awaiting_report_;  // accepted by the carrier, no report yet
   std::atomic<int64_t> depth_{0};                 // QUEUED messages, reservations included
+  std::atomic<int64_t> capacity_;
+  std::atomic<int64_t> next_out_ms_{0};
+  std::atomic<int64_t> waiting_new_{0};  // first messages waiting for a new-contact slot
+  bool retired_ = false;
 };
 
 namespace {
@@ -287,6 +379,22 @@ carriers::OutboundMessage ToOutbound(const Message& m) {
 }
 
 }  // namespace
+
+LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& line) {
+  auto it = settings.per_line.find(line.number);
+  LineLimits l = it == settings.per_line.end() ? settings.defaults : it->second;
+  const store::LineSettings& own = line.settings;
+  if (own.burst_per_second) l.burst_per_second = *own.burst_per_second;
+  if (own.queue_capacity) l.queue_capacity = static_cast<size_t>(*own.queue_capacity);
+  if (own.new_contacts_per_day) l.new_contacts.per_day = static_cast<int>(*own.new_contacts_per_day);
+  if (own.new_contacts_per_hour) {
+    l.new_contacts.per_hour = static_cast<int>(*own.new_contacts_per_hour);
+  }
+  if (own.new_contact_after) l.new_contact_after = *own.new_contact_after;
+  if (own.resolve_timeout) l.resolve_timeout = *own.resolve_timeout;
+  if (own.shared) l.shared = *own.shared;
+  return l;
+}
 
 Outbound::Outbound(asio::io_context& io, store::Store& store, Clock& clock, IdGenerator& ids,
                    Metrics& metrics, CarrierFactory factory, QueueSettings settings)
@@ -299,7 +407,10 @@ Outbound::Outbound(asio::io_context& io, store::Store& store, Clock& clock, IdGe
       settings_(std::move(settings)),
       started_at_(clock.Now()) {}
 
-Outbound::~Outbound() = default;
+Outbound::~Outbound() {
+  std::lock_guard lock(refresh_mu_);
+  if (watch_timer_) watch_timer_->cancel();
+}
 
 std::optional<store::Line> Outbound::FindLine(const std::string& number) {
   {
@@ -313,20 +424,32 @@ std::optional<store::Line> Outbound::FindLine(const std::string& number) {
   return line.value();
 }
 
+LineLimits Outbound::LimitsFor(const store::Line& line) const {
+  return EffectiveLimits(settings_, line);
+}
+
 std::shared_ptr<LineDriver> Outbound::ExistingDriver(const std::string& number) {
   std::lock_guard lock(mu_);
-  auto it = drivers_.find(number);
-  return it == drivers_.end() ? nullptr : it->second;
+  if (auto it = drivers_.find(number); it != drivers_.end()) return it->second;
+  if (auto it = retired_.find(number); it != retired_.end()) return it->second;
+  return nullptr;
 }
 
 std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
   std::lock_guard lock(mu_);
   if (auto it = drivers_.find(line.number); it != drivers_.end()) return it->second;
-  auto limits_it = settings_.per_line.find(line.number);
-  const LineLimits& limits =
-      limits_it == settings_.per_line.end() ? settings_.defaults : limits_it->second;
-  auto driver = std::make_shared<LineDriver>(io_, store_, clock_, metrics_, line, limits,
-                                             settings_.reconnect_backoff);
+  auto driver = std::make_shared<LineDriver>(io_, store_, clock_, metrics_, line,
+                                             EffectiveLimits(settings_, line),
+                                             settings_.reconnect_backoff,
+                                             [this](int64_t id) { Forward(id); });
+  // The line's new-contact window survives restarts: count what it started in the last day.
+  auto starts = store_.NewContactStarts(line.number, clock_.Now() - std::chrono::hours(25));
+  if (starts.ok()) {
+    driver->SeedNewContacts(starts.value());
+  } else {
+    spdlog::warn("line {}: cannot read its recent new contacts ({}); its window starts empty",
+                 line.number, starts.error().message);
+  }
   driver->SetCarrier(factory_(line, *this));
   drivers_.emplace(line.number, driver);
   return driver;
@@ -335,15 +458,16 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
 Result<Ok> Outbound::Reserve(const store::Line& line) {
   auto driver = Driver(line);
   if (driver->TryReserve()) return Ok{};
-  const auto& limits = driver->limits();
-  // When the queue drains at the line's rate, a place opens in about one rate interval.
-  const auto wait = limits.burst_per_second > 0
-                        ? Millis(static_cast<int64_t>(1000.0 / limits.burst_per_second) + 1)
-                        : Millis(1000);
+  // A place opens when the next waiting message leaves; the queue knows when that is due.
+  Millis wait{1000};
+  if (const int64_t next = driver->next_out_ms(); next > 0) {
+    wait = std::max(wait, Millis(next - ToUnixMillis(clock_.Now())));
+  }
   return Error{ErrorKind::kThrottled,
                "The queue of line " + line.number + " is full (" +
-                   std::to_string(limits.queue_capacity) + " messages waiting); retry later",
-               ErrorCode::kRateLimitExceeded, std::max(wait, Millis(1000))};
+                   std::to_string(driver->limits().queue_capacity) +
+                   " messages waiting); retry later",
+               ErrorCode::kRateLimitExceeded, wait};
 }
 
 void Outbound::CancelReservation(const std::string& line) {
@@ -356,15 +480,45 @@ void Outbound::Enqueue(const Message& m) {
   d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});
 }
 
+void Outbound::Forward(int64_t message_id) {
+  auto m = store_.FindMessageById(message_id);
+  if (!m.ok() || m->status != Status::kQueued) return;  // failed with its line, or gone on
+  auto line = FindLine(m->line_number);
+  if (!line) {
+    spdlog::warn("message {} waits for line {}, which does not exist", m->handle,
+                 m->line_number);
+    return;
+  }
+  auto d = Driver(*line);
+  d->AddRecovered();
+  d->Enqueue(QueuedMessage{ToOutbound(m.value()), false, m->new_contact});
+}
+
 Result<size_t> Outbound::Recover() {
+  {
+    // Changes made before this start are already in what the store says.
+    auto changes = store_.LineChangesSince(0);
+    if (!changes.ok()) return changes.error();
+    std::lock_guard lock(refresh_mu_);
+    line_change_seq_ = changes->second;
+  }
   auto unfinished = store_.UnfinishedOutbound();
   if (!unfinished.ok()) return unfinished.error();
   size_t n = 0;
   for (const Message& m : unfinished.value()) {
     auto line = FindLine(m.line_number);
     if (!line) {
-      spdlog::warn("message {} is for line {}, which no longer exists; left as is", m.handle,
-                   m.line_number);
+      // The line was removed while this message was with its carrier: nobody can report on it.
+      store::TransitionRequest r;
+      r.message_id = m.id;
+      r.to = Status::kError;
+      r.at = clock_.Now();
+      r.error = MessageError{ErrorCode::kFailedToResolve,
+                             "The line " + m.line_number +
+                                 " was removed before its carrier reported on the message",
+                             "line_removed", std::nullopt};
+      r.source = "recovery";
+      store_.Transition(std::move(r), [](Result<store::TransitionOutcome>) {});
       continue;
     }
     auto d = Driver(*line);
@@ -379,15 +533,64 @@ Result<size_t> Outbound::Recover() {
   return n;
 }
 
-Outbound::Usage Outbound::NewContactUsage(const store::Line& line) {
-  auto d = Driver(line);
-  const TimePoint now = clock_.Now();
-  Usage u;
-  u.limits = d->limits().new_contacts;
-  std::tie(u.daily, u.hourly) = d->WithQueue([now](LineQueue& q) {
-    return std::make_pair(q.new_contacts().Daily(now), q.new_contacts().Hourly(now));
+void Outbound::Refresh() {
+  std::lock_guard refresh(refresh_mu_);
+  auto changes = store_.LineChangesSince(std::max<int64_t>(0, line_change_seq_));
+  if (!changes.ok()) {
+    spdlog::warn("cannot read line changes: {}", changes.error().message);
+    return;
+  }
+  line_change_seq_ = changes->second;
+  std::set<std::string> numbers(changes->first.begin(), changes->first.end());
+  for (const auto& number : numbers) {
+    auto line = store_.FindLine(number);
+    std::shared_ptr<LineDriver> driver;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = drivers_.find(number); it != drivers_.end()) driver = it->second;
+      if (!line.ok()) {
+        lines_.erase(number);
+        if (driver) {
+          drivers_.erase(number);
+          retired_[number] = driver;
+        }
+      } else {
+        lines_.insert_or_assign(number, line.value());
+      }
+    }
+    if (!line.ok()) {
+      store_.ForgetRoutes(number);
+      if (driver) driver->Retire();
+      spdlog::info("line {} was removed", number);
+    } else if (driver) {
+      driver->UpdateLimits(EffectiveLimits(settings_, line.value()));
+    }
+  }
+}
+
+void Outbound::WatchLineChanges(Millis every) {
+  std::lock_guard lock(refresh_mu_);
+  watch_every_ = every;
+  watch_timer_ = std::make_unique<asio::steady_timer>(io_);
+  ArmWatch();
+}
+
+void Outbound::ArmWatch() {
+  watch_timer_->expires_after(watch_every_);
+  watch_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    Refresh();
+    std::lock_guard lock(refresh_mu_);
+    ArmWatch();
   });
-  return u;
+}
+
+Outbound::Usage Outbound::NewContactUsage(const store::Line& line) {
+  return Driver(line)->Usage(clock_.Now());
+}
+
+int Outbound::NewContactsRemaining(const store::Line& line) {
+  return Driver(line)->NewContactsRemaining(clock_.Now());
 }
 
 size_t Outbound::QueueDepth(const std::string& line) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <map>
@@ -30,6 +31,10 @@ struct QueueSettings {
   Millis reconnect_backoff{1000};              // after kDisconnected
 };
 
+// The limits of `line`: the configuration's defaults, then its override in the configuration, then
+// the line's own settings (`bluegate lines set`).
+LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& line);
+
 // Builds a line's carrier; app/wiring.cc provides it, so this layer knows no implementation.
 using CarrierFactory =
     std::function<std::unique_ptr<carriers::Carrier>(const store::Line&, carriers::CarrierSink&)>;
@@ -48,8 +53,12 @@ class Outbound final : public carriers::CarrierSink {
   // command while the server runs is found on the first miss. Thread-safe.
   std::optional<store::Line> FindLine(const std::string& number);
 
+  // The line's limits now (see EffectiveLimits). Thread-safe.
+  LineLimits LimitsFor(const store::Line& line) const;
+
   // Claims a place in the line's queue before a message is stored: kThrottled (4001, with
-  // retry_after) when the queue is full. Thread-safe.
+  // retry_after: when the next waiting message is due to leave) when the queue is full.
+  // Thread-safe.
   Result<Ok> Reserve(const store::Line& line);
   // Gives back a reservation whose message was not stored.
   void CancelReservation(const std::string& line);
@@ -60,14 +69,22 @@ class Outbound final : public carriers::CarrierSink {
   // last stopped. Call once, before serving.
   Result<size_t> Recover();
 
+  // Applies the line changes any process made since the last call (`bluegate lines add|set|
+  // remove`): new settings reach the line's strand; a removed line stops taking messages, and
+  // its waiting ones follow the store (moved to another line, or already failed). Thread-safe.
+  void Refresh();
+  // Calls Refresh() every `every` on the io_context until the Outbound goes.
+  void WatchLineChanges(Millis every);
+
   struct Usage {
     NewContactWindow::Usage daily;
     NewContactWindow::Usage hourly;
     NewContactLimits limits;
   };
-  // The line's new-contact usage now, read on its strand. Blocks briefly. Thread-safe; not from
-  // a line strand.
+  // The line's new-contact usage now. Thread-safe.
   Usage NewContactUsage(const store::Line& line);
+  // How many more new contacts the line may start now (INT_MAX: unlimited). Thread-safe.
+  int NewContactsRemaining(const store::Line& line);
   // When the line's carrier last changed state; bluegate's carriers report no health yet, so a
   // line is ONLINE from the start of the process.
   TimePoint started_at() const { return started_at_; }
@@ -82,6 +99,9 @@ class Outbound final : public carriers::CarrierSink {
  private:
   std::shared_ptr<LineDriver> Driver(const store::Line& line);
   std::shared_ptr<LineDriver> ExistingDriver(const std::string& number);
+  // A message left a removed line's queue: it goes where the store now says.
+  void Forward(int64_t message_id);
+  void ArmWatch();
 
   boost::asio::io_context& io_;
   store::Store& store_;
@@ -92,9 +112,15 @@ class Outbound final : public carriers::CarrierSink {
   QueueSettings settings_;
   TimePoint started_at_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, store::Line, std::less<>> lines_;
   std::map<std::string, std::shared_ptr<LineDriver>, std::less<>> drivers_;
+  // Removed lines whose carriers may still report on messages in flight.
+  std::map<std::string, std::shared_ptr<LineDriver>, std::less<>> retired_;
+  int64_t line_change_seq_ = -1;  // -1: not read yet
+  std::mutex refresh_mu_;
+  std::unique_ptr<boost::asio::steady_timer> watch_timer_;
+  Millis watch_every_{1000};
 };
 
 }  // namespace bluegate::queue

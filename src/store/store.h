@@ -38,11 +38,96 @@ struct ApiKey {
   std::string secret_hash;  // hex HMAC-SHA256(salt, secret)
 };
 
+// A line's own limits and policy, set by `bluegate lines set` and stored with the line. An unset
+// field takes the configuration's value for the line ([lines] and [lines.overrides."+1..."]).
+struct LineSettings {
+  std::optional<double> burst_per_second;
+  std::optional<int64_t> queue_capacity;
+  std::optional<int64_t> new_contacts_per_day;
+  std::optional<int64_t> new_contacts_per_hour;
+  std::optional<Millis> new_contact_after;  // silence after which a contact is new again
+  std::optional<Millis> resolve_timeout;
+  std::optional<bool> shared;  // a shared (free-plan) line sends only to verified contacts
+
+  bool empty() const {
+    return !burst_per_second && !queue_capacity && !new_contacts_per_day &&
+           !new_contacts_per_hour && !new_contact_after && !resolve_timeout && !shared;
+  }
+};
+
 struct Line {
   std::string number;  // E.164
   int64_t account_id = 0;
   std::string carrier;       // "sim"
   std::string options_json;  // carrier settings, "{}" when none
+  LineSettings settings;
+};
+
+// What becomes of the messages waiting in QUEUED on a line that is removed.
+enum class QueuedOnRemoval {
+  kRefuse,  // remove nothing if any message waits (the caller asks the operator)
+  kFail,    // they end in ERROR 10001, their callbacks told
+  kMove,    // they move, with the line's contacts, to another line of the same account
+};
+
+struct LineRemoval {
+  int64_t failed = 0;            // queued messages that ended in ERROR
+  int64_t moved = 0;             // queued messages moved to the other line
+  int64_t contacts_rebound = 0;  // contacts bound to the other line (kMove) or unbound
+};
+
+// A contact of an account (the SDK's `contacts` resource). The row also carries the recipient's
+// opt-out, verification and line binding, which messages keep up to date.
+struct Contact {
+  std::string contact_id;  // immutable identity (a UUID), new when a deleted contact returns
+  std::string number;      // E.164
+  std::string first_name;
+  std::string last_name;
+  std::string company_name;
+  std::string assigned_to_email;
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> custom_variables;
+  std::optional<std::string> line;  // the line the contact is bound to (sendblue_number)
+  bool opted_out = false;
+  bool verified = false;  // the contact has written to one of the account's lines
+  TimePoint created_at{};
+  TimePoint updated_at{};
+};
+
+// The fields a contact write sets; an unset field is left as it is.
+struct ContactFields {
+  std::optional<std::string> first_name;
+  std::optional<std::string> last_name;
+  std::optional<std::string> company_name;
+  std::optional<std::string> assigned_to_email;
+  std::optional<std::vector<std::string>> tags;         // replaces the tags
+  std::map<std::string, std::string> custom_variables;  // merged into the existing ones
+  std::optional<std::string> line;  // binds (or re-binds) the contact to this line
+  std::optional<bool> opted_out;
+};
+
+enum class ContactWrite {
+  kCreate,          // a contact with this number must not exist (kConflict)
+  kCreateOrUpdate,  // creates it, or updates the existing one
+  kUpdate,          // it must exist (kNotFound)
+};
+
+struct ContactQuery {
+  int64_t account_id = 0;
+  std::optional<std::string> contact_id;
+  std::optional<std::string> number;
+  std::optional<TimePoint> created_gte;
+  enum class Order { kCreated, kUpdated, kNumber, kFirstName, kLastName } order_by = Order::kCreated;
+  bool descending = true;
+  int limit = 100;
+  int offset = 0;
+};
+
+// How a send is checked against its line's policy when it is stored.
+struct AcceptPolicy {
+  Millis new_contact_after{std::chrono::hours(24 * 30)};  // the line's "new contact" silence
+  bool verified_only = false;  // a shared line: only verified contacts (else DECLINED)
+  bool verification = false;   // the message asks the contact to verify: exempt from the above
 };
 
 // Account webhooks (SPEC.md §5): entries by event type, as the Sendblue SDK configures them.
@@ -91,11 +176,15 @@ struct TransitionRequest {
   std::optional<Service> service;     // set when the carrier says which service carried it
   std::optional<bool> was_downgraded;
   std::string source;  // who reported it: "queue", "carrier:sim", "resolve-timeout", "recovery"
+  // Applies only while the message is still on this line (it may have moved to another line,
+  // with the line's removal, after the queue took it).
+  std::optional<std::string> expect_line;
 };
 
 struct TransitionOutcome {
   bool applied = false;             // false: a late or duplicate report, recorded and ignored
   Status status = Status::kQueued;  // the message's status afterwards
+  std::string line;                 // the message's line afterwards
 };
 
 struct DeliveryAttempt {
@@ -183,6 +272,22 @@ class Store {
   virtual Result<Line> FindLine(std::string_view number) = 0;
   // All lines, or one account's.
   virtual Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) = 0;
+  // Replaces the line's own settings.
+  virtual Result<Line> SetLineSettings(std::string_view number, const LineSettings& settings) = 0;
+  // Messages waiting in QUEUED on the line.
+  virtual Result<int64_t> CountQueued(std::string_view line) = 0;
+  // Removes a line in one transaction, with its queued messages handled as `queued` says
+  // (`move_to` for kMove: another line of the same account). kRefuse with messages waiting is
+  // kConflict and changes nothing. Messages already handed to the carrier are left to finish.
+  virtual Result<LineRemoval> RemoveLine(std::string_view number, QueuedOnRemoval queued,
+                                         std::optional<std::string> move_to) = 0;
+  // Lines added, changed or removed after change `since` (0: from the start), by any process,
+  // with the newest change's number.
+  virtual Result<std::pair<std::vector<std::string>, int64_t>> LineChangesSince(int64_t since) = 0;
+  // When the line's new-contact messages were handed to its carrier, from `since` on, oldest
+  // first: restores the line's new-contact window after a restart.
+  virtual Result<std::vector<TimePoint>> NewContactStarts(std::string_view line,
+                                                          TimePoint since) = 0;
 
   // --- Account webhooks (synchronous; written through the writer, so they apply to every
   // message committed after the call returns). ---
@@ -206,7 +311,11 @@ class Store {
   // (kInvalidArgument naming the bound line), atomically with the binding. Writes the deliveries
   // for REGISTERED, PENDING and that status to the message's status_callback and to the account's
   // `outbound` webhooks. Returns the stored message (id set).
-  virtual void Accept(Message m, std::function<void(Result<Message>)> done) = 0;
+  // A contact silent for `policy.new_contact_after` starts a conversation again (new_contact);
+  // on a shared line an unverified contact is DECLINED unless the message is the verification
+  // request itself.
+  virtual void Accept(Message m, AcceptPolicy policy,
+                      std::function<void(Result<Message>)> done) = 0;
 
   // Moves a message to a new status if CanTransition allows it, writing the webhook deliveries of
   // the change in the same transaction. A report that would move the status backwards or out of
@@ -242,10 +351,25 @@ class Store {
   // The line `contact` is bound to in the account, if any.
   virtual Result<std::optional<std::string>> FindRoute(int64_t account_id,
                                                        std::string_view contact) = 0;
-  // How many contacts each of the account's lines was bound to since `since` (lines with none
-  // are absent).
-  virtual Result<std::map<std::string, int64_t>> BindingsSince(int64_t account_id,
-                                                               TimePoint since) = 0;
+  // Drops this process's cached routes to `line` (it was removed or its contacts moved, perhaps
+  // by another process).
+  virtual void ForgetRoutes(std::string_view line) = 0;
+
+  // --- Contacts (synchronous; through the writer, like messages, since messages bind them). A
+  // created contact fires the account's contact_created webhooks. ---
+  virtual Result<Contact> WriteContact(int64_t account_id, const std::string& number,
+                                       const ContactFields& fields, ContactWrite mode) = 0;
+  // Creates or updates each, all or none.
+  virtual Result<std::vector<Contact>> WriteContacts(
+      int64_t account_id, const std::vector<std::pair<std::string, ContactFields>>& batch) = 0;
+  virtual Result<Contact> FindContact(int64_t account_id, std::string_view number) = 0;
+  virtual Result<std::vector<Contact>> ListContacts(const ContactQuery& q) = 0;
+  virtual Result<int64_t> CountContacts(int64_t account_id) = 0;
+  // Deletes the contacts named by number or contact_id; returns how many went. The recipient's
+  // opt-out and line binding survive the contact: deleting a contact never lets a message
+  // reach someone who said STOP, nor moves them to another line.
+  virtual Result<int64_t> DeleteContacts(int64_t account_id,
+                                         const std::vector<std::string>& numbers_or_ids) = 0;
 
   // --- Reads (synchronous). ---
   virtual Result<Message> FindMessage(int64_t account_id, std::string_view handle) = 0;

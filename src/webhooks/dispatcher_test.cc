@@ -64,7 +64,7 @@ class DispatcherTest : public ::testing::Test {
     m.status_callback = "http://receiver.test/cb";
     m.date_created = m.date_updated = clock_.Now();
     std::promise<Result<Message>> p;
-    store_->Accept(m, [&p](Result<Message> r) { p.set_value(std::move(r)); });
+    store_->Accept(m, {}, [&p](Result<Message> r) { p.set_value(std::move(r)); });
     const int64_t id = p.get_future().get().value().id;
     for (Status s : {Status::kAccepted, Status::kSent, Status::kDelivered}) {
       store::TransitionRequest r;

@@ -143,8 +143,9 @@ test('line_assigned fires when an admin adds a line, contact_created on a new co
   await client.messages.send({ number: '+14155550105', from_number: gw.line, content: 'hello new contact' });
   const all = await rx.waitFor((xs) => xs.some((x) => x.path === '/cc'));
   const cc = all.find((x) => x.path === '/cc');
-  assert.deepEqual(Object.keys(cc.json).sort(), ['created_at', 'number', 'sendblue_number', 'type']);
+  assert.deepEqual(Object.keys(cc.json).sort(), ['contact_id', 'created_at', 'number', 'sendblue_number', 'type']);
   assert.equal(cc.json.number, '+14155550105');
+  assert.match(cc.json.contact_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.equal(cc.json.sendblue_number, gw.line);
   const log = await gw.request('GET', '/api/v2/webhooks/deliveries?url=' + encodeURIComponent(`${rx.url}/cc`));
   assert.equal(log.json.data[0].kind, 'contact_created');

@@ -1,12 +1,14 @@
 // Route mapping (SPEC.md §6): the first message between a contact and a line binds them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Gateway, cli } from './lib/gateway.mjs';
+import { Gateway, cli, FAST_CONFIG } from './lib/gateway.mjs';
 
 let gw;
 const OTHER = '+13125550190';
 before(async () => {
-  gw = await new Gateway().start();
+  // New-contact limits on, so that the pool has capacity to compare.
+  const config = { ...FAST_CONFIG, lines: { ...FAST_CONFIG.lines, new_contacts_per_day: 100, new_contacts_per_hour: 100 } };
+  gw = await new Gateway({ config }).start();
   const added = cli(['lines', 'add', '--account', 'dev@bluegate.local', '--number', OTHER], { dataDir: gw.dataDir });
   assert.equal(added.code, 0, added.stderr);
 });
@@ -30,8 +32,8 @@ test('without from_number, a bound contact gets its line', async () => {
   assert.equal(r.json.sendblue_number, gw.line);
 });
 
-test('without from_number, a new contact goes to the line that took the fewest new contacts', async () => {
-  // gw.line has taken +12125550141 today; OTHER none.
+test('without from_number, a new contact goes to the line with the most new-contact capacity left', async () => {
+  // gw.line has taken +12125550141 today (99 left); OTHER none (100 left).
   const r = await gw.request('POST', '/api/send-message', { body: { number: '+12125550142', content: 'pooled' } });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.sendblue_number, OTHER);

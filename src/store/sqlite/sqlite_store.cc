@@ -11,12 +11,15 @@
 #include <unordered_map>
 #include <variant>
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "core/keywords.h"
 #include "core/new_contact_window.h"
 #include "core/send_request.h"
+#include "store/sqlite/contacts.h"
+#include "store/sqlite/statement.h"
 
 namespace bluegate::store {
 namespace {
@@ -141,6 +144,32 @@ CREATE INDEX contacts_bound ON contacts(account_id, bound_at) WHERE bound_at IS 
 ALTER TABLE messages ADD COLUMN new_contact INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE contacts ADD COLUMN last_message_at INTEGER;
 )sql",
+    R"sql(
+ALTER TABLE lines ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE line_changes(
+  seq INTEGER PRIMARY KEY,
+  number TEXT NOT NULL,
+  at INTEGER NOT NULL);
+ALTER TABLE messages ADD COLUMN accepted_at INTEGER;
+CREATE INDEX messages_new_contact_starts ON messages(line_number, accepted_at)
+  WHERE new_contact = 1 AND accepted_at IS NOT NULL;
+CREATE INDEX messages_line_queued ON messages(line_number) WHERE status = 'QUEUED';
+ALTER TABLE contacts ADD COLUMN contact_id TEXT;
+ALTER TABLE contacts ADD COLUMN first_name TEXT;
+ALTER TABLE contacts ADD COLUMN last_name TEXT;
+ALTER TABLE contacts ADD COLUMN company_name TEXT;
+ALTER TABLE contacts ADD COLUMN assigned_to_email TEXT;
+ALTER TABLE contacts ADD COLUMN tags TEXT;
+ALTER TABLE contacts ADD COLUMN custom_variables TEXT;
+ALTER TABLE contacts ADD COLUMN verified_at INTEGER;
+ALTER TABLE contacts ADD COLUMN deleted_at INTEGER;
+UPDATE contacts SET contact_id = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
+  substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1) ||
+  substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));
+CREATE INDEX contacts_created ON contacts(account_id, created_at);
+CREATE INDEX contacts_by_id ON contacts(contact_id);
+DROP INDEX contacts_bound;
+)sql",
 };
 
 // How stale contacts.last_message_at may be (it decides the 30-day new-contact window).
@@ -155,102 +184,6 @@ constexpr const char* kMessageFrom = " FROM messages m JOIN accounts a ON a.id =
 
 constexpr const char* kDeliveryColumns =
     "id, message_id, kind, url, secret, status, event_at, attempts, next_attempt_at, payload";
-
-struct DbError : std::runtime_error {
-  explicit DbError(const std::string& what, int rc = SQLITE_ERROR)
-      : std::runtime_error(what), code(rc) {}
-  // Constraint and data errors belong to one write; anything else (I/O, full disk, corruption)
-  // means the transaction's fate is unknown.
-  bool OnlyThisWrite() const {
-    const int primary = code & 0xff;
-    return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG ||
-           primary == SQLITE_RANGE;
-  }
-  int code;
-};
-
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) !=
-        SQLITE_OK) {
-      throw DbError(std::string("prepare failed: ") + sqlite3_errmsg(db) + " in: " + sql);
-    }
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-    idx_ = 0;
-    return *this;
-  }
-  Stmt& Bind(int64_t v) {
-    sqlite3_bind_int64(s_, ++idx_, v);
-    return *this;
-  }
-  Stmt& Bind(int v) {
-    sqlite3_bind_int(s_, ++idx_, v);
-    return *this;
-  }
-  Stmt& Bind(bool v) {
-    sqlite3_bind_int(s_, ++idx_, v ? 1 : 0);
-    return *this;
-  }
-  Stmt& Bind(std::string_view v) {
-    sqlite3_bind_text(s_, ++idx_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(const std::string& v) { return Bind(std::string_view(v)); }
-  Stmt& Bind(const char* v) { return Bind(std::string_view(v)); }
-  Stmt& BindNull() {
-    sqlite3_bind_null(s_, ++idx_);
-    return *this;
-  }
-  template <typename T>
-  Stmt& Bind(const std::optional<T>& v) {
-    return v ? Bind(*v) : BindNull();
-  }
-
-  // true: a row is ready; false: done. Throws on error.
-  bool Step() {
-    const int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw DbError(sqlite3_errmsg(db_), sqlite3_extended_errcode(db_));
-  }
-  void Exec() {
-    while (Step()) {
-    }
-  }
-  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
-  bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
-  std::string Text(int col) const {
-    const auto* p = sqlite3_column_text(s_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col))
-             : std::string();
-  }
-  std::optional<std::string> OptText(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Text(col);
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-  int idx_ = 0;
-};
-
-void ExecSql(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw DbError(msg);
-  }
-}
 
 // `cache_kib`: page cache of this connection. The writer gets the most; readers and the
 // checkpointer less, as each connection has its own.
@@ -276,9 +209,13 @@ void Migrate(sqlite3* db) {
   ExecSql(db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
   ExecSql(db, "BEGIN IMMEDIATE");
   try {
-    Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
-    q.Step();
-    const int64_t have = q.Int(0);
+    int64_t have = 0;
+    {
+      // Finished before the migrations run: a pending read would lock out DROP statements.
+      Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      q.Step();
+      have = q.Int(0);
+    }
     const int64_t want = static_cast<int64_t>(std::size(kMigrations));
     if (have > want) {
       throw std::runtime_error("the database has schema version " + std::to_string(have) +
@@ -294,6 +231,65 @@ void Migrate(sqlite3* db) {
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+}
+
+// lines.settings: a JSON object with only the fields `bluegate lines set` gave.
+std::string LineSettingsJson(const LineSettings& ls) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  if (ls.burst_per_second) {
+    w.Key("burst_per_second");
+    w.Double(*ls.burst_per_second);
+  }
+  auto integer = [&w](const char* key, std::optional<int64_t> v) {
+    if (!v) return;
+    w.Key(key);
+    w.Int64(*v);
+  };
+  integer("queue_capacity", ls.queue_capacity);
+  integer("new_contacts_per_day", ls.new_contacts_per_day);
+  integer("new_contacts_per_hour", ls.new_contacts_per_hour);
+  if (ls.new_contact_after) integer("new_contact_after_ms", ls.new_contact_after->count());
+  if (ls.resolve_timeout) integer("resolve_timeout_ms", ls.resolve_timeout->count());
+  if (ls.shared) {
+    w.Key("shared");
+    w.Bool(*ls.shared);
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+LineSettings ParseLineSettings(const std::string& json) {
+  LineSettings ls;
+  rapidjson::Document d;
+  if (d.Parse(json.c_str()).HasParseError() || !d.IsObject()) return ls;
+  auto integer = [&d](const char* key) -> std::optional<int64_t> {
+    auto it = d.FindMember(key);
+    if (it == d.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
+    return it->value.GetInt64();
+  };
+  if (auto it = d.FindMember("burst_per_second"); it != d.MemberEnd() && it->value.IsNumber())
+    ls.burst_per_second = it->value.GetDouble();
+  ls.queue_capacity = integer("queue_capacity");
+  ls.new_contacts_per_day = integer("new_contacts_per_day");
+  ls.new_contacts_per_hour = integer("new_contacts_per_hour");
+  if (auto v = integer("new_contact_after_ms")) ls.new_contact_after = Millis(*v);
+  if (auto v = integer("resolve_timeout_ms")) ls.resolve_timeout = Millis(*v);
+  if (auto it = d.FindMember("shared"); it != d.MemberEnd() && it->value.IsBool())
+    ls.shared = it->value.GetBool();
+  return ls;
+}
+
+constexpr const char* kLineColumns = "number, account_id, carrier, options, settings";
+
+Line ReadLine(const Stmt& s) {
+  return Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3), ParseLineSettings(s.Text(4))};
+}
+
+void RecordLineChange(sqlite3* db, std::string_view number, TimePoint at) {
+  Stmt s(db, "INSERT INTO line_changes(number, at) VALUES (?, ?)");
+  s.Bind(number).Bind(ToUnixMillis(at)).Exec();
 }
 
 Message ReadMessage(const Stmt& s) {
@@ -362,26 +358,30 @@ struct WriterStatements {
             "error_message, error_reason, error_detail, service, was_downgraded, "
             "message_type, group_id, opted_out, created_at, updated_at, new_contact) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-        contact_opted_out(
-            db,
-            "SELECT opted_out, line_number, last_message_at FROM contacts WHERE account_id = ? AND "
-            "number = ?"),
+        contact_opted_out(db,
+                          "SELECT opted_out, line_number, last_message_at, verified_at IS NOT "
+                          "NULL, deleted_at IS NOT NULL FROM contacts WHERE account_id = ? AND "
+                          "number = ?"),
+        // Creates and binds a contact, binds an unbound one, brings a deleted one back (as a
+        // new contact), and notes the message's time.
         bind_contact(
             db,
             "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at, "
-            "line_number, bound_at, last_message_at) VALUES (?1, ?2, 0, ?3, ?3, ?4, ?3, ?3) "
+            "line_number, bound_at, last_message_at, contact_id) "
+            "VALUES (?1, ?2, 0, ?3, ?3, ?4, ?3, ?3, ?5) "
             "ON CONFLICT(account_id, number) DO UPDATE SET "
             "bound_at = COALESCE(bound_at, ?3), line_number = COALESCE(line_number, ?4), "
-            "last_message_at = ?3"),
-        upsert_contact(
-            db,
-            "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at) "
-            "VALUES (?1, ?2, COALESCE(?3, 0), ?4, ?4) ON CONFLICT(account_id, number) "
-            "DO UPDATE SET opted_out = COALESCE(?3, opted_out), updated_at = ?4"),
-        message_state(
-            db,
-            "SELECT status, service, status_callback, account_id, is_outbound FROM messages "
-            "WHERE id = ?"),
+            "last_message_at = ?3, "
+            "contact_id = CASE WHEN deleted_at IS NULL THEN contact_id ELSE ?5 END, "
+            "created_at = CASE WHEN deleted_at IS NULL THEN created_at ELSE ?3 END, "
+            "deleted_at = NULL"),
+        inbound_contact(db,
+                        "UPDATE contacts SET opted_out = COALESCE(?1, opted_out), "
+                        "verified_at = COALESCE(verified_at, ?2), updated_at = ?2 "
+                        "WHERE account_id = ?3 AND number = ?4"),
+        message_state(db,
+                      "SELECT status, service, status_callback, account_id, is_outbound, "
+                      "line_number FROM messages WHERE id = ?"),
         account_hooks(db,
                       "SELECT w.url, COALESCE(w.secret, a.webhook_secret, ''), w.sendblue_numbers "
                       "FROM account_webhooks w JOIN accounts a ON a.id = w.account_id "
@@ -391,12 +391,12 @@ struct WriterStatements {
             db,
             "UPDATE account_webhooks SET disabled_at = ?1 WHERE url = ?2 AND disabled_at IS "
             "NULL AND account_id = (SELECT account_id FROM messages WHERE id = ?3)"),
-        update_status(
-            db,
-            "UPDATE messages SET status = ?, updated_at = ?, error_code = ?, "
-            "error_message = ?, error_reason = ?, error_detail = ?, "
-            "service = COALESCE(?, service), was_downgraded = COALESCE(?, was_downgraded) "
-            "WHERE id = ?"),
+        update_status(db,
+                      "UPDATE messages SET status = ?1, updated_at = ?2, error_code = ?3, "
+                      "error_message = ?4, error_reason = ?5, error_detail = ?6, "
+                      "service = COALESCE(?7, service), was_downgraded = COALESCE(?8, "
+                      "was_downgraded), accepted_at = CASE WHEN ?1 = 'ACCEPTED' THEN ?2 ELSE "
+                      "accepted_at END WHERE id = ?9"),
         insert_event(db,
                      "INSERT INTO message_events(message_id, status, at, applied, source) "
                      "VALUES (?,?,?,?,?)"),
@@ -424,7 +424,7 @@ struct WriterStatements {
             "VALUES (?,?,?,?,?)") {}
 
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
-  Stmt insert_message, contact_opted_out, bind_contact, upsert_contact, message_state,
+  Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
       account_hooks, disable_hook, update_status, insert_event, mark_read, load_message,
       endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt;
 };
@@ -540,61 +540,72 @@ class SqliteStore final : public Store {
 
   Result<Line> AddLine(const Line& line) override {
     return AdminWrite<Line>([&](Conn& c) -> Result<Line> {
+      ExecSql(c.db, "BEGIN IMMEDIATE");
       Stmt& s = c.Prepare(
-          "INSERT INTO lines(number, account_id, carrier, options, created_at) VALUES "
-          "(?,?,?,?,?)");
+          "INSERT INTO lines(number, account_id, carrier, options, settings, created_at) VALUES "
+          "(?,?,?,?,?,?)");
       s.Bind(line.number)
           .Bind(line.account_id)
           .Bind(line.carrier)
           .Bind(line.options_json)
+          .Bind(LineSettingsJson(line.settings))
           .Bind(ToUnixMillis(clock_.Now()));
-      s.Exec();
+      try {
+        s.Exec();
+        RecordLineChange(c.db, line.number, clock_.Now());
+        ExecSql(c.db, "COMMIT");
+      } catch (...) {
+        sqlite3_exec(c.db, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
       return line;
     });
   }
 
   Result<Line> FindLine(std::string_view number) override {
     return Read<Line>([&](Conn& c) -> Result<Line> {
-      Stmt& s =
-          c.Prepare("SELECT number, account_id, carrier, options FROM lines WHERE number = ?");
+      Stmt& s = c.Prepare(std::string("SELECT ") + kLineColumns + " FROM lines WHERE number = ?");
       s.Bind(number);
       if (!s.Step()) return Error::NotFound("no line " + std::string(number));
-      return Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3)};
+      return ReadLine(s);
     });
   }
 
   Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) override {
     return Read<std::vector<Line>>([&](Conn& c) -> Result<std::vector<Line>> {
-      Stmt& s = c.Prepare(account_id ? "SELECT number, account_id, carrier, options FROM lines "
-                                       "WHERE account_id = ? ORDER BY created_at, number"
-                                     : "SELECT number, account_id, carrier, options FROM lines "
-                                       "ORDER BY created_at, number");
+      Stmt& s = c.Prepare(std::string("SELECT ") + kLineColumns + " FROM lines" +
+                          (account_id ? " WHERE account_id = ?" : "") +
+                          " ORDER BY created_at, number");
       if (account_id) s.Bind(*account_id);
       std::vector<Line> out;
-      while (s.Step()) out.push_back(Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3)});
+      while (s.Step()) out.push_back(ReadLine(s));
       return out;
     });
   }
 
   // --- writes ---
-  void Accept(Message m, std::function<void(Result<Message>)> done) override {
+  void Accept(Message m, AcceptPolicy policy,
+              std::function<void(Result<Message>)> done) override {
     Enqueue<Message>(
-        [this, m = std::move(m)](WriterStatements& st,
-                                 std::vector<Delivery>& created) mutable -> Result<Message> {
+        [this, m = std::move(m), policy](
+            WriterStatements& st, std::vector<Delivery>& created) mutable -> Result<Message> {
           st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
-          const bool known = st.contact_opted_out.Step();
-          const bool opted_out = known && st.contact_opted_out.Int(0) != 0;
+          const bool row = st.contact_opted_out.Step();
+          const bool opted_out = row && st.contact_opted_out.Int(0) != 0;
           const std::optional<std::string> bound =
-              known ? st.contact_opted_out.OptText(1) : std::nullopt;
+              row ? st.contact_opted_out.OptText(1) : std::nullopt;
           const std::optional<int64_t> last_message =
-              known && !st.contact_opted_out.IsNull(2)
+              row && !st.contact_opted_out.IsNull(2)
                   ? std::optional<int64_t>(st.contact_opted_out.Int(2))
                   : std::nullopt;
+          const bool verified = row && st.contact_opted_out.Int(3) != 0;
+          const bool known = row && st.contact_opted_out.Int(4) == 0;  // a live contact
           st.contact_opted_out.Reset();
           // A first message, or the first after a long silence, starts a conversation: the
           // line's new-contact limits pace it.
           m.new_contact = !bound || !last_message ||
-                          ToUnixMillis(m.date_created) - *last_message > kNewContactAfter.count();
+                          ToUnixMillis(m.date_created) - *last_message >
+                              policy.new_contact_after.count();
           if (bound && *bound != m.line_number) {
             return BoundToAnotherLine(m.contact, *bound);
           }
@@ -605,8 +616,15 @@ class SqliteStore final : public Store {
                 ErrorCode::kFailedToSend,
                 "The recipient " + m.contact + " has opted out of messages from this account",
                 "opted_out", std::nullopt};
+          } else if (policy.verified_only && !verified && !policy.verification) {
+            m.status = Status::kDeclined;
+            m.error = MessageError{
+                ErrorCode::kFailedToSend,
+                "The recipient " + m.contact + " is not verified, and line " + m.line_number +
+                    " is shared: it sends only to contacts who have written to it (POST "
+                    "/api/v2/contacts/verify asks them to)",
+                "contact_not_verified", std::nullopt};
           }
-          st.contact_opted_out.Reset();
           const int64_t at = ToUnixMillis(m.date_created);
           auto& s = st.insert_message.Reset();
           s.Bind(m.handle)
@@ -632,24 +650,18 @@ class SqliteStore final : public Store {
           m.id = sqlite3_last_insert_rowid(writer_db_);
           // Binds a new contact; for a known one, last_message_at only needs to be right to the
           // hour for the 30-day window, so most messages skip this write.
-          if (!bound || !last_message || at - *last_message > kLastMessageGranularity.count()) {
+          if (!known || !bound || !last_message ||
+              at - *last_message > kLastMessageGranularity.count()) {
             st.bind_contact.Reset()
                 .Bind(m.account_id)
                 .Bind(m.contact)
                 .Bind(at)
                 .Bind(m.line_number)
+                .Bind(contacts::NewContactId())
                 .Exec();
           }
           if (!bound) RememberRoute(std::to_string(m.account_id) + "/" + m.contact, m.line_number);
-          if (!known) {
-            const std::string payload =
-                ContactCreatedJson(m.contact, m.line_number, m.date_created);
-            for (const auto& t :
-                 Targets(st, 0, m.account_id, "", "contact_created", m.line_number)) {
-              created.push_back(InsertDelivery(st, 0, t, Status::kQueued, m.date_created, &payload,
-                                               m.account_id));
-            }
-          }
+          if (!known) ContactCreated(st, m.account_id, m.contact, m.line_number, created);
           const auto targets =
               Targets(st, m.id, m.account_id, m.status_callback, "outbound", m.line_number);
           for (Status status : {Status::kRegistered, Status::kPending, m.status}) {
@@ -667,51 +679,59 @@ class SqliteStore final : public Store {
     Enqueue<TransitionOutcome>(
         [this, r = std::move(r)](WriterStatements& st,
                                  std::vector<Delivery>& created) -> Result<TransitionOutcome> {
-          st.message_state.Reset().Bind(r.message_id);
-          if (!st.message_state.Step()) {
-            st.message_state.Reset();
-            return Error::NotFound("no message with id " + std::to_string(r.message_id));
-          }
-          const Status from = StatusFromName(st.message_state.Text(0)).value_or(Status::kError);
-          const Service service =
-              ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
-          const std::string callback = st.message_state.Text(2);
-          const int64_t account_id = st.message_state.Int(3);
-          const bool outbound = st.message_state.Int(4) != 0;
-          st.message_state.Reset();
-          const bool applied = CanTransition(from, r.to, service);
-          const int64_t at = ToUnixMillis(r.at);
-          TransitionOutcome out;
-          out.applied = applied;
-          if (!applied) {
-            // A late or duplicate report: recorded for the record, and otherwise ignored.
-            st.insert_event.Reset()
-                .Bind(r.message_id)
-                .Bind(StatusName(r.to))
-                .Bind(at)
-                .Bind(false)
-                .Bind(r.source)
-                .Exec();
-            out.status = from;
-            return out;
-          }
-          auto& s = st.update_status.Reset();
-          s.Bind(StatusName(r.to)).Bind(at);
-          BindError(s, r.error);
-          s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service))
-                           : std::nullopt)
-              .Bind(r.was_downgraded)
-              .Bind(r.message_id);
-          s.Exec();
-          out.status = r.to;
-          if (outbound) {
-            for (const auto& t : Targets(st, r.message_id, account_id, callback, "outbound", "")) {
-              created.push_back(InsertDelivery(st, r.message_id, t, r.to, r.at));
-            }
-          }
-          return out;
+          return ApplyTransition(st, r, created);
         },
         std::move(done));
+  }
+
+  Result<TransitionOutcome> ApplyTransition(WriterStatements& st, const TransitionRequest& r,
+                                            std::vector<Delivery>& created) {
+    st.message_state.Reset().Bind(r.message_id);
+    if (!st.message_state.Step()) {
+      st.message_state.Reset();
+      return Error::NotFound("no message with id " + std::to_string(r.message_id));
+    }
+    const Status from = StatusFromName(st.message_state.Text(0)).value_or(Status::kError);
+    const Service service =
+        ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
+    const std::string callback = st.message_state.Text(2);
+    const int64_t account_id = st.message_state.Int(3);
+    const bool outbound = st.message_state.Int(4) != 0;
+    const std::string line = st.message_state.Text(5);
+    st.message_state.Reset();
+    const bool applied =
+        CanTransition(from, r.to, service) && (!r.expect_line || *r.expect_line == line);
+    const int64_t at = ToUnixMillis(r.at);
+    TransitionOutcome out;
+    out.applied = applied;
+    out.line = line;
+    if (!applied) {
+      // A late or duplicate report: recorded for the record, and otherwise ignored.
+      st.insert_event.Reset()
+          .Bind(r.message_id)
+          .Bind(StatusName(r.to))
+          .Bind(at)
+          .Bind(false)
+          .Bind(r.source)
+          .Exec();
+      out.status = from;
+      return out;
+    }
+    auto& s = st.update_status.Reset();
+    s.Bind(StatusName(r.to)).Bind(at);
+    BindError(s, r.error);
+    s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service))
+                     : std::nullopt)
+        .Bind(r.was_downgraded)
+        .Bind(r.message_id);
+    s.Exec();
+    out.status = r.to;
+    if (outbound) {
+      for (const auto& t : Targets(st, r.message_id, account_id, callback, "outbound", "")) {
+        created.push_back(InsertDelivery(st, r.message_id, t, r.to, r.at));
+      }
+    }
+    return out;
   }
 
   void MarkRead(int64_t message_id, TimePoint at,
@@ -730,20 +750,22 @@ class SqliteStore final : public Store {
                                  std::vector<Delivery>& created) mutable -> Result<Message> {
           const std::optional<bool> opt = OptOutKeyword(m.content);
           st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
-          const bool new_contact = !st.contact_opted_out.Step();
+          const bool new_contact = !st.contact_opted_out.Step() || st.contact_opted_out.Int(4);
           st.contact_opted_out.Reset();
-          st.upsert_contact.Reset()
-              .Bind(m.account_id)
-              .Bind(m.contact)
-              .Bind(opt)
-              .Bind(ToUnixMillis(m.date_created))
-              .Exec();
-          // An inbound message binds an unbound contact to the line it wrote to.
+          // An inbound message binds an unbound contact to the line it wrote to, and verifies
+          // the contact (shared lines send only to contacts who wrote first).
           st.bind_contact.Reset()
               .Bind(m.account_id)
               .Bind(m.contact)
               .Bind(ToUnixMillis(m.date_created))
               .Bind(m.line_number)
+              .Bind(contacts::NewContactId())
+              .Exec();
+          st.inbound_contact.Reset()
+              .Bind(opt)
+              .Bind(ToUnixMillis(m.date_created))
+              .Bind(m.account_id)
+              .Bind(m.contact)
               .Exec();
           st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
           m.opted_out = st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0;
@@ -775,15 +797,7 @@ class SqliteStore final : public Store {
           for (const auto& t : Targets(st, m.id, m.account_id, "", "receive", m.line_number)) {
             created.push_back(InsertDelivery(st, m.id, t, Status::kReceived, m.date_created));
           }
-          if (new_contact) {
-            const std::string payload =
-                ContactCreatedJson(m.contact, m.line_number, m.date_created);
-            for (const auto& t :
-                 Targets(st, 0, m.account_id, "", "contact_created", m.line_number)) {
-              created.push_back(InsertDelivery(st, 0, t, Status::kQueued, m.date_created, &payload,
-                                               m.account_id));
-            }
-          }
+          if (new_contact) ContactCreated(st, m.account_id, m.contact, m.line_number, created);
           return m;
         },
         std::move(done));
@@ -994,22 +1008,30 @@ class SqliteStore final : public Store {
     return gone;
   }
 
-  static std::string ContactCreatedJson(const std::string& number, const std::string& line,
-                                        TimePoint at) {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartObject();
-    w.Key("type");
-    w.String("contact_created");
-    w.Key("number");
-    w.String(number.c_str());
-    w.Key("sendblue_number");
-    w.String(line.c_str());
-    w.Key("created_at");
-    const std::string when = FormatIso8601(at);
-    w.String(when.c_str());
-    w.EndObject();
-    return std::string(buf.GetString(), buf.GetSize());
+  // A contact write's effects beyond its row: the route cache and contact_created.
+  void AfterContactWrite(WriterStatements& st, int64_t account_id, const contacts::Written& w,
+                         std::vector<Delivery>& created) {
+    if (w.contact.line) {
+      std::lock_guard lock(routes_mu_);
+      routes_.insert_or_assign(std::to_string(account_id) + "/" + w.contact.number, *w.contact.line);
+    }
+    if (w.created) {
+      ContactCreated(st, account_id, w.contact.number, w.contact.line.value_or(""), created);
+    }
+  }
+
+  // contact_created webhooks for a contact this transaction created.
+  void ContactCreated(WriterStatements& st, int64_t account_id, const std::string& number,
+                      const std::string& line, std::vector<Delivery>& created) {
+    const auto targets = Targets(st, 0, account_id, "", "contact_created", line);
+    if (targets.empty()) return;
+    auto c = contacts::Find(writer_db_, account_id, number);
+    if (!c) return;
+    const std::string payload = contacts::CreatedEventJson(*c);
+    for (const auto& t : targets) {
+      created.push_back(
+          InsertDelivery(st, 0, t, Status::kQueued, c->created_at, &payload, account_id));
+    }
   }
 
   struct Target {
@@ -1192,18 +1214,192 @@ class SqliteStore final : public Store {
     routes_.emplace(std::move(key), line);
   }
 
-  Result<std::map<std::string, int64_t>> BindingsSince(int64_t account_id,
-                                                       TimePoint since) override {
-    return Read<std::map<std::string, int64_t>>(
-        [&](Conn& c) -> Result<std::map<std::string, int64_t>> {
-          Stmt& s = c.Prepare(
-              "SELECT line_number, COUNT(*) FROM contacts WHERE account_id = ? AND bound_at >= ? "
-              "GROUP BY line_number");
-          s.Bind(account_id).Bind(ToUnixMillis(since));
-          std::map<std::string, int64_t> out;
-          while (s.Step()) out[s.Text(0)] = s.Int(1);
+  void ForgetRoutes(std::string_view line) override {
+    std::lock_guard lock(routes_mu_);
+    std::erase_if(routes_, [line](const auto& kv) { return kv.second == line; });
+  }
+
+  // --- line administration ---
+  Result<Line> SetLineSettings(std::string_view number, const LineSettings& settings) override {
+    return WriteSync<Line>(
+        [this, number = std::string(number), settings](WriterStatements&,
+                                                       std::vector<Delivery>&) -> Result<Line> {
+          Stmt s(writer_db_, "UPDATE lines SET settings = ? WHERE number = ?");
+          s.Bind(LineSettingsJson(settings)).Bind(number).Exec();
+          if (sqlite3_changes(writer_db_) == 0) return Error::NotFound("no line " + number);
+          RecordLineChange(writer_db_, number, clock_.Now());
+          Stmt load(writer_db_, std::string("SELECT ") + kLineColumns +
+                                    " FROM lines WHERE number = ?");
+          load.Bind(number);
+          load.Step();
+          return ReadLine(load);
+        });
+  }
+
+  Result<int64_t> CountQueued(std::string_view line) override {
+    return Read<int64_t>([&](Conn& c) -> Result<int64_t> {
+      Stmt& s = c.Prepare(
+          "SELECT COUNT(*) FROM messages WHERE line_number = ? AND status = 'QUEUED'");
+      s.Bind(line);
+      s.Step();
+      return s.Int(0);
+    });
+  }
+
+  Result<LineRemoval> RemoveLine(std::string_view number, QueuedOnRemoval queued,
+                                 std::optional<std::string> move_to) override {
+    return WriteSync<LineRemoval>([this, number = std::string(number), queued,
+                                   move_to = std::move(move_to)](
+                                      WriterStatements& st,
+                                      std::vector<Delivery>& created) -> Result<LineRemoval> {
+      Stmt line(writer_db_, "SELECT account_id FROM lines WHERE number = ?");
+      line.Bind(number);
+      if (!line.Step()) return Error::NotFound("no line " + number);
+      const int64_t account_id = line.Int(0);
+      if (queued == QueuedOnRemoval::kMove) {
+        Stmt target(writer_db_, "SELECT account_id FROM lines WHERE number = ?");
+        target.Bind(move_to.value_or(""));
+        if (!move_to || *move_to == number || !target.Step() || target.Int(0) != account_id) {
+          return Error::Invalid("the queued messages of " + number +
+                                " can only move to another line of the same account");
+        }
+      }
+      std::vector<int64_t> waiting;
+      Stmt q(writer_db_, "SELECT id FROM messages WHERE line_number = ? AND status = 'QUEUED'");
+      q.Bind(number);
+      while (q.Step()) waiting.push_back(q.Int(0));
+      LineRemoval out;
+      if (!waiting.empty() && queued == QueuedOnRemoval::kRefuse) {
+        return Error{ErrorKind::kConflict,
+                     std::to_string(waiting.size()) + " messages wait in QUEUED on line " +
+                         number + "; say whether to fail them or move them to another line",
+                     ErrorCode::kValidation,
+                     {}};
+      }
+      const TimePoint now = clock_.Now();
+      if (queued == QueuedOnRemoval::kMove) {
+        Stmt move(writer_db_,
+                  "UPDATE messages SET line_number = ?1 WHERE line_number = ?2 AND status = "
+                  "'QUEUED'");
+        move.Bind(*move_to).Bind(number).Exec();
+        out.moved = sqlite3_changes(writer_db_);
+        Stmt rebind(writer_db_,
+                    "UPDATE contacts SET line_number = ?1, bound_at = ?3 WHERE line_number = ?2 "
+                    "AND account_id = ?4");
+        rebind.Bind(*move_to).Bind(number).Bind(ToUnixMillis(now)).Bind(account_id).Exec();
+        out.contacts_rebound = sqlite3_changes(writer_db_);
+      } else {
+        for (int64_t id : waiting) {
+          TransitionRequest r;
+          r.message_id = id;
+          r.to = Status::kError;
+          r.at = now;
+          r.error = MessageError{ErrorCode::kFailedToSend,
+                                 "The line " + number + " was removed before the message was sent",
+                                 "line_removed", std::nullopt};
+          r.source = "line-removed";
+          auto applied = ApplyTransition(st, r, created);
+          if (applied.ok() && applied->applied) ++out.failed;
+        }
+        // This may run in an admin process: a running server finds these callbacks through its
+        // re-queue poll.
+        Stmt mark(writer_db_,
+                  "UPDATE webhook_deliveries SET requeued_at = (SELECT COALESCE(MAX(requeued_at), "
+                  "0) + 1 FROM webhook_deliveries) WHERE id = ?");
+        for (const Delivery& d : created) mark.Reset().Bind(d.id).Exec();
+        Stmt unbind(writer_db_,
+                    "UPDATE contacts SET line_number = NULL, bound_at = NULL WHERE line_number = "
+                    "? AND account_id = ?");
+        unbind.Bind(number).Bind(account_id).Exec();
+        out.contacts_rebound = sqlite3_changes(writer_db_);
+      }
+      Stmt del(writer_db_, "DELETE FROM lines WHERE number = ?");
+      del.Bind(number).Exec();
+      RecordLineChange(writer_db_, number, now);
+      ForgetRoutes(number);
+      return out;
+    });
+  }
+
+  Result<std::pair<std::vector<std::string>, int64_t>> LineChangesSince(int64_t since) override {
+    using Out = std::pair<std::vector<std::string>, int64_t>;
+    return Read<Out>([&](Conn& c) -> Result<Out> {
+      Stmt& s = c.Prepare("SELECT seq, number FROM line_changes WHERE seq > ? ORDER BY seq");
+      s.Bind(since);
+      Out out{{}, since};
+      while (s.Step()) {
+        out.second = s.Int(0);
+        out.first.push_back(s.Text(1));
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<TimePoint>> NewContactStarts(std::string_view line,
+                                                  TimePoint since) override {
+    return Read<std::vector<TimePoint>>([&](Conn& c) -> Result<std::vector<TimePoint>> {
+      Stmt& s = c.Prepare(
+          "SELECT accepted_at FROM messages WHERE line_number = ? AND new_contact = 1 AND "
+          "accepted_at >= ? ORDER BY accepted_at");
+      s.Bind(line).Bind(ToUnixMillis(since));
+      std::vector<TimePoint> out;
+      while (s.Step()) out.push_back(FromUnixMillis(s.Int(0)));
+      return out;
+    });
+  }
+
+  // --- contacts ---
+  Result<Contact> WriteContact(int64_t account_id, const std::string& number,
+                               const ContactFields& fields, ContactWrite mode) override {
+    return WriteSync<Contact>([&](WriterStatements& st,
+                                  std::vector<Delivery>& created) -> Result<Contact> {
+      auto w = contacts::Write(writer_db_, account_id, number, fields, mode, clock_.Now());
+      if (!w.ok()) return w.error();
+      AfterContactWrite(st, account_id, w.value(), created);
+      return w->contact;
+    });
+  }
+
+  Result<std::vector<Contact>> WriteContacts(
+      int64_t account_id,
+      const std::vector<std::pair<std::string, ContactFields>>& batch) override {
+    return WriteSync<std::vector<Contact>>(
+        [&](WriterStatements& st, std::vector<Delivery>& created) -> Result<std::vector<Contact>> {
+          std::vector<Contact> out;
+          for (const auto& [number, fields] : batch) {
+            auto w = contacts::Write(writer_db_, account_id, number, fields,
+                                     ContactWrite::kCreateOrUpdate, clock_.Now());
+            if (!w.ok()) return w.error();  // rolls back the whole batch: all or none
+            AfterContactWrite(st, account_id, w.value(), created);
+            out.push_back(w->contact);
+          }
           return out;
         });
+  }
+
+  Result<Contact> FindContact(int64_t account_id, std::string_view number) override {
+    return Read<Contact>([&](Conn& c) -> Result<Contact> {
+      auto found = contacts::Find(c.db, account_id, number);
+      if (!found) return Error::NotFound("no contact with number " + std::string(number));
+      return *found;
+    });
+  }
+
+  Result<std::vector<Contact>> ListContacts(const ContactQuery& q) override {
+    return Read<std::vector<Contact>>(
+        [&](Conn& c) -> Result<std::vector<Contact>> { return contacts::List(c.db, q); });
+  }
+
+  Result<int64_t> CountContacts(int64_t account_id) override {
+    return Read<int64_t>(
+        [&](Conn& c) -> Result<int64_t> { return contacts::Count(c.db, account_id); });
+  }
+
+  Result<int64_t> DeleteContacts(int64_t account_id,
+                                 const std::vector<std::string>& numbers_or_ids) override {
+    return WriteSync<int64_t>([&](WriterStatements&, std::vector<Delivery>&) -> Result<int64_t> {
+      return contacts::Delete(writer_db_, account_id, numbers_or_ids, clock_.Now());
+    });
   }
 
   Result<DeliveryPage> ListDeliveries(const DeliveryQuery& q) override {

@@ -64,6 +64,7 @@ export class Gateway {
   // Starts the server and waits for "listening on HOST:PORT". On the first start of a data dir the
   // bootstrap credentials are captured from the output.
   async start() {
+    this.output = '';  // a restart reads its own address
     this.proc = spawn(BINARY, ['serve', '--config', this.configPath, '--data-dir', this.dataDir, '--listen', '127.0.0.1:0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
