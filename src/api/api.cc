@@ -10,16 +10,24 @@ namespace {
 // Paths the official SDK calls that bluegate does not serve yet: 501, so that a caller learns
 // the feature is missing rather than that the URL is wrong.
 constexpr std::string_view kNotYet[] = {
-    "/api/send-group-message", "/api/modify-group",
+    "/api/send-group-message",
+    "/api/modify-group",
 
-    "/api/evaluate-service",   "/api/upload-media-object",
-    "/api/v2/contacts",        "/api/send-typing-indicator",
-    "/api/send-reaction",      "/api/mark-read",
-    "/api/v2/groups",          "/api/v2/events",
-    "/api/request-location",   "/api/location",
-    "/api/send-carousel",      "/api/v2/totp",
-    "/api/v2/seats",           "/api/v2/verify",
-    "/api/messages",           "/api/lines/",
+    "/api/evaluate-service",
+    "/api/upload-media-object",
+    "/api/send-typing-indicator",
+    "/api/send-reaction",
+    "/api/mark-read",
+    "/api/v2/groups",
+    "/api/v2/events",
+    "/api/request-location",
+    "/api/location",
+    "/api/send-carousel",
+    "/api/v2/totp",
+    "/api/v2/seats",
+    "/api/v2/verify",
+    "/api/messages",
+    "/api/lines/",
 };
 
 bool NotYetImplemented(std::string_view path) {
@@ -100,6 +108,10 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path == "/api/lines") {
     return HandleListLines(ctx_, principal.value(), req,
                            WithRoute(std::move(respond), "/api/lines"));
+  }
+  if (path == "/api/v2/contacts" || path.starts_with("/api/v2/contacts/")) {
+    return HandleContacts(ctx_, principal.value(), req,
+                          WithRoute(std::move(respond), "/api/v2/contacts"));
   }
   if (NotYetImplemented(path)) {
     auto r = ErrorResponse(Error{

@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "core/metrics.h"
 #include "core/phone.h"
+#include "core/send_request.h"
 #include "queue/outbound.h"
 #include "store/store.h"
 
@@ -40,6 +41,13 @@ class Api {
   Authenticator auth_;
 };
 
+// Stores an outbound message and queues it on its line, as send-message does: route mapping,
+// pool choice, the line's queue bound and policy (`verification`: the message asks the contact
+// to verify, so a shared line may send it). `done` gets the stored message or why not; it may
+// run on the store's writer thread.
+void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send, bool verification,
+                    std::function<void(Result<Message>)> done);
+
 // Handlers, each in its resource's file. `principal` is the authenticated caller.
 void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
                        Responder respond);
@@ -61,6 +69,9 @@ void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpReq
                       Responder respond);
 void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                      Responder respond);
+// Everything under /api/v2/contacts.
+void HandleContacts(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                    Responder respond);
 HttpResponse HandleHealth(ApiContext& ctx);
 HttpResponse HandleReady(ApiContext& ctx);
 HttpResponse HandleMetrics(ApiContext& ctx);

@@ -29,35 +29,29 @@ Result<std::string> PickPoolLine(ApiContext& ctx, int64_t account_id) {
 
 }  // namespace
 
-void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
-                       Responder respond) {
-  auto decoded = DecodeSendRequest(req);
-  if (!decoded.ok()) return respond(ErrorResponse(decoded.error()));
-  auto valid = ValidateSend(decoded.value(), ctx.phones);
-  if (!valid.ok()) return respond(ErrorResponse(valid.error()));
-  ValidSend& send = valid.value();
+void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send, bool verification,
+                    std::function<void(Result<Message>)> done) {
   // Route mapping (SPEC.md §6): a contact stays with the line it first talked to.
   auto route = ctx.store.FindRoute(principal.account.id, send.contact);
-  if (!route.ok()) return respond(ErrorResponse(route.error()));
+  if (!route.ok()) return done(route.error());
   if (send.line.empty()) {
     if (route.value()) {
       send.line = *route.value();
     } else {
       auto pooled = PickPoolLine(ctx, principal.account.id);
-      if (!pooled.ok()) return respond(ErrorResponse(pooled.error()));
+      if (!pooled.ok()) return done(pooled.error());
       send.line = std::move(pooled).value();
     }
   } else if (route.value() && *route.value() != send.line) {
-    return respond(ErrorResponse(BoundToAnotherLine(send.contact, *route.value())));
+    return done(BoundToAnotherLine(send.contact, *route.value()));
   }
   auto line = ctx.outbound.FindLine(send.line);
   if (!line || line->account_id != principal.account.id) {
-    return respond(ErrorResponse(
-        Error::Invalid("from_number " + send.line +
-                       " is not a line of this account (GET /api/lines lists them)")));
+    return done(Error::Invalid("from_number " + send.line +
+                               " is not a line of this account (GET /api/lines lists them)"));
   }
   if (auto reserved = ctx.outbound.Reserve(*line); !reserved.ok()) {
-    return respond(ErrorResponse(reserved.error()));
+    return done(reserved.error());
   }
 
   Message m;
@@ -80,24 +74,39 @@ void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest 
   store::AcceptPolicy policy;
   policy.new_contact_after = limits.new_contact_after;
   policy.verified_only = limits.shared;
-  ctx.store.Accept(std::move(m), policy, [&ctx, line_number = line->number,
-                                  respond = std::move(respond)](Result<Message> stored) {
-    if (!stored.ok()) {
-      // Nothing was stored: give the queue place back.
-      ctx.outbound.CancelReservation(line_number);
-      return respond(ErrorResponse(stored.error()));
-    }
-    const Message& msg = stored.value();
-    ctx.metrics.CountStatus(Status::kRegistered);
-    ctx.metrics.CountStatus(Status::kPending);
-    ctx.metrics.CountStatus(msg.status);
-    if (msg.status == Status::kQueued) {
-      ctx.outbound.Enqueue(msg);
-    } else {
-      ctx.outbound.CancelReservation(msg.line_number);
-    }
-    respond(JsonResponse(200, RenderMessageJson(msg)));
-  });
+  policy.verification = verification;
+  ctx.store.Accept(
+      std::move(m), policy,
+      [&ctx, line_number = line->number, done = std::move(done)](Result<Message> stored) {
+        if (!stored.ok()) {
+          // Nothing was stored: give the queue place back.
+          ctx.outbound.CancelReservation(line_number);
+          return done(std::move(stored));
+        }
+        const Message& msg = stored.value();
+        ctx.metrics.CountStatus(Status::kRegistered);
+        ctx.metrics.CountStatus(Status::kPending);
+        ctx.metrics.CountStatus(msg.status);
+        if (msg.status == Status::kQueued) {
+          ctx.outbound.Enqueue(msg);
+        } else {
+          ctx.outbound.CancelReservation(msg.line_number);
+        }
+        done(std::move(stored));
+      });
+}
+
+void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
+                       Responder respond) {
+  auto decoded = DecodeSendRequest(req);
+  if (!decoded.ok()) return respond(ErrorResponse(decoded.error()));
+  auto valid = ValidateSend(decoded.value(), ctx.phones);
+  if (!valid.ok()) return respond(ErrorResponse(valid.error()));
+  SubmitOutbound(ctx, principal, std::move(valid).value(), false,
+                 [respond = std::move(respond)](Result<Message> stored) {
+                   if (!stored.ok()) return respond(ErrorResponse(stored.error()));
+                   respond(JsonResponse(200, RenderMessageJson(stored.value())));
+                 });
 }
 
 void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequest& req,

@@ -151,8 +151,8 @@ std::string DurationText(Millis d) {
 // The line's limits as they apply, each marked "(line)" where `lines set` decided it.
 void PrintLimits(const queue::LineLimits& l, const store::LineSettings& own) {
   auto mark = [](bool set) { return set ? "  (line)" : ""; };
-  const std::string burst = l.burst_per_second > 0 ? fmt::format("{:g}", l.burst_per_second)
-                                                   : std::string("none");
+  const std::string burst =
+      l.burst_per_second > 0 ? fmt::format("{:g}", l.burst_per_second) : std::string("none");
   std::cout << "  burst per second:      " << burst << mark(own.burst_per_second.has_value())
             << "\n"
             << "  queue capacity:        " << l.queue_capacity
@@ -324,8 +324,7 @@ int LinesRemove(const CommonOptions& common, const std::string& number,
     std::cout << "; " << removed->moved << " queued messages and " << removed->contacts_rebound
               << " contacts moved to " << *target;
   } else {
-    std::cout << "; " << removed->failed << " queued messages failed; "
-              << removed->contacts_rebound
+    std::cout << "; " << removed->failed << " queued messages failed; " << removed->contacts_rebound
               << " contacts unbound (their next message picks a line again)";
   }
   std::cout << "\n";
@@ -514,9 +513,10 @@ int RunCli(int argc, char** argv) {
       "asks (or, without a terminal, exits 2 and removes nothing)");
   AddCommon(lines_remove, lines_common);
   lines_remove->add_option("--number", remove_number, "The line")->required();
-  lines_remove->add_option("--queued", remove_queued,
-                           "What becomes of messages waiting in QUEUED: fail (ERROR 10001, "
-                           "callbacks told) or move (to --move-to, with the line's contacts)")
+  lines_remove
+      ->add_option("--queued", remove_queued,
+                   "What becomes of messages waiting in QUEUED: fail (ERROR 10001, "
+                   "callbacks told) or move (to --move-to, with the line's contacts)")
       ->check(CLI::IsMember({"fail", "move"}));
   lines_remove->add_option("--move-to", remove_to,
                            "With --queued move: another line of the same account");

@@ -41,9 +41,9 @@ T Value(const toml::node& n, const std::string& where, const char* expected) {
 
 void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimits& out,
                 bool allow_overrides) {
-  std::set<std::string> known{"burst_per_second",      "queue_capacity",    "resolve_timeout",
-                              "new_contacts_per_day",  "new_contacts_per_hour", "new_contact_after",
-                              "shared"};
+  std::set<std::string> known{
+      "burst_per_second",      "queue_capacity",    "resolve_timeout", "new_contacts_per_day",
+      "new_contacts_per_hour", "new_contact_after", "shared"};
   if (allow_overrides) known.insert("overrides");
   CheckKeys(t, where, known);
   if (auto n = t.get("burst_per_second"))

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "testing/manual_clock.h"
 
 namespace bluegate {
@@ -82,6 +84,20 @@ TEST(NewContactWindowTest, TheDailyResetFollowsDaylightSavingTime) {
   NewContactWindow w(NewContactLimits{5, 15});
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(w.TryTake(clock.Now()));
   EXPECT_EQ(w.NextSlot(clock.Now()), At("2026-03-08T07:00:00.000Z"));
+}
+
+TEST(NewContactWindowTest, StartsFromBeforeARestartStillCount) {
+  testing::ManualClock clock(At("2026-01-15T14:00:00.000Z"));
+  NewContactWindow w(NewContactLimits{3, 2});
+  w.Seed({clock.Now() - minutes(90), clock.Now() - minutes(30), clock.Now() - minutes(10)});
+  EXPECT_EQ(w.Daily(clock.Now()).used, 3);
+  EXPECT_EQ(w.Hourly(clock.Now()).used, 2);
+  EXPECT_EQ(w.Remaining(clock.Now()), 0);
+  EXPECT_FALSE(w.TryTake(clock.Now()));
+  w.SetLimits(NewContactLimits{10, 5});
+  EXPECT_EQ(w.Remaining(clock.Now()), 3) << "new limits; the started contacts still count";
+  w.SetLimits(NewContactLimits{0, 0});
+  EXPECT_EQ(w.Remaining(clock.Now()), std::numeric_limits<int>::max());
 }
 
 TEST(NewContactWindowTest, ZeroMeansNoLimit) {

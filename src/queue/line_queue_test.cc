@@ -83,5 +83,23 @@ TEST(LineQueueTest, FirstMessagesWaitForANewContactSlotWithoutHoldingUpKnownCont
   EXPECT_EQ(IdOf(third), 3);
 }
 
+TEST(LineQueueTest, NewLimitsApplyToTheMessagesAlreadyWaiting) {
+  testing::ManualClock clock(*ParseIso8601("2026-01-15T14:00:00.000Z"));
+  LineQueue q(LineLimits{0, 1500, milliseconds(1000), NewContactLimits{50, 1}});
+  q.Push(Msg(1, true));
+  q.Push(Msg(2, true));
+  auto first = q.Next(clock.Now());
+  EXPECT_EQ(IdOf(first), 1);
+  EXPECT_TRUE(std::holds_alternative<TimePoint>(q.Next(clock.Now())));
+  LineLimits more{0, 1500, milliseconds(1000), NewContactLimits{50, 2}};
+  q.SetLimits(more);
+  auto second = q.Next(clock.Now());
+  EXPECT_EQ(IdOf(second), 2);
+  q.Push(Msg(3, false));
+  auto taken = q.TakeAll();
+  EXPECT_EQ(taken.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<LineQueue::Empty>(q.Next(clock.Now())));
+}
+
 }  // namespace
 }  // namespace bluegate::queue

@@ -1,8 +1,8 @@
 #include "queue/outbound.h"
 
 #include <atomic>
-#include <limits>
 #include <future>
+#include <limits>
 #include <set>
 #include <tuple>
 
@@ -78,8 +78,7 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
         self->limits_ = limits;
         self->queue_.SetLimits(limits);
       }
-      self->capacity_.store(static_cast<int64_t>(limits.queue_capacity),
-                            std::memory_order_relaxed);
+      self->capacity_.store(static_cast<int64_t>(limits.queue_capacity), std::memory_order_relaxed);
       self->pump_timer_.cancel();
       self->Pump();
     });
@@ -386,7 +385,8 @@ LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& lin
   const store::LineSettings& own = line.settings;
   if (own.burst_per_second) l.burst_per_second = *own.burst_per_second;
   if (own.queue_capacity) l.queue_capacity = static_cast<size_t>(*own.queue_capacity);
-  if (own.new_contacts_per_day) l.new_contacts.per_day = static_cast<int>(*own.new_contacts_per_day);
+  if (own.new_contacts_per_day)
+    l.new_contacts.per_day = static_cast<int>(*own.new_contacts_per_day);
   if (own.new_contacts_per_hour) {
     l.new_contacts.per_hour = static_cast<int>(*own.new_contacts_per_hour);
   }
@@ -438,10 +438,9 @@ std::shared_ptr<LineDriver> Outbound::ExistingDriver(const std::string& number) 
 std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
   std::lock_guard lock(mu_);
   if (auto it = drivers_.find(line.number); it != drivers_.end()) return it->second;
-  auto driver = std::make_shared<LineDriver>(io_, store_, clock_, metrics_, line,
-                                             EffectiveLimits(settings_, line),
-                                             settings_.reconnect_backoff,
-                                             [this](int64_t id) { Forward(id); });
+  auto driver = std::make_shared<LineDriver>(
+      io_, store_, clock_, metrics_, line, EffectiveLimits(settings_, line),
+      settings_.reconnect_backoff, [this](int64_t id) { Forward(id); });
   // The line's new-contact window survives restarts: count what it started in the last day.
   auto starts = store_.NewContactStarts(line.number, clock_.Now() - std::chrono::hours(25));
   if (starts.ok()) {
@@ -485,8 +484,7 @@ void Outbound::Forward(int64_t message_id) {
   if (!m.ok() || m->status != Status::kQueued) return;  // failed with its line, or gone on
   auto line = FindLine(m->line_number);
   if (!line) {
-    spdlog::warn("message {} waits for line {}, which does not exist", m->handle,
-                 m->line_number);
+    spdlog::warn("message {} waits for line {}, which does not exist", m->handle, m->line_number);
     return;
   }
   auto d = Driver(*line);
@@ -513,10 +511,10 @@ Result<size_t> Outbound::Recover() {
       r.message_id = m.id;
       r.to = Status::kError;
       r.at = clock_.Now();
-      r.error = MessageError{ErrorCode::kFailedToResolve,
-                             "The line " + m.line_number +
-                                 " was removed before its carrier reported on the message",
-                             "line_removed", std::nullopt};
+      r.error = MessageError{
+          ErrorCode::kFailedToResolve,
+          "The line " + m.line_number + " was removed before its carrier reported on the message",
+          "line_removed", std::nullopt};
       r.source = "recovery";
       store_.Transition(std::move(r), [](Result<store::TransitionOutcome>) {});
       continue;

@@ -117,7 +117,13 @@ struct ContactQuery {
   std::optional<std::string> contact_id;
   std::optional<std::string> number;
   std::optional<TimePoint> created_gte;
-  enum class Order { kCreated, kUpdated, kNumber, kFirstName, kLastName } order_by = Order::kCreated;
+  enum class Order {
+    kCreated,
+    kUpdated,
+    kNumber,
+    kFirstName,
+    kLastName
+  } order_by = Order::kCreated;
   bool descending = true;
   int limit = 100;
   int offset = 0;

@@ -109,8 +109,10 @@ Result<Written> Write(sqlite3* db, int64_t account_id, const std::string& number
   const bool live = row && existing.Int(0) == 0;
   const std::string old_vars = row && live ? existing.Text(1) : std::string();
   if (mode == ContactWrite::kCreate && live) {
-    return Error{ErrorKind::kConflict, "a contact with number " + number + " already exists",
-                 ErrorCode::kValidation, {}};
+    return Error{ErrorKind::kConflict,
+                 "a contact with number " + number + " already exists",
+                 ErrorCode::kValidation,
+                 {}};
   }
   if (mode == ContactWrite::kUpdate && !live) {
     return Error::NotFound("no contact with number " + number);

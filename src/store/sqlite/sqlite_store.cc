@@ -364,17 +364,16 @@ struct WriterStatements {
                           "number = ?"),
         // Creates and binds a contact, binds an unbound one, brings a deleted one back (as a
         // new contact), and notes the message's time.
-        bind_contact(
-            db,
-            "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at, "
-            "line_number, bound_at, last_message_at, contact_id) "
-            "VALUES (?1, ?2, 0, ?3, ?3, ?4, ?3, ?3, ?5) "
-            "ON CONFLICT(account_id, number) DO UPDATE SET "
-            "bound_at = COALESCE(bound_at, ?3), line_number = COALESCE(line_number, ?4), "
-            "last_message_at = ?3, "
-            "contact_id = CASE WHEN deleted_at IS NULL THEN contact_id ELSE ?5 END, "
-            "created_at = CASE WHEN deleted_at IS NULL THEN created_at ELSE ?3 END, "
-            "deleted_at = NULL"),
+        bind_contact(db,
+                     "INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at, "
+                     "line_number, bound_at, last_message_at, contact_id) "
+                     "VALUES (?1, ?2, 0, ?3, ?3, ?4, ?3, ?3, ?5) "
+                     "ON CONFLICT(account_id, number) DO UPDATE SET "
+                     "bound_at = COALESCE(bound_at, ?3), line_number = COALESCE(line_number, ?4), "
+                     "last_message_at = ?3, "
+                     "contact_id = CASE WHEN deleted_at IS NULL THEN contact_id ELSE ?5 END, "
+                     "created_at = CASE WHEN deleted_at IS NULL THEN created_at ELSE ?3 END, "
+                     "deleted_at = NULL"),
         inbound_contact(db,
                         "UPDATE contacts SET opted_out = COALESCE(?1, opted_out), "
                         "verified_at = COALESCE(verified_at, ?2), updated_at = ?2 "
@@ -573,9 +572,9 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) override {
     return Read<std::vector<Line>>([&](Conn& c) -> Result<std::vector<Line>> {
-      Stmt& s = c.Prepare(std::string("SELECT ") + kLineColumns + " FROM lines" +
-                          (account_id ? " WHERE account_id = ?" : "") +
-                          " ORDER BY created_at, number");
+      Stmt& s =
+          c.Prepare(std::string("SELECT ") + kLineColumns + " FROM lines" +
+                    (account_id ? " WHERE account_id = ?" : "") + " ORDER BY created_at, number");
       if (account_id) s.Bind(*account_id);
       std::vector<Line> out;
       while (s.Step()) out.push_back(ReadLine(s));
@@ -584,8 +583,7 @@ class SqliteStore final : public Store {
   }
 
   // --- writes ---
-  void Accept(Message m, AcceptPolicy policy,
-              std::function<void(Result<Message>)> done) override {
+  void Accept(Message m, AcceptPolicy policy, std::function<void(Result<Message>)> done) override {
     Enqueue<Message>(
         [this, m = std::move(m), policy](
             WriterStatements& st, std::vector<Delivery>& created) mutable -> Result<Message> {
@@ -603,9 +601,9 @@ class SqliteStore final : public Store {
           st.contact_opted_out.Reset();
           // A first message, or the first after a long silence, starts a conversation: the
           // line's new-contact limits pace it.
-          m.new_contact = !bound || !last_message ||
-                          ToUnixMillis(m.date_created) - *last_message >
-                              policy.new_contact_after.count();
+          m.new_contact =
+              !bound || !last_message ||
+              ToUnixMillis(m.date_created) - *last_message > policy.new_contact_after.count();
           if (bound && *bound != m.line_number) {
             return BoundToAnotherLine(m.contact, *bound);
           }
@@ -677,10 +675,8 @@ class SqliteStore final : public Store {
   void Transition(TransitionRequest r,
                   std::function<void(Result<TransitionOutcome>)> done) override {
     Enqueue<TransitionOutcome>(
-        [this, r = std::move(r)](WriterStatements& st,
-                                 std::vector<Delivery>& created) -> Result<TransitionOutcome> {
-          return ApplyTransition(st, r, created);
-        },
+        [this, r = std::move(r)](WriterStatements& st, std::vector<Delivery>& created)
+            -> Result<TransitionOutcome> { return ApplyTransition(st, r, created); },
         std::move(done));
   }
 
@@ -692,8 +688,7 @@ class SqliteStore final : public Store {
       return Error::NotFound("no message with id " + std::to_string(r.message_id));
     }
     const Status from = StatusFromName(st.message_state.Text(0)).value_or(Status::kError);
-    const Service service =
-        ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
+    const Service service = ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
     const std::string callback = st.message_state.Text(2);
     const int64_t account_id = st.message_state.Int(3);
     const bool outbound = st.message_state.Int(4) != 0;
@@ -720,8 +715,7 @@ class SqliteStore final : public Store {
     auto& s = st.update_status.Reset();
     s.Bind(StatusName(r.to)).Bind(at);
     BindError(s, r.error);
-    s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service))
-                     : std::nullopt)
+    s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service)) : std::nullopt)
         .Bind(r.was_downgraded)
         .Bind(r.message_id);
     s.Exec();
@@ -1013,7 +1007,8 @@ class SqliteStore final : public Store {
                          std::vector<Delivery>& created) {
     if (w.contact.line) {
       std::lock_guard lock(routes_mu_);
-      routes_.insert_or_assign(std::to_string(account_id) + "/" + w.contact.number, *w.contact.line);
+      routes_.insert_or_assign(std::to_string(account_id) + "/" + w.contact.number,
+                               *w.contact.line);
     }
     if (w.created) {
       ContactCreated(st, account_id, w.contact.number, w.contact.line.value_or(""), created);
@@ -1221,25 +1216,23 @@ class SqliteStore final : public Store {
 
   // --- line administration ---
   Result<Line> SetLineSettings(std::string_view number, const LineSettings& settings) override {
-    return WriteSync<Line>(
-        [this, number = std::string(number), settings](WriterStatements&,
-                                                       std::vector<Delivery>&) -> Result<Line> {
-          Stmt s(writer_db_, "UPDATE lines SET settings = ? WHERE number = ?");
-          s.Bind(LineSettingsJson(settings)).Bind(number).Exec();
-          if (sqlite3_changes(writer_db_) == 0) return Error::NotFound("no line " + number);
-          RecordLineChange(writer_db_, number, clock_.Now());
-          Stmt load(writer_db_, std::string("SELECT ") + kLineColumns +
-                                    " FROM lines WHERE number = ?");
-          load.Bind(number);
-          load.Step();
-          return ReadLine(load);
-        });
+    return WriteSync<Line>([this, number = std::string(number), settings](
+                               WriterStatements&, std::vector<Delivery>&) -> Result<Line> {
+      Stmt s(writer_db_, "UPDATE lines SET settings = ? WHERE number = ?");
+      s.Bind(LineSettingsJson(settings)).Bind(number).Exec();
+      if (sqlite3_changes(writer_db_) == 0) return Error::NotFound("no line " + number);
+      RecordLineChange(writer_db_, number, clock_.Now());
+      Stmt load(writer_db_, std::string("SELECT ") + kLineColumns + " FROM lines WHERE number = ?");
+      load.Bind(number);
+      load.Step();
+      return ReadLine(load);
+    });
   }
 
   Result<int64_t> CountQueued(std::string_view line) override {
     return Read<int64_t>([&](Conn& c) -> Result<int64_t> {
-      Stmt& s = c.Prepare(
-          "SELECT COUNT(*) FROM messages WHERE line_number = ? AND status = 'QUEUED'");
+      Stmt& s =
+          c.Prepare("SELECT COUNT(*) FROM messages WHERE line_number = ? AND status = 'QUEUED'");
       s.Bind(line);
       s.Step();
       return s.Int(0);
@@ -1271,8 +1264,8 @@ class SqliteStore final : public Store {
       LineRemoval out;
       if (!waiting.empty() && queued == QueuedOnRemoval::kRefuse) {
         return Error{ErrorKind::kConflict,
-                     std::to_string(waiting.size()) + " messages wait in QUEUED on line " +
-                         number + "; say whether to fail them or move them to another line",
+                     std::to_string(waiting.size()) + " messages wait in QUEUED on line " + number +
+                         "; say whether to fail them or move them to another line",
                      ErrorCode::kValidation,
                      {}};
       }
@@ -1335,8 +1328,7 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::vector<TimePoint>> NewContactStarts(std::string_view line,
-                                                  TimePoint since) override {
+  Result<std::vector<TimePoint>> NewContactStarts(std::string_view line, TimePoint since) override {
     return Read<std::vector<TimePoint>>([&](Conn& c) -> Result<std::vector<TimePoint>> {
       Stmt& s = c.Prepare(
           "SELECT accepted_at FROM messages WHERE line_number = ? AND new_contact = 1 AND "
@@ -1351,13 +1343,13 @@ class SqliteStore final : public Store {
   // --- contacts ---
   Result<Contact> WriteContact(int64_t account_id, const std::string& number,
                                const ContactFields& fields, ContactWrite mode) override {
-    return WriteSync<Contact>([&](WriterStatements& st,
-                                  std::vector<Delivery>& created) -> Result<Contact> {
-      auto w = contacts::Write(writer_db_, account_id, number, fields, mode, clock_.Now());
-      if (!w.ok()) return w.error();
-      AfterContactWrite(st, account_id, w.value(), created);
-      return w->contact;
-    });
+    return WriteSync<Contact>(
+        [&](WriterStatements& st, std::vector<Delivery>& created) -> Result<Contact> {
+          auto w = contacts::Write(writer_db_, account_id, number, fields, mode, clock_.Now());
+          if (!w.ok()) return w.error();
+          AfterContactWrite(st, account_id, w.value(), created);
+          return w->contact;
+        });
   }
 
   Result<std::vector<Contact>> WriteContacts(
