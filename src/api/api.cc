@@ -65,6 +65,11 @@ void Api::Handle(HttpRequest req, Responder respond) {
     r.route = "unauthenticated";
     return respond(std::move(r));
   }
+  if (auto allowed = limiter_.Take(principal->account.id, method, path); !allowed.ok()) {
+    auto r = ErrorResponse(allowed.error());
+    r.route = "rate_limited";
+    return respond(std::move(r));
+  }
   if (method == "POST" && path == "/api/send-message") {
     return HandleSendMessage(ctx_, principal.value(), std::move(req),
                              WithRoute(std::move(respond), "/api/send-message"));

@@ -9,6 +9,7 @@
 
 #include "api/auth.h"
 #include "api/http_types.h"
+#include "api/rate_limiter.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/metrics.h"
@@ -32,13 +33,15 @@ struct ApiContext {
 
 class Api {
  public:
-  explicit Api(ApiContext ctx) : ctx_(ctx), auth_(ctx.store) {}
+  Api(ApiContext ctx, std::vector<RateRule> rate_rules)
+      : ctx_(ctx), auth_(ctx.store), limiter_(std::move(rate_rules), ctx.clock) {}
   // Serves one request; `respond` is called exactly once, possibly from the store's thread.
   void Handle(HttpRequest req, Responder respond);
 
  private:
   ApiContext ctx_;
   Authenticator auth_;
+  RateLimiter limiter_;
 };
 
 // Stores an outbound message and queues it on its line, as send-message does: route mapping,

@@ -77,7 +77,7 @@ void ApplyFile(Config& c, const std::string& path) {
   }
   CheckKeys(root, path,
             {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers", "bootstrap",
-             "log_level", "lines", "sim", "webhooks"});
+             "log_level", "lines", "rate_limits", "sim", "webhooks"});
   if (auto n = root.get("data_dir")) c.data_dir = Value<std::string>(*n, "data_dir", "a string");
   if (auto n = root.get("listen"))
     c.listen = Value<std::string>(*n, "listen", "a string \"HOST:PORT\"");
@@ -104,6 +104,24 @@ void ApplyFile(Config& c, const std::string& path) {
         ReadLimits(*t, where, l, false);
         c.line_overrides[std::string(number.str())] = l;
       }
+    }
+  }
+  if (auto* limits = root.get_as<toml::table>("rate_limits")) {
+    // A rule given here replaces the default rule with the same pattern.
+    for (const auto& [pattern, v] : *limits) {
+      const std::string key(pattern.str());
+      const std::string where = "rate_limits.\"" + key + "\"";
+      const std::string text =
+          v.is_integer() ? std::to_string(*v.value<int64_t>())
+                         : Value<std::string>(v, where, "a limit such as \"100/10s\" or \"none\"");
+      auto rule = api::ParseRateRule(key, text);
+      if (!rule || key.find(' ') == std::string::npos) {
+        Fail(where,
+             "expected a key \"METHOD /path\" (or /prefix*) and a limit such as "
+             "\"100/10s\" or \"none\"");
+      }
+      std::erase_if(c.rate_limits, [&key](const api::RateRule& r) { return r.pattern == key; });
+      c.rate_limits.push_back(*rule);
     }
   }
   if (auto* sim = root.get_as<toml::table>("sim")) {

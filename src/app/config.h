@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/rate_limiter.h"
 #include "carriers/sim/sim_carrier.h"
 #include "core/retry_schedule.h"
 #include "queue/line_queue.h"
@@ -26,6 +27,8 @@ struct Config {
 
   queue::LineLimits line_defaults;
   std::map<std::string, queue::LineLimits> line_overrides;  // by E.164 number
+
+  std::vector<api::RateRule> rate_limits = api::DefaultRateRules();  // per account
 
   carriers::sim::SimSettings sim;
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -43,6 +45,9 @@ new_contact_after = "14d"
 [lines.overrides."+12125550199"]
 queue_capacity = 10
 shared = true
+[rate_limits]
+"GET /api/v2/messages" = "5/1s"
+"* /api/v2/contacts*" = "none"
 [sim]
 sent_delay = 0
 delivered_delay = "1s"
@@ -70,6 +75,11 @@ allow_loopback = false
   EXPECT_EQ(c.sim.delivered_delay, Millis(1000));
   EXPECT_EQ(c.webhook_schedule.max_attempts(), 2);
   EXPECT_FALSE(c.webhook_allow_loopback);
+  ASSERT_EQ(c.rate_limits.size(), 2u) << "the file's rule replaced the default one";
+  std::map<std::string, int> requests;
+  for (const auto& r : c.rate_limits) requests[r.pattern] = r.requests;
+  EXPECT_EQ(requests["GET /api/v2/messages"], 5);
+  EXPECT_EQ(requests["* /api/v2/contacts*"], 0);
 }
 
 TEST(ConfigTest, MistakesNameTheKey) {
@@ -86,6 +96,8 @@ TEST(ConfigTest, MistakesNameTheKey) {
   EXPECT_THROW(LoadConfig(WriteToml("[lines]\nqueue_capacity = \"lots\"\n")), std::runtime_error);
   EXPECT_THROW(LoadConfig(WriteToml("[webhooks]\ntimeout = \"soon\"\n")), std::runtime_error);
   EXPECT_THROW(LoadConfig(WriteToml("listen = \n")), std::runtime_error);
+  EXPECT_THROW(LoadConfig(WriteToml("[rate_limits]\n\"GET /x\" = \"lots\"\n")), std::runtime_error);
+  EXPECT_THROW(LoadConfig(WriteToml("[rate_limits]\n\"/x\" = \"1/1s\"\n")), std::runtime_error);
 }
 
 TEST(ConfigTest, ListenAddressesSplit) {

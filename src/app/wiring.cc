@@ -209,9 +209,11 @@ void Gateway::Start() {
   api::HttpServerSettings hs;
   std::tie(hs.host, hs.port) = SplitHostPort(config_.listen);
   hs.max_body_bytes = config_.max_body_bytes;
-  p.api = std::make_unique<api::Api>(api::ApiContext{
-      *p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics,
-      [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); }});
+  p.api = std::make_unique<api::Api>(
+      api::ApiContext{
+          *p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics,
+          [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); }},
+      config_.rate_limits);
   p.server = api::MakeHttpServer(
       p.io, hs,
       [a = p.api.get()](api::HttpRequest req, api::Responder r) {

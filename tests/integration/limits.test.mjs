@@ -67,3 +67,29 @@ test('first messages wait for a new-contact slot; known contacts are not held up
   assert.ok(nextSlot >= first + 3600000 - 1000 && nextSlot <= first + 3600000 + 5000, 'a slot opens an hour after the first');
   assert.match(line.daily.resetsAt, /T0[78]:00:00\.000Z$/, '03:00 in New York');
 });
+
+test('the account API rate limit answers 429 / 4001 with Retry-After, per account and route', async () => {
+  const gw = await new Gateway({ config: { ...FAST_CONFIG, rate_limits: { 'GET /api/v2/messages': '3/10s' } } }).start();
+  cleanups.push(async () => { await gw.stop(); gw.cleanup(); });
+  for (let i = 0; i < 3; i++) assert.equal((await gw.request('GET', '/api/v2/messages')).status, 200);
+  const limited = await gw.request('GET', '/api/v2/messages');
+  assert.equal(limited.status, 429, limited.text);
+  assert.equal(limited.json.error_code, 4001);
+  assert.match(limited.json.message, /GET \/api\/v2\/messages allows 3 requests per 10 s per account/);
+  // A token comes back every 10/3 s: Retry-After rounds that up.
+  const retryAfter = Number(limited.headers.get('retry-after'));
+  assert.ok(retryAfter >= 3 && retryAfter <= 4, `Retry-After ${retryAfter}`);
+  assert.equal((await gw.request('GET', '/api/lines')).status, 200, 'other routes are not limited');
+  const sent = await gw.send({ number: '+12125550100', content: 'sends are paced by lines, not this limit' });
+  assert.equal(sent.status, 200);
+});
+
+test('by default GET /api/v2/messages allows 100 requests per 10 s', async () => {
+  const gw = await new Gateway().start();
+  cleanups.push(async () => { await gw.stop(); gw.cleanup(); });
+  // Tokens come back at 10 per second: 120 quick requests (well under 2 s) must meet a 429.
+  const statuses = [];
+  for (let i = 0; i < 120; i++) statuses.push((await gw.request('GET', '/api/v2/messages?limit=1')).status);
+  assert.deepEqual(statuses.slice(0, 100), Array(100).fill(200));
+  assert.ok(statuses.includes(429), `statuses after 100: ${statuses.slice(100)}`);
+});

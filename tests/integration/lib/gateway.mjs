@@ -27,7 +27,7 @@ function toToml(obj) {
       const nested = [];
       for (const [k2, v2] of Object.entries(v)) {
         if (v2 && typeof v2 === 'object' && !Array.isArray(v2)) nested.push([k2, v2]);
-        else lines.push(`${k2} = ${value(v2)}`);
+        else lines.push(`${/^[A-Za-z0-9_-]+$/.test(k2) ? k2 : JSON.stringify(k2)} = ${value(v2)}`);
       }
       tables.push(`[${k}]\n${lines.join('\n')}`);
       for (const [k2, v2] of nested) {
