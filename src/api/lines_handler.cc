@@ -76,14 +76,15 @@ void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpReq
                       Responder respond) {
   static const std::string node = NodeName();
   const std::string now = FormatIso8601(ctx.clock.Now());
-  const std::string since = FormatIso8601(ctx.outbound.started_at());
   RespondPerLine(
       ctx, principal, respond, "data",
       [&now](JsonWriter& w) {
         w.Key("snapshot_at");
         w.String(now.c_str());
       },
-      [&since](JsonWriter& w, const store::Line& l) {
+      [&ctx](JsonWriter& w, const store::Line& l) {
+        const auto state = ctx.outbound.StateOf(l);
+        const std::string changed = FormatIso8601(state.changed_at);
         w.StartObject();
         w.Key("sendblue_number");
         w.String(l.number.c_str());
@@ -91,13 +92,16 @@ void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpReq
         w.String(node.c_str());
         w.Key("assignment");
         w.String("assigned");
-        // The simulator is always reachable; carriers that report health (#6) will move this.
         w.Key("status");
-        w.String("ONLINE");
+        w.String(carriers::LineHealthName(state.health).data());
         w.Key("status_changed_at");
-        w.String(since.c_str());
+        w.String(changed.c_str());
         w.Key("degraded_since");
-        w.Null();
+        if (state.health == carriers::LineHealth::kOnline) {
+          w.Null();
+        } else {
+          w.String(changed.c_str());
+        }
         w.Key("effective_until");
         w.Null();
         w.EndObject();

@@ -42,8 +42,16 @@ struct SubmitResult {
   Millis retry_after{0};
 };
 
+// A line's health as its carrier sees it (GET /api/v2/lines/state).
+enum class LineHealth {
+  kOnline,    // sending normally
+  kDegraded,  // sending, but slowly or with failures (throttled, flapping)
+  kOffline,   // cannot send (connection lost, account blocked)
+};
+std::string_view LineHealthName(LineHealth h);  // "ONLINE", "DEGRADED", "OFFLINE"
+
 struct CarrierEvent {
-  enum class Kind { kStatus, kRead, kInbound };
+  enum class Kind { kStatus, kRead, kInbound, kHealth };
   Kind kind = Kind::kStatus;
   TimePoint at{};
   std::string line;
@@ -58,6 +66,9 @@ struct CarrierEvent {
   std::string from;
   std::string content;
   std::string media_url;
+  // kHealth: the line's new state, and why (shown in the line_blocked webhook).
+  LineHealth health = LineHealth::kOnline;
+  std::string reason;
 };
 
 // What a carrier knows of a message whose fate the gateway lost track of.
@@ -85,5 +96,17 @@ class Carrier {
                          std::function<void(std::optional<ReconcileResult>)> done) = 0;
   virtual std::string_view name() const = 0;
 };
+
+inline std::string_view LineHealthName(LineHealth h) {
+  switch (h) {
+    case LineHealth::kOnline:
+      return "ONLINE";
+    case LineHealth::kDegraded:
+      return "DEGRADED";
+    case LineHealth::kOffline:
+      return "OFFLINE";
+  }
+  return "UNKNOWN";
+}
 
 }  // namespace bluegate::carriers

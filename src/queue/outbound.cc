@@ -6,6 +6,8 @@
 #include <set>
 #include <tuple>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -33,6 +35,7 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
         queue_(limits),
         pump_timer_(strand_),
         resolve_timer_(strand_),
+        state_{carriers::LineHealth::kOnline, clock.Now(), ""},
         capacity_(static_cast<int64_t>(limits.queue_capacity)) {}
 
   void SetCarrier(std::unique_ptr<carriers::Carrier> carrier) { carrier_ = std::move(carrier); }
@@ -61,6 +64,11 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
                            limits_.new_contacts};
   }
   // Slots left now, less the first messages already waiting for one.
+  Outbound::LineState State() const {
+    std::lock_guard lock(queue_mu_);
+    return state_;
+  }
+
   int NewContactsRemaining(TimePoint now) const {
     int free = 0;
     {
@@ -294,7 +302,49 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
              "carrier:" + std::string(carrier_ ? carrier_->name() : "unknown"), e.at);
     } else if (e.kind == Kind::kRead) {
       store_.MarkRead(e.message_id, e.at, [](Result<Message>) {});
+    } else if (e.kind == Kind::kHealth) {
+      OnHealth(std::move(e));
     }
+  }
+
+  // A change of health is kept for GET /api/v2/lines/state; a line that stops sending normally
+  // (DEGRADED or OFFLINE) fires the account's line_blocked webhooks.
+  void OnHealth(carriers::CarrierEvent e) {
+    carriers::LineHealth before;
+    {
+      std::lock_guard lock(queue_mu_);
+      before = state_.health;
+      if (before == e.health) return;
+      state_ = Outbound::LineState{e.health, e.at, e.reason};
+    }
+    spdlog::warn("line {} is {} (was {}): {}", line_.number, carriers::LineHealthName(e.health),
+                 carriers::LineHealthName(before), e.reason);
+    if (e.health == carriers::LineHealth::kOnline) return;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("type");
+    w.String("line_blocked");
+    w.Key("sendblue_number");
+    w.String(line_.number.c_str());
+    w.Key("status");
+    w.String(carriers::LineHealthName(e.health).data());
+    w.Key("previous_status");
+    w.String(carriers::LineHealthName(before).data());
+    w.Key("reason");
+    w.String(e.reason.c_str());
+    w.Key("changed_at");
+    const std::string at = FormatIso8601(e.at);
+    w.String(at.c_str());
+    w.EndObject();
+    store_.RecordEvent(line_.account_id, "line_blocked",
+                       std::string(buf.GetString(), buf.GetSize()), line_.number,
+                       [number = line_.number](Result<Ok> r) {
+                         if (!r.ok()) {
+                           spdlog::error("line {}: line_blocked webhooks not queued: {}", number,
+                                         r.error().message);
+                         }
+                       });
   }
 
   void Report(int64_t message_id, Status to, std::optional<MessageError> error,
@@ -363,6 +413,7 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
   asio::steady_timer resolve_timer_;
   bool resolve_armed_ = false;
   std::map<int64_t, TimePoint> awaiting_report_;  // accepted by the carrier, no report yet
+  Outbound::LineState state_;                     // guarded by queue_mu_
   std::atomic<int64_t> depth_{0};                 // QUEUED messages, reservations included
   std::atomic<int64_t> capacity_;
   std::atomic<int64_t> next_out_ms_{0};
@@ -585,6 +636,11 @@ void Outbound::ArmWatch() {
 
 Outbound::Usage Outbound::NewContactUsage(const store::Line& line) {
   return Driver(line)->Usage(clock_.Now());
+}
+
+Outbound::LineState Outbound::StateOf(const store::Line& line) {
+  auto d = ExistingDriver(line.number);
+  return d ? d->State() : LineState{carriers::LineHealth::kOnline, started_at_, ""};
 }
 
 int Outbound::NewContactsRemaining(const store::Line& line) {

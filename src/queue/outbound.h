@@ -85,9 +85,13 @@ class Outbound final : public carriers::CarrierSink {
   Usage NewContactUsage(const store::Line& line);
   // How many more new contacts the line may start now (INT_MAX: unlimited). Thread-safe.
   int NewContactsRemaining(const store::Line& line);
-  // When the line's carrier last changed state; bluegate's carriers report no health yet, so a
-  // line is ONLINE from the start of the process.
-  TimePoint started_at() const { return started_at_; }
+  struct LineState {
+    carriers::LineHealth health = carriers::LineHealth::kOnline;
+    TimePoint changed_at{};  // the process's start until the carrier reports a change
+    std::string reason;
+  };
+  // The line's health as its carrier last reported it. Thread-safe.
+  LineState StateOf(const store::Line& line);
 
   // Messages waiting in QUEUED on the line, reservations included.
   size_t QueueDepth(const std::string& line);

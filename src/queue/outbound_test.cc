@@ -1,0 +1,121 @@
+#include "queue/outbound.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "store/sqlite/sqlite_store.h"
+#include "testing/manual_clock.h"
+
+namespace bluegate::queue {
+namespace {
+
+// Takes every message and never reports: these tests drive the carrier's events by hand.
+class QuietCarrier final : public carriers::Carrier {
+ public:
+  void Submit(carriers::OutboundMessage,
+              std::function<void(carriers::SubmitResult)> done) override {
+    done(carriers::SubmitResult{});
+  }
+  void Reconcile(carriers::OutboundMessage,
+                 std::function<void(std::optional<carriers::ReconcileResult>)> done) override {
+    done(std::nullopt);
+  }
+  std::string_view name() const override { return "quiet"; }
+};
+
+class OutboundTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("bluegate-outbound-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    store::SqliteSettings s;
+    s.path = (dir_ / "test.db").string();
+    store_ = store::MakeSqliteStore(s, clock_);
+    account_ = store_->CreateAccount("a@example.com", "blue").value();
+    line_ = store::Line{"+12125550199", account_.id, "quiet", "{}", {}};
+    ASSERT_TRUE(store_->AddLine(line_).ok());
+    outbound_ = std::make_unique<Outbound>(
+        io_, *store_, clock_, SecureIds(), metrics_,
+        [this](const store::Line&, carriers::CarrierSink& sink) {
+          sink_ = &sink;
+          return std::make_unique<QuietCarrier>();
+        },
+        QueueSettings{});
+  }
+  void TearDown() override {
+    outbound_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Health(carriers::LineHealth h, std::string reason) {
+    carriers::CarrierEvent e;
+    e.kind = carriers::CarrierEvent::Kind::kHealth;
+    e.line = line_.number;
+    e.at = clock_.Now();
+    e.health = h;
+    e.reason = std::move(reason);
+    sink_->OnCarrierEvent(std::move(e));
+    io_.restart();
+    io_.run();
+    store_->Flush();
+  }
+
+  std::vector<store::DeliveryRecord> LineBlockedDeliveries() {
+    store::DeliveryQuery q;
+    q.account_id = account_.id;
+    std::vector<store::DeliveryRecord> out;
+    auto page = store_->ListDeliveries(q).value();
+    for (auto& r : page.data) {
+      if (r.delivery.kind == "line_blocked") out.push_back(r);
+    }
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  testing::ManualClock clock_;
+  boost::asio::io_context io_;
+  Metrics metrics_;
+  std::unique_ptr<store::Store> store_;
+  store::Account account_;
+  store::Line line_;
+  carriers::CarrierSink* sink_ = nullptr;
+  std::unique_ptr<Outbound> outbound_;
+};
+
+TEST_F(OutboundTest, ALineThatGoesOfflineFiresLineBlockedAndShowsInItsState) {
+  store::WebhookEntry hook;
+  hook.url = "http://127.0.0.1:9/blocked";
+  ASSERT_TRUE(store_->AddWebhooks(account_.id, "line_blocked", {hook}, std::nullopt).ok());
+  EXPECT_EQ(outbound_->StateOf(line_).health, carriers::LineHealth::kOnline);
+  (void)outbound_->NewContactUsage(line_);  // starts the line's driver and carrier
+  ASSERT_NE(sink_, nullptr);
+
+  clock_.Advance(std::chrono::minutes(1));
+  Health(carriers::LineHealth::kOffline, "SMSC connection lost");
+  const auto state = outbound_->StateOf(line_);
+  EXPECT_EQ(state.health, carriers::LineHealth::kOffline);
+  EXPECT_EQ(state.changed_at, clock_.Now());
+  EXPECT_EQ(state.reason, "SMSC connection lost");
+  auto blocked = LineBlockedDeliveries();
+  ASSERT_EQ(blocked.size(), 1u);
+  EXPECT_NE(blocked[0].delivery.payload.find(R"("status":"OFFLINE","previous_status":"ONLINE")"),
+            std::string::npos)
+      << blocked[0].delivery.payload;
+  EXPECT_NE(blocked[0].delivery.payload.find(R"("reason":"SMSC connection lost")"),
+            std::string::npos);
+
+  Health(carriers::LineHealth::kOffline, "still down");
+  EXPECT_EQ(LineBlockedDeliveries().size(), 1u) << "only a change of state fires";
+  Health(carriers::LineHealth::kOnline, "reconnected");
+  EXPECT_EQ(outbound_->StateOf(line_).health, carriers::LineHealth::kOnline);
+  EXPECT_EQ(LineBlockedDeliveries().size(), 1u) << "coming back is not a block";
+  Health(carriers::LineHealth::kDegraded, "throttled by the SMSC");
+  EXPECT_EQ(LineBlockedDeliveries().size(), 2u);
+}
+
+}  // namespace
+}  // namespace bluegate::queue
