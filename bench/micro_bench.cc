@@ -2,6 +2,8 @@
 // `build/bench/bluegate_micro_bench`, or `bench/run.sh micro`.
 #include <benchmark/benchmark.h>
 
+#include "queue/line_queue.h"
+
 #include "api/request_decoding.h"
 #include "core/message_json.h"
 #include "core/phone.h"
@@ -67,6 +69,66 @@ void BM_TokenBucketTake(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_TokenBucketTake);
+
+// The per-line limit check as a line's strand runs it: a message joins the queue and Next()
+// decides whether it may go (burst bucket, then the new-contact window). SPEC §6 defaults; time
+// moves on 400 ms per message so the 10/s burst never empties.
+queue::QueuedMessage BenchMessage(int64_t id, bool new_contact) {
+  queue::QueuedMessage m;
+  m.message.message_id = id;
+  m.message.line = "+14155550100";
+  m.message.to = "+12125550100";
+  m.message.content = "hello";
+  m.new_contact = new_contact;
+  return m;
+}
+
+void BM_LineLimitCheckKnownContact(benchmark::State& state) {
+  queue::LineQueue q(queue::LineLimits{});
+  TimePoint now = FromUnixMillis(1'765'553'735'410);
+  int64_t id = 0;
+  for (auto _ : state) {
+    now += Millis(400);
+    q.Push(BenchMessage(++id, false));
+    benchmark::DoNotOptimize(q.Next(now));
+  }
+}
+BENCHMARK(BM_LineLimitCheckKnownContact);
+
+// A first message, with the window holding a day of starts: every check counts the day's and the
+// hour's new contacts. Limits high enough that each one goes, so the window keeps growing.
+void BM_LineLimitCheckNewContact(benchmark::State& state) {
+  queue::LineLimits limits;
+  limits.new_contacts = NewContactLimits{1'000'000, 1'000'000};
+  queue::LineQueue q(limits);
+  TimePoint now = FromUnixMillis(1'765'553'735'410);
+  int64_t id = 0;
+  for (auto _ : state) {
+    now += Millis(400);
+    q.Push(BenchMessage(++id, true));
+    benchmark::DoNotOptimize(q.Next(now));
+  }
+}
+BENCHMARK(BM_LineLimitCheckNewContact);
+
+// The SPEC §6 window at its limits with a nearly full queue of first messages waiting (1,400 of
+// the default 1,500): a known contact's message still goes at once.
+void BM_LineLimitCheckPastWaitingFirstMessages(benchmark::State& state) {
+  queue::LineQueue q(queue::LineLimits{});
+  TimePoint now = FromUnixMillis(1'765'553'735'410);
+  int64_t id = 0;
+  for (int i = 0; i < 1'400; ++i) {
+    q.Push(BenchMessage(++id, true));
+    now += Millis(400);
+    (void)q.Next(now);
+  }
+  for (auto _ : state) {
+    now += Millis(400);
+    q.Push(BenchMessage(++id, false));
+    benchmark::DoNotOptimize(q.Next(now));
+  }
+}
+BENCHMARK(BM_LineLimitCheckPastWaitingFirstMessages);
 
 }  // namespace
 }  // namespace bluegate

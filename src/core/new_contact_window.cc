@@ -50,8 +50,16 @@ void NewContactWindow::Prune(TimePoint now) {
 }
 
 int NewContactWindow::CountSince(TimePoint since) const {
-  return static_cast<int>(
-      std::count_if(starts_.begin(), starts_.end(), [since](TimePoint s) { return s >= since; }));
+  return static_cast<int>(starts_.end() - std::lower_bound(starts_.begin(), starts_.end(), since));
+}
+
+TimePoint NewContactWindow::DayStart(TimePoint now) const {
+  // The New York day changes twice a day at most per DST rule: cache the current one.
+  if (now < day_start_ || now >= next_day_start_) {
+    day_start_ = DayStartAtOrBefore(now);
+    next_day_start_ = NextDayStart(now);
+  }
+  return day_start_;
 }
 
 void NewContactWindow::Seed(const std::vector<TimePoint>& starts) {
@@ -63,7 +71,7 @@ void NewContactWindow::Seed(const std::vector<TimePoint>& starts) {
 int NewContactWindow::Remaining(TimePoint now) const {
   int remaining = std::numeric_limits<int>::max();
   if (limits_.per_day > 0) {
-    remaining = std::min(remaining, limits_.per_day - CountSince(DayStartAtOrBefore(now)));
+    remaining = std::min(remaining, limits_.per_day - CountSince(DayStart(now)));
   }
   if (limits_.per_hour > 0) {
     remaining = std::min(remaining, limits_.per_hour - CountSince(now - std::chrono::hours(1)));
@@ -74,32 +82,36 @@ int NewContactWindow::Remaining(TimePoint now) const {
 bool NewContactWindow::TryTake(TimePoint now) {
   Prune(now);
   if (NextSlot(now) > now) return false;
-  starts_.push_back(now);
+  // Kept in time order (binary searches count them); a clock that stepped back inserts.
+  if (starts_.empty() || now >= starts_.back()) {
+    starts_.push_back(now);
+  } else {
+    starts_.insert(std::upper_bound(starts_.begin(), starts_.end(), now), now);
+  }
   return true;
 }
 
 TimePoint NewContactWindow::NextSlot(TimePoint now) const {
   TimePoint at = now;
-  if (limits_.per_day > 0 && CountSince(DayStartAtOrBefore(now)) >= limits_.per_day) {
-    at = NextDayStart(now);
+  if (limits_.per_day > 0 && CountSince(DayStart(now)) >= limits_.per_day) {
+    DayStart(now);
+    at = next_day_start_;
   }
   if (limits_.per_hour <= 0) return at;
-  // In the rolling hour ending at `at`, a slot opens when the oldest start that fills it leaves.
+  // In the rolling hour ending at `at`, a slot opens when the oldest start that fills it leaves;
+  // the starts in that hour are the tail of `starts_`.
   const TimePoint window_start = at - hours(1);
-  std::vector<TimePoint> in_hour;
-  for (TimePoint s : starts_) {
-    if (s > window_start) in_hour.push_back(s);
-  }
-  if (static_cast<int>(in_hour.size()) >= limits_.per_hour) {
-    at = std::max(at, in_hour[in_hour.size() - static_cast<size_t>(limits_.per_hour)] + hours(1));
-  }
+  const size_t in_hour = static_cast<size_t>(
+      starts_.end() - std::upper_bound(starts_.begin(), starts_.end(), window_start));
+  const auto per_hour = static_cast<size_t>(limits_.per_hour);
+  if (in_hour >= per_hour) at = std::max(at, starts_[starts_.size() - per_hour] + hours(1));
   return at;
 }
 
 NewContactWindow::Usage NewContactWindow::Daily(TimePoint now) const {
   Usage u;
   u.limit = limits_.per_day;
-  u.used = CountSince(DayStartAtOrBefore(now));
+  u.used = CountSince(DayStart(now));
   u.remaining = std::max(0, u.limit - u.used);
   u.resets_at = NextDayStart(now);
   u.next_slot_at = NextSlot(now);

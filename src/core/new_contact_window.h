@@ -53,10 +53,12 @@ class NewContactWindow {
 
  private:
   int CountSince(TimePoint since) const;
+  TimePoint DayStart(TimePoint now) const;
   void Prune(TimePoint now);
 
   NewContactLimits limits_;
   std::deque<TimePoint> starts_;  // new contacts started, oldest first (pruned past 25 h)
+  mutable TimePoint day_start_{}, next_day_start_{};  // the current New York day, cached
 };
 
 }  // namespace bluegate

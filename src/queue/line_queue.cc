@@ -13,23 +13,48 @@ void LineQueue::SetLimits(const LineLimits& limits) {
   new_contacts_.SetLimits(limits.new_contacts);
 }
 
+void LineQueue::Push(QueuedMessage m) {
+  auto& q = m.new_contact ? first_ : known_;
+  q.push_back(Waiting{back_seq_++, std::move(m)});
+}
+
+void LineQueue::PushFront(QueuedMessage m) {
+  auto& q = m.new_contact ? first_ : known_;
+  q.push_front(Waiting{--front_seq_, std::move(m)});
+}
+
+std::deque<QueuedMessage> LineQueue::TakeAll() {
+  std::deque<QueuedMessage> out;
+  while (!known_.empty() || !first_.empty()) {
+    const bool first =
+        !first_.empty() && (known_.empty() || first_.front().seq < known_.front().seq);
+    auto& q = first ? first_ : known_;
+    out.push_back(std::move(q.front().m));
+    q.pop_front();
+  }
+  return out;
+}
+
 std::variant<QueuedMessage, TimePoint, LineQueue::Empty> LineQueue::Next(TimePoint now) {
-  if (waiting_.empty()) return Empty{};
+  if (known_.empty() && first_.empty()) return Empty{};
   if (now < paused_until_) return paused_until_;
   if (const TimePoint next = burst_.NextAvailable(now); next > now) return next;
-  // The first message that may go: any message to a known contact, or a first message when a
-  // new-contact slot is free.
-  const TimePoint slot = new_contacts_.NextSlot(now);
-  auto it = waiting_.begin();
-  if (slot > now) {
-    it = std::find_if(waiting_.begin(), waiting_.end(),
-                      [](const QueuedMessage& m) { return !m.new_contact; });
-    if (it == waiting_.end()) return slot;
+  // The first message that may go: the older of the two heads, but a first message only when a
+  // new-contact slot is free; messages to known contacts are not held up behind it.
+  bool take_first = false;
+  if (!first_.empty() && (known_.empty() || first_.front().seq < known_.front().seq)) {
+    const TimePoint slot = new_contacts_.NextSlot(now);
+    if (slot <= now) {
+      take_first = true;
+    } else if (known_.empty()) {
+      return slot;
+    }
   }
   burst_.TryTake(now);
-  if (it->new_contact) new_contacts_.TryTake(now);
-  QueuedMessage m = std::move(*it);
-  waiting_.erase(it);
+  auto& q = take_first ? first_ : known_;
+  if (take_first) new_contacts_.TryTake(now);
+  QueuedMessage m = std::move(q.front().m);
+  q.pop_front();
   return m;
 }
 

@@ -39,12 +39,12 @@ class LineQueue {
   void SetLimits(const LineLimits& limits);
   // Counts new contacts started before this queue existed (see NewContactWindow::Seed).
   void SeedNewContacts(const std::vector<TimePoint>& starts) { new_contacts_.Seed(starts); }
-  // Takes every waiting message out (the line is going away).
-  std::deque<QueuedMessage> TakeAll() { return std::exchange(waiting_, {}); }
+  // Takes every waiting message out, in queue order (the line is going away).
+  std::deque<QueuedMessage> TakeAll();
 
-  void Push(QueuedMessage m) { waiting_.push_back(std::move(m)); }
+  void Push(QueuedMessage m);
   // For a message that must go again before the others (the carrier was busy or unreachable).
-  void PushFront(QueuedMessage m) { waiting_.push_front(std::move(m)); }
+  void PushFront(QueuedMessage m);
   // Holds every message back until `until` (the carrier asked to slow down).
   void PauseUntil(TimePoint until) { paused_until_ = until; }
 
@@ -54,11 +54,20 @@ class LineQueue {
   // held up behind first messages waiting for a new-contact slot.
   std::variant<QueuedMessage, TimePoint, Empty> Next(TimePoint now);
 
-  size_t size() const { return waiting_.size(); }
+  size_t size() const { return known_.size() + first_.size(); }
   const NewContactWindow& new_contacts() const { return new_contacts_; }
 
  private:
-  std::deque<QueuedMessage> waiting_;
+  // Messages to known contacts and first messages, each in queue order; `seq` orders the two, so
+  // Next() is O(1) however many first messages wait for a slot.
+  struct Waiting {
+    int64_t seq;
+    QueuedMessage m;
+  };
+  std::deque<Waiting> known_;
+  std::deque<Waiting> first_;
+  int64_t back_seq_ = 0;   // the next Push gets this and counts up
+  int64_t front_seq_ = 0;  // the next PushFront gets this minus one and counts down
   TokenBucket burst_;
   NewContactWindow new_contacts_;
   TimePoint paused_until_{};
