@@ -11,7 +11,7 @@ BUILD_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libssl-de
   libphonenumber-dev libprotobuf-dev rapidjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev \
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
 TEST_PACKAGES := nodejs npm  # openssl (the CLI) too: the TLS test makes its certificate
-BENCH_PACKAGES := wrk
+BENCH_PACKAGES := wrk sqlite3
 
 .PHONY: all build run test unit-test integration-test sanitize-test bench fuzz deps test-deps bench-deps clean format
 

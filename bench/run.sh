@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|all]   (default: all)
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|all]
+# (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
 set -euo pipefail
@@ -43,11 +44,16 @@ allow_loopback = true
 max_connections_per_endpoint = 32
 TOML
 
-start_server() {
+make_data() {  # make_data NAME: a fresh data dir with the bench account and its 4 lines
   local data="$work/data-$1"
   rm -rf "$data"
   "$BIN" accounts create --email bench@example.com --key-id benchkey --secret benchsecret --data-dir "$data" >/dev/null
   for l in ${LINES//,/ }; do "$BIN" lines add --account bench@example.com --number "$l" --data-dir "$data" >/dev/null; done
+}
+
+start_server() {  # start_server NAME [keep]: serves data dir NAME (made afresh unless "keep")
+  local data="$work/data-$1"
+  [ "${2:-}" = keep ] || make_data "$1"
   "$BIN" serve --config "$work/bench.toml" --data-dir "$data" --listen "127.0.0.1:$PORT" > "$work/server-$1.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.05; done
@@ -167,6 +173,50 @@ bench_fanout() {
   kill "$rx_pid"; rx_pid=""
 }
 
+# Accept throughput with 1,000 lines and 1,000,000 contacts in the store, against the foundation's
+# setup (4 lines, an empty store) measured in the same run: the issue #4 bound is 10%.
+bench_scale() {
+  local now; now=$(date +%s%3N)
+  echo "== scale: durable accept, 1,000 lines + 1,000,000 contacts vs 4 lines + empty store; $CONNS connections, $DURATION each"
+  start_server scale-base
+  KEY=benchkey SECRET=benchsecret LINES=$LINES wrk -t2 -c"$CONNS" -d3s -s bench/send.lua "http://127.0.0.1:$PORT" >/dev/null
+  echo "-- foundation: 4 lines, 8,000 contacts created as they come"
+  KEY=benchkey SECRET=benchsecret LINES=$LINES wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s bench/send.lua \
+    "http://127.0.0.1:$PORT" | tee "$work/scale-base.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+  stop_server
+  make_data scale
+  local t0; t0=$(date +%s)
+  sqlite3 "$work/data-scale/bluegate.db" <<SQL
+BEGIN;
+WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i WHERE n < 999)
+INSERT INTO lines(number, account_id, carrier, options, settings, created_at)
+  SELECT '+1312555' || (3000 + n), 1, 'sim', '{}', '{}', $now FROM i;
+WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i WHERE n < 999999)
+INSERT INTO contacts(account_id, number, opted_out, created_at, updated_at, line_number, bound_at,
+                     last_message_at, contact_id)
+  SELECT 1, '+1646' || (2000000 + n), 0, $now, $now, '+1312555' || (3000 + n % 1000), $now, $now,
+         lower(hex(randomblob(16))) FROM i;
+COMMIT;
+SQL
+  echo "seeded 1,000 lines and $(sqlite3 "$work/data-scale/bluegate.db" 'SELECT COUNT(*) FROM contacts') contacts in $(( $(date +%s) - t0 )) s"
+  start_server scale keep
+  KEY=benchkey SECRET=benchsecret wrk -t2 -c"$CONNS" -d3s -s bench/send_scale.lua "http://127.0.0.1:$PORT" >/dev/null
+  echo "-- scale: 1,000 lines, 1,000,000 contacts; the foundation's 8,000 recipients spread over the table and every line"
+  KEY=benchkey SECRET=benchsecret wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s bench/send_scale.lua \
+    "http://127.0.0.1:$PORT" | tee "$work/scale.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+  echo "-- scale, every message to a contact not seen before (each number parsed and validated afresh)"
+  CONTACTS=all KEY=benchkey SECRET=benchsecret wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s bench/send_scale.lua \
+    "http://127.0.0.1:$PORT" | tee "$work/scale-all.txt" | grep -E "Requests/sec|99%|50%|Non-2xx"
+  echo "peak RSS: $(peak_rss_mb) MB"
+  stop_server
+  local base scale all
+  base=$(awk '/Requests\/sec/ { print $2 }' "$work/scale-base.txt")
+  scale=$(awk '/Requests\/sec/ { print $2 }' "$work/scale.txt")
+  all=$(awk '/Requests\/sec/ { print $2 }' "$work/scale-all.txt")
+  echo "ratio scale / foundation: $(awk -v a="$scale" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+  echo "ratio every-contact-new / foundation: $(awk -v a="$all" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
 case "$WHAT" in
@@ -175,7 +225,8 @@ case "$WHAT" in
   callbacks) bench_e2e callbacks ;;
   fanout) bench_fanout 100 ;;
   micro) build/bench/bluegate_micro_bench ;;
+  scale) bench_scale ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
-  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|all]"; exit 2 ;;
+  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|all]"; exit 2 ;;
 esac

@@ -4,6 +4,7 @@
 #include <future>
 #include <limits>
 #include <set>
+#include <shared_mutex>
 #include <tuple>
 
 #include <rapidjson/stringbuffer.h>
@@ -19,11 +20,13 @@ namespace asio = boost::asio;
 
 // One line: its queue, its carrier, its timers. Touched only on `strand_`, except the atomics
 // and what `queue_mu_` guards, which other threads read (usage, pool choice).
-class LineDriver : public std::enable_shared_from_this<LineDriver> {
+class LineDriver final : public std::enable_shared_from_this<LineDriver>,
+                         public carriers::CarrierSink {
  public:
   LineDriver(asio::io_context& io, store::Store& store, Clock& clock, Metrics& metrics,
              store::Line line, const LineLimits& limits, Millis reconnect_backoff,
-             std::function<void(int64_t)> forward)
+             std::function<void(int64_t)> forward,
+             std::function<void(carriers::CarrierEvent)> inbound)
       : strand_(asio::make_strand(io)),
         store_(store),
         clock_(clock),
@@ -32,6 +35,7 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
         limits_(limits),
         reconnect_backoff_(reconnect_backoff),
         forward_(std::move(forward)),
+        inbound_(std::move(inbound)),
         queue_(limits),
         pump_timer_(strand_),
         resolve_timer_(strand_),
@@ -129,6 +133,12 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
       }
       self->Pump();
     });
+  }
+
+  // The line's carrier reports here directly: no lookup of the line per event.
+  void OnCarrierEvent(carriers::CarrierEvent e) override {
+    if (e.kind == carriers::CarrierEvent::Kind::kInbound) return inbound_(std::move(e));
+    OnEvent(std::move(e));
   }
 
   void OnEvent(carriers::CarrierEvent e) {
@@ -407,6 +417,7 @@ class LineDriver : public std::enable_shared_from_this<LineDriver> {
   LineLimits limits_;            // guarded by queue_mu_
   Millis reconnect_backoff_;
   std::function<void(int64_t)> forward_;
+  std::function<void(carriers::CarrierEvent)> inbound_;
   LineQueue queue_;  // guarded by queue_mu_
   std::unique_ptr<carriers::Carrier> carrier_;
   asio::steady_timer pump_timer_;
@@ -465,12 +476,12 @@ Outbound::~Outbound() {
 
 std::optional<store::Line> Outbound::FindLine(const std::string& number) {
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     if (auto it = lines_.find(number); it != lines_.end()) return it->second;
   }
   auto line = store_.FindLine(number);
   if (!line.ok()) return std::nullopt;
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   lines_.emplace(number, line.value());
   return line.value();
 }
@@ -480,18 +491,23 @@ LineLimits Outbound::LimitsFor(const store::Line& line) const {
 }
 
 std::shared_ptr<LineDriver> Outbound::ExistingDriver(const std::string& number) {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   if (auto it = drivers_.find(number); it != drivers_.end()) return it->second;
   if (auto it = retired_.find(number); it != retired_.end()) return it->second;
   return nullptr;
 }
 
 std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
-  std::lock_guard lock(mu_);
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = drivers_.find(line.number); it != drivers_.end()) return it->second;
+  }
+  std::unique_lock lock(mu_);
   if (auto it = drivers_.find(line.number); it != drivers_.end()) return it->second;
   auto driver = std::make_shared<LineDriver>(
       io_, store_, clock_, metrics_, line, EffectiveLimits(settings_, line),
-      settings_.reconnect_backoff, [this](int64_t id) { Forward(id); });
+      settings_.reconnect_backoff, [this](int64_t id) { Forward(id); },
+      [this](carriers::CarrierEvent e) { OnCarrierEvent(std::move(e)); });
   // The line's new-contact window survives restarts: count what it started in the last day.
   auto starts = store_.NewContactStarts(line.number, clock_.Now() - std::chrono::hours(25));
   if (starts.ok()) {
@@ -500,7 +516,7 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
     spdlog::warn("line {}: cannot read its recent new contacts ({}); its window starts empty",
                  line.number, starts.error().message);
   }
-  driver->SetCarrier(factory_(line, *this));
+  driver->SetCarrier(factory_(line, *driver));
   drivers_.emplace(line.number, driver);
   return driver;
 }
@@ -595,7 +611,7 @@ void Outbound::Refresh() {
     auto line = store_.FindLine(number);
     std::shared_ptr<LineDriver> driver;
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
       if (auto it = drivers_.find(number); it != drivers_.end()) driver = it->second;
       if (!line.ok()) {
         lines_.erase(number);
@@ -653,7 +669,7 @@ size_t Outbound::QueueDepth(const std::string& line) {
 }
 
 void Outbound::RenderGauges(std::string& out) {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   out += "# HELP bluegate_line_queue_depth Messages waiting in QUEUED per line.\n";
   out += "# TYPE bluegate_line_queue_depth gauge\n";
   for (const auto& [number, d] : drivers_) {

@@ -13,7 +13,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
 #include "carriers/carrier.h"
 #include "core/clock.h"
@@ -35,7 +37,8 @@ struct QueueSettings {
 // the line's own settings (`bluegate lines set`).
 LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& line);
 
-// Builds a line's carrier; app/wiring.cc provides it, so this layer knows no implementation.
+// Builds a line's carrier, which reports to `sink` (the line's own driver); app/wiring.cc provides
+// it, so this layer knows no implementation.
 using CarrierFactory =
     std::function<std::unique_ptr<carriers::Carrier>(const store::Line&, carriers::CarrierSink&)>;
 
@@ -116,11 +119,11 @@ class Outbound final : public carriers::CarrierSink {
   QueueSettings settings_;
   TimePoint started_at_;
 
-  mutable std::mutex mu_;
-  std::map<std::string, store::Line, std::less<>> lines_;
-  std::map<std::string, std::shared_ptr<LineDriver>, std::less<>> drivers_;
+  mutable std::shared_mutex mu_;  // read on every send; written when lines come and go
+  std::unordered_map<std::string, store::Line> lines_;
+  std::unordered_map<std::string, std::shared_ptr<LineDriver>> drivers_;
   // Removed lines whose carriers may still report on messages in flight.
-  std::map<std::string, std::shared_ptr<LineDriver>, std::less<>> retired_;
+  std::unordered_map<std::string, std::shared_ptr<LineDriver>> retired_;
   int64_t line_change_seq_ = -1;  // -1: not read yet
   std::mutex refresh_mu_;
   std::unique_ptr<boost::asio::steady_timer> watch_timer_;
