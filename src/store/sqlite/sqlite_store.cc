@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -202,6 +203,9 @@ sqlite3* OpenDb(const SqliteSettings& settings, bool readonly, int cache_kib = 2
     ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   }
   ExecSql(db, ("PRAGMA cache_size=-" + std::to_string(cache_kib)).c_str());
+  // Pages beyond the cache are read through a memory map rather than a read() and a copy: with a
+  // million contacts the lookups of a busy line touch more pages than any cache holds.
+  ExecSql(db, "PRAGMA mmap_size=1073741824");
   return db;
 }
 
@@ -587,18 +591,13 @@ class SqliteStore final : public Store {
     Enqueue<Message>(
         [this, m = std::move(m), policy](
             WriterStatements& st, std::vector<Delivery>& created) mutable -> Result<Message> {
-          st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
-          const bool row = st.contact_opted_out.Step();
-          const bool opted_out = row && st.contact_opted_out.Int(0) != 0;
-          const std::optional<std::string> bound =
-              row ? st.contact_opted_out.OptText(1) : std::nullopt;
-          const std::optional<int64_t> last_message =
-              row && !st.contact_opted_out.IsNull(2)
-                  ? std::optional<int64_t>(st.contact_opted_out.Int(2))
-                  : std::nullopt;
-          const bool verified = row && st.contact_opted_out.Int(3) != 0;
-          const bool known = row && st.contact_opted_out.Int(4) == 0;  // a live contact
-          st.contact_opted_out.Reset();
+          std::string key = std::to_string(m.account_id) + "/" + m.contact;
+          ContactState& state = CachedContact(st, key, m.account_id, m.contact);
+          const bool opted_out = state.opted_out;
+          const std::optional<std::string> bound = state.line;
+          const std::optional<int64_t> last_message = state.last_message;
+          const bool verified = state.verified;
+          const bool known = state.live;
           // A first message, or the first after a long silence, starts a conversation: the
           // line's new-contact limits pace it.
           m.new_contact =
@@ -648,8 +647,9 @@ class SqliteStore final : public Store {
           m.id = sqlite3_last_insert_rowid(writer_db_);
           // Binds a new contact; for a known one, last_message_at only needs to be right to the
           // hour for the 30-day window, so most messages skip this write.
-          if (!known || !bound || !last_message ||
-              at - *last_message > kLastMessageGranularity.count()) {
+          const bool touch_contact = !known || !bound || !last_message ||
+                                     at - *last_message > kLastMessageGranularity.count();
+          if (touch_contact) {
             st.bind_contact.Reset()
                 .Bind(m.account_id)
                 .Bind(m.contact)
@@ -666,6 +666,13 @@ class SqliteStore final : public Store {
             for (const auto& t : targets) {
               created.push_back(InsertDelivery(st, m.id, t, status, m.date_created));
             }
+          }
+          if (touch_contact) {
+            // What bind_contact wrote (the statements above can no longer fail this write).
+            ContactState& after = contact_cache_[key];
+            after.row = after.live = true;
+            if (!after.line) after.line = m.line_number;
+            after.last_message = at;
           }
           return m;
         },
@@ -743,6 +750,7 @@ class SqliteStore final : public Store {
         [this, m = std::move(m)](WriterStatements& st,
                                  std::vector<Delivery>& created) mutable -> Result<Message> {
           const std::optional<bool> opt = OptOutKeyword(m.content);
+          ForgetContact(m.account_id, m.contact);
           st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
           const bool new_contact = !st.contact_opted_out.Step() || st.contact_opted_out.Int(4);
           st.contact_opted_out.Reset();
@@ -1002,9 +1010,46 @@ class SqliteStore final : public Store {
     return gone;
   }
 
+  // The contact columns Accept needs, from a cache only the writer thread touches: with a million
+  // contacts the row is rarely in SQLite's page cache. Every other contact write on this thread
+  // drops its entry (or all of them), a rollback drops all, and ForgetRoutes (a line removed by
+  // another process) marks the cache stale.
+  struct ContactState {
+    bool row = false;   // a row exists (maybe a deleted contact)
+    bool live = false;  // a contact that is not deleted
+    bool opted_out = false;
+    bool verified = false;
+    std::optional<std::string> line;
+    std::optional<int64_t> last_message;
+  };
+
+  ContactState& CachedContact(WriterStatements& st, const std::string& key, int64_t account_id,
+                              const std::string& number) {
+    if (contacts_stale_.exchange(false, std::memory_order_acq_rel)) contact_cache_.clear();
+    if (auto it = contact_cache_.find(key); it != contact_cache_.end()) return it->second;
+    if (contact_cache_.size() >= 200'000) contact_cache_.clear();
+    ContactState c;
+    st.contact_opted_out.Reset().Bind(account_id).Bind(number);
+    if (st.contact_opted_out.Step()) {
+      c.row = true;
+      c.opted_out = st.contact_opted_out.Int(0) != 0;
+      c.line = st.contact_opted_out.OptText(1);
+      if (!st.contact_opted_out.IsNull(2)) c.last_message = st.contact_opted_out.Int(2);
+      c.verified = st.contact_opted_out.Int(3) != 0;
+      c.live = st.contact_opted_out.Int(4) == 0;
+    }
+    st.contact_opted_out.Reset();
+    return contact_cache_.emplace(key, std::move(c)).first->second;
+  }
+
+  void ForgetContact(int64_t account_id, const std::string& number) {
+    contact_cache_.erase(std::to_string(account_id) + "/" + number);
+  }
+
   // A contact write's effects beyond its row: the route cache and contact_created.
   void AfterContactWrite(WriterStatements& st, int64_t account_id, const contacts::Written& w,
                          std::vector<Delivery>& created) {
+    ForgetContact(account_id, w.contact.number);
     if (w.contact.line) {
       std::lock_guard lock(routes_mu_);
       routes_.insert_or_assign(std::to_string(account_id) + "/" + w.contact.number,
@@ -1210,8 +1255,11 @@ class SqliteStore final : public Store {
   }
 
   void ForgetRoutes(std::string_view line) override {
-    std::lock_guard lock(routes_mu_);
-    std::erase_if(routes_, [line](const auto& kv) { return kv.second == line; });
+    {
+      std::lock_guard lock(routes_mu_);
+      std::erase_if(routes_, [line](const auto& kv) { return kv.second == line; });
+    }
+    contacts_stale_.store(true, std::memory_order_release);
   }
 
   // --- line administration ---
@@ -1245,6 +1293,7 @@ class SqliteStore final : public Store {
                                    move_to = std::move(move_to)](
                                       WriterStatements& st,
                                       std::vector<Delivery>& created) -> Result<LineRemoval> {
+      contact_cache_.clear();  // its contacts move or come unbound
       Stmt line(writer_db_, "SELECT account_id FROM lines WHERE number = ?");
       line.Bind(number);
       if (!line.Step()) return Error::NotFound("no line " + number);
@@ -1390,6 +1439,7 @@ class SqliteStore final : public Store {
   Result<int64_t> DeleteContacts(int64_t account_id,
                                  const std::vector<std::string>& numbers_or_ids) override {
     return WriteSync<int64_t>([&](WriterStatements&, std::vector<Delivery>&) -> Result<int64_t> {
+      contact_cache_.clear();  // keys may be contact ids
       return contacts::Delete(writer_db_, account_id, numbers_or_ids, clock_.Now());
     });
   }
@@ -1686,6 +1736,7 @@ class SqliteStore final : public Store {
         const bool ok = op.apply(*stmts_, created);
         if (!ok) {
           created.resize(mark);
+          contact_cache_.clear();  // it may hold what this write or the batch rolled back
           if (!isolate) {
             sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
             return false;
@@ -1698,6 +1749,7 @@ class SqliteStore final : public Store {
       return true;
     } catch (const DbError&) {
       sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      contact_cache_.clear();
       std::lock_guard lock(mu_);
       failed_ = true;  // sticky: see store.h
       return false;
@@ -1768,6 +1820,9 @@ class SqliteStore final : public Store {
 
   std::mutex routes_mu_;
   std::unordered_map<std::string, std::string> routes_;  // "account/contact" → bound line
+  // Writer thread only: "account/contact" → what Accept needs of the contact row.
+  std::unordered_map<std::string, ContactState> contact_cache_;
+  std::atomic<bool> contacts_stale_{false};
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Conn>> readers_;

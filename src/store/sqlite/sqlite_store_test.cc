@@ -258,6 +258,37 @@ TEST_F(SqliteStoreTest, LineSettingsAreStoredWithTheLine) {
   EXPECT_EQ(store_->SetLineSettings("+19995550100", ls).error().kind, ErrorKind::kNotFound);
 }
 
+TEST_F(SqliteStoreTest, AcceptSeesEveryOtherChangeToTheContactAtOnce) {
+  ASSERT_EQ(Accept(NewMessage("known"))->status, Status::kQueued);
+  ContactFields stop;
+  stop.opted_out = true;
+  ASSERT_TRUE(store_->WriteContact(account_.id, "+14155550100", stop, ContactWrite::kUpdate).ok());
+  EXPECT_EQ(Accept(NewMessage("after-opt-out"))->status, Status::kDeclined);
+  ContactFields start;
+  start.opted_out = false;
+  ASSERT_TRUE(store_->WriteContact(account_.id, "+14155550100", start, ContactWrite::kUpdate).ok());
+  EXPECT_EQ(Accept(NewMessage("after-opt-in"))->status, Status::kQueued);
+
+  ASSERT_TRUE(store_->AddLine(Line{"+13125550190", account_.id, "sim", "{}", {}}).ok());
+  ContactFields rebind;
+  rebind.line = "+13125550190";
+  ASSERT_TRUE(
+      store_->WriteContact(account_.id, "+14155550100", rebind, ContactWrite::kUpdate).ok());
+  EXPECT_FALSE(Accept(NewMessage("old-line")).ok()) << "bound to the new line now";
+  Message moved = NewMessage("new-line");
+  moved.line_number = "+13125550190";
+  EXPECT_TRUE(Accept(moved).ok());
+
+  // Accepts of a deleted contact bring it back, each time it is deleted.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(store_->DeleteContacts(account_.id, {"+14155550100"}).value(), 1);
+    Message again = NewMessage("again-" + std::to_string(i));
+    again.line_number = "+13125550190";
+    ASSERT_TRUE(Accept(again).ok());
+    EXPECT_TRUE(store_->FindContact(account_.id, "+14155550100").ok()) << i;
+  }
+}
+
 TEST_F(SqliteStoreTest, AnInboundMessageBindsAnUnboundContact) {
   Message hello = NewMessage("in-hello");
   hello.contact = "+14155550177";
