@@ -177,18 +177,27 @@ bench_fanout() {
 # setup (4 lines, an empty store) measured in the same run: the issue #4 bound is 10%. The two
 # servers take turns (ROUNDS rounds, SCALE_DURATION each) so that the machine's drift hits both;
 # the medians are compared.
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 SCALE_DURATION=${SCALE_DURATION:-10s}
 scale_round() {  # scale_round DATA SCRIPT OUT [env...]: one measured turn on data dir DATA
   local data=$1 script=$2 out=$3; shift 3
   start_server "$data" keep
   env KEY=benchkey SECRET=benchsecret LINES=$LINES "$@" wrk -t2 -c"$CONNS" -d2s -s "$script" "http://127.0.0.1:$PORT" >/dev/null
+  local cpu0 cpu1 n
+  cpu0=$(cpu_ticks)
   env KEY=benchkey SECRET=benchsecret LINES=$LINES "$@" wrk -t2 -c"$CONNS" -d"$SCALE_DURATION" --latency -s "$script" \
     "http://127.0.0.1:$PORT" > "$work/round.txt"
+  cpu1=$(cpu_ticks)
   stop_server
   awk '/Requests\/sec/ { print $2 }' "$work/round.txt" >> "$out"
-  grep -E "Requests/sec|99%" "$work/round.txt" | tr -s ' ' | paste -sd' ' | sed 's/^/   /'
+  # The server's own CPU time per request: steadier than throughput on a shared 2-core machine.
+  n=$(awk '/requests in/ { print $1 }' "$work/round.txt")
+  awk -v t=$(( cpu1 - cpu0 )) -v n="$n" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.1f\n", t * 1e6 / hz / n }' >> "$out.cpu"
+  echo "   $(grep -E "^ *99%|Requests/sec" "$work/round.txt" | tr -s ' ' | paste -sd' '); server CPU $(tail -1 "$out.cpu") us/request"
 }
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -212,6 +221,7 @@ COMMIT;
 SQL
   echo "seeded 1,000 lines and $(sqlite3 "$work/data-scale/bluegate.db" 'SELECT COUNT(*) FROM contacts') contacts in $(( $(date +%s) - t0 )) s"
   : > "$work/base.txt"; : > "$work/scale.txt"; : > "$work/all.txt"
+  : > "$work/base.txt.cpu"; : > "$work/scale.txt.cpu"; : > "$work/all.txt.cpu"
   local r
   for r in $(seq "$ROUNDS"); do
     echo "-- round $r: foundation (4 lines, 8,000 recipients, contacts created as they come)"
@@ -224,8 +234,10 @@ SQL
   local base scale all
   base=$(median "$work/base.txt"); scale=$(median "$work/scale.txt"); all=$(median "$work/all.txt")
   echo "medians: foundation $base/s, scale $scale/s, every number new $all/s"
+  echo "median server CPU per request: foundation $(median "$work/base.txt.cpu") us, scale $(median "$work/scale.txt.cpu") us, every number new $(median "$work/all.txt.cpu") us"
   echo "ratio scale / foundation: $(awk -v a="$scale" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
   echo "ratio every-number-new / foundation: $(awk -v a="$all" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+  echo "ratio of server CPU per request, scale / foundation: $(awk -v a="$(median "$work/scale.txt.cpu")" -v b="$(median "$work/base.txt.cpu")" 'BEGIN { printf "%.2f", a / b }')"
 }
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }

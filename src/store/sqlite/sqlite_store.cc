@@ -203,9 +203,6 @@ sqlite3* OpenDb(const SqliteSettings& settings, bool readonly, int cache_kib = 2
     ExecSql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   }
   ExecSql(db, ("PRAGMA cache_size=-" + std::to_string(cache_kib)).c_str());
-  // Pages beyond the cache are read through a memory map rather than a read() and a copy: with a
-  // million contacts the lookups of a busy line touch more pages than any cache holds.
-  ExecSql(db, "PRAGMA mmap_size=1073741824");
   return db;
 }
 
