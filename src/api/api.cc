@@ -114,6 +114,10 @@ void Api::Handle(HttpRequest req, Responder respond) {
     return HandleListLines(ctx_, principal.value(), req,
                            WithRoute(std::move(respond), "/api/lines"));
   }
+  if (method == "POST" && path == "/api/v2/sim/inbound") {
+    return HandleSimInbound(ctx_, principal.value(), req,
+                            WithRoute(std::move(respond), "/api/v2/sim/inbound"));
+  }
   if (path == "/api/v2/contacts" || path.starts_with("/api/v2/contacts/")) {
     return HandleContacts(ctx_, principal.value(), req,
                           WithRoute(std::move(respond), "/api/v2/contacts"));

@@ -72,6 +72,9 @@ void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpReq
                       Responder respond);
 void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                      Responder respond);
+// POST /api/v2/sim/inbound: a simulated inbound message on a simulator line.
+void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                      Responder respond);
 // Everything under /api/v2/contacts.
 void HandleContacts(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                     Responder respond);

@@ -381,6 +381,61 @@ int LinesList(const CommonOptions& common, const std::string& email) {
   return 0;
 }
 
+struct SimInboundOptions {
+  std::string line, from, content, media_url;
+};
+
+// Plays the recipient on a simulator line: stores the message as the carrier's inbound report
+// would. A running server delivers its webhooks through its re-queue poll.
+int SimInbound(const CommonOptions& common, const SimInboundOptions& o) {
+  Config c = Load(common);
+  PhoneNumbers phones(c.blocked_numbers);
+  auto line_number = phones.Normalize(o.line, "--line");
+  if (!line_number.ok()) {
+    std::cerr << "error: " << line_number.error().message << "\n";
+    return 1;
+  }
+  auto from = phones.Normalize(o.from, "--from");
+  if (!from.ok()) {
+    std::cerr << "error: " << from.error().message << "\n";
+    return 1;
+  }
+  if (o.content.empty() && o.media_url.empty()) {
+    std::cerr << "error: --content or --media-url is required\n";
+    return 1;
+  }
+  auto store = OpenStore(c);
+  auto line = store->FindLine(line_number.value());
+  if (!line.ok()) {
+    std::cerr << "error: no line " << line_number.value() << " (see `bluegate lines list`)\n";
+    return 1;
+  }
+  if (line->carrier != "sim") {
+    std::cerr << "error: line " << line->number << " is driven by carrier \"" << line->carrier
+              << "\": only simulator lines take simulated inbound messages\n";
+    return 1;
+  }
+  carriers::CarrierEvent e;
+  e.kind = carriers::CarrierEvent::Kind::kInbound;
+  e.at = SystemClock().Now();
+  e.line = line->number;
+  e.from = from.value();
+  e.content = o.content;
+  e.media_url = o.media_url;
+  e.service = Service::kIMessage;
+  std::promise<Result<Message>> stored;
+  store->RecordInbound(queue::InboundMessage(line.value(), e, SecureIds()),
+                       [&stored](Result<Message> r) { stored.set_value(std::move(r)); });
+  auto m = stored.get_future().get();
+  if (!m.ok()) {
+    std::cerr << "error: " << m.error().message << "\n";
+    return 1;
+  }
+  std::cout << "received " << m->handle << " on " << m->line_number << " from " << m->contact
+            << (m->opted_out ? " (the contact is now opted out)" : "") << "\n";
+  return 0;
+}
+
 struct WebhookListOptions {
   std::string message, url, outcome;
   int limit = 50;
@@ -526,6 +581,20 @@ int RunCli(int argc, char** argv) {
   AddCommon(lines_list, lines_common);
   lines_list->add_option("--account", list_account, "Only this account's lines (its email)");
 
+  auto* sim = app.add_subcommand("sim", "Play the other side of a simulator line");
+  sim->require_subcommand(1);
+  CommonOptions sim_common;
+  SimInboundOptions sim_in;
+  auto* sim_inbound = sim->add_subcommand(
+      "inbound",
+      "Store a message from a contact to a simulator line, as its carrier would report it "
+      "(receive webhooks, route binding, STOP/START); also POST /api/v2/sim/inbound");
+  AddCommon(sim_inbound, sim_common);
+  sim_inbound->add_option("--line", sim_in.line, "The simulator line that receives it")->required();
+  sim_inbound->add_option("--from", sim_in.from, "The contact's number (E.164)")->required();
+  sim_inbound->add_option("--content", sim_in.content, "The message text");
+  sim_inbound->add_option("--media-url", sim_in.media_url, "An attachment's URL");
+
   auto* webhooks = app.add_subcommand("webhooks", "Inspect and retry webhook deliveries");
   webhooks->require_subcommand(1);
   CommonOptions wh_common;
@@ -560,6 +629,7 @@ int RunCli(int argc, char** argv) {
     if (*lines_set) return LinesSet(lines_common, set_opts);
     if (*lines_remove) return LinesRemove(lines_common, remove_number, remove_queued, remove_to);
     if (*lines_list) return LinesList(lines_common, list_account);
+    if (*sim_inbound) return SimInbound(sim_common, sim_in);
     if (*wh_list_cmd) return WebhooksList(wh_common, wh_list);
     if (*wh_retry_cmd) return WebhooksRetry(wh_common, retry_id);
   } catch (const std::exception& e) {

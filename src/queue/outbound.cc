@@ -678,25 +678,37 @@ void Outbound::RenderGauges(std::string& out) {
   }
 }
 
+Message InboundMessage(const store::Line& line, const carriers::CarrierEvent& event,
+                       IdGenerator& ids) {
+  Message m;
+  m.handle = ids.NewUuid();
+  m.account_id = line.account_id;
+  m.is_outbound = false;
+  m.line_number = line.number;
+  m.contact = event.from;
+  m.content = event.content;
+  m.media_url = event.media_url;
+  m.service = event.service.value_or(Service::kIMessage);
+  m.date_created = event.at;
+  m.date_updated = event.at;
+  return m;
+}
+
+void Outbound::RecordInbound(const store::Line& line, carriers::CarrierEvent event,
+                             std::function<void(Result<Message>)> done) {
+  Message m = InboundMessage(line, event, ids_);
+  Metrics& metrics = metrics_;
+  store_.RecordInbound(std::move(m), [&metrics, done = std::move(done)](Result<Message> r) {
+    if (r.ok()) metrics.CountStatus(Status::kReceived);
+    if (done) done(std::move(r));
+  });
+}
+
 void Outbound::OnCarrierEvent(carriers::CarrierEvent event) {
   if (event.kind == carriers::CarrierEvent::Kind::kInbound) {
     auto line = FindLine(event.line);
     if (!line) return;
-    Message m;
-    m.handle = ids_.NewUuid();
-    m.account_id = line->account_id;
-    m.is_outbound = false;
-    m.line_number = line->number;
-    m.contact = event.from;
-    m.content = event.content;
-    m.media_url = event.media_url;
-    m.service = event.service.value_or(Service::kIMessage);
-    m.date_created = event.at;
-    m.date_updated = event.at;
-    Metrics& metrics = metrics_;
-    store_.RecordInbound(std::move(m), [&metrics](Result<Message> r) {
-      if (r.ok()) metrics.CountStatus(Status::kReceived);
-    });
+    RecordInbound(*line, std::move(event), nullptr);
     return;
   }
   if (auto d = ExistingDriver(event.line)) d->OnEvent(std::move(event));

@@ -37,6 +37,10 @@ struct QueueSettings {
 // the line's own settings (`bluegate lines set`).
 LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& line);
 
+// The message an inbound carrier report stores (status RECEIVED is set by the store).
+Message InboundMessage(const store::Line& line, const carriers::CarrierEvent& event,
+                       IdGenerator& ids);
+
 // Builds a line's carrier, which reports to `sink` (the line's own driver); app/wiring.cc provides
 // it, so this layer knows no implementation.
 using CarrierFactory =
@@ -100,6 +104,13 @@ class Outbound final : public carriers::CarrierSink {
   size_t QueueDepth(const std::string& line);
   // "bluegate_line_queue_depth{line="+1..."} N" lines for /metrics.
   void RenderGauges(std::string& out);
+
+  // Stores an inbound message on `line` as its carrier would report it (`event.from`,
+  // `content`, `media_url`, `service`, `at`): binds the route, applies STOP/START, fires the
+  // `receive` webhooks. Carrier reports come here; so does the simulator's "play the
+  // recipient" (`/api/v2/sim/inbound`). `done` (may be empty) runs on the store's writer thread.
+  void RecordInbound(const store::Line& line, carriers::CarrierEvent event,
+                     std::function<void(Result<Message>)> done);
 
   void OnCarrierEvent(carriers::CarrierEvent event) override;
 

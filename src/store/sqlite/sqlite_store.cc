@@ -421,12 +421,15 @@ struct WriterStatements {
         insert_attempt(
             db,
             "INSERT INTO webhook_attempts(delivery_id, at, http_status, latency_ms, error) "
-            "VALUES (?,?,?,?,?)") {}
+            "VALUES (?,?,?,?,?)"),
+        announce(db,
+                 "UPDATE webhook_deliveries SET requeued_at = (SELECT COALESCE(MAX(requeued_at), "
+                 "0) + 1 FROM webhook_deliveries) WHERE id = ?") {}
 
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
   Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
       account_hooks, disable_hook, update_status, insert_event, mark_read, load_message,
-      endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt;
+      endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt, announce;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a
@@ -1340,12 +1343,7 @@ class SqliteStore final : public Store {
           auto applied = ApplyTransition(st, r, created);
           if (applied.ok() && applied->applied) ++out.failed;
         }
-        // This may run in an admin process: a running server finds these callbacks through its
-        // re-queue poll.
-        Stmt mark(writer_db_,
-                  "UPDATE webhook_deliveries SET requeued_at = (SELECT COALESCE(MAX(requeued_at), "
-                  "0) + 1 FROM webhook_deliveries) WHERE id = ?");
-        for (const Delivery& d : created) mark.Reset().Bind(d.id).Exec();
+
         Stmt unbind(writer_db_,
                     "UPDATE contacts SET line_number = NULL, bound_at = NULL WHERE line_number = "
                     "? AND account_id = ?");
@@ -1681,6 +1679,12 @@ class SqliteStore final : public Store {
       }
       created.clear();
       bool committed = false;
+      {
+        // A process without an observer (an admin command) has no dispatcher: what it writes is
+        // marked for a running server's re-queue poll instead.
+        std::lock_guard lock(mu_);
+        announce_ = !observer_;
+      }
       if (!failed_) {
         // Optimistically without savepoints; if one write fails on its own (a constraint), the
         // batch is rolled back and run again with a savepoint around each write, so that only
@@ -1741,6 +1745,9 @@ class SqliteStore final : public Store {
           stmts_->rollback_to.Reset().Exec();
         }
         if (isolate) stmts_->release.Reset().Exec();
+      }
+      if (announce_) {
+        for (const Delivery& d : created) stmts_->announce.Reset().Bind(d.id).Exec();
       }
       stmts_->commit.Reset().Exec();
       return true;
@@ -1809,6 +1816,7 @@ class SqliteStore final : public Store {
   uint64_t enqueued_ = 0;
   uint64_t finished_ = 0;
   std::function<void(std::vector<Delivery>)> observer_;
+  bool announce_ = false;  // writer thread: mark new deliveries for another process
   std::thread writer_;
   sqlite3* checkpoint_db_ = nullptr;
   // Writer thread only: account id → webhook type → enabled hooks.

@@ -1,0 +1,70 @@
+// POST /api/v2/sim/inbound: play the recipient on a simulator line (not part of Sendblue's API).
+// The message is stored exactly as a carrier's inbound report would be.
+#include "api/api.h"
+#include "api/http_errors.h"
+#include "api/request_decoding.h"
+#include "core/message_json.h"
+
+namespace bluegate::api {
+namespace {
+
+Result<std::string> Field(const rapidjson::Document& doc, std::initializer_list<const char*> names,
+                          bool required) {
+  for (const char* n : names) {
+    auto it = doc.FindMember(n);
+    if (it == doc.MemberEnd() || it->value.IsNull()) continue;
+    if (!it->value.IsString()) return Error::Invalid(std::string(n) + " must be a string");
+    return std::string(it->value.GetString(), it->value.GetStringLength());
+  }
+  if (required) return Error::Invalid(std::string(*names.begin()) + " is required");
+  return std::string();
+}
+
+}  // namespace
+
+void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                      Responder respond) {
+  auto body = ParseJsonObject(req);
+  if (!body.ok()) return respond(ErrorResponse(body.error()));
+  const auto& doc = body.value();
+  auto line_text = Field(doc, {"line", "sendblue_number", "to_number"}, true);
+  if (!line_text.ok()) return respond(ErrorResponse(line_text.error()));
+  auto from_text = Field(doc, {"from", "number", "from_number"}, true);
+  if (!from_text.ok()) return respond(ErrorResponse(from_text.error()));
+  auto content = Field(doc, {"content"}, false);
+  if (!content.ok()) return respond(ErrorResponse(content.error()));
+  auto media = Field(doc, {"media_url"}, false);
+  if (!media.ok()) return respond(ErrorResponse(media.error()));
+  if (content->empty() && media->empty()) {
+    return respond(ErrorResponse(Error::Invalid("content or media_url is required")));
+  }
+  auto line_number = ctx.phones.Normalize(line_text.value(), "line");
+  if (!line_number.ok()) return respond(ErrorResponse(line_number.error()));
+  auto from = ctx.phones.Normalize(from_text.value(), "from");
+  if (!from.ok()) return respond(ErrorResponse(from.error()));
+  auto line = ctx.outbound.FindLine(line_number.value());
+  if (!line || line->account_id != principal.account.id) {
+    return respond(ErrorResponse(
+        Error::Invalid("line " + line_number.value() + " is not a line of this account")));
+  }
+  if (line->carrier != "sim") {
+    return respond(ErrorResponse(
+        Error::Invalid("line " + line->number + " is driven by carrier \"" + line->carrier +
+                       "\": only simulator lines take simulated inbound messages")));
+  }
+  carriers::CarrierEvent e;
+  e.kind = carriers::CarrierEvent::Kind::kInbound;
+  e.at = ctx.clock.Now();
+  e.line = line->number;
+  e.from = from.value();
+  e.content = content.value();
+  e.media_url = media.value();
+  e.service = Service::kIMessage;
+  ctx.outbound.RecordInbound(*line, std::move(e), [respond](Result<Message> stored) {
+    if (!stored.ok()) return respond(ErrorResponse(stored.error()));
+    respond(
+        JsonResponse(200, R"({"status":"OK","data":)" + RenderMessageJson(stored.value()) + "}"));
+  });
+}
+
+}  // namespace bluegate::api
