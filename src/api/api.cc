@@ -12,12 +12,7 @@ namespace {
 constexpr std::string_view kNotYet[] = {
     "/api/send-group-message",
     "/api/modify-group",
-
-    "/api/evaluate-service",
     "/api/upload-media-object",
-    "/api/send-typing-indicator",
-    "/api/send-reaction",
-    "/api/mark-read",
     "/api/v2/groups",
     "/api/v2/events",
     "/api/request-location",
@@ -113,6 +108,22 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path == "/api/lines") {
     return HandleListLines(ctx_, principal.value(), req,
                            WithRoute(std::move(respond), "/api/lines"));
+  }
+  if (method == "GET" && path == "/api/evaluate-service") {
+    return HandleEvaluateService(ctx_, principal.value(), req,
+                                 WithRoute(std::move(respond), "/api/evaluate-service"));
+  }
+  if (method == "POST" && path == "/api/send-typing-indicator") {
+    return HandleSendTyping(ctx_, principal.value(), req,
+                            WithRoute(std::move(respond), "/api/send-typing-indicator"));
+  }
+  if (method == "POST" && path == "/api/mark-read") {
+    return HandleMarkRead(ctx_, principal.value(), req,
+                          WithRoute(std::move(respond), "/api/mark-read"));
+  }
+  if (method == "POST" && path == "/api/send-reaction") {
+    return HandleSendReaction(ctx_, principal.value(), req,
+                              WithRoute(std::move(respond), "/api/send-reaction"));
   }
   if (method == "POST" && path == "/api/v2/sim/inbound") {
     return HandleSimInbound(ctx_, principal.value(), req,

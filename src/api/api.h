@@ -72,6 +72,15 @@ void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpReq
                       Responder respond);
 void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                      Responder respond);
+// In conversation_handler.cc: the carrier lookup and what is shown to a contact besides messages.
+void HandleEvaluateService(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                           Responder respond);
+void HandleSendTyping(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                      Responder respond);
+void HandleMarkRead(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                    Responder respond);
+void HandleSendReaction(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                        Responder respond);
 // POST /api/v2/sim/inbound: a simulated inbound message on a simulator line.
 void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                       Responder respond);

@@ -66,6 +66,7 @@ void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimit
   if (auto n = t.get("new_contact_after"))
     out.new_contact_after = DurationValue(*n, where + ".new_contact_after");
   if (auto n = t.get("shared")) out.shared = Value<bool>(*n, where + ".shared", "true or false");
+  if (auto n = t.get("lookup_ttl")) out.lookup_ttl = DurationValue(*n, where + ".lookup_ttl");
 }
 
 void ApplyFile(Config& c, const std::string& path) {

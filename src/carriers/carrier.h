@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/message.h"
+#include "core/result.h"
 
 namespace bluegate::carriers {
 
@@ -25,7 +26,25 @@ struct OutboundMessage {
   std::string to;    // E.164 of the recipient
   std::string content;
   std::string media_url;
-  std::string send_style;
+  std::string send_style;          // empty when the message goes as SMS
+  std::optional<Service> service;  // what the lookup said reaches `to`, when known
+};
+
+// What reaches an address from a line (GET /api/evaluate-service, the SMS fallback).
+struct LookupResult {
+  std::optional<Service> service;  // nullopt: the carrier cannot tell now (retry later)
+  std::string detail;              // why not, for the error message
+};
+
+// Something shown to a contact that is not a message.
+struct Signal {
+  enum class Kind { kTypingStart, kTypingStop, kMarkRead, kReaction };
+  Kind kind = Kind::kTypingStart;
+  std::string line;             // E.164 of the line
+  std::string to;               // E.164 of the contact
+  std::string message_handle;   // kReaction: the message reacted to
+  std::string reaction;         // kReaction: love, like, dislike, laugh, emphasize, question
+  Millis max_duration{60'000};  // kTypingStart: the bubble stops by itself after this
 };
 
 enum class SubmitOutcome {
@@ -51,7 +70,7 @@ enum class LineHealth {
 std::string_view LineHealthName(LineHealth h);  // "ONLINE", "DEGRADED", "OFFLINE"
 
 struct CarrierEvent {
-  enum class Kind { kStatus, kRead, kInbound, kHealth };
+  enum class Kind { kStatus, kRead, kInbound, kHealth, kTyping };
   Kind kind = Kind::kStatus;
   TimePoint at{};
   std::string line;
@@ -66,6 +85,8 @@ struct CarrierEvent {
   std::string from;
   std::string content;
   std::string media_url;
+  // kTyping: whether the contact `from` is typing to the line.
+  bool is_typing = false;
   // kHealth: the line's new state, and why (shown in the line_blocked webhook).
   LineHealth health = LineHealth::kOnline;
   std::string reason;
@@ -94,6 +115,11 @@ class Carrier {
   // never confirmed, and counts it).
   virtual void Reconcile(OutboundMessage m,
                          std::function<void(std::optional<ReconcileResult>)> done) = 0;
+  // Which service reaches `address` (E.164 or an email) from this line.
+  virtual void Lookup(std::string address, std::function<void(LookupResult)> done) = 0;
+  // Shows a typing bubble, a read receipt or a reaction to a contact. kRejected when the carrier
+  // cannot (SMS has none of them), kDisconnected when it cannot now.
+  virtual void Send(Signal s, std::function<void(Result<Ok>)> done) = 0;
   virtual std::string_view name() const = 0;
 };
 

@@ -23,6 +23,7 @@ struct LineLimits {
   NewContactLimits new_contacts;                    // pacing of first messages to contacts
   Millis new_contact_after = kNewContactAfter;      // silence after which a contact is new again
   bool shared = false;  // a shared (free-plan) line: sends only to verified contacts
+  Millis lookup_ttl{std::chrono::hours(24)};  // how long a service lookup is trusted
 };
 
 struct QueuedMessage {

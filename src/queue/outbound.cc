@@ -40,7 +40,8 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
         pump_timer_(strand_),
         resolve_timer_(strand_),
         state_{carriers::LineHealth::kOnline, clock.Now(), ""},
-        capacity_(static_cast<int64_t>(limits.queue_capacity)) {}
+        capacity_(static_cast<int64_t>(limits.queue_capacity)),
+        lookup_ttl_(limits.lookup_ttl) {}
 
   void SetCarrier(std::unique_ptr<carriers::Carrier> carrier) { carrier_ = std::move(carrier); }
   // Before first use: the new contacts the line started before this process did.
@@ -137,7 +138,10 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
 
   // The line's carrier reports here directly: no lookup of the line per event.
   void OnCarrierEvent(carriers::CarrierEvent e) override {
-    if (e.kind == carriers::CarrierEvent::Kind::kInbound) return inbound_(std::move(e));
+    if (e.kind == carriers::CarrierEvent::Kind::kInbound ||
+        e.kind == carriers::CarrierEvent::Kind::kTyping) {
+      return inbound_(std::move(e));
+    }
     OnEvent(std::move(e));
   }
 
@@ -214,7 +218,55 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
     });
   }
 
+  // SMS fallback (SPEC §6): the lookup decides the service before the carrier gets the message;
+  // SMS carries no send_style. A lookup that cannot tell leaves the carrier to decide.
   void Submit(carriers::OutboundMessage msg) {
+    if (msg.service) return SubmitNow(std::move(msg));
+    auto self = shared_from_this();
+    const std::string to = msg.to;
+    Lookup(to, [self, msg = std::move(msg)](carriers::LookupResult r) mutable {
+      asio::post(self->strand_, [self, msg = std::move(msg), r = std::move(r)]() mutable {
+        msg.service = r.service.value_or(Service::kIMessage);
+        if (msg.service == Service::kSms) msg.send_style.clear();
+        self->SubmitNow(std::move(msg));
+      });
+    });
+  }
+
+ public:
+  // The service that reaches `address` from this line, from a cache kept `lookup_ttl` (answers
+  // that could not tell are not kept). `done` may run on any thread.
+  void Lookup(const std::string& address, std::function<void(carriers::LookupResult)> done) {
+    const TimePoint now = clock_.Now();
+    {
+      std::lock_guard lock(lookup_mu_);
+      if (auto it = lookups_.find(address); it != lookups_.end() && it->second.second > now) {
+        return done(carriers::LookupResult{it->second.first, {}});
+      }
+    }
+    asio::post(strand_, [self = shared_from_this(), address, done = std::move(done)]() mutable {
+      self->carrier_->Lookup(
+          address, [self, address, done = std::move(done)](carriers::LookupResult r) mutable {
+            if (r.service) {
+              std::lock_guard lock(self->lookup_mu_);
+              if (self->lookups_.size() >= 100'000) self->lookups_.clear();
+              self->lookups_[address] = {*r.service, self->clock_.Now() + self->lookup_ttl_};
+            }
+            done(std::move(r));
+          });
+    });
+  }
+
+  // A typing bubble, read receipt or reaction, through the line's carrier.
+  void Send(carriers::Signal signal, std::function<void(Result<Ok>)> done) {
+    asio::post(strand_, [self = shared_from_this(), signal = std::move(signal),
+                         done = std::move(done)]() mutable {
+      self->carrier_->Send(std::move(signal), std::move(done));
+    });
+  }
+
+ private:
+  void SubmitNow(carriers::OutboundMessage msg) {
     auto self = shared_from_this();
     const int64_t id = msg.message_id;
     awaiting_report_[id] = clock_.Now() + limits_.resolve_timeout;
@@ -429,6 +481,10 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   std::atomic<int64_t> capacity_;
   std::atomic<int64_t> next_out_ms_{0};
   std::atomic<int64_t> waiting_new_{0};  // first messages waiting for a new-contact slot
+  Millis lookup_ttl_;
+  std::mutex lookup_mu_;
+  std::unordered_map<std::string, std::pair<Service, TimePoint>>
+      lookups_;  // address → (service, expiry)
   bool retired_ = false;
 };
 
@@ -436,7 +492,7 @@ namespace {
 
 carriers::OutboundMessage ToOutbound(const Message& m) {
   return carriers::OutboundMessage{m.id,      m.handle,    m.line_number, m.contact,
-                                   m.content, m.media_url, m.send_style};
+                                   m.content, m.media_url, m.send_style,  std::nullopt};
 }
 
 }  // namespace
@@ -704,10 +760,45 @@ void Outbound::RecordInbound(const store::Line& line, carriers::CarrierEvent eve
   });
 }
 
+void Outbound::Lookup(const store::Line& line, std::string address,
+                      std::function<void(carriers::LookupResult)> done) {
+  Driver(line)->Lookup(address, std::move(done));
+}
+
+void Outbound::SendSignal(const store::Line& line, carriers::Signal signal,
+                          std::function<void(Result<Ok>)> done) {
+  Driver(line)->Send(std::move(signal), std::move(done));
+}
+
+void Outbound::RecordTyping(const store::Line& line, const carriers::CarrierEvent& event) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("number");
+  w.String(event.from.c_str());
+  w.Key("is_typing");
+  w.Bool(event.is_typing);
+  w.Key("from_number");
+  w.String(event.from.c_str());
+  w.Key("sendblue_number");
+  w.String(line.number.c_str());
+  w.Key("timestamp");
+  const std::string at = FormatIso8601(event.at);
+  w.String(at.c_str());
+  w.EndObject();
+  store_.RecordEvent(line.account_id, "typing_indicator",
+                     std::string(buf.GetString(), buf.GetSize()), line.number, [](Result<Ok> r) {
+                       if (!r.ok())
+                         spdlog::warn("typing_indicator not queued: {}", r.error().message);
+                     });
+}
+
 void Outbound::OnCarrierEvent(carriers::CarrierEvent event) {
-  if (event.kind == carriers::CarrierEvent::Kind::kInbound) {
+  if (event.kind == carriers::CarrierEvent::Kind::kInbound ||
+      event.kind == carriers::CarrierEvent::Kind::kTyping) {
     auto line = FindLine(event.line);
     if (!line) return;
+    if (event.kind == carriers::CarrierEvent::Kind::kTyping) return RecordTyping(*line, event);
     RecordInbound(*line, std::move(event), nullptr);
     return;
   }

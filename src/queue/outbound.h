@@ -105,6 +105,15 @@ class Outbound final : public carriers::CarrierSink {
   // "bluegate_line_queue_depth{line="+1..."} N" lines for /metrics.
   void RenderGauges(std::string& out);
 
+  // Which service reaches `address` from the line, through its carrier, cached for the line's
+  // lookup_ttl. `done` may run on any thread.
+  void Lookup(const store::Line& line, std::string address,
+              std::function<void(carriers::LookupResult)> done);
+  // A typing bubble, read receipt or reaction through the line's carrier. `done` may run on any
+  // thread.
+  void SendSignal(const store::Line& line, carriers::Signal signal,
+                  std::function<void(Result<Ok>)> done);
+
   // Stores an inbound message on `line` as its carrier would report it (`event.from`,
   // `content`, `media_url`, `service`, `at`): binds the route, applies STOP/START, fires the
   // `receive` webhooks. Carrier reports come here; so does the simulator's "play the
@@ -117,6 +126,8 @@ class Outbound final : public carriers::CarrierSink {
  private:
   std::shared_ptr<LineDriver> Driver(const store::Line& line);
   std::shared_ptr<LineDriver> ExistingDriver(const std::string& number);
+  // A contact's typing bubble: the account's typing_indicator webhooks.
+  void RecordTyping(const store::Line& line, const carriers::CarrierEvent& event);
   // A message left a removed line's queue: it goes where the store now says.
   void Forward(int64_t message_id);
   void ArmWatch();

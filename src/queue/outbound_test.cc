@@ -21,6 +21,12 @@ class QuietCarrier final : public carriers::Carrier {
                  std::function<void(std::optional<carriers::ReconcileResult>)> done) override {
     done(std::nullopt);
   }
+  void Lookup(std::string, std::function<void(carriers::LookupResult)> done) override {
+    ++lookups;
+    done(carriers::LookupResult{Service::kSms, {}});
+  }
+  int lookups = 0;
+  void Send(carriers::Signal, std::function<void(Result<Ok>)> done) override { done(Ok{}); }
   std::string_view name() const override { return "quiet"; }
 };
 
@@ -41,7 +47,9 @@ class OutboundTest : public ::testing::Test {
         io_, *store_, clock_, SecureIds(), metrics_,
         [this](const store::Line&, carriers::CarrierSink& sink) {
           sink_ = &sink;
-          return std::make_unique<QuietCarrier>();
+          auto carrier = std::make_unique<QuietCarrier>();
+          carrier_ = carrier.get();
+          return carrier;
         },
         QueueSettings{});
   }
@@ -83,6 +91,7 @@ class OutboundTest : public ::testing::Test {
   store::Account account_;
   store::Line line_;
   carriers::CarrierSink* sink_ = nullptr;
+  QuietCarrier* carrier_ = nullptr;
   std::unique_ptr<Outbound> outbound_;
 };
 
@@ -115,6 +124,26 @@ TEST_F(OutboundTest, ALineThatGoesOfflineFiresLineBlockedAndShowsInItsState) {
   EXPECT_EQ(LineBlockedDeliveries().size(), 1u) << "coming back is not a block";
   Health(carriers::LineHealth::kDegraded, "throttled by the SMSC");
   EXPECT_EQ(LineBlockedDeliveries().size(), 2u);
+}
+
+TEST_F(OutboundTest, LookupsAreCachedForTheLinesTtl) {
+  std::optional<Service> got;
+  auto lookup = [&] {
+    got.reset();
+    outbound_->Lookup(line_, "+12125550101", [&got](carriers::LookupResult r) { got = r.service; });
+    io_.restart();
+    io_.run();
+  };
+  lookup();
+  EXPECT_EQ(got, Service::kSms);
+  EXPECT_EQ(carrier_->lookups, 1);
+  clock_.Advance(std::chrono::hours(23));
+  lookup();
+  EXPECT_EQ(got, Service::kSms);
+  EXPECT_EQ(carrier_->lookups, 1) << "within the 24 h TTL the cache answers";
+  clock_.Advance(std::chrono::hours(2));
+  lookup();
+  EXPECT_EQ(carrier_->lookups, 2) << "past it the carrier is asked again";
 }
 
 }  // namespace

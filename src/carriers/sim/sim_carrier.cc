@@ -68,6 +68,31 @@ class SimCarrier final : public Carrier {
     done(r);
   }
 
+  // SMS-only numbers (0101) are SMS; a number that never resolves (0103) cannot be looked up
+  // either; everything else, emails included, is iMessage.
+  void Lookup(std::string address, std::function<void(LookupResult)> done) override {
+    switch (BehaviourFor(address)) {
+      case SimBehaviour::kSmsOnly:
+        return done(LookupResult{Service::kSms, {}});
+      case SimBehaviour::kNeverResolves:
+        return done(
+            LookupResult{std::nullopt, "simulated lookup timeout for test number " + address});
+      default:
+        return done(LookupResult{Service::kIMessage, {}});
+    }
+  }
+
+  void Send(Signal s, std::function<void(Result<Ok>)> done) override {
+    if (BehaviourFor(s.to) == SimBehaviour::kSmsOnly) {
+      return done(Error{ErrorKind::kRejected,
+                        s.to + " is reached over SMS, which has no typing indicators, read "
+                               "receipts or reactions",
+                        ErrorCode::kValidation,
+                        {}});
+    }
+    done(Ok{});
+  }
+
   std::string_view name() const override { return "sim"; }
 
  private:
@@ -90,6 +115,16 @@ class SimCarrier final : public Carrier {
         sink_.OnCarrierEvent(std::move(e));
       });
     } else if (b == SimBehaviour::kRepliesStop || b == SimBehaviour::kEchoes) {
+      if (b == SimBehaviour::kEchoes) {
+        // The echo is typed first: the contact's typing bubble shows, then the reply comes.
+        CarrierEvent typing;
+        typing.kind = CarrierEvent::Kind::kTyping;
+        typing.at = clock_.Now();
+        typing.line = m->line;
+        typing.from = m->to;
+        typing.is_typing = true;
+        sink_.OnCarrierEvent(std::move(typing));
+      }
       After(settings_.reply_delay, [this, m, b] {
         CarrierEvent e;
         e.kind = CarrierEvent::Kind::kInbound;
