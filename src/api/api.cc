@@ -10,10 +10,7 @@ namespace {
 // Paths the official SDK calls that bluegate does not serve yet: 501, so that a caller learns
 // the feature is missing rather than that the URL is wrong.
 constexpr std::string_view kNotYet[] = {
-    "/api/send-group-message",
-    "/api/modify-group",
     "/api/upload-media-object",
-    "/api/v2/groups",
     "/api/v2/events",
     "/api/request-location",
     "/api/location",
@@ -108,6 +105,19 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path == "/api/lines") {
     return HandleListLines(ctx_, principal.value(), req,
                            WithRoute(std::move(respond), "/api/lines"));
+  }
+  if (method == "POST" && path == "/api/send-group-message") {
+    return HandleSendGroupMessage(ctx_, principal.value(), std::move(req),
+                                  WithRoute(std::move(respond), "/api/send-group-message"));
+  }
+  if (method == "POST" && path == "/api/modify-group") {
+    return HandleModifyGroup(ctx_, principal.value(), req,
+                             WithRoute(std::move(respond), "/api/modify-group"));
+  }
+  if (method == "GET" && path.starts_with("/api/v2/groups/") && path.size() > 15 &&
+      path.find('/', 15) == std::string::npos) {
+    return HandleGetGroup(ctx_, principal.value(), std::string_view(path).substr(15),
+                          WithRoute(std::move(respond), "/api/v2/groups/{id}"));
   }
   if (method == "GET" && path == "/api/evaluate-service") {
     return HandleEvaluateService(ctx_, principal.value(), req,

@@ -51,6 +51,11 @@ class Api {
 void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send, bool verification,
                     std::function<void(Result<Message>)> done);
 
+// The tail of every send: a place in the line's queue, the durable accept under the line's
+// policy, then the queue. `done` as for SubmitOutbound.
+void StoreAndQueue(ApiContext& ctx, const store::Line& line, Message m, bool verification,
+                   std::function<void(Result<Message>)> done);
+
 // Handlers, each in its resource's file. `principal` is the authenticated caller.
 void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
                        Responder respond);
@@ -72,6 +77,13 @@ void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpReq
                       Responder respond);
 void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                      Responder respond);
+// In groups_handler.cc.
+void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
+                            Responder respond);
+void HandleModifyGroup(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                       Responder respond);
+void HandleGetGroup(ApiContext& ctx, const Principal& principal, std::string_view id,
+                    Responder respond);
 // In conversation_handler.cc: the carrier lookup and what is shown to a contact besides messages.
 void HandleEvaluateService(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                            Responder respond);

@@ -50,10 +50,6 @@ void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send,
     return done(Error::Invalid("from_number " + send.line +
                                " is not a line of this account (GET /api/lines lists them)"));
   }
-  if (auto reserved = ctx.outbound.Reserve(*line); !reserved.ok()) {
-    return done(reserved.error());
-  }
-
   Message m;
   m.handle = ctx.ids.NewUuid();
   m.account_id = principal.account.id;
@@ -69,15 +65,22 @@ void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send,
   m.contact = std::move(send.contact);
   m.date_created = ctx.clock.Now();
   m.date_updated = m.date_created;
+  StoreAndQueue(ctx, *line, std::move(m), verification, std::move(done));
+}
 
-  const queue::LineLimits limits = ctx.outbound.LimitsFor(*line);
+void StoreAndQueue(ApiContext& ctx, const store::Line& line, Message m, bool verification,
+                   std::function<void(Result<Message>)> done) {
+  if (auto reserved = ctx.outbound.Reserve(line); !reserved.ok()) {
+    return done(reserved.error());
+  }
+  const queue::LineLimits limits = ctx.outbound.LimitsFor(line);
   store::AcceptPolicy policy;
   policy.new_contact_after = limits.new_contact_after;
   policy.verified_only = limits.shared;
   policy.verification = verification;
   ctx.store.Accept(
       std::move(m), policy,
-      [&ctx, line_number = line->number, done = std::move(done)](Result<Message> stored) {
+      [&ctx, line_number = line.number, done = std::move(done)](Result<Message> stored) {
         if (!stored.ok()) {
           // Nothing was stored: give the queue place back.
           ctx.outbound.CancelReservation(line_number);

@@ -1,5 +1,7 @@
 // POST /api/v2/sim/inbound: play the recipient on a simulator line (not part of Sendblue's API).
 // The message is stored exactly as a carrier's inbound report would be.
+#include <algorithm>
+
 #include "api/api.h"
 #include "api/http_errors.h"
 #include "api/request_decoding.h"
@@ -27,8 +29,17 @@ void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpReq
   auto body = ParseJsonObject(req);
   if (!body.ok()) return respond(ErrorResponse(body.error()));
   const auto& doc = body.value();
-  auto line_text = Field(doc, {"line", "sendblue_number", "to_number"}, true);
+  auto group_id = Field(doc, {"group_id"}, false);
+  if (!group_id.ok()) return respond(ErrorResponse(group_id.error()));
+  std::optional<store::Group> group;
+  if (!group_id->empty()) {
+    auto g = ctx.store.FindGroup(principal.account.id, group_id.value());
+    if (!g.ok()) return respond(ErrorResponse(g.error()));
+    group = g.value();
+  }
+  auto line_text = Field(doc, {"line", "sendblue_number", "to_number"}, !group);
   if (!line_text.ok()) return respond(ErrorResponse(line_text.error()));
+  if (group && line_text->empty()) line_text = group->line;
   auto from_text = Field(doc, {"from", "number", "from_number"}, true);
   if (!from_text.ok()) return respond(ErrorResponse(from_text.error()));
   auto content = Field(doc, {"content"}, false);
@@ -52,6 +63,17 @@ void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpReq
         Error::Invalid("line " + line->number + " is driven by carrier \"" + line->carrier +
                        "\": only simulator lines take simulated inbound messages")));
   }
+  if (group) {
+    if (group->line != line->number) {
+      return respond(
+          ErrorResponse(Error::Invalid("group " + group->id + " is on line " + group->line)));
+    }
+    const auto& p = group->participants;
+    if (std::find(p.begin(), p.end(), from.value()) == p.end()) {
+      return respond(
+          ErrorResponse(Error::Invalid("from " + from.value() + " is not in group " + group->id)));
+    }
+  }
   carriers::CarrierEvent e;
   e.kind = carriers::CarrierEvent::Kind::kInbound;
   e.at = ctx.clock.Now();
@@ -60,6 +82,10 @@ void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpReq
   e.content = content.value();
   e.media_url = media.value();
   e.service = Service::kIMessage;
+  if (group) {
+    e.group_id = group->id;
+    e.participants = group->participants;
+  }
   ctx.outbound.RecordInbound(*line, std::move(e), [respond](Result<Message> stored) {
     if (!stored.ok()) return respond(ErrorResponse(stored.error()));
     respond(

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/message.h"
@@ -28,6 +29,8 @@ struct OutboundMessage {
   std::string media_url;
   std::string send_style;          // empty when the message goes as SMS
   std::optional<Service> service;  // what the lookup said reaches `to`, when known
+  std::string group_id;            // a group message: `to` is empty; these get it
+  std::vector<std::string> participants;
 };
 
 // What reaches an address from a line (GET /api/evaluate-service, the SMS fallback).
@@ -81,10 +84,13 @@ struct CarrierEvent {
   std::optional<MessageError> error;
   std::optional<Service> service;
   std::optional<bool> was_downgraded;
-  // kInbound: the contact's message to the line.
+  // kInbound: the contact's message to the line (in a group the line is in, with group_id and
+  // the group's participants).
   std::string from;
   std::string content;
   std::string media_url;
+  std::string group_id;
+  std::vector<std::string> participants;
   // kTyping: whether the contact `from` is typing to the line.
   bool is_typing = false;
   // kHealth: the line's new state, and why (shown in the line_blocked webhook).

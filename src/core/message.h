@@ -38,7 +38,8 @@ struct Message {
   std::optional<bool> was_downgraded;
   std::string message_type = "message";
   std::string group_id;
-  std::vector<std::string> participants;
+  std::vector<std::string> participants;  // a group message: everyone in the group
+  std::string group_display_name;
   bool opted_out = false;
   TimePoint date_created{};
   TimePoint date_updated{};

@@ -72,7 +72,11 @@ std::string RenderMessageJson(const Message& m) {
   Str(w, "sendblue_number", m.line_number);
   Str(w, "service", ServiceName(m.service));
   w.Key("group_display_name");
-  w.Null();
+  if (m.group_display_name.empty()) {
+    w.Null();
+  } else {
+    w.String(m.group_display_name.c_str());
+  }
   // Extras beyond SPEC §2 that the SDK typings name.
   Str(w, "account_email", m.account_email);
   Str(w, "date_created", created);

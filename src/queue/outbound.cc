@@ -491,8 +491,11 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
 namespace {
 
 carriers::OutboundMessage ToOutbound(const Message& m) {
-  return carriers::OutboundMessage{m.id,      m.handle,    m.line_number, m.contact,
-                                   m.content, m.media_url, m.send_style,  std::nullopt};
+  carriers::OutboundMessage out{m.id,       m.handle,      m.line_number, m.contact,
+                                m.content,  m.media_url,   m.send_style,  std::nullopt,
+                                m.group_id, m.participants};
+  if (m.message_type == "group") out.service = Service::kIMessage;  // groups are iMessage
+  return out;
 }
 
 }  // namespace
@@ -747,6 +750,11 @@ Message InboundMessage(const store::Line& line, const carriers::CarrierEvent& ev
   m.service = event.service.value_or(Service::kIMessage);
   m.date_created = event.at;
   m.date_updated = event.at;
+  if (!event.group_id.empty()) {
+    m.message_type = "group";
+    m.group_id = event.group_id;
+    m.participants = event.participants;
+  }
   return m;
 }
 

@@ -129,6 +129,17 @@ struct ContactQuery {
   int offset = 0;
 };
 
+// A group conversation on one line (POST /api/send-group-message).
+struct Group {
+  std::string id;  // group_id: a UUID
+  int64_t account_id = 0;
+  std::string line;
+  std::vector<std::string> participants;  // E.164, sorted
+  std::string display_name;
+  TimePoint created_at{};
+  TimePoint updated_at{};
+};
+
 // How a send is checked against its line's policy when it is stored.
 struct AcceptPolicy {
   Millis new_contact_after{std::chrono::hours(24 * 30)};  // the line's "new contact" silence
@@ -360,6 +371,17 @@ class Store {
   // Drops this process's cached routes to `line` (it was removed or its contacts moved, perhaps
   // by another process).
   virtual void ForgetRoutes(std::string_view line) = 0;
+
+  // --- Groups (synchronous). ---
+  // The account's group on `line` with exactly these participants, created (with `new_id`) when
+  // there is none: a second send to the same people continues their group.
+  virtual Result<Group> FindOrCreateGroup(int64_t account_id, const std::string& line,
+                                          std::vector<std::string> participants,
+                                          const std::string& new_id) = 0;
+  virtual Result<Group> FindGroup(int64_t account_id, std::string_view id) = 0;
+  // Adds or removes one participant (kInvalidArgument below 2 or above 25 participants).
+  virtual Result<Group> ModifyGroup(int64_t account_id, std::string_view id, bool add,
+                                    const std::string& number) = 0;
 
   // --- Contacts (synchronous; through the writer, like messages, since messages bind them). A
   // created contact fires the account's contact_created webhooks. ---

@@ -120,7 +120,7 @@ test('unknown paths are 404 and SDK paths not served yet are 501, both with the 
   assert.equal(a.json.status, 'ERROR');
   const b = await gw.request('GET', '/nowhere');
   assert.equal(b.status, 404);
-  const c = await gw.request('POST', '/api/send-group-message', { body: {} });
+  const c = await gw.request('POST', '/api/send-carousel', { body: {} });
   assert.equal(c.status, 501);
   assert.match(c.json.message, /not implemented by bluegate yet/);
 });

@@ -171,6 +171,18 @@ CREATE INDEX contacts_created ON contacts(account_id, created_at);
 CREATE INDEX contacts_by_id ON contacts(contact_id);
 DROP INDEX contacts_bound;
 )sql",
+    R"sql(
+CREATE TABLE groups(
+  id TEXT PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  line_number TEXT NOT NULL,
+  members TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX groups_by_members ON groups(account_id, line_number, members);
+ALTER TABLE messages ADD COLUMN participants TEXT;
+)sql",
 };
 
 // How stale contacts.last_message_at may be (it decides the 30-day new-contact window).
@@ -180,8 +192,11 @@ constexpr const char* kMessageColumns =
     "m.id, m.handle, m.account_id, a.email, a.plan, m.is_outbound, m.content, m.media_url, "
     "m.send_style, m.status_callback, m.status, m.error_code, m.error_message, m.error_reason, "
     "m.error_detail, m.line_number, m.contact, m.service, m.was_downgraded, m.message_type, "
-    "m.group_id, m.opted_out, m.created_at, m.updated_at, m.read_at, m.new_contact";
-constexpr const char* kMessageFrom = " FROM messages m JOIN accounts a ON a.id = m.account_id ";
+    "m.group_id, m.opted_out, m.created_at, m.updated_at, m.read_at, m.new_contact, "
+    "m.participants, g.display_name";
+constexpr const char* kMessageFrom =
+    " FROM messages m JOIN accounts a ON a.id = m.account_id LEFT JOIN groups g ON g.id = "
+    "m.group_id AND m.group_id != '' ";
 
 constexpr const char* kDeliveryColumns =
     "id, message_id, kind, url, secret, status, event_at, attempts, next_attempt_at, payload";
@@ -293,6 +308,14 @@ void RecordLineChange(sqlite3* db, std::string_view number, TimePoint at) {
   s.Bind(number).Bind(ToUnixMillis(at)).Exec();
 }
 
+// messages.participants: NULL for a 1:1 message.
+std::optional<std::string> ParticipantsText(const std::vector<std::string>& participants) {
+  if (participants.empty()) return std::nullopt;
+  std::string out;
+  for (const auto& p : participants) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
 Message ReadMessage(const Stmt& s) {
   Message m;
   m.id = s.Int(0);
@@ -325,6 +348,17 @@ Message ReadMessage(const Stmt& s) {
   m.date_updated = FromUnixMillis(s.Int(23));
   if (!s.IsNull(24)) m.date_read = FromUnixMillis(s.Int(24));
   m.new_contact = s.Int(25) != 0;
+  if (!s.IsNull(26)) {
+    // A comma-separated list of E.164 numbers (no number holds a comma).
+    const std::string list = s.Text(26);
+    for (size_t start = 0; start < list.size();) {
+      const size_t comma = list.find(',', start);
+      const size_t end = comma == std::string::npos ? list.size() : comma;
+      if (end > start) m.participants.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  m.group_display_name = s.Text(27);
   return m;
 }
 
@@ -357,8 +391,8 @@ struct WriterStatements {
             "INSERT INTO messages(handle, account_id, line_number, contact, is_outbound, "
             "content, media_url, send_style, status_callback, status, error_code, "
             "error_message, error_reason, error_detail, service, was_downgraded, "
-            "message_type, group_id, opted_out, created_at, updated_at, new_contact) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+            "message_type, group_id, opted_out, created_at, updated_at, new_contact, "
+            "participants) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         contact_opted_out(db,
                           "SELECT opted_out, line_number, last_message_at, verified_at IS NOT "
                           "NULL, deleted_at IS NOT NULL FROM contacts WHERE account_id = ? AND "
@@ -591,6 +625,8 @@ class SqliteStore final : public Store {
     Enqueue<Message>(
         [this, m = std::move(m), policy](
             WriterStatements& st, std::vector<Delivery>& created) mutable -> Result<Message> {
+          // A group message has no one contact: no route, pacing or opt-out of its own.
+          if (m.message_type == "group") return InsertGroupMessage(st, std::move(m), created);
           std::string key = std::to_string(m.account_id) + "/" + m.contact;
           ContactState& state = CachedContact(st, key, m.account_id, m.contact);
           const bool opted_out = state.opted_out;
@@ -642,7 +678,8 @@ class SqliteStore final : public Store {
               .Bind(m.opted_out)
               .Bind(at)
               .Bind(ToUnixMillis(m.date_updated))
-              .Bind(m.new_contact);
+              .Bind(m.new_contact)
+              .Bind(ParticipantsText(m.participants));
           s.Exec();
           m.id = sqlite3_last_insert_rowid(writer_db_);
           // Binds a new contact; for a known one, last_message_at only needs to be right to the
@@ -749,6 +786,10 @@ class SqliteStore final : public Store {
     Enqueue<Message>(
         [this, m = std::move(m)](WriterStatements& st,
                                  std::vector<Delivery>& created) mutable -> Result<Message> {
+          m.is_outbound = false;
+          m.status = Status::kReceived;
+          // In a group, a contact's message binds nothing and its keywords opt nobody out.
+          if (m.message_type == "group") return InsertGroupMessage(st, std::move(m), created);
           const std::optional<bool> opt = OptOutKeyword(m.content);
           ForgetContact(m.account_id, m.contact);
           st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
@@ -793,7 +834,8 @@ class SqliteStore final : public Store {
               .Bind(m.opted_out)
               .Bind(ToUnixMillis(m.date_created))
               .Bind(ToUnixMillis(m.date_updated))
-              .Bind(m.new_contact);
+              .Bind(m.new_contact)
+              .Bind(ParticipantsText(m.participants));
           s.Exec();
           m.id = sqlite3_last_insert_rowid(writer_db_);
           for (const auto& t : Targets(st, m.id, m.account_id, "", "receive", m.line_number)) {
@@ -1252,6 +1294,120 @@ class SqliteStore final : public Store {
     std::lock_guard lock(routes_mu_);
     if (routes_.size() >= 1'000'000) routes_.clear();
     routes_.emplace(std::move(key), line);
+  }
+
+  Result<Message> InsertGroupMessage(WriterStatements& st, Message m,
+                                     std::vector<Delivery>& created) {
+    m.new_contact = false;
+    auto& s = st.insert_message.Reset();
+    s.Bind(m.handle)
+        .Bind(m.account_id)
+        .Bind(m.line_number)
+        .Bind(m.contact)
+        .Bind(m.is_outbound)
+        .Bind(m.content)
+        .Bind(m.media_url)
+        .Bind(m.send_style)
+        .Bind(m.status_callback)
+        .Bind(StatusName(m.status));
+    BindError(s, m.error);
+    s.Bind(ServiceName(m.service))
+        .Bind(m.was_downgraded)
+        .Bind(m.message_type)
+        .Bind(m.group_id)
+        .Bind(m.opted_out)
+        .Bind(ToUnixMillis(m.date_created))
+        .Bind(ToUnixMillis(m.date_updated))
+        .Bind(m.new_contact)
+        .Bind(ParticipantsText(m.participants));
+    s.Exec();
+    m.id = sqlite3_last_insert_rowid(writer_db_);
+    const char* type = m.is_outbound ? "outbound" : "receive";
+    const auto targets = Targets(st, m.id, m.account_id, m.status_callback, type, m.line_number);
+    const std::vector<Status> statuses =
+        m.is_outbound ? std::vector<Status>{Status::kRegistered, Status::kPending, m.status}
+                      : std::vector<Status>{m.status};
+    for (Status status : statuses) {
+      for (const auto& t : targets) {
+        created.push_back(InsertDelivery(st, m.id, t, status, m.date_created));
+      }
+    }
+    return m;
+  }
+
+  static Group ReadGroup(sqlite3* db, const std::string& id) {
+    Stmt s(db,
+           "SELECT id, account_id, line_number, members, display_name, created_at, updated_at "
+           "FROM groups WHERE id = ?");
+    s.Bind(id);
+    Group g;
+    if (!s.Step()) return g;
+    g.id = s.Text(0);
+    g.account_id = s.Int(1);
+    g.line = s.Text(2);
+    const std::string members = s.Text(3);
+    for (size_t start = 0; start < members.size();) {
+      const size_t comma = members.find(',', start);
+      const size_t end = comma == std::string::npos ? members.size() : comma;
+      g.participants.push_back(members.substr(start, end - start));
+      start = end + 1;
+    }
+    g.display_name = s.Text(4);
+    g.created_at = FromUnixMillis(s.Int(5));
+    g.updated_at = FromUnixMillis(s.Int(6));
+    return g;
+  }
+
+  Result<Group> FindOrCreateGroup(int64_t account_id, const std::string& line,
+                                  std::vector<std::string> participants,
+                                  const std::string& new_id) override {
+    std::sort(participants.begin(), participants.end());
+    participants.erase(std::unique(participants.begin(), participants.end()), participants.end());
+    const std::string members = *ParticipantsText(participants);
+    return WriteSync<Group>([&](WriterStatements&, std::vector<Delivery>&) -> Result<Group> {
+      Stmt find(writer_db_,
+                "SELECT id FROM groups WHERE account_id = ? AND line_number = ? AND members = ?");
+      find.Bind(account_id).Bind(line).Bind(members);
+      if (find.Step()) return ReadGroup(writer_db_, find.Text(0));
+      const int64_t now = ToUnixMillis(clock_.Now());
+      Stmt ins(writer_db_,
+               "INSERT INTO groups(id, account_id, line_number, members, created_at, updated_at) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+      ins.Bind(new_id).Bind(account_id).Bind(line).Bind(members).Bind(now).Exec();
+      return ReadGroup(writer_db_, new_id);
+    });
+  }
+
+  Result<Group> FindGroup(int64_t account_id, std::string_view id) override {
+    return Read<Group>([&](Conn& c) -> Result<Group> {
+      Group g = ReadGroup(c.db, std::string(id));
+      if (g.id.empty() || g.account_id != account_id) {
+        return Error::NotFound("no group with group_id " + std::string(id));
+      }
+      return g;
+    });
+  }
+
+  Result<Group> ModifyGroup(int64_t account_id, std::string_view id, bool add,
+                            const std::string& number) override {
+    return WriteSync<Group>([&](WriterStatements&, std::vector<Delivery>&) -> Result<Group> {
+      Group g = ReadGroup(writer_db_, std::string(id));
+      if (g.id.empty() || g.account_id != account_id) {
+        return Error::NotFound("no group with group_id " + std::string(id));
+      }
+      auto& p = g.participants;
+      const auto it = std::find(p.begin(), p.end(), number);
+      const bool member = it != p.end();
+      if (!add && !member) return Error::Invalid("number " + number + " is not in group " + g.id);
+      if (add && !member) p.push_back(number);
+      if (!add) p.erase(it);
+      if (p.size() < 2) return Error::Invalid("a group keeps at least 2 participants");
+      if (p.size() > 25) return Error::Invalid("a group holds at most 25 participants");
+      std::sort(p.begin(), p.end());
+      Stmt up(writer_db_, "UPDATE groups SET members = ?, updated_at = ? WHERE id = ?");
+      up.Bind(*ParticipantsText(p)).Bind(ToUnixMillis(clock_.Now())).Bind(g.id).Exec();
+      return ReadGroup(writer_db_, g.id);
+    });
   }
 
   void ForgetRoutes(std::string_view line) override {
