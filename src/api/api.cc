@@ -48,6 +48,9 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path == "/metrics")
     return WithRoute(respond, "/metrics")(HandleMetrics(ctx_));
 
+  if (method == "GET" && path.starts_with("/media/")) {
+    return WithRoute(respond, "/media/{file}")(ServeMedia(ctx_, std::string_view(path).substr(7)));
+  }
   if (!path.starts_with("/api/")) {
     return respond(ErrorResponse(Error::NotFound("No route for " + method + " " + path)));
   }
@@ -105,6 +108,10 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path == "/api/lines") {
     return HandleListLines(ctx_, principal.value(), req,
                            WithRoute(std::move(respond), "/api/lines"));
+  }
+  if (method == "POST" && path == "/api/upload-media-object") {
+    return HandleUploadMedia(ctx_, principal.value(), req,
+                             WithRoute(std::move(respond), "/api/upload-media-object"));
   }
   if (method == "POST" && path == "/api/send-group-message") {
     return HandleSendGroupMessage(ctx_, principal.value(), std::move(req),

@@ -15,10 +15,26 @@
 #include "core/metrics.h"
 #include "core/phone.h"
 #include "core/send_request.h"
+#include "core/url.h"
 #include "queue/outbound.h"
 #include "store/store.h"
 
 namespace bluegate::api {
+
+// What a media fetch ended with (the webhooks' HTTP client does the fetching; wiring adapts it).
+struct MediaFetchResult {
+  std::string error;  // empty: the file is at the path asked for
+  uint64_t bytes = 0;
+};
+
+struct MediaSettings {
+  std::string dir;                            // <data_dir>/media
+  uint64_t max_bytes = 100ull * 1024 * 1024;  // the largest upload (iMessage's limit)
+  std::function<std::string()> public_url;    // "http://host:port" the media URLs start with
+  // GETs a URL into a file, streamed, refusing a body over max_bytes; empty: uploads are off.
+  std::function<void(const HttpUrl&, uint64_t, std::string, std::function<void(MediaFetchResult)>)>
+      fetch;
+};
 
 struct ApiContext {
   store::Store& store;
@@ -29,6 +45,7 @@ struct ApiContext {
   Metrics& metrics;
   // Hands re-queued webhook deliveries to the dispatcher (wiring connects it).
   std::function<void(std::vector<store::Delivery>)> redeliver;
+  MediaSettings media;
 };
 
 class Api {
@@ -77,6 +94,10 @@ void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpReq
                       Responder respond);
 void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                      Responder respond);
+// In media_handler.cc: uploads, and the files they keep (unauthenticated, like a CDN URL).
+void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                       Responder respond);
+HttpResponse ServeMedia(ApiContext& ctx, std::string_view file);
 // In groups_handler.cc.
 void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
                             Responder respond);

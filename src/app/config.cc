@@ -78,7 +78,7 @@ void ApplyFile(Config& c, const std::string& path) {
   }
   CheckKeys(root, path,
             {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers", "bootstrap",
-             "log_level", "lines", "rate_limits", "sim", "webhooks"});
+             "log_level", "lines", "rate_limits", "sim", "webhooks", "public_url", "media"});
   if (auto n = root.get("data_dir")) c.data_dir = Value<std::string>(*n, "data_dir", "a string");
   if (auto n = root.get("listen"))
     c.listen = Value<std::string>(*n, "listen", "a string \"HOST:PORT\"");
@@ -105,6 +105,19 @@ void ApplyFile(Config& c, const std::string& path) {
         ReadLimits(*t, where, l, false);
         c.line_overrides[std::string(number.str())] = l;
       }
+    }
+  }
+  if (auto n = root.get("public_url")) {
+    c.public_url =
+        Value<std::string>(*n, "public_url", "a URL such as \"https://sms.example.com\"");
+    while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  }
+  if (auto* media = root.get_as<toml::table>("media")) {
+    CheckKeys(*media, "media", {"max_upload_bytes"});
+    if (auto n = media->get("max_upload_bytes")) {
+      const auto v = Value<int64_t>(*n, "media.max_upload_bytes", "a whole number of bytes");
+      if (v < 1) Fail("media.max_upload_bytes", "must be at least 1");
+      c.media_max_upload_bytes = static_cast<uint64_t>(v);
     }
   }
   if (auto* limits = root.get_as<toml::table>("rate_limits")) {

@@ -41,6 +41,9 @@ struct Config {
   bool webhook_verify_tls = true;
   Millis webhook_retention{std::chrono::hours(24 * 30)};  // delivery log kept this long
 
+  std::string public_url;  // what media URLs start with; empty: http://<listen address>
+  uint64_t media_max_upload_bytes = 100ull * 1024 * 1024;
+
   std::string database_path() const { return data_dir + "/bluegate.db"; }
 };
 

@@ -209,10 +209,24 @@ void Gateway::Start() {
   api::HttpServerSettings hs;
   std::tie(hs.host, hs.port) = SplitHostPort(config_.listen);
   hs.max_body_bytes = config_.max_body_bytes;
+  api::MediaSettings media;
+  media.dir = config_.data_dir + "/media";
+  media.max_bytes = config_.media_max_upload_bytes;
+  media.public_url = [this] {
+    return config_.public_url.empty() ? "http://" + parts_->server->local_address()
+                                      : config_.public_url;
+  };
+  media.fetch = [client = p.http_client.get()](const HttpUrl& url, uint64_t max, std::string path,
+                                               std::function<void(api::MediaFetchResult)> done) {
+    client->Fetch(url, max, std::move(path), [done = std::move(done)](webhooks::FetchResult r) {
+      done(api::MediaFetchResult{r.error, r.bytes.value_or(0)});
+    });
+  };
   p.api = std::make_unique<api::Api>(
       api::ApiContext{
           *p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics,
-          [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); }},
+          [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); },
+          std::move(media)},
       config_.rate_limits);
   p.server = api::MakeHttpServer(
       p.io, hs,

@@ -39,6 +39,15 @@ class FakeHttpClient final : public webhooks::HttpClient {
     done(std::move(r));
   }
 
+  // The dispatcher's tests fetch nothing.
+  void Fetch(const HttpUrl&, uint64_t, std::string,
+             std::function<void(webhooks::FetchResult)> done) override {
+    done(webhooks::FetchResult{0, "the fake client fetches nothing", false, false, {}, {}});
+  }
+  void Probe(const HttpUrl&, std::function<void(webhooks::FetchResult)> done) override {
+    done(webhooks::FetchResult{0, "the fake client fetches nothing", false, false, {}, {}});
+  }
+
   std::vector<Request> posts() const {
     std::lock_guard lock(mu_);
     return posts_;

@@ -38,12 +38,28 @@ struct PostResult {
   Millis latency{0};
 };
 
+struct FetchResult {
+  int status = 0;                 // 0: no HTTP response
+  std::string error;              // why the file was not fetched (empty on success)
+  bool refused = false;           // the address policy refused the target
+  bool too_large = false;         // the body (or its declared length) is over the cap
+  std::optional<uint64_t> bytes;  // the body's size: written, or declared by a HEAD answer
+  std::string content_type;
+};
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
   // POSTs `body` as application/json. `done` runs once, on an io_context thread.
   virtual void Post(const HttpUrl& url, std::vector<std::pair<std::string, std::string>> headers,
                     std::string body, std::function<void(PostResult)> done) = 0;
+  // GETs `url` into the file `path` as it arrives (the body is never held in memory), refusing
+  // a body over `max_bytes` (too_large; the partial file is removed). Non-2xx answers are an
+  // error. No redirects; the address policy applies. `done` runs once, on an io_context thread.
+  virtual void Fetch(const HttpUrl& url, uint64_t max_bytes, std::string path,
+                     std::function<void(FetchResult)> done) = 0;
+  // HEADs `url`: the size the server declares, without the body.
+  virtual void Probe(const HttpUrl& url, std::function<void(FetchResult)> done) = 0;
 };
 
 // Throws std::runtime_error when `settings.ca_file` cannot be read.

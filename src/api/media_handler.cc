@@ -1,0 +1,118 @@
+// POST /api/upload-media-object and GET /media/{file}: a file fetched once from the app's URL,
+// kept under <data_dir>/media, and served back at the URL the upload returns.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "api/api.h"
+#include "api/http_errors.h"
+#include "api/request_decoding.h"
+#include "core/url.h"
+
+namespace bluegate::api {
+namespace {
+
+// The file extension of the URL's path, lowercased: letters and digits only, 1 to 8 of them.
+std::optional<std::string> ExtensionOf(const HttpUrl& url) {
+  std::string path = url.target.substr(0, url.target.find_first_of("?#"));
+  const size_t dot = path.rfind('.');
+  const size_t slash = path.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return std::nullopt;
+  std::string ext = path.substr(dot + 1);
+  if (ext.empty() || ext.size() > 8) return std::nullopt;
+  for (char& c : ext) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) return std::nullopt;
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return ext;
+}
+
+std::string ContentTypeFor(std::string_view ext) {
+  static const std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},     {"png", "image/png"},
+      {"gif", "image/gif"},  {"heic", "image/heic"},     {"webp", "image/webp"},
+      {"mp4", "video/mp4"},  {"mov", "video/quicktime"}, {"caf", "audio/x-caf"},
+      {"m4a", "audio/mp4"},  {"mp3", "audio/mpeg"},      {"pdf", "application/pdf"},
+      {"vcf", "text/vcard"}, {"txt", "text/plain"}};
+  for (const auto& [e, t] : kTypes) {
+    if (e == ext) return std::string(t);
+  }
+  return "application/octet-stream";
+}
+
+HttpResponse InvalidMediaUrl(const std::string& why) {
+  return ErrorResponse(Error::Invalid("Invalid media URL: " + why));
+}
+
+}  // namespace
+
+void HandleUploadMedia(ApiContext& ctx, const Principal&, const HttpRequest& req,
+                       Responder respond) {
+  auto body = ParseJsonObject(req);
+  if (!body.ok()) return respond(ErrorResponse(body.error()));
+  auto it = body->FindMember("media_url");
+  if (it == body->MemberEnd() || !it->value.IsString()) {
+    return respond(InvalidMediaUrl("media_url is required: the http(s) URL of the file"));
+  }
+  const std::string text(it->value.GetString(), it->value.GetStringLength());
+  auto url = ParseHttpUrl(text);
+  if (!url) return respond(InvalidMediaUrl("\"" + text + "\" is not an http or https URL"));
+  auto ext = ExtensionOf(*url);
+  if (!ext) {
+    return respond(InvalidMediaUrl("its path must end in a file extension, such as .jpg or .caf"));
+  }
+  if (!ctx.media.fetch) {
+    return respond(ErrorResponse(
+        Error{ErrorKind::kNotImplemented, "media uploads are not configured", std::nullopt, {}}));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.media.dir, ec);
+  const std::string id = ctx.ids.NewUuid();
+  const std::string file = id + "." + *ext;
+  const std::string path = ctx.media.dir + "/" + file;
+  const std::string public_url = ctx.media.public_url() + "/media/" + file;
+  ctx.media.fetch(*url, ctx.media.max_bytes, path, [respond, id, public_url](MediaFetchResult r) {
+    if (!r.error.empty()) return respond(InvalidMediaUrl(r.error));
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("status");
+    w.String("OK");
+    w.Key("message");
+    w.String("File uploaded successfully");
+    w.Key("mediaObjectId");
+    w.String(id.c_str());
+    w.Key("media_url");
+    w.String(public_url.c_str());
+    w.EndObject();
+    respond(JsonResponse(201, std::string(buf.GetString(), buf.GetSize())));
+  });
+}
+
+HttpResponse ServeMedia(ApiContext& ctx, std::string_view file) {
+  // Only the names uploads create: a UUID, a dot, an extension.
+  const bool safe =
+      !file.empty() && file.size() <= 64 &&
+      std::all_of(file.begin(), file.end(),
+                  [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+                  }) &&
+      file.find("..") == std::string_view::npos;
+  if (!safe) return ErrorResponse(Error::NotFound("no media " + std::string(file)));
+  std::ifstream in(ctx.media.dir + "/" + std::string(file), std::ios::binary);
+  if (!in) return ErrorResponse(Error::NotFound("no media " + std::string(file)));
+  std::ostringstream content;
+  content << in.rdbuf();
+  HttpResponse r = JsonResponse(200, content.str());
+  const size_t dot = file.rfind('.');
+  r.content_type = ContentTypeFor(dot == std::string_view::npos ? "" : file.substr(dot + 1));
+  return r;
+}
+
+}  // namespace bluegate::api

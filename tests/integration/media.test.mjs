@@ -1,0 +1,76 @@
+// POST /api/upload-media-object (SPEC §4, issue #5): the file is fetched from a local file
+// server (streamed to disk, size-capped, through the webhooks' address policy), stored under the
+// data dir and served back at the returned media_url.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { Gateway, FAST_CONFIG } from './lib/gateway.mjs';
+import Sendblue from 'sendblue';
+
+const bytes = (n, seed) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) % 256));
+const FILES = {
+  '/pic.jpg': bytes(3000, 7),
+  '/voice.caf': bytes(500, 3),
+  '/big.jpg': bytes(5000, 1),
+};
+
+let files;
+let base;
+let gw;
+let client;
+before(async () => {
+  files = http.createServer((req, res) => {
+    const body = FILES[req.url];
+    if (!body) {
+      res.writeHead(404);
+      return res.end('no such file');
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise((r) => files.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${files.address().port}`;
+  gw = await new Gateway({ config: { ...FAST_CONFIG, media: { max_upload_bytes: 4096 } } }).start();
+  client = new Sendblue({ apiKey: gw.keyId, apiSecret: gw.secret, baseURL: gw.baseURL });
+});
+after(async () => {
+  await gw.stop();
+  gw.cleanup();
+  files.close();
+});
+
+test('an uploaded file is stored and served back byte for byte, voice notes included', async () => {
+  for (const [name, type] of [['/pic.jpg', 'image/jpeg'], ['/voice.caf', 'audio/x-caf']]) {
+    const up = await client.mediaObjects.upload({ media_url: base + name });
+    assert.equal(up.status, 'OK');
+    assert.equal(up.message, 'File uploaded successfully');
+    assert.match(up.mediaObjectId, /^[0-9a-f-]{36}$/);
+    assert.ok(up.media_url.startsWith(`${gw.baseURL}/media/${up.mediaObjectId}.`), up.media_url);
+    const served = await fetch(up.media_url);
+    assert.equal(served.status, 200);
+    assert.equal(served.headers.get('content-type'), type);
+    assert.deepEqual(Buffer.from(await served.arrayBuffer()), FILES[name]);
+  }
+  const raw = await gw.request('POST', '/api/upload-media-object', { body: { media_url: `${base}/pic.jpg` } });
+  assert.equal(raw.status, 201);
+});
+
+test('bad media URLs are refused with 400 Invalid media URL, saying why', async () => {
+  const cases = [
+    [{ media_url: `${base}/big.jpg` }, /Invalid media URL: the file is over 4096 bytes/],
+    [{ media_url: `${base}/missing.png` }, /Invalid media URL: the server answered HTTP 404/],
+    [{ media_url: `${base}/noextension` }, /Invalid media URL: its path must end in a file extension/],
+    [{ media_url: 'ftp://example.com/a.jpg' }, /Invalid media URL: .* is not an http or https URL/],
+    [{}, /Invalid media URL: media_url is required/],
+  ];
+  for (const [body, message] of cases) {
+    const r = await gw.request('POST', '/api/upload-media-object', { body });
+    assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+    assert.equal(r.json.status, 'ERROR');
+    assert.match(r.json.message, message);
+  }
+  const gone = await fetch(`${gw.baseURL}/media/00000000-0000-0000-0000-000000000000.jpg`);
+  assert.equal(gone.status, 404);
+  const sneaky = await fetch(`${gw.baseURL}/media/..%2Fbluegate.db`);
+  assert.equal(sneaky.status, 404);
+});
