@@ -165,6 +165,15 @@ void Gateway::Start() {
   queue::QueueSettings qs;
   qs.defaults = config_.line_defaults;
   qs.per_line = config_.line_overrides;
+  qs.media_probe = [client = p.http_client.get()](
+                       const std::string& url,
+                       std::function<void(std::optional<uint64_t>, std::string)> done) {
+    auto parsed = ParseHttpUrl(url);
+    if (!parsed) return done(std::nullopt, "not an http(s) URL");
+    client->Probe(*parsed, [done = std::move(done)](webhooks::FetchResult r) {
+      done(r.error.empty() ? r.bytes : std::nullopt, r.error);
+    });
+  };
   // Every carrier the binary can drive is named here.
   queue::CarrierFactory carriers =
       [this](const store::Line& line,

@@ -26,7 +26,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   LineDriver(asio::io_context& io, store::Store& store, Clock& clock, Metrics& metrics,
              store::Line line, const LineLimits& limits, Millis reconnect_backoff,
              std::function<void(int64_t)> forward,
-             std::function<void(carriers::CarrierEvent)> inbound)
+             std::function<void(carriers::CarrierEvent)> inbound, MediaProbe media_probe)
       : strand_(asio::make_strand(io)),
         store_(store),
         clock_(clock),
@@ -36,6 +36,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
         reconnect_backoff_(reconnect_backoff),
         forward_(std::move(forward)),
         inbound_(std::move(inbound)),
+        media_probe_(std::move(media_probe)),
         queue_(limits),
         pump_timer_(strand_),
         resolve_timer_(strand_),
@@ -221,14 +222,14 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   // SMS fallback (SPEC §6): the lookup decides the service before the carrier gets the message;
   // SMS carries no send_style. A lookup that cannot tell leaves the carrier to decide.
   void Submit(carriers::OutboundMessage msg) {
-    if (msg.service) return SubmitNow(std::move(msg));
+    if (msg.service) return CheckMedia(std::move(msg));
     auto self = shared_from_this();
     const std::string to = msg.to;
     Lookup(to, [self, msg = std::move(msg)](carriers::LookupResult r) mutable {
       asio::post(self->strand_, [self, msg = std::move(msg), r = std::move(r)]() mutable {
         msg.service = r.service.value_or(Service::kIMessage);
         if (msg.service == Service::kSms) msg.send_style.clear();
-        self->SubmitNow(std::move(msg));
+        self->CheckMedia(std::move(msg));
       });
     });
   }
@@ -266,6 +267,32 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   }
 
  private:
+  // An attachment must fit its service (iMessage 100 MB, SMS 5 MB): its declared size is asked
+  // with a HEAD request, never downloaded. A size that cannot be told leaves it to the carrier.
+  void CheckMedia(carriers::OutboundMessage msg) {
+    if (msg.media_url.empty() || !media_probe_) return SubmitNow(std::move(msg));
+    auto self = shared_from_this();
+    const std::string url = msg.media_url;
+    media_probe_(
+        url, [self, msg = std::move(msg)](std::optional<uint64_t> bytes, std::string) mutable {
+          asio::post(self->strand_, [self, msg = std::move(msg), bytes]() mutable {
+            const bool sms = msg.service == Service::kSms;
+            const uint64_t limit = sms ? kSmsMediaLimit : kIMessageMediaLimit;
+            if (bytes && *bytes > limit) {
+              MessageError e{ErrorCode::kFailedToSend,
+                             "The attachment is " + std::to_string(*bytes) + " bytes, over the " +
+                                 std::to_string(limit / (1024 * 1024)) + " MB " +
+                                 (sms ? "SMS" : "iMessage") + " limit",
+                             "media_too_large", std::nullopt};
+              self->Report(msg.message_id, Status::kError, std::move(e), msg.service, std::nullopt,
+                           "media-check");
+              return;
+            }
+            self->SubmitNow(std::move(msg));
+          });
+        });
+  }
+
   void SubmitNow(carriers::OutboundMessage msg) {
     auto self = shared_from_this();
     const int64_t id = msg.message_id;
@@ -470,6 +497,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   Millis reconnect_backoff_;
   std::function<void(int64_t)> forward_;
   std::function<void(carriers::CarrierEvent)> inbound_;
+  MediaProbe media_probe_;
   LineQueue queue_;  // guarded by queue_mu_
   std::unique_ptr<carriers::Carrier> carrier_;
   asio::steady_timer pump_timer_;
@@ -566,7 +594,7 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
   auto driver = std::make_shared<LineDriver>(
       io_, store_, clock_, metrics_, line, EffectiveLimits(settings_, line),
       settings_.reconnect_backoff, [this](int64_t id) { Forward(id); },
-      [this](carriers::CarrierEvent e) { OnCarrierEvent(std::move(e)); });
+      [this](carriers::CarrierEvent e) { OnCarrierEvent(std::move(e)); }, settings_.media_probe);
   // The line's new-contact window survives restarts: count what it started in the last day.
   auto starts = store_.NewContactStarts(line.number, clock_.Now() - std::chrono::hours(25));
   if (starts.ok()) {

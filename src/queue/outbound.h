@@ -27,10 +27,21 @@
 
 namespace bluegate::queue {
 
+// The size a media URL declares (a HEAD request), or why it cannot be told. `done` may run on any
+// thread.
+using MediaProbe =
+    std::function<void(const std::string& url,
+                       std::function<void(std::optional<uint64_t> bytes, std::string error)> done)>;
+
+// Media limits per service (SPEC §6); an attachment over its service's limit fails with 10001.
+inline constexpr uint64_t kSmsMediaLimit = 5ull * 1024 * 1024;
+inline constexpr uint64_t kIMessageMediaLimit = 100ull * 1024 * 1024;
+
 struct QueueSettings {
   LineLimits defaults;
   std::map<std::string, LineLimits> per_line;  // by E.164 number
   Millis reconnect_backoff{1000};              // after kDisconnected
+  MediaProbe media_probe;                      // empty: attachments go to the carrier unchecked
 };
 
 // The limits of `line`: the configuration's defaults, then its override in the configuration, then

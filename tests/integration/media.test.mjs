@@ -15,11 +15,19 @@ const FILES = {
 };
 
 let files;
+const heads = [];
 let base;
 let gw;
 let client;
 before(async () => {
   files = http.createServer((req, res) => {
+    // /declared/<bytes>.mp4 declares a size without sending it (only HEAD is expected).
+    const declared = req.url.match(/^\/declared\/(\d+)\.mp4$/);
+    if (declared) {
+      heads.push(req.method);
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': declared[1] });
+      return res.end();
+    }
     const body = FILES[req.url];
     if (!body) {
       res.writeHead(404);
@@ -73,4 +81,18 @@ test('bad media URLs are refused with 400 Invalid media URL, saying why', async 
   assert.equal(gone.status, 404);
   const sneaky = await fetch(`${gw.baseURL}/media/..%2Fbluegate.db`);
   assert.equal(sneaky.status, 404);
+});
+
+test('before hand-off an attachment must fit its service: SMS 5 MB, iMessage 100 MB (asked with HEAD)', async () => {
+  const mb = 1024 * 1024;
+  const sms = await client.messages.send({ number: '+12125550101', from_number: gw.line, content: 'video', media_url: `${base}/declared/${6 * mb}.mp4` });
+  const failed = await gw.waitForStatus(sms.message_handle, (m) => m.status === 'ERROR');
+  assert.equal(failed.error_code, 10001);
+  assert.match(failed.error_message, /over the 5 MB SMS limit/);
+  const imessage = await client.messages.send({ number: '+12125550100', from_number: gw.line, content: 'video', media_url: `${base}/declared/${6 * mb}.mp4` });
+  await gw.waitForStatus(imessage.message_handle, (m) => m.status === 'DELIVERED');
+  const huge = await client.messages.send({ number: '+12125550100', from_number: gw.line, content: 'film', media_url: `${base}/declared/${101 * mb}.mp4` });
+  const tooBig = await gw.waitForStatus(huge.message_handle, (m) => m.status === 'ERROR');
+  assert.match(tooBig.error_message, /over the 100 MB iMessage limit/);
+  assert.ok(heads.length >= 3 && heads.every((m) => m === 'HEAD'), `requests: ${heads}`);
 });
