@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|all]
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|all]
 # (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
@@ -240,6 +240,42 @@ SQL
   echo "ratio of server CPU per request, scale / foundation: $(awk -v a="$(median "$work/scale.txt.cpu")" -v b="$(median "$work/base.txt.cpu")" 'BEGIN { printf "%.2f", a / b }')"
 }
 
+# History: GET /api/v2/messages filtered by contact, a page of 100, over 10,000,000 stored
+# messages (100,000 contacts with 100 messages each). The issue #5 target: p99 under 10 ms.
+bench_history() {
+  local now; now=$(date +%s%3N)
+  echo "== history: GET /api/v2/messages?number=...&limit=100 over 10,000,000 messages; $CONNS connections, $DURATION"
+  make_data history
+  local t0; t0=$(date +%s)
+  sqlite3 "$work/data-history/bluegate.db" <<SQL
+PRAGMA journal_mode=WAL;
+BEGIN;
+WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i WHERE n < 9999999)
+INSERT INTO messages(handle, account_id, line_number, contact, is_outbound, content, media_url,
+                     send_style, status_callback, status, service, message_type, group_id,
+                     opted_out, created_at, updated_at)
+  SELECT printf('%08x-0000-7000-8000-%012x', n, n), 1, '+14155550100',
+         '+1646' || (2000000 + n % 100000), n % 2, 'history message ' || n, '', '', '',
+         CASE WHEN n % 2 = 1 THEN 'DELIVERED' ELSE 'RECEIVED' END, 'iMessage', 'message', '', 0,
+         $now - (10000000 - n) * 10, $now - (10000000 - n) * 10 FROM i;
+COMMIT;
+SQL
+  echo "seeded $(sqlite3 "$work/data-history/bluegate.db" 'SELECT COUNT(*) FROM messages') messages in $(( $(date +%s) - t0 )) s"
+  cat "$work/bench.toml" > "$work/history.toml"
+  printf '[rate_limits]\n"GET /api/v2/messages" = "none"\n' >> "$work/history.toml"
+  "$BIN" serve --config "$work/history.toml" --data-dir "$work/data-history" --listen "127.0.0.1:$PORT" > "$work/server-history.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
+  KEY=benchkey SECRET=benchsecret wrk -t2 -c"$CONNS" -d3s -s bench/history.lua "http://127.0.0.1:$PORT" >/dev/null
+  KEY=benchkey SECRET=benchsecret wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s bench/history.lua \
+    "http://127.0.0.1:$PORT" | grep -E "Requests/sec|50%|90%|99%|Non-2xx"
+  echo "-- one connection (latency without queueing)"
+  KEY=benchkey SECRET=benchsecret wrk -t1 -c1 -d"$DURATION" --latency -s bench/history.lua \
+    "http://127.0.0.1:$PORT" | grep -E "Requests/sec|50%|90%|99%|Non-2xx"
+  echo "peak RSS: $(peak_rss_mb) MB"
+  stop_server
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
 case "$WHAT" in
@@ -249,7 +285,8 @@ case "$WHAT" in
   fanout) bench_fanout 100 ;;
   micro) build/bench/bluegate_micro_bench ;;
   scale) bench_scale ;;
+  history) bench_history ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
-  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|all]"; exit 2 ;;
+  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|all]"; exit 2 ;;
 esac

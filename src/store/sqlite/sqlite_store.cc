@@ -183,6 +183,10 @@ CREATE TABLE groups(
 CREATE INDEX groups_by_members ON groups(account_id, line_number, members);
 ALTER TABLE messages ADD COLUMN participants TEXT;
 )sql",
+    R"sql(
+CREATE INDEX messages_account_contact ON messages(account_id, contact, created_at);
+CREATE INDEX messages_group ON messages(group_id, created_at) WHERE group_id != '';
+)sql",
 };
 
 // How stale contacts.last_message_at may be (it decides the 30-day new-contact window).
