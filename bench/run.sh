@@ -258,6 +258,9 @@ INSERT INTO messages(handle, account_id, line_number, contact, is_outbound, cont
          '+1646' || (2000000 + n % 100000), n % 2, 'history message ' || n, '', '', '',
          CASE WHEN n % 2 = 1 THEN 'DELIVERED' ELSE 'RECEIVED' END, 'iMessage', 'message', '', 0,
          $now - (10000000 - n) * 10, $now - (10000000 - n) * 10 FROM i;
+INSERT INTO conversations(account_id, contact, created_at, message_id)
+  SELECT account_id, contact, created_at, id FROM messages ORDER BY account_id, contact, created_at;
+UPDATE conversation_watermark SET id = (SELECT MAX(id) FROM messages);
 COMMIT;
 SQL
   echo "seeded $(sqlite3 "$work/data-history/bluegate.db" 'SELECT COUNT(*) FROM messages') messages in $(( $(date +%s) - t0 )) s"

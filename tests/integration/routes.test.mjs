@@ -54,3 +54,34 @@ test('two first messages racing from different lines: exactly one binds', async 
     assert.deepEqual([a.status, b.status].sort(), [200, 400], `${number}: ${a.text} / ${b.text}`);
   }
 });
+
+test('pooling spreads new contacts evenly over many lines, and each stays with its line', async () => {
+  const many = await new Gateway({ config: { ...FAST_CONFIG, lines: { ...FAST_CONFIG.lines, new_contacts_per_day: 1000, new_contacts_per_hour: 1000 } } }).start();
+  try {
+    const lines = [many.line];
+    for (let i = 0; i < 9; i++) {
+      const number = `+1312555${String(3100 + i)}`;
+      assert.equal(cli(['lines', 'add', '--account', 'dev@bluegate.local', '--number', number], { dataDir: many.dataDir }).code, 0);
+      lines.push(number);
+    }
+    const first = new Map();
+    for (let i = 0; i < 60; i++) {
+      const number = `+1646555${String(1000 + i)}`;
+      const r = await many.request('POST', '/api/send-message', { body: { number, content: `hello ${i}` } });
+      assert.equal(r.status, 200, r.text);
+      first.set(number, r.json.sendblue_number);
+    }
+    const perLine = new Map(lines.map((l) => [l, 0]));
+    for (const line of first.values()) perLine.set(line, perLine.get(line) + 1);
+    const counts = [...perLine.values()];
+    // The line with the most capacity left takes the next new contact: 60 over 10 lines is 6 each.
+    assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `per line: ${JSON.stringify(Object.fromEntries(perLine))}`);
+    for (const [number, line] of first) {
+      const again = await many.request('POST', '/api/send-message', { body: { number, content: 'again' } });
+      assert.equal(again.json.sendblue_number, line, `${number} stays with ${line}`);
+    }
+  } finally {
+    await many.stop();
+    many.cleanup();
+  }
+});

@@ -15,6 +15,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
 
 #include "core/keywords.h"
 #include "core/new_contact_window.h"
@@ -184,7 +185,14 @@ CREATE INDEX groups_by_members ON groups(account_id, line_number, members);
 ALTER TABLE messages ADD COLUMN participants TEXT;
 )sql",
     R"sql(
-CREATE INDEX messages_account_contact ON messages(account_id, contact, created_at);
+CREATE TABLE conversations(
+  account_id INTEGER NOT NULL,
+  contact TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  PRIMARY KEY(account_id, contact, created_at, message_id)) WITHOUT ROWID;
+CREATE TABLE conversation_watermark(id INTEGER NOT NULL);
+INSERT INTO conversation_watermark VALUES (0);
 CREATE INDEX messages_group ON messages(group_id, created_at) WHERE group_id != '';
 )sql",
 };
@@ -926,13 +934,27 @@ class SqliteStore final : public Store {
 
   Result<MessagePage> ListMessages(const MessageQuery& q) override {
     return Read<MessagePage>([&](Conn& c) -> Result<MessagePage> {
-      std::string where = " WHERE m.account_id = ?";
+      // With a contact, the conversation's ids drive the query (the unary + keeps SQLite from
+      // walking the account's whole history by its created_at index instead).
+      std::string where = q.number ? " WHERE +m.account_id = ?" : " WHERE m.account_id = ?";
       std::vector<std::variant<int64_t, std::string>> args{q.account_id};
       auto add = [&](const char* clause, auto value) {
         where += clause;
         args.emplace_back(value);
       };
-      if (q.number) add(" AND m.contact = ?", *q.number);
+      if (q.number) {
+        // A conversation's messages: those the indexer has filed under the contact, and the few
+        // newer than its watermark (see IndexConversations).
+        where +=
+            " AND m.contact = ? AND m.id IN (SELECT message_id FROM conversations WHERE "
+            "account_id = ? AND contact = ? UNION ALL SELECT id FROM messages WHERE id > (SELECT "
+            "id FROM conversation_watermark) AND +account_id = ? AND +contact = ?)";
+        args.emplace_back(*q.number);
+        args.emplace_back(q.account_id);
+        args.emplace_back(*q.number);
+        args.emplace_back(q.account_id);
+        args.emplace_back(*q.number);
+      }
       if (q.line) add(" AND m.line_number = ?", *q.line);
       if (q.from_number) {
         where +=
@@ -1861,6 +1883,7 @@ class SqliteStore final : public Store {
         observer = observer_;
       }
       if (committed && observer && !created.empty()) observer(std::move(created));
+      MaybeIndexConversations();
       created = {};
       for (auto& op : batch) op.finish(committed);
       {
@@ -1868,6 +1891,40 @@ class SqliteStore final : public Store {
         finished_ += batch.size();
       }
       flushed_cv_.notify_all();
+    }
+  }
+
+  // Files new messages under their conversation (account, contact) in slices, every half second
+  // at most, on the writer thread. An index on messages(contact) would be updated at a random
+  // place by every accept, dirtying one page per message in each commit; filed in batches sorted
+  // by contact, each conversation's page is written once per batch instead.
+  void MaybeIndexConversations() {
+    const TimePoint now = clock_.Now();
+    if (failed_ || (now >= last_indexed_ && now - last_indexed_ < Millis(500))) return;
+    last_indexed_ = now;
+    try {
+      ExecSql(writer_db_, "BEGIN IMMEDIATE");
+      Stmt wm(writer_db_,
+              "SELECT id, (SELECT COALESCE(MAX(id), 0) FROM messages) FROM "
+              "conversation_watermark");
+      wm.Step();
+      const int64_t from = wm.Int(0);
+      const int64_t to = std::min(wm.Int(1), from + 200'000);
+      wm.Reset();
+      if (to > from) {
+        Stmt file(
+            writer_db_,
+            "INSERT OR IGNORE INTO conversations(account_id, contact, created_at, message_id) "
+            "SELECT account_id, contact, created_at, id FROM messages WHERE id > ? AND id <= ? "
+            "AND contact != '' ORDER BY account_id, contact, created_at");
+        file.Bind(from).Bind(to).Exec();
+        Stmt up(writer_db_, "UPDATE conversation_watermark SET id = ?");
+        up.Bind(to).Exec();
+      }
+      ExecSql(writer_db_, "COMMIT");
+    } catch (const DbError& e) {
+      sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      spdlog::warn("filing conversations failed (retried later): {}", e.what());
     }
   }
 
@@ -1976,7 +2033,8 @@ class SqliteStore final : public Store {
   uint64_t enqueued_ = 0;
   uint64_t finished_ = 0;
   std::function<void(std::vector<Delivery>)> observer_;
-  bool announce_ = false;  // writer thread: mark new deliveries for another process
+  bool announce_ = false;     // writer thread: mark new deliveries for another process
+  TimePoint last_indexed_{};  // writer thread
   std::thread writer_;
   sqlite3* checkpoint_db_ = nullptr;
   // Writer thread only: account id → webhook type → enabled hooks.

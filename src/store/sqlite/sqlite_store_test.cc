@@ -289,6 +289,41 @@ TEST_F(SqliteStoreTest, AcceptSeesEveryOtherChangeToTheContactAtOnce) {
   }
 }
 
+TEST_F(SqliteStoreTest, AConversationsHistoryIsFoundBeforeAndAfterItIsFiled) {
+  auto to = [this](const char* handle, const char* contact) {
+    Message m = NewMessage(handle);
+    m.contact = contact;
+    m.date_created = clock_.Now();
+    ASSERT_TRUE(Accept(m).ok());
+    clock_.Advance(Millis(10));
+  };
+  auto history = [this](const char* contact) {
+    MessageQuery q;
+    q.account_id = account_.id;
+    q.number = contact;
+    std::vector<std::string> handles;
+    auto page = store_->ListMessages(q).value();
+    for (const auto& m : page.data) handles.push_back(m.handle);
+    EXPECT_EQ(page.total, static_cast<int64_t>(handles.size()));
+    return handles;
+  };
+  to("a1", "+14155550101");
+  to("b1", "+14155550102");
+  to("a2", "+14155550101");
+  // Not filed yet (the filing runs at most every half second): found among the newest.
+  EXPECT_EQ(history("+14155550101"), (std::vector<std::string>{"a2", "a1"}));
+  clock_.Advance(std::chrono::seconds(1));
+  to("b2", "+14155550102");  // the write after which the filing runs
+  store_->Flush();
+  clock_.Advance(std::chrono::seconds(1));
+  to("a3", "+14155550101");
+  store_->Flush();
+  EXPECT_EQ(history("+14155550101"), (std::vector<std::string>{"a3", "a2", "a1"}))
+      << "filed and unfiled messages together, once each";
+  EXPECT_EQ(history("+14155550102"), (std::vector<std::string>{"b2", "b1"}));
+  EXPECT_TRUE(history("+14155550109").empty());
+}
+
 TEST_F(SqliteStoreTest, AnInboundMessageBindsAnUnboundContact) {
   Message hello = NewMessage("in-hello");
   hello.contact = "+14155550177";
