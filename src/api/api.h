@@ -68,6 +68,10 @@ class Api {
 void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send, bool verification,
                     std::function<void(Result<Message>)> done);
 
+// A new outbound message (QUEUED, stamped now) on `line` from a validated send.
+Message NewOutboundMessage(ApiContext& ctx, const Principal& principal, const std::string& line,
+                           ValidSend send);
+
 // The tail of every send: a place in the line's queue, the durable accept under the line's
 // policy, then the queue. `done` as for SubmitOutbound.
 void StoreAndQueue(ApiContext& ctx, const store::Line& line, Message m, bool verification,

@@ -25,15 +25,6 @@ HttpResponse Json(Fill fill) {
   return JsonResponse(200, std::string(buf.GetString(), buf.GetSize()));
 }
 
-Result<std::optional<std::string>> OptionalString(const rapidjson::Document& doc,
-                                                  const char* name) {
-  auto it = doc.FindMember(name);
-  if (it == doc.MemberEnd() || it->value.IsNull()) return std::optional<std::string>();
-  if (!it->value.IsString()) return Error::Invalid(std::string(name) + " must be a string");
-  return std::optional<std::string>(
-      std::string(it->value.GetString(), it->value.GetStringLength()));
-}
-
 bool LooksLikeEmail(std::string_view s) {
   const size_t at = s.find('@');
   return at != std::string_view::npos && at > 0 && s.find('.', at) != std::string_view::npos &&
@@ -73,12 +64,12 @@ struct ContactAndLine {
 
 Result<ContactAndLine> ParseConversation(ApiContext& ctx, const Principal& principal,
                                          const rapidjson::Document& doc) {
-  auto number = OptionalString(doc, "number");
+  auto number = StringMember(doc, "number");
   if (!number.ok()) return number.error();
   if (!number.value()) return Error::Invalid("number is required: the contact's phone number");
   auto contact = ctx.phones.Normalize(**number, "number");
   if (!contact.ok()) return contact.error();
-  auto from = OptionalString(doc, "from_number");
+  auto from = StringMember(doc, "from_number");
   if (!from.ok()) return from.error();
   auto line = ConversationLine(ctx, principal, contact.value(), from.value());
   if (!line.ok()) return line.error();
@@ -148,7 +139,7 @@ void HandleSendTyping(ApiContext& ctx, const Principal& principal, const HttpReq
   s.kind = carriers::Signal::Kind::kTypingStart;
   s.line = conv->line.number;
   s.to = conv->contact;
-  auto state = OptionalString(doc, "state");
+  auto state = StringMember(doc, "state");
   if (!state.ok()) return respond(ErrorResponse(state.error()));
   if (state.value()) {
     if (**state == "stop") {
@@ -212,13 +203,13 @@ void HandleSendReaction(ApiContext& ctx, const Principal& principal, const HttpR
   auto body = ParseJsonObject(req);
   if (!body.ok()) return respond(ErrorResponse(body.error()));
   const auto& doc = body.value();
-  auto handle = OptionalString(doc, "message_handle");
+  auto handle = StringMember(doc, "message_handle");
   if (!handle.ok()) return respond(ErrorResponse(handle.error()));
   if (!handle.value()) {
     return respond(
         ErrorResponse(Error::Invalid("message_handle is required: the message to react to")));
   }
-  auto reaction = OptionalString(doc, "reaction");
+  auto reaction = StringMember(doc, "reaction");
   if (!reaction.ok()) return respond(ErrorResponse(reaction.error()));
   bool known = false;
   for (const char* r : kReactions) known = known || (reaction.value() && **reaction == r);

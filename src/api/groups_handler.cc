@@ -51,14 +51,6 @@ std::string GroupJson(const store::Group& g) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-Result<std::optional<std::string>> OptionalString(const rapidjson::Value& doc, const char* name) {
-  auto it = doc.FindMember(name);
-  if (it == doc.MemberEnd() || it->value.IsNull()) return std::optional<std::string>();
-  if (!it->value.IsString()) return Error::Invalid(std::string(name) + " must be a string");
-  return std::optional<std::string>(
-      std::string(it->value.GetString(), it->value.GetStringLength()));
-}
-
 }  // namespace
 
 void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
@@ -66,7 +58,7 @@ void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpReq
   auto body = ParseJsonObject(req);
   if (!body.ok()) return respond(ErrorResponse(body.error()));
   const auto& doc = body.value();
-  auto group_id = OptionalString(doc, "group_id");
+  auto group_id = StringMember(doc, "group_id");
   if (!group_id.ok()) return respond(ErrorResponse(group_id.error()));
 
   std::vector<std::string> numbers;
@@ -134,24 +126,13 @@ void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpReq
     group = g.value();
   }
 
-  Message m;
-  m.handle = ctx.ids.NewUuid();
-  m.account_id = principal.account.id;
-  m.account_email = principal.account.email;
-  m.plan = principal.account.plan;
-  m.is_outbound = true;
-  m.content = std::move(valid->content);
-  m.media_url = std::move(valid->media_url);
-  m.send_style = std::move(valid->send_style);
-  m.status_callback = std::move(valid->status_callback);
-  m.status = Status::kQueued;
-  m.line_number = line->number;
+  ValidSend send = std::move(valid).value();
+  send.contact.clear();  // a group has no one recipient
+  Message m = NewOutboundMessage(ctx, principal, line->number, std::move(send));
   m.message_type = "group";
   m.group_id = group->id;
   m.participants = group->participants;
   m.group_display_name = group->display_name;
-  m.date_created = ctx.clock.Now();
-  m.date_updated = m.date_created;
   StoreAndQueue(ctx, *line, std::move(m), false,
                 [respond = std::move(respond)](Result<Message> stored) {
                   if (!stored.ok()) return respond(ErrorResponse(stored.error()));
@@ -164,16 +145,16 @@ void HandleModifyGroup(ApiContext& ctx, const Principal& principal, const HttpRe
   auto body = ParseJsonObject(req);
   if (!body.ok()) return respond(ErrorResponse(body.error()));
   const auto& doc = body.value();
-  auto group_id = OptionalString(doc, "group_id");
+  auto group_id = StringMember(doc, "group_id");
   if (!group_id.ok()) return respond(ErrorResponse(group_id.error()));
   if (!group_id.value()) return respond(ErrorResponse(Error::Invalid("group_id is required")));
-  auto type = OptionalString(doc, "modify_type");
+  auto type = StringMember(doc, "modify_type");
   if (!type.ok()) return respond(ErrorResponse(type.error()));
   if (!type.value() || (**type != "add_recipient" && **type != "remove_recipient")) {
     return respond(
         ErrorResponse(Error::Invalid("modify_type must be add_recipient or remove_recipient")));
   }
-  auto number = OptionalString(doc, "number");
+  auto number = StringMember(doc, "number");
   if (!number.ok()) return respond(ErrorResponse(number.error()));
   if (!number.value()) return respond(ErrorResponse(Error::Invalid("number is required")));
   auto n = ctx.phones.Normalize(**number, "number");

@@ -50,6 +50,12 @@ void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send,
     return done(Error::Invalid("from_number " + send.line +
                                " is not a line of this account (GET /api/lines lists them)"));
   }
+  Message m = NewOutboundMessage(ctx, principal, line->number, std::move(send));
+  StoreAndQueue(ctx, *line, std::move(m), verification, std::move(done));
+}
+
+Message NewOutboundMessage(ApiContext& ctx, const Principal& principal, const std::string& line,
+                           ValidSend send) {
   Message m;
   m.handle = ctx.ids.NewUuid();
   m.account_id = principal.account.id;
@@ -61,11 +67,11 @@ void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send,
   m.send_style = std::move(send.send_style);
   m.status_callback = std::move(send.status_callback);
   m.status = Status::kQueued;
-  m.line_number = line->number;
+  m.line_number = line;
   m.contact = std::move(send.contact);
   m.date_created = ctx.clock.Now();
   m.date_updated = m.date_created;
-  StoreAndQueue(ctx, *line, std::move(m), verification, std::move(done));
+  return m;
 }
 
 void StoreAndQueue(ApiContext& ctx, const store::Line& line, Message m, bool verification,

@@ -92,6 +92,14 @@ Result<rapidjson::Document> ParseJsonObject(const HttpRequest& req) {
   return doc;
 }
 
+Result<std::optional<std::string>> StringMember(const rapidjson::Value& obj, const char* name) {
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return std::optional<std::string>();
+  if (!it->value.IsString()) return Error::Invalid(std::string(name) + " must be a string");
+  return std::optional<std::string>(
+      std::string(it->value.GetString(), it->value.GetStringLength()));
+}
+
 Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
   SendRequest out;
   if (IsForm(req)) {

@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "api/http_types.h"
@@ -14,6 +15,10 @@ namespace bluegate::api {
 
 // A JSON object body; malformed JSON is refused with where it went wrong.
 Result<rapidjson::Document> ParseJsonObject(const HttpRequest& req);
+
+// A string member of a JSON object: nullopt when absent or null, an error naming it when it is
+// not a string.
+Result<std::optional<std::string>> StringMember(const rapidjson::Value& obj, const char* name);
 
 // The send-message body, JSON or application/x-www-form-urlencoded (SPEC.md §1).
 Result<SendRequest> DecodeSendRequest(const HttpRequest& req);

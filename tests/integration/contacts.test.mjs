@@ -2,7 +2,7 @@
 // verification on shared lines (SPEC.md §4, §6; issue #4).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './lib/stack.mjs';
+import { startStack, rejects } from './lib/stack.mjs';
 import { cli } from './lib/gateway.mjs';
 
 let stack;
@@ -20,14 +20,6 @@ after(() => stack.stop());
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-async function rejects(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected the SDK call to fail');
-}
 
 test('create, retrieve, update (custom variables merged), with the SDK\'s aliases', async () => {
   await client.webhooks.create({ type: 'contact_created', webhooks: [`${rx.url}/created`] });

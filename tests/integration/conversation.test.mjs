@@ -2,7 +2,7 @@
 // where it has the method and raw HTTP for the rest and for error cases.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './lib/stack.mjs';
+import { startStack, rejects } from './lib/stack.mjs';
 
 let stack;
 let gw;
@@ -14,14 +14,6 @@ before(async () => {
 });
 after(() => stack.stop());
 
-async function rejects(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected the SDK call to fail');
-}
 
 test('evaluate-service asks the line\'s carrier: iMessage, SMS, emails; an inconclusive lookup is retryable', async () => {
   assert.deepEqual(await client.lookups.lookupNumber({ number: '+12125550100' }), { number: '+12125550100', service: 'iMessage' });

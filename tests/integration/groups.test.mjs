@@ -1,7 +1,7 @@
 // Group messages (SPEC §4, issue #5) through the official SDK's `groups` resource and raw HTTP.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './lib/stack.mjs';
+import { startStack, rejects } from './lib/stack.mjs';
 
 let stack;
 let gw;
@@ -13,14 +13,6 @@ before(async () => {
 });
 after(() => stack.stop());
 
-async function rejects(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected the SDK call to fail');
-}
 
 test('the first group send creates the group; its status flows to the callback; the same people continue it', async () => {
   const numbers = ['+12125550901', '+1 212 555 0902', '+12125550903'];

@@ -671,29 +671,7 @@ class SqliteStore final : public Store {
                 "contact_not_verified", std::nullopt};
           }
           const int64_t at = ToUnixMillis(m.date_created);
-          auto& s = st.insert_message.Reset();
-          s.Bind(m.handle)
-              .Bind(m.account_id)
-              .Bind(m.line_number)
-              .Bind(m.contact)
-              .Bind(m.is_outbound)
-              .Bind(m.content)
-              .Bind(m.media_url)
-              .Bind(m.send_style)
-              .Bind(m.status_callback)
-              .Bind(StatusName(m.status));
-          BindError(s, m.error);
-          s.Bind(ServiceName(m.service))
-              .Bind(m.was_downgraded)
-              .Bind(m.message_type)
-              .Bind(m.group_id)
-              .Bind(m.opted_out)
-              .Bind(at)
-              .Bind(ToUnixMillis(m.date_updated))
-              .Bind(m.new_contact)
-              .Bind(ParticipantsText(m.participants));
-          s.Exec();
-          m.id = sqlite3_last_insert_rowid(writer_db_);
+          m.id = InsertMessage(st, m);
           // Binds a new contact; for a known one, last_message_at only needs to be right to the
           // hour for the 30-day window, so most messages skip this write.
           const bool touch_contact = !known || !bound || !last_message ||
@@ -827,29 +805,7 @@ class SqliteStore final : public Store {
           st.contact_opted_out.Reset();
           m.is_outbound = false;
           m.status = Status::kReceived;
-          auto& s = st.insert_message.Reset();
-          s.Bind(m.handle)
-              .Bind(m.account_id)
-              .Bind(m.line_number)
-              .Bind(m.contact)
-              .Bind(false)
-              .Bind(m.content)
-              .Bind(m.media_url)
-              .Bind(m.send_style)
-              .Bind(m.status_callback)
-              .Bind(StatusName(m.status));
-          BindError(s, std::nullopt);
-          s.Bind(ServiceName(m.service))
-              .Bind(m.was_downgraded)
-              .Bind(m.message_type)
-              .Bind(m.group_id)
-              .Bind(m.opted_out)
-              .Bind(ToUnixMillis(m.date_created))
-              .Bind(ToUnixMillis(m.date_updated))
-              .Bind(m.new_contact)
-              .Bind(ParticipantsText(m.participants));
-          s.Exec();
-          m.id = sqlite3_last_insert_rowid(writer_db_);
+          m.id = InsertMessage(st, m);
           for (const auto& t : Targets(st, m.id, m.account_id, "", "receive", m.line_number)) {
             created.push_back(InsertDelivery(st, m.id, t, Status::kReceived, m.date_created));
           }
@@ -1322,9 +1278,8 @@ class SqliteStore final : public Store {
     routes_.emplace(std::move(key), line);
   }
 
-  Result<Message> InsertGroupMessage(WriterStatements& st, Message m,
-                                     std::vector<Delivery>& created) {
-    m.new_contact = false;
+  // Writes the message row; returns its id.
+  int64_t InsertMessage(WriterStatements& st, const Message& m) {
     auto& s = st.insert_message.Reset();
     s.Bind(m.handle)
         .Bind(m.account_id)
@@ -1347,7 +1302,13 @@ class SqliteStore final : public Store {
         .Bind(m.new_contact)
         .Bind(ParticipantsText(m.participants));
     s.Exec();
-    m.id = sqlite3_last_insert_rowid(writer_db_);
+    return sqlite3_last_insert_rowid(writer_db_);
+  }
+
+  Result<Message> InsertGroupMessage(WriterStatements& st, Message m,
+                                     std::vector<Delivery>& created) {
+    m.new_contact = false;
+    m.id = InsertMessage(st, m);
     const char* type = m.is_outbound ? "outbound" : "receive";
     const auto targets = Targets(st, m.id, m.account_id, m.status_callback, type, m.line_number);
     const std::vector<Status> statuses =

@@ -19,3 +19,13 @@ export async function startStack(options = {}) {
     },
   };
 }
+
+// The error an SDK call fails with; fails the test when the call succeeds.
+export async function rejects(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected the SDK call to fail');
+}
