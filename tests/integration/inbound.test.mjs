@@ -64,3 +64,14 @@ test('POST /api/v2/sim/inbound plays the recipient: STOP opts out, START opts ba
   assert.equal(empty.status, 400);
   assert.match(empty.json.message, /content or media_url is required/);
 });
+
+test('a STOP played by the admin command is honoured by the running server at once', async () => {
+  const first = await client.messages.send({ number: '+12125550703', from_number: gw.line, content: 'hello' });
+  assert.equal(first.status, 'QUEUED');
+  const stop = cli(['sim', 'inbound', '--line', gw.line, '--from', '+12125550703', '--content', 'STOP'], { dataDir: gw.dataDir });
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stdout, /now opted out/);
+  const after = await client.messages.send({ number: '+12125550703', from_number: gw.line, content: 'still there?' });
+  assert.equal(after.status, 'DECLINED', 'the server re-reads contacts another process changed');
+  assert.equal(after.opted_out, true);
+});

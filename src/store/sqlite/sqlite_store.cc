@@ -468,6 +468,7 @@ struct WriterStatements {
             db,
             "INSERT INTO webhook_attempts(delivery_id, at, http_status, latency_ms, error) "
             "VALUES (?,?,?,?,?)"),
+        data_version(db, "PRAGMA data_version"),
         announce(db,
                  "UPDATE webhook_deliveries SET requeued_at = (SELECT COALESCE(MAX(requeued_at), "
                  "0) + 1 FROM webhook_deliveries) WHERE id = ?") {}
@@ -475,7 +476,8 @@ struct WriterStatements {
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
   Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
       account_hooks, disable_hook, update_status, insert_event, mark_read, load_message,
-      endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt, announce;
+      endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt, data_version,
+      announce;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a
@@ -1828,6 +1830,9 @@ class SqliteStore final : public Store {
         std::lock_guard lock(mu_);
         announce_ = !observer_;
       }
+      // Another connection (an admin command, a migration) may have changed contacts the cache
+      // holds: SQLite's data_version moves when any other connection commits.
+      if (!failed_ && OthersWrote()) contact_cache_.clear();
       if (!failed_) {
         // Optimistically without savepoints; if one write fails on its own (a constraint), the
         // batch is rolled back and run again with a savepoint around each write, so that only
@@ -1852,6 +1857,19 @@ class SqliteStore final : public Store {
         finished_ += batch.size();
       }
       flushed_cv_.notify_all();
+    }
+  }
+
+  bool OthersWrote() {
+    try {
+      stmts_->data_version.Reset().Step();
+      const int64_t v = stmts_->data_version.Int(0);
+      stmts_->data_version.Reset();
+      const bool changed = v != data_version_;
+      data_version_ = v;
+      return changed;
+    } catch (const DbError&) {
+      return true;
     }
   }
 
@@ -1994,8 +2012,9 @@ class SqliteStore final : public Store {
   uint64_t enqueued_ = 0;
   uint64_t finished_ = 0;
   std::function<void(std::vector<Delivery>)> observer_;
-  bool announce_ = false;     // writer thread: mark new deliveries for another process
-  TimePoint last_indexed_{};  // writer thread
+  bool announce_ = false;      // writer thread: mark new deliveries for another process
+  TimePoint last_indexed_{};   // writer thread
+  int64_t data_version_ = -1;  // writer thread: PRAGMA data_version when last read
   std::thread writer_;
   sqlite3* checkpoint_db_ = nullptr;
   // Writer thread only: account id → webhook type → enabled hooks.
