@@ -93,6 +93,10 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
         self->queue_.SetLimits(limits);
       }
       self->capacity_.store(static_cast<int64_t>(limits.queue_capacity), std::memory_order_relaxed);
+      {
+        std::lock_guard lock(self->lookup_mu_);
+        self->lookup_ttl_ = limits.lookup_ttl;
+      }
       self->pump_timer_.cancel();
       self->Pump();
     });
@@ -509,7 +513,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   std::atomic<int64_t> capacity_;
   std::atomic<int64_t> next_out_ms_{0};
   std::atomic<int64_t> waiting_new_{0};  // first messages waiting for a new-contact slot
-  Millis lookup_ttl_;
+  Millis lookup_ttl_;                    // guarded by lookup_mu_
   std::mutex lookup_mu_;
   std::unordered_map<std::string, std::pair<Service, TimePoint>>
       lookups_;  // address → (service, expiry)
