@@ -10,16 +10,8 @@ namespace {
 // Paths the official SDK calls that bluegate does not serve yet: 501, so that a caller learns
 // the feature is missing rather than that the URL is wrong.
 constexpr std::string_view kNotYet[] = {
-    "/api/upload-media-object",
-    "/api/v2/events",
-    "/api/request-location",
-    "/api/location",
-    "/api/send-carousel",
-    "/api/v2/totp",
-    "/api/v2/seats",
-    "/api/v2/verify",
-    "/api/messages",
-    "/api/lines/",
+    "/api/request-location", "/api/location",  "/api/send-carousel", "/api/v2/totp",
+    "/api/v2/seats",         "/api/v2/verify", "/api/messages",      "/api/lines/",
 };
 
 bool NotYetImplemented(std::string_view path) {
@@ -108,6 +100,10 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path == "/api/lines") {
     return HandleListLines(ctx_, principal.value(), req,
                            WithRoute(std::move(respond), "/api/lines"));
+  }
+  if (method == "GET" && path == "/api/v2/events") {
+    return HandleEvents(ctx_, principal.value(), req,
+                        WithRoute(std::move(respond), "/api/v2/events"));
   }
   if (method == "POST" && path == "/api/upload-media-object") {
     return HandleUploadMedia(ctx_, principal.value(), req,

@@ -46,6 +46,7 @@ struct ApiContext {
   // Hands re-queued webhook deliveries to the dispatcher (wiring connects it).
   std::function<void(std::vector<store::Delivery>)> redeliver;
   MediaSettings media;
+  EventHub* events = nullptr;  // GET /api/v2/events; empty: 501
 };
 
 class Api {
@@ -102,6 +103,9 @@ void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequ
 void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                        Responder respond);
 HttpResponse ServeMedia(ApiContext& ctx, std::string_view file);
+// GET /api/v2/events: server-sent events (events_handler.cc).
+void HandleEvents(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                  Responder respond);
 // In groups_handler.cc.
 void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,
                             Responder respond);

@@ -208,6 +208,10 @@ class BeastServer final : public HttpServer {
       const unsigned version = req.version();
       HttpResponse out = co_await Dispatch(Convert(req));
       metrics_.CountRequest(out.route, out.status);
+      if (out.open_events) {
+        co_await StreamEvents(stream, out);
+        break;
+      }
 
       http::response<http::string_body> res{static_cast<http::status>(out.status), version};
       res.set(http::field::content_type, out.content_type);
@@ -228,6 +232,43 @@ class BeastServer final : public HttpServer {
       sessions_.erase(id);
     }
     --open_;
+  }
+
+  // Server-sent events: the headers, then each frame as the subscription gets it, and a comment
+  // every 15 s; ends when a write fails (the client went) or the server stops.
+  asio::awaitable<void> StreamEvents(beast::tcp_stream& stream, HttpResponse& out) {
+    auto exec = co_await asio::this_coro::executor;
+    auto wake = std::make_shared<asio::steady_timer>(exec);
+    auto subscription = out.open_events([exec, weak = std::weak_ptr<asio::steady_timer>(wake)] {
+      asio::post(exec, [weak] {
+        if (auto t = weak.lock()) t->cancel();
+      });
+    });
+    boost::system::error_code ec;
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "Connection: close\r\nServer: bluegate\r\n\r\n: connected\n\n";
+    stream.expires_never();
+    co_await asio::async_write(stream.socket(), asio::buffer(head),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    while (!ec && !stopping_) {
+      std::string batch;
+      for (auto& frame : subscription->Take()) batch += frame;
+      if (!batch.empty()) {
+        co_await asio::async_write(stream.socket(), asio::buffer(batch),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      wake->expires_after(std::chrono::seconds(15));
+      boost::system::error_code wait_ec;
+      co_await wake->async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
+      if (!wait_ec) {  // 15 s without an event
+        static const std::string kHeartbeat = ": heartbeat\n\n";
+        co_await asio::async_write(stream.socket(), asio::buffer(kHeartbeat),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+    }
+    out.close_events(subscription);
   }
 
   asio::io_context& io_;

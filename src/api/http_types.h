@@ -2,6 +2,10 @@
 // http_server.cc includes Beast.
 #pragma once
 
+#include <memory>
+
+#include "core/event_hub.h"
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,6 +37,12 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string route = "unmatched";  // the route pattern, for metrics
+  // A server-sent event stream instead of a body: the server writes the headers, then calls
+  // `open_events` with a function that wakes the connection, and writes the subscription's
+  // frames as they come (a comment line every 15 s keeps idle proxies open) until the client
+  // goes; then it calls `close_events`.
+  std::function<std::shared_ptr<EventSubscription>(std::function<void()> wake)> open_events;
+  std::function<void(const std::shared_ptr<EventSubscription>&)> close_events;
 };
 
 // Called exactly once per request, from any thread.

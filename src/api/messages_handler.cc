@@ -101,6 +101,10 @@ void StoreAndQueue(ApiContext& ctx, const store::Line& line, Message m, bool ver
         } else {
           ctx.outbound.CancelReservation(msg.line_number);
         }
+        if (ctx.events) {
+          ctx.events->Publish(msg.account_id, "message.created", RenderMessageJson(msg),
+                              msg.date_created);
+        }
         done(std::move(stored));
       });
 }

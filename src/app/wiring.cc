@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "api/http_server.h"
 #include "carriers/sim/sim_carrier.h"
+#include "core/event_hub.h"
 #include "core/ids.h"
 #include "core/metrics.h"
 #include "core/phone.h"
@@ -77,6 +78,7 @@ Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
 struct Gateway::Parts {
   asio::io_context io;
   Metrics metrics;
+  EventHub events;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<PhoneNumbers> phones;
   std::unique_ptr<webhooks::HttpClient> http_client;
@@ -165,6 +167,7 @@ void Gateway::Start() {
   queue::QueueSettings qs;
   qs.defaults = config_.line_defaults;
   qs.per_line = config_.line_overrides;
+  qs.events = &p.events;
   qs.media_probe = [client = p.http_client.get()](
                        const std::string& url,
                        std::function<void(std::optional<uint64_t>, std::string)> done) {
@@ -235,7 +238,7 @@ void Gateway::Start() {
       api::ApiContext{
           *p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics,
           [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); },
-          std::move(media)},
+          std::move(media), &p.events},
       config_.rate_limits);
   p.server = api::MakeHttpServer(
       p.io, hs,

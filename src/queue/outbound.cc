@@ -1,5 +1,7 @@
 #include "queue/outbound.h"
 
+#include "core/message_json.h"
+
 #include <atomic>
 #include <future>
 #include <limits>
@@ -26,7 +28,8 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   LineDriver(asio::io_context& io, store::Store& store, Clock& clock, Metrics& metrics,
              store::Line line, const LineLimits& limits, Millis reconnect_backoff,
              std::function<void(int64_t)> forward,
-             std::function<void(carriers::CarrierEvent)> inbound, MediaProbe media_probe)
+             std::function<void(carriers::CarrierEvent)> inbound, MediaProbe media_probe,
+             EventHub* events)
       : strand_(asio::make_strand(io)),
         store_(store),
         clock_(clock),
@@ -37,6 +40,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
         forward_(std::move(forward)),
         inbound_(std::move(inbound)),
         media_probe_(std::move(media_probe)),
+        events_(events),
         queue_(limits),
         pump_timer_(strand_),
         resolve_timer_(strand_),
@@ -218,6 +222,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
           return;
         }
         self->metrics_.CountStatus(Status::kAccepted);
+        self->PublishUpdate(msg.message_id, Status::kAccepted);
         self->Submit(std::move(msg));
       });
     });
@@ -412,7 +417,21 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
     }
     spdlog::warn("line {} is {} (was {}): {}", line_.number, carriers::LineHealthName(e.health),
                  carriers::LineHealthName(before), e.reason);
+    if (events_) {
+      events_->Publish(line_.account_id, "line.status.changed",
+                       std::string("{\"sendblue_number\":\"") + line_.number + "\",\"status\":\"" +
+                           std::string(carriers::LineHealthName(e.health)) +
+                           "\",\"previous_status\":\"" +
+                           std::string(carriers::LineHealthName(before)) + "\"}",
+                       e.at);
+    }
     if (e.health == carriers::LineHealth::kOnline) return;
+    if (events_) {
+      events_->Publish(line_.account_id, "line.blocked",
+                       std::string("{\"sendblue_number\":\"") + line_.number + "\",\"status\":\"" +
+                           std::string(carriers::LineHealthName(e.health)) + "\"}",
+                       e.at);
+    }
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     w.StartObject();
@@ -452,9 +471,28 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
     r.was_downgraded = was_downgraded;
     r.source = std::move(source);
     Metrics& metrics = metrics_;
-    store_.Transition(std::move(r), [&metrics, to](Result<store::TransitionOutcome> out) {
-      if (out.ok() && out->applied) metrics.CountStatus(to);
+    const bool listening = events_ && events_->Listening(line_.account_id);
+    auto self = shared_from_this();
+    store_.Transition(std::move(r), [&metrics, to, listening, self,
+                                     message_id](Result<store::TransitionOutcome> out) {
+      if (!out.ok() || !out->applied) return;
+      metrics.CountStatus(to);
+      if (!listening) return;
+      // Off the store's writer thread.
+      asio::post(self->strand_, [self, message_id, to] { self->PublishUpdate(message_id, to); });
     });
+  }
+
+  // message.updated for an applied change to `status` (the message is read only when someone
+  // listens to the account; it may have moved on since, so the event says the status it is
+  // about).
+  void PublishUpdate(int64_t message_id, Status status) {
+    if (!events_ || !events_->Listening(line_.account_id)) return;
+    auto m = store_.FindMessageById(message_id);
+    if (!m.ok()) return;
+    m->status = status;
+    events_->Publish(m->account_id, "message.updated", RenderMessageJson(m.value()),
+                     m->date_updated);
   }
 
   void ArmResolveTimer() {
@@ -502,6 +540,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   std::function<void(int64_t)> forward_;
   std::function<void(carriers::CarrierEvent)> inbound_;
   MediaProbe media_probe_;
+  EventHub* events_;
   LineQueue queue_;  // guarded by queue_mu_
   std::unique_ptr<carriers::Carrier> carrier_;
   asio::steady_timer pump_timer_;
@@ -598,7 +637,8 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
   auto driver = std::make_shared<LineDriver>(
       io_, store_, clock_, metrics_, line, EffectiveLimits(settings_, line),
       settings_.reconnect_backoff, [this](int64_t id) { Forward(id); },
-      [this](carriers::CarrierEvent e) { OnCarrierEvent(std::move(e)); }, settings_.media_probe);
+      [this](carriers::CarrierEvent e) { OnCarrierEvent(std::move(e)); }, settings_.media_probe,
+      settings_.events);
   // The line's new-contact window survives restarts: count what it started in the last day.
   auto starts = store_.NewContactStarts(line.number, clock_.Now() - std::chrono::hours(25));
   if (starts.ok()) {
@@ -794,8 +834,13 @@ void Outbound::RecordInbound(const store::Line& line, carriers::CarrierEvent eve
                              std::function<void(Result<Message>)> done) {
   Message m = InboundMessage(line, event, ids_);
   Metrics& metrics = metrics_;
-  store_.RecordInbound(std::move(m), [&metrics, done = std::move(done)](Result<Message> r) {
+  EventHub* events = settings_.events;
+  store_.RecordInbound(std::move(m), [&metrics, events, done = std::move(done)](Result<Message> r) {
     if (r.ok()) metrics.CountStatus(Status::kReceived);
+    if (r.ok() && events) {
+      events->Publish(r->account_id, "message.received", RenderMessageJson(r.value()),
+                      r->date_created);
+    }
     if (done) done(std::move(r));
   });
 }
@@ -826,6 +871,10 @@ void Outbound::RecordTyping(const store::Line& line, const carriers::CarrierEven
   const std::string at = FormatIso8601(event.at);
   w.String(at.c_str());
   w.EndObject();
+  if (settings_.events) {
+    settings_.events->Publish(line.account_id, "typing.changed",
+                              std::string(buf.GetString(), buf.GetSize()), event.at);
+  }
   store_.RecordEvent(line.account_id, "typing_indicator",
                      std::string(buf.GetString(), buf.GetSize()), line.number, [](Result<Ok> r) {
                        if (!r.ok())

@@ -19,6 +19,7 @@
 
 #include "carriers/carrier.h"
 #include "core/clock.h"
+#include "core/event_hub.h"
 #include "core/ids.h"
 #include "core/metrics.h"
 #include "core/result.h"
@@ -42,6 +43,7 @@ struct QueueSettings {
   std::map<std::string, LineLimits> per_line;  // by E.164 number
   Millis reconnect_backoff{1000};              // after kDisconnected
   MediaProbe media_probe;                      // empty: attachments go to the carrier unchecked
+  EventHub* events = nullptr;  // where status changes, inbound messages, typing and health go
 };
 
 // The limits of `line`: the configuration's defaults, then its override in the configuration, then

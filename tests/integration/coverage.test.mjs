@@ -1,6 +1,6 @@
 // Route coverage (issue #5): every method of the official SDK that SPEC §4 lists reaches a
 // route bluegate serves. A method may fail for its arguments, never with 404 (no such route);
-// one not offered yet answers 501 with the error envelope.
+// one not offered yet (carousels) answers 501 with the error envelope.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './lib/stack.mjs';
@@ -62,7 +62,7 @@ test('every SDK method SPEC lists is routed (no 404)', async () => {
     const r = await gw.request(method, path, { body });
     assert.notEqual(r.status, 404, `${method} ${path}: ${r.text}`);
   }
-  const events = await gw.request('GET', '/api/v2/events');
-  assert.equal(events.status, 501, 'server-sent events are not served yet, and say so');
-  assert.match(events.json.message, /not implemented by bluegate yet/);
+  const carousel = await gw.request('POST', '/api/send-carousel', { body: {} });
+  assert.equal(carousel.status, 501, 'a method not offered yet says so');
+  assert.match(carousel.json.message, /not implemented by bluegate yet/);
 });

@@ -1,0 +1,88 @@
+#include "core/event_hub.h"
+
+#include <algorithm>
+
+namespace bluegate {
+
+namespace {
+constexpr size_t kMaxQueued = 10'000;  // per subscriber; older frames go first past it
+}  // namespace
+
+std::vector<std::string> EventSubscription::Take() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out(std::make_move_iterator(frames_.begin()),
+                               std::make_move_iterator(frames_.end()));
+  frames_.clear();
+  return out;
+}
+
+void EventSubscription::Push(std::string frame) {
+  {
+    std::lock_guard lock(mu_);
+    if (frames_.size() >= kMaxQueued) {
+      frames_.pop_front();
+      ++dropped_;
+    }
+    frames_.push_back(std::move(frame));
+  }
+  if (wake_) wake_();
+}
+
+const std::set<std::string>& EventHub::Types() {
+  // Every type the SDK names; bluegate produces the first six and line.blocked.
+  static const std::set<std::string> types{
+      "message.created",       "message.updated",      "message.received",
+      "typing.changed",        "line.status.changed",  "contact.created",
+      "line.blocked",          "line.assigned",        "line.unassigned",
+      "verification.approved", "verification.expired", "verification.canceled"};
+  return types;
+}
+
+std::shared_ptr<EventSubscription> EventHub::Subscribe(int64_t account_id,
+                                                       std::set<std::string> types,
+                                                       std::function<void()> wake) {
+  auto s = std::make_shared<EventSubscription>(account_id, std::move(types), std::move(wake));
+  std::lock_guard lock(mu_);
+  by_account_[account_id].push_back(s);
+  subscribers_.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+void EventHub::Unsubscribe(const std::shared_ptr<EventSubscription>& s) {
+  std::lock_guard lock(mu_);
+  auto it = by_account_.find(s->account_id());
+  if (it == by_account_.end()) return;
+  auto& v = it->second;
+  const auto before = v.size();
+  v.erase(std::remove(v.begin(), v.end(), s), v.end());
+  subscribers_.fetch_sub(before - v.size(), std::memory_order_relaxed);
+  if (v.empty()) by_account_.erase(it);
+}
+
+bool EventHub::Listening(int64_t account_id) const {
+  if (subscribers_.load(std::memory_order_relaxed) == 0) return false;
+  std::lock_guard lock(mu_);
+  return by_account_.count(account_id) > 0;
+}
+
+void EventHub::Publish(int64_t account_id, const std::string& type, const std::string& data,
+                       TimePoint at) {
+  if (subscribers_.load(std::memory_order_relaxed) == 0) return;
+  std::vector<std::shared_ptr<EventSubscription>> targets;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_account_.find(account_id);
+    if (it == by_account_.end()) return;
+    for (const auto& s : it->second) {
+      if (s->Wants(type)) targets.push_back(s);
+    }
+  }
+  if (targets.empty()) return;
+  const std::string id = std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
+  const std::string frame = "id: " + id + "\nevent: " + type + "\ndata: {\"id\":\"" + id +
+                            "\",\"type\":\"" + type + "\",\"version\":1,\"occurred_at\":\"" +
+                            FormatIso8601(at) + "\",\"data\":" + data + "}\n\n";
+  for (const auto& s : targets) s->Push(frame);
+}
+
+}  // namespace bluegate

@@ -1,0 +1,67 @@
+// Account events for GET /api/v2/events (server-sent events): producers publish what happened
+// (a message created, updated or received, a contact typing, a line's health), subscribers of
+// that account get it as a ready SSE frame. In memory and best effort: a subscriber that is not
+// connected misses events (the API's list endpoints are how a client catches up). Thread-safe;
+// publishing to an account nobody listens to costs one atomic load.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace bluegate {
+
+class EventHub;
+
+// One connected client's queue of frames. `wake` runs (on the publishing thread) when frames
+// arrive; the client then Take()s them.
+class EventSubscription {
+ public:
+  EventSubscription(int64_t account_id, std::set<std::string> types, std::function<void()> wake)
+      : account_id_(account_id), types_(std::move(types)), wake_(std::move(wake)) {}
+
+  std::vector<std::string> Take();
+  int64_t account_id() const { return account_id_; }
+
+ private:
+  friend class EventHub;
+  bool Wants(const std::string& type) const { return types_.empty() || types_.count(type) > 0; }
+  void Push(std::string frame);
+
+  int64_t account_id_;
+  std::set<std::string> types_;  // empty: every type
+  std::function<void()> wake_;
+  std::mutex mu_;
+  std::deque<std::string> frames_;
+  size_t dropped_ = 0;  // frames dropped because the client fell too far behind
+};
+
+class EventHub {
+ public:
+  // The event types a client may ask for.
+  static const std::set<std::string>& Types();
+
+  std::shared_ptr<EventSubscription> Subscribe(int64_t account_id, std::set<std::string> types,
+                                               std::function<void()> wake);
+  void Unsubscribe(const std::shared_ptr<EventSubscription>& s);
+  bool Listening(int64_t account_id) const;
+  // `data` is a JSON value (usually an object) for the event's "data".
+  void Publish(int64_t account_id, const std::string& type, const std::string& data, TimePoint at);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<int64_t, std::vector<std::shared_ptr<EventSubscription>>> by_account_;
+  std::atomic<size_t> subscribers_{0};
+  std::atomic<uint64_t> next_id_{1};
+};
+
+}  // namespace bluegate

@@ -1,0 +1,36 @@
+#include "core/event_hub.h"
+
+#include <gtest/gtest.h>
+
+namespace bluegate {
+namespace {
+
+TEST(EventHubTest, SubscribersGetTheirAccountsEventsOfTheTypesTheyAskedFor) {
+  EventHub hub;
+  EXPECT_FALSE(hub.Listening(1));
+  int wakes = 0;
+  auto all = hub.Subscribe(1, {}, [&wakes] { ++wakes; });
+  auto received = hub.Subscribe(1, {"message.received"}, nullptr);
+  auto other = hub.Subscribe(2, {}, nullptr);
+  EXPECT_TRUE(hub.Listening(1));
+  hub.Publish(1, "message.created", R"({"n":1})", FromUnixMillis(0));
+  hub.Publish(1, "message.received", R"({"n":2})", FromUnixMillis(0));
+  auto frames = all->Take();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0],
+            "id: 1\nevent: message.created\ndata: {\"id\":\"1\",\"type\":\"message.created\","
+            "\"version\":1,\"occurred_at\":\"1970-01-01T00:00:00.000Z\",\"data\":{\"n\":1}}\n\n");
+  EXPECT_EQ(wakes, 2);
+  EXPECT_EQ(received->Take().size(), 1u) << "only the type it asked for";
+  EXPECT_TRUE(other->Take().empty()) << "never another account's";
+  EXPECT_TRUE(all->Take().empty()) << "taken once";
+
+  hub.Unsubscribe(all);
+  hub.Unsubscribe(received);
+  EXPECT_FALSE(hub.Listening(1));
+  hub.Publish(1, "message.created", "{}", FromUnixMillis(0));
+  EXPECT_TRUE(all->Take().empty());
+}
+
+}  // namespace
+}  // namespace bluegate
