@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|all]
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|all]
 # (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
@@ -279,6 +279,26 @@ SQL
   stop_server
 }
 
+# SSE fan-out: 1,000 streams on one account, then 1,000 sends; how long until every stream has
+# every message.created event (1,000,000 frames).
+bench_sse() {
+  local streams=${SSE_STREAMS:-1000} messages=${SSE_MESSAGES:-1000}
+  echo "== SSE fan-out: $streams streams, $messages messages (one event each per stream)"
+  start_server sse
+  node bench/sse_clients.mjs "http://127.0.0.1:$PORT" benchkey benchsecret "$streams" "$messages" > "$work/sse.log" 2>&1 &
+  rx_pid=$!
+  for _ in $(seq 200); do grep -q connected "$work/sse.log" && break; sleep 0.05; done
+  env KEY=benchkey SECRET=benchsecret LINES=$LINES LIMIT="$messages" THREADS=2 \
+    wrk -t2 -c16 -d60s -s bench/send.lua "http://127.0.0.1:$PORT" > /dev/null &
+  local wrk_pid=$!
+  wait "$rx_pid" || true
+  rx_pid=""
+  kill "$wrk_pid" 2>/dev/null; wait "$wrk_pid" 2>/dev/null || true
+  cat "$work/sse.log"
+  echo "peak RSS: $(peak_rss_mb) MB"
+  stop_server
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
 case "$WHAT" in
@@ -289,7 +309,8 @@ case "$WHAT" in
   micro) build/bench/bluegate_micro_bench ;;
   scale) bench_scale ;;
   history) bench_history ;;
+  sse) bench_sse ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
-  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|all]"; exit 2 ;;
+  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|all]"; exit 2 ;;
 esac
