@@ -161,6 +161,10 @@ void Gateway::Start() {
   ds.retention = config_.webhook_retention;
   p.dispatcher =
       webhooks::MakeDispatcher(p.io, *p.store, *p.http_client, SystemClock(), p.metrics, ds);
+  p.store->SetEventObserver(
+      [hub = &p.events](int64_t account) { return hub->Listening(account); },
+      [hub = &p.events](int64_t account, const std::string& type, const std::string& data,
+                        TimePoint at) { hub->Publish(account, type, data, at); });
   p.store->SetDeliveryObserver(
       [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); });
 

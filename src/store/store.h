@@ -364,6 +364,15 @@ class Store {
   // creation order. Set once, before the first write.
   virtual void SetDeliveryObserver(std::function<void(std::vector<Delivery>)> observer) = 0;
 
+  // Account events the store alone sees happen (today: "contact.created", data the
+  // contact_created payload), told after their commit on the writer thread, to accounts for
+  // which `wants` (called on the writer thread; keep it cheap) says someone listens. Set once,
+  // before the first write.
+  virtual void SetEventObserver(std::function<bool(int64_t account_id)> wants,
+                                std::function<void(int64_t account_id, const std::string& type,
+                                                   const std::string& data, TimePoint at)>
+                                    publish) = 0;
+
   // --- Routes (SPEC.md §6): the first message between a contact and a line binds them. ---
   // The line `contact` is bound to in the account, if any.
   virtual Result<std::optional<std::string>> FindRoute(int64_t account_id,

@@ -62,6 +62,15 @@ test('types filters the stream; an unknown type is a 400 naming it', async () =>
   assert.match(bad.json.message, /unknown event type "message.exploded"/);
 });
 
+test('contact.created comes for a contact made by the API and for one made by a first message', async () => {
+  const stream = await client.events.stream({ types: 'contact.created' });
+  await client.contacts.create({ number: '+12125550981', first_name: 'Ev' });
+  await client.messages.send({ number: '+12125550982', from_number: gw.line, content: 'first words' });
+  const events = await collect(stream, (es) => es.length >= 2);
+  assert.deepEqual(events.map((e) => e.data.number), ['+12125550981', '+12125550982']);
+  assert.ok(events.every((e) => e.type === 'contact.created' && /^[0-9a-f-]{36}$/.test(e.data.contact_id)));
+});
+
 test('an account\'s stream carries only its own events', async () => {
   const made = cli(['accounts', 'create', '--email', 'other@example.com', '--key-id', 'other-key', '--secret', 'other-secret'], { dataDir: gw.dataDir });
   assert.equal(made.code, 0, made.stderr);

@@ -864,6 +864,15 @@ class SqliteStore final : public Store {
         std::move(done));
   }
 
+  void SetEventObserver(
+      std::function<bool(int64_t)> wants,
+      std::function<void(int64_t, const std::string&, const std::string&, TimePoint)> publish)
+      override {
+    std::lock_guard lock(mu_);
+    event_wants_ = std::move(wants);
+    event_publish_ = std::move(publish);
+  }
+
   void SetDeliveryObserver(std::function<void(std::vector<Delivery>)> observer) override {
     std::lock_guard lock(mu_);
     observer_ = std::move(observer);
@@ -1090,10 +1099,14 @@ class SqliteStore final : public Store {
   void ContactCreated(WriterStatements& st, int64_t account_id, const std::string& number,
                       const std::string& line, std::vector<Delivery>& created) {
     const auto targets = Targets(st, 0, account_id, "", "contact_created", line);
-    if (targets.empty()) return;
+    const bool listened = event_wants_ && event_wants_(account_id);
+    if (targets.empty() && !listened) return;
     auto c = contacts::Find(writer_db_, account_id, number);
     if (!c) return;
     const std::string payload = contacts::CreatedEventJson(*c);
+    if (listened) {
+      pending_events_.push_back(StoreEvent{account_id, "contact.created", payload, c->created_at});
+    }
     for (const auto& t : targets) {
       created.push_back(
           InsertDelivery(st, 0, t, Status::kQueued, c->created_at, &payload, account_id));
@@ -1849,6 +1862,10 @@ class SqliteStore final : public Store {
         observer = observer_;
       }
       if (committed && observer && !created.empty()) observer(std::move(created));
+      if (committed && event_publish_) {
+        for (const auto& e : pending_events_) event_publish_(e.account_id, e.type, e.data, e.at);
+      }
+      pending_events_.clear();
       MaybeIndexConversations();
       created = {};
       for (auto& op : batch) op.finish(committed);
@@ -1925,14 +1942,17 @@ class SqliteStore final : public Store {
   // failing on its own aborts the attempt (false, store still healthy); with it, that write is
   // rolled back to its savepoint alone. Any other failure makes the store fail closed.
   bool RunBatch(std::vector<Op>& batch, std::vector<Delivery>& created, bool isolate) {
+    pending_events_.clear();
     try {
       stmts_->begin.Reset().Exec();
       for (auto& op : batch) {
         if (isolate) stmts_->savepoint.Reset().Exec();
         const size_t mark = created.size();
+        const size_t event_mark = pending_events_.size();
         const bool ok = op.apply(*stmts_, created);
         if (!ok) {
           created.resize(mark);
+          pending_events_.resize(event_mark);
           contact_cache_.clear();  // it may hold what this write or the batch rolled back
           if (!isolate) {
             sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -2012,7 +2032,16 @@ class SqliteStore final : public Store {
   uint64_t enqueued_ = 0;
   uint64_t finished_ = 0;
   std::function<void(std::vector<Delivery>)> observer_;
-  bool announce_ = false;      // writer thread: mark new deliveries for another process
+  bool announce_ = false;  // writer thread: mark new deliveries for another process
+  struct StoreEvent {
+    int64_t account_id;
+    std::string type;
+    std::string data;
+    TimePoint at;
+  };
+  std::vector<StoreEvent> pending_events_;  // writer thread: told after the commit
+  std::function<bool(int64_t)> event_wants_;
+  std::function<void(int64_t, const std::string&, const std::string&, TimePoint)> event_publish_;
   TimePoint last_indexed_{};   // writer thread
   int64_t data_version_ = -1;  // writer thread: PRAGMA data_version when last read
   std::thread writer_;
