@@ -172,13 +172,26 @@ void Gateway::Start() {
   qs.defaults = config_.line_defaults;
   qs.per_line = config_.line_overrides;
   qs.events = &p.events;
-  qs.media_probe = [client = p.http_client.get()](
+  // The size a media URL declares (HEAD); when it declares none, a GET streamed to a scratch
+  // file that stops past the largest limit, then deleted: the size is counted, never held.
+  qs.media_probe = [client = p.http_client.get(), dir = config_.data_dir + "/media"](
                        const std::string& url,
                        std::function<void(std::optional<uint64_t>, std::string)> done) {
     auto parsed = ParseHttpUrl(url);
     if (!parsed) return done(std::nullopt, "not an http(s) URL");
-    client->Probe(*parsed, [done = std::move(done)](webhooks::FetchResult r) {
-      done(r.error.empty() ? r.bytes : std::nullopt, r.error);
+    client->Probe(*parsed, [client, dir, url = *parsed,
+                            done = std::move(done)](webhooks::FetchResult r) mutable {
+      if (!r.error.empty() || r.bytes) return done(r.bytes, r.error);
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      const std::string scratch = dir + "/.size-check-" + SecureIds().RandomHex(8);
+      constexpr uint64_t kCap = queue::kIMessageMediaLimit;
+      client->Fetch(url, kCap, scratch, [scratch, done = std::move(done)](webhooks::FetchResult f) {
+        std::error_code rm;
+        std::filesystem::remove(scratch, rm);
+        if (f.too_large) return done(kCap + 1, "");
+        done(f.error.empty() ? f.bytes : std::nullopt, f.error);
+      });
     });
   };
   // Every carrier the binary can drive is named here.

@@ -28,6 +28,24 @@ before(async () => {
       res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': declared[1] });
       return res.end();
     }
+    // /chunked/<bytes>.mp4 sends that many bytes without declaring a length.
+    const chunked = req.url.match(/^\/chunked\/(\d+)\.mp4$/);
+    if (chunked) {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'transfer-encoding': 'chunked' });
+      if (req.method === 'HEAD') return res.end();
+      let left = Number(chunked[1]);
+      const piece = Buffer.alloc(64 * 1024, 7);
+      const pump = () => {
+        while (left > 0) {
+          const n = Math.min(left, piece.length);
+          left -= n;
+          if (!res.write(piece.subarray(0, n))) return res.once('drain', pump);
+        }
+        res.end();
+      };
+      return pump();
+    }
+    if (req.url === '/slow.jpg') return;  // never answers
     const body = FILES[req.url];
     if (!body) {
       res.writeHead(404);
@@ -95,4 +113,16 @@ test('before hand-off an attachment must fit its service: SMS 5 MB, iMessage 100
   const tooBig = await gw.waitForStatus(huge.message_handle, (m) => m.status === 'ERROR');
   assert.match(tooBig.error_message, /over the 100 MB iMessage limit/);
   assert.ok(heads.length >= 3 && heads.every((m) => m === 'HEAD'), `requests: ${heads}`);
+});
+
+test('a media URL that declares no size is measured by a streamed GET; a server that never answers times out', async () => {
+  const mb = 1024 * 1024;
+  const sms = await client.messages.send({ number: '+12125550101', from_number: gw.line, content: 'video', media_url: `${base}/chunked/${6 * mb}.mp4` });
+  const failed = await gw.waitForStatus(sms.message_handle, (m) => m.status === 'ERROR');
+  assert.match(failed.error_message, /over the 5 MB SMS limit/);
+  const small = await client.messages.send({ number: '+12125550101', from_number: gw.line, content: 'clip', media_url: `${base}/chunked/${mb}.mp4` });
+  await gw.waitForStatus(small.message_handle, (m) => m.status === 'SENT');
+  const slow = await gw.request('POST', '/api/upload-media-object', { body: { media_url: `${base}/slow.jpg` } });
+  assert.equal(slow.status, 400);
+  assert.match(slow.json.message, /Invalid media URL: timed out/);
 });
