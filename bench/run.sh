@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|all]
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|all]
 # (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
@@ -24,7 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Zero simulator delays, no line limits, queues deep enough for a whole run.
+# Zero simulator delays, no line limits, queues deep enough for a whole run; webhooks (and media
+# checks) may reach loopback.
 cat > "$work/bench.toml" <<TOML
 bootstrap = false
 [lines]
@@ -299,6 +300,34 @@ bench_sse() {
   stop_server
 }
 
+# Media size checks: the same end-to-end run with and without a media_url on every message; with
+# it, each message's line asks the media server for the size (HEAD) before hand-off.
+bench_media() {
+  local messages=${MEDIA_MESSAGES:-20000}
+  echo "== media size check: $messages messages end to end, without and with a media_url (HEAD each)"
+  node bench/media_server.mjs "$RX_PORT" > "$work/media.log" 2>&1 &
+  rx_pid=$!
+  for _ in $(seq 100); do grep -q ready "$work/media.log" && break; sleep 0.05; done
+  local with
+  for with in "" "http://127.0.0.1:$RX_PORT/clip.mp4"; do
+    start_server "media${with:+-with}"
+    local t0; t0=$(date +%s%3N)
+    env KEY=benchkey SECRET=benchsecret LINES=$LINES LIMIT="$messages" THREADS=2 ${with:+MEDIA=$with} \
+      wrk -t2 -c"$CONNS" -d600s -s bench/send.lua "http://127.0.0.1:$PORT" > /dev/null &
+    local wrk_pid=$!
+    wait_for_metric 'bluegate_messages_total{status="QUEUED"}' "$messages" >/dev/null
+    kill "$wrk_pid" 2>/dev/null; wait "$wrk_pid" 2>/dev/null || true
+    local accepted; accepted=$(metric 'bluegate_messages_total{status="QUEUED"}')
+    local t_done; t_done=$(wait_for_metric 'bluegate_messages_total{status="DELIVERED"}' "$accepted")
+    local label="without media"
+    [ -n "$with" ] && label="with media (a HEAD per message)"
+    echo "$label: $accepted messages, first accept -> last DELIVERED in $(( t_done - t0 )) ms: $(( accepted * 1000 / (t_done - t0) )) msg/s"
+    stop_server
+  done
+  echo "HEAD requests answered: $(curl -s "http://127.0.0.1:$RX_PORT/count")"
+  kill "$rx_pid"; rx_pid=""
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
 case "$WHAT" in
@@ -310,7 +339,8 @@ case "$WHAT" in
   scale) bench_scale ;;
   history) bench_history ;;
   sse) bench_sse ;;
+  media) bench_media ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
-  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|all]"; exit 2 ;;
+  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse; bench_media ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|all]"; exit 2 ;;
 esac

@@ -6,6 +6,8 @@ local secret = os.getenv("SECRET")
 local lines = {}
 for l in string.gmatch(os.getenv("LINES") or "+14155550100", "[^,]+") do table.insert(lines, l) end
 local callback = os.getenv("CALLBACK")
+-- MEDIA: a media_url for every message (the line checks its size with a HEAD before hand-off).
+local media = os.getenv("MEDIA")
 -- CALLBACKS: a comma-separated list; message i gets callback i mod n.
 local callbacks = {}
 for c in string.gmatch(os.getenv("CALLBACKS") or "", "[^,]+") do table.insert(callbacks, c) end
@@ -28,6 +30,7 @@ request = function()
   local line = lines[(contact % #lines) + 1]
   local body = '{"number":"+1212555' .. string.format("%04d", contact) ..
     '","from_number":"' .. line .. '","content":"bench message ' .. counter .. '"'
+  if media then body = body .. ',"media_url":"' .. media .. '"' end
   if #callbacks > 0 then
     body = body .. ',"status_callback":"' .. callbacks[(counter % #callbacks) + 1] .. '"'
   elseif callback then

@@ -324,6 +324,40 @@ TEST_F(SqliteStoreTest, AConversationsHistoryIsFoundBeforeAndAfterItIsFiled) {
   EXPECT_TRUE(history("+14155550109").empty());
 }
 
+TEST_F(SqliteStoreTest, HistoryPagesThroughALargeStoreByContactAndStatus) {
+  // 20,000 messages over 100 contacts, filed and unfiled: every page of a contact's history is
+  // the next slice of one newest-first order, and totals agree with the filters.
+  std::vector<std::promise<Result<Message>>> done(20'000);
+  for (int i = 0; i < 20'000; ++i) {
+    Message m = NewMessage("bulk-history-" + std::to_string(i));
+    m.contact = "+1415555" + std::to_string(1000 + i % 100);
+    m.date_created = clock_.Now() + Millis(i);
+    m.date_updated = m.date_created;
+    if (i == 10'000) clock_.Advance(std::chrono::seconds(1));  // a filing runs midway
+    store_->Accept(m, {}, [&done, i](Result<Message> r) { done[i].set_value(std::move(r)); });
+  }
+  for (auto& d : done) ASSERT_TRUE(d.get_future().get().ok());
+  MessageQuery q;
+  q.account_id = account_.id;
+  q.number = "+14155551042";
+  q.limit = 30;
+  std::vector<std::string> seen;
+  for (q.offset = 0; q.offset < 250; q.offset += 30) {
+    auto page = store_->ListMessages(q).value();
+    EXPECT_EQ(page.total, 200);
+    for (const auto& m : page.data) seen.push_back(m.handle);
+  }
+  ASSERT_EQ(seen.size(), 200u);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i], "bulk-history-" + std::to_string(19'942 - 100 * static_cast<int>(i)));
+  }
+  q.offset = 0;
+  q.status = Status::kDelivered;
+  EXPECT_EQ(store_->ListMessages(q)->total, 0);
+  q.status = Status::kQueued;
+  EXPECT_EQ(store_->ListMessages(q)->total, 200);
+}
+
 TEST_F(SqliteStoreTest, AnInboundMessageBindsAnUnboundContact) {
   Message hello = NewMessage("in-hello");
   hello.contact = "+14155550177";
