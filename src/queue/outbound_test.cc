@@ -6,6 +6,7 @@
 
 #include "store/sqlite/sqlite_store.h"
 #include "testing/manual_clock.h"
+#include "testing/temp_dir.h"
 
 namespace bluegate::queue {
 namespace {
@@ -33,12 +34,8 @@ class QuietCarrier final : public carriers::Carrier {
 class OutboundTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("bluegate-outbound-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     store::SqliteSettings s;
-    s.path = (dir_ / "test.db").string();
+    s.path = dir_.File("test.db");
     store_ = store::MakeSqliteStore(s, clock_);
     account_ = store_->CreateAccount("a@example.com", "blue").value();
     line_ = store::Line{"+12125550199", account_.id, "quiet", "{}", {}};
@@ -56,7 +53,6 @@ class OutboundTest : public ::testing::Test {
   void TearDown() override {
     outbound_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void Health(carriers::LineHealth h, std::string reason) {
@@ -83,7 +79,7 @@ class OutboundTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"outbound-test"};
   testing::ManualClock clock_;
   boost::asio::io_context io_;
   Metrics metrics_;

@@ -13,6 +13,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_http_client.h"
 #include "testing/manual_clock.h"
+#include "testing/temp_dir.h"
 
 namespace bluegate::webhooks {
 namespace {
@@ -25,12 +26,8 @@ namespace asio = boost::asio;
 class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("bluegate-dispatcher-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     store::SqliteSettings s;
-    s.path = (dir_ / "test.db").string();
+    s.path = dir_.File("test.db");
     store_ = store::MakeSqliteStore(s, clock_);
     account_ = store_->CreateAccount("a@example.com", "blue").value();
     DispatcherSettings ds;
@@ -50,7 +47,6 @@ class DispatcherTest : public ::testing::Test {
     runner_.join();
     dispatcher_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   int64_t SendWithCallback(const std::string& handle) {
@@ -94,7 +90,7 @@ class DispatcherTest : public ::testing::Test {
     store_->Flush();
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"dispatcher-test"};
   testing::ManualClock clock_;
   Metrics metrics_;
   testing::FakeHttpClient client_;

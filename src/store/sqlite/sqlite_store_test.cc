@@ -7,6 +7,7 @@
 
 #include "testing/failing_vfs.h"
 #include "testing/manual_clock.h"
+#include "testing/temp_dir.h"
 
 namespace bluegate::store {
 namespace {
@@ -14,11 +15,6 @@ namespace {
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("bluegate-store-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     Open();
     account_ = store_->CreateAccount("a@example.com", "blue").value();
     ASSERT_TRUE(store_->AddLine(Line{"+12125550199", account_.id, "sim", "{}", {}}).ok());
@@ -30,11 +26,10 @@ class SqliteStoreTest : public ::testing::Test {
   void TearDown() override {
     testing::SetVfsFailing(false);
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   void Open() {
     SqliteSettings s;
-    s.path = (dir_ / "test.db").string();
+    s.path = dir_.File("test.db");
     s.vfs = testing::RegisterFailingVfs();
     store_ = MakeSqliteStore(s, clock_);
   }
@@ -73,7 +68,7 @@ class SqliteStoreTest : public ::testing::Test {
     return p.get_future().get();
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"store-test"};
   testing::ManualClock clock_;
   std::unique_ptr<Store> store_;
   Account account_;
