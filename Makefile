@@ -72,6 +72,8 @@ fuzz: deps
 	cmake --build build-fuzz
 	mkdir -p build-fuzz/corpus/send_request && cp fuzz/corpus/send_request/* build-fuzz/corpus/send_request/
 	./build-fuzz/fuzz/fuzz_send_request -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/send_request
+	mkdir -p build-fuzz/corpus/smpp_pdu && cp fuzz/corpus/smpp_pdu/* build-fuzz/corpus/smpp_pdu/
+	./build-fuzz/fuzz/fuzz_smpp_pdu -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/smpp_pdu
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -71,17 +71,49 @@ int AccountsCreate(const CommonOptions& common, const std::string& email, const 
   return 0;
 }
 
-int LinesAdd(const CommonOptions& common, const std::string& email, const std::string& number,
-             const std::string& carrier, bool shared) {
-  Config c = Load(common);
-  if (carrier != "sim") {
-    std::cerr << "error: --carrier \"" << carrier << "\" is not available; valid carriers: sim\n";
-    return 1;
+// `--option KEY=VALUE` arguments as a map; `KEY=` (no value) is kept empty, which `lines set`
+// reads as "remove".
+Result<carriers::CarrierOptions> OptionArguments(const std::vector<std::string>& args) {
+  carriers::CarrierOptions out;
+  for (const auto& a : args) {
+    auto kv = carriers::ParseOptionArgument(a);
+    if (!kv.ok()) return kv.error();
+    out[kv->first] = kv->second;
   }
+  return out;
+}
+
+// "host=smsc.example.com, password=***": a line's options for display, secrets hidden.
+std::string OptionsText(const carriers::CarrierOptions& options) {
+  std::string out;
+  for (const auto& [k, v] : options) {
+    out += (out.empty() ? "" : ", ") + k + "=" + (k == "password" ? std::string("***") : v);
+  }
+  return out;
+}
+
+int LinesAdd(const CommonOptions& common, const std::string& email, const std::string& number,
+             const std::string& carrier, bool shared, const std::vector<std::string>& option_args) {
+  Config c = Load(common);
   PhoneNumbers phones;
   auto e164 = phones.Normalize(number, "--number");
   if (!e164.ok()) {
     std::cerr << "error: " << e164.error().message << "\n";
+    return 1;
+  }
+  auto options = OptionArguments(option_args);
+  if (!options.ok()) {
+    std::cerr << "error: " << options.error().message << "\n";
+    return 1;
+  }
+  // What the server will read: the config file's options for this number, then these.
+  carriers::CarrierOptions effective;
+  if (auto it = c.line_options.find(e164.value()); it != c.line_options.end()) {
+    effective = it->second;
+  }
+  for (const auto& [k, v] : options.value()) effective[k] = v;
+  if (auto ok = CheckLineCarrier(carrier, effective); !ok.ok()) {
+    std::cerr << "error: " << ok.error().message << "\n";
     return 1;
   }
   auto store = OpenStore(c);
@@ -97,7 +129,8 @@ int LinesAdd(const CommonOptions& common, const std::string& email, const std::s
   }
   store::LineSettings settings;
   if (shared) settings.shared = true;
-  auto line = store->AddLine(store::Line{e164.value(), account->id, carrier, "{}", settings});
+  auto line = store->AddLine(store::Line{e164.value(), account->id, carrier,
+                                         carriers::OptionsToJson(options.value()), settings});
   if (!line.ok()) {
     std::cerr << "error: " << line.error().message << "\n";
     return 1;
@@ -127,6 +160,7 @@ int LinesAdd(const CommonOptions& common, const std::string& email, const std::s
   }
   std::cout << "line " << line->number << " added to " << email << " (carrier " << carrier
             << (shared ? ", shared: sends only to verified contacts" : "") << ")\n";
+  if (!effective.empty()) std::cout << "  options: " << OptionsText(effective) << "\n";
   return 0;
 }
 
@@ -179,6 +213,7 @@ struct LineSetOptions {
   std::optional<std::string> resolve_timeout;
   std::optional<bool> shared;
   bool reset = false;
+  std::vector<std::string> options;  // KEY=VALUE; KEY= removes the key
 };
 
 int LinesSet(const CommonOptions& common, const LineSetOptions& o) {
@@ -236,11 +271,48 @@ int LinesSet(const CommonOptions& common, const LineSetOptions& o) {
     return 1;
   }
   if (o.shared) s.shared = *o.shared;
+  bool options_changed = false;
+  if (!o.options.empty()) {
+    auto changes = OptionArguments(o.options);
+    auto stored = carriers::OptionsFromJson(line->options_json);
+    if (!changes.ok() || !stored.ok()) {
+      std::cerr << "error: " << (changes.ok() ? stored.error() : changes.error()).message << "\n";
+      return 1;
+    }
+    carriers::CarrierOptions next = stored.value();
+    for (const auto& [k, v] : changes.value()) {
+      if (v.empty()) {
+        next.erase(k);
+      } else {
+        next[k] = v;
+      }
+    }
+    store::Line probe = line.value();
+    probe.options_json = carriers::OptionsToJson(next);
+    auto effective = EffectiveOptions(c, probe);
+    if (!effective.ok()) {
+      std::cerr << "error: " << effective.error().message << "\n";
+      return 1;
+    }
+    if (auto ok = CheckLineCarrier(line->carrier, effective.value()); !ok.ok()) {
+      std::cerr << "error: " << ok.error().message << "\nNothing was changed.\n";
+      return 1;
+    }
+    if (auto r = store->SetLineOptions(e164.value(), probe.options_json); !r.ok()) {
+      std::cerr << "error: " << r.error().message << "\n";
+      return 1;
+    }
+    options_changed = true;
+    std::cout << "line " << e164.value() << " carrier " << line->carrier
+              << " options now: " << OptionsText(effective.value())
+              << "\n  (a running server reconnects the line with them within a second)\n";
+  }
   auto updated = store->SetLineSettings(e164.value(), s);
   if (!updated.ok()) {
     std::cerr << "error: " << updated.error().message << "\n";
     return 1;
   }
+  if (options_changed && s.empty() && !o.reset && line->settings.empty()) return 0;
   std::cout << "line " << updated->number
             << " (a running server applies this within a second); limits now, with "
             << (common.config ? "the config file " + *common.config
@@ -376,6 +448,9 @@ int LinesList(const CommonOptions& common, const std::string& email) {
         limits.burst_per_second > 0 ? fmt::format("{:g}", limits.burst_per_second) : "none",
         LimitText(limits.new_contacts.per_day), LimitText(limits.new_contacts.per_hour),
         limits.queue_capacity, limits.shared ? "yes" : "no", own.empty() ? "-" : own);
+    if (auto options = EffectiveOptions(c, l); options.ok() && !options->empty()) {
+      std::cout << "    options: " << OptionsText(options.value()) << "\n";
+    }
   }
   std::cout << lines->size() << " line" << (lines->size() == 1 ? "" : "s") << "\n";
   return 0;
@@ -532,7 +607,14 @@ int RunCli(int argc, char** argv) {
   AddCommon(lines_add, lines_common);
   lines_add->add_option("--account", line_account, "Email of the owning account")->required();
   lines_add->add_option("--number", line_number, "The line's number in E.164 format")->required();
-  lines_add->add_option("--carrier", line_carrier, "Carrier driving the line: sim (default)");
+  lines_add->add_option("--carrier", line_carrier,
+                        "Carrier driving the line: sim (default), smpp or bluebubbles");
+  std::vector<std::string> line_options;
+  lines_add->add_option(
+      "--option", line_options,
+      "A carrier setting KEY=VALUE, repeatable. smpp: host, port, system_id, password (required: "
+      "host, system_id, password), window, throughput, tls, ... bluebubbles: url, password "
+      "(required), private_api, ... (docs/carriers.md; a wrong key lists the valid ones)");
   bool line_shared = false;
   lines_add->add_flag("--shared", line_shared,
                       "A shared (free-plan) line: sends only to verified contacts");
@@ -558,6 +640,9 @@ int RunCli(int argc, char** argv) {
                         "ERROR 10002 when the carrier reports nothing this long, e.g. 5m");
   lines_set->add_option("--shared", set_opts.shared,
                         "true: send only to verified contacts (a shared, free-plan line)");
+  lines_set->add_option("--option", set_opts.options,
+                        "Change a carrier setting KEY=VALUE (KEY= removes it), repeatable; a "
+                        "running server reconnects the line with the new settings");
   lines_set->add_flag("--reset", set_opts.reset,
                       "Drop the line's own limits first (back to the config file's)");
 
@@ -624,7 +709,8 @@ int RunCli(int argc, char** argv) {
     if (*serve) return Serve(serve_common, listen, threads);
     if (*acc_create) return AccountsCreate(acc_common, email, key_id, secret, plan);
     if (*lines_add) {
-      return LinesAdd(lines_common, line_account, line_number, line_carrier, line_shared);
+      return LinesAdd(lines_common, line_account, line_number, line_carrier, line_shared,
+                      line_options);
     }
     if (*lines_set) return LinesSet(lines_common, set_opts);
     if (*lines_remove) return LinesRemove(lines_common, remove_number, remove_queued, remove_to);

@@ -102,7 +102,27 @@ void ApplyFile(Config& c, const std::string& path) {
         const std::string where = "lines.overrides.\"" + std::string(number.str()) + "\"";
         if (!t) Fail(where, "expected a table");
         queue::LineLimits l = c.line_defaults;
-        ReadLimits(*t, where, l, false);
+        toml::table limits = *t;
+        if (auto* opts = t->get("options")) {
+          // The line's carrier settings, the same keys as `bluegate lines add --option`.
+          auto* table = opts->as_table();
+          if (!table) Fail(where + ".options", "expected a table of carrier options");
+          carriers::CarrierOptions& out = c.line_options[std::string(number.str())];
+          for (const auto& [key, value] : *table) {
+            const std::string k(key.str());
+            if (auto str = value.value_exact<std::string>()) {
+              out[k] = *str;
+            } else if (auto i = value.value_exact<int64_t>()) {
+              out[k] = std::to_string(*i);
+            } else if (auto b = value.value_exact<bool>()) {
+              out[k] = *b ? "true" : "false";
+            } else {
+              Fail(where + ".options." + k, "expected a string, a number or true/false");
+            }
+          }
+          limits.erase("options");
+        }
+        ReadLimits(limits, where, l, false);
         c.line_overrides[std::string(number.str())] = l;
       }
     }

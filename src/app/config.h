@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/rate_limiter.h"
+#include "carriers/options.h"
 #include "carriers/sim/sim_carrier.h"
 #include "core/retry_schedule.h"
 #include "queue/line_queue.h"
@@ -27,6 +28,8 @@ struct Config {
 
   queue::LineLimits line_defaults;
   std::map<std::string, queue::LineLimits> line_overrides;  // by E.164 number
+  // Carrier options from the file, by E.164 number; `bluegate lines add|set --option` wins.
+  std::map<std::string, carriers::CarrierOptions> line_options;
 
   std::vector<api::RateRule> rate_limits = api::DefaultRateRules();  // per account
 

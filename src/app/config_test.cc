@@ -108,5 +108,34 @@ TEST(ConfigTest, ListenAddressesSplit) {
   EXPECT_THROW(SplitHostPort("h:99999"), std::runtime_error);
 }
 
+TEST(ConfigTest, CarrierOptionsSitUnderTheLine) {
+  const auto path = WriteToml(R"(
+[lines.overrides."+14155550123"]
+burst_per_second = 30
+[lines.overrides."+14155550123".options]
+host = "smsc.example.com"
+port = 2776
+tls = true
+password = "s3cret"
+)");
+  Config c = LoadConfig(path);
+  EXPECT_EQ(c.line_overrides.at("+14155550123").burst_per_second, 30);
+  const auto& o = c.line_options.at("+14155550123");
+  EXPECT_EQ(o.at("host"), "smsc.example.com");
+  EXPECT_EQ(o.at("port"), "2776");
+  EXPECT_EQ(o.at("tls"), "true");
+  EXPECT_EQ(o.at("password"), "s3cret");
+  const auto bad = WriteToml(R"(
+[lines.overrides."+14155550123"]
+options = "host=x"
+)");
+  try {
+    LoadConfig(bad);
+    FAIL() << "a non-table options was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("options"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace bluegate::app

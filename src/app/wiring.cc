@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "api/http_server.h"
 #include "carriers/sim/sim_carrier.h"
+#include "carriers/smpp/smpp_carrier.h"
 #include "core/event_hub.h"
 #include "core/ids.h"
 #include "core/metrics.h"
@@ -35,7 +36,52 @@ namespace {
 constexpr const char* kDevEmail = "dev@bluegate.local";
 constexpr const char* kDevLine = "+14155550100";
 
+// A line whose carrier cannot be built (its options no longer parse): every message to it fails
+// with the reason, rather than waiting forever.
+class UnavailableCarrier final : public carriers::Carrier {
+ public:
+  explicit UnavailableCarrier(std::string reason) : reason_(std::move(reason)) {}
+  void Submit(carriers::OutboundMessage,
+              std::function<void(carriers::SubmitResult)> done) override {
+    done(carriers::SubmitResult{carriers::SubmitOutcome::kRejected, reason_, {}});
+  }
+  void Reconcile(carriers::OutboundMessage,
+                 std::function<void(std::optional<carriers::ReconcileResult>)> done) override {
+    done(std::nullopt);
+  }
+  void Lookup(std::string, std::function<void(carriers::LookupResult)> done) override {
+    done(carriers::LookupResult{std::nullopt, reason_});
+  }
+  void Send(carriers::Signal, std::function<void(Result<Ok>)> done) override {
+    done(Error{ErrorKind::kRejected, reason_, ErrorCode::kValidation, {}});
+  }
+  std::string_view name() const override { return "unavailable"; }
+
+ private:
+  std::string reason_;
+};
+
 }  // namespace
+
+Result<carriers::CarrierOptions> EffectiveOptions(const Config& config, const store::Line& line) {
+  carriers::CarrierOptions out;
+  if (auto it = config.line_options.find(line.number); it != config.line_options.end()) {
+    out = it->second;
+  }
+  auto stored = carriers::OptionsFromJson(line.options_json);
+  if (!stored.ok()) return stored.error();
+  for (auto& [k, v] : stored.value()) out[k] = v;
+  return out;
+}
+
+Result<Ok> CheckLineCarrier(const std::string& carrier, const carriers::CarrierOptions& options) {
+  if (carrier == "smpp") {
+    auto s = carriers::smpp::ParseSmppSettings(options);
+    if (!s.ok()) return s.error();
+    return Ok{};
+  }
+  return carriers::CheckCarrierOptions(carrier, options);
+}
 
 std::unique_ptr<store::Store> OpenStore(const Config& config) {
   std::error_code ec;
@@ -198,10 +244,20 @@ void Gateway::Start() {
   queue::CarrierFactory carriers =
       [this](const store::Line& line,
              carriers::CarrierSink& sink) -> std::unique_ptr<carriers::Carrier> {
-    if (line.carrier != "sim") {
-      spdlog::warn("line {} names carrier \"{}\", which this build lacks; using the simulator",
-                   line.number, line.carrier);
+    auto options = EffectiveOptions(config_, line);
+    auto broken = [&line](const std::string& why) -> std::unique_ptr<carriers::Carrier> {
+      spdlog::error("line {} ({}): {}; its messages fail until this is fixed", line.number,
+                    line.carrier, why);
+      return std::make_unique<UnavailableCarrier>("the line's carrier is misconfigured: " + why);
+    };
+    if (!options.ok()) return broken(options.error().message);
+    if (line.carrier == "smpp") {
+      auto settings = carriers::smpp::ParseSmppSettings(options.value());
+      if (!settings.ok()) return broken(settings.error().message);
+      return carriers::smpp::MakeSmppCarrier(parts_->io, sink, SystemClock(),
+                                             std::move(settings.value()), line.number);
     }
+    if (line.carrier != "sim") return broken("this build has no carrier \"" + line.carrier + "\"");
     return carriers::sim::MakeSimCarrier(parts_->io, sink, SystemClock(), config_.sim);
   };
   p.outbound = std::make_unique<queue::Outbound>(p.io, *p.store, SystemClock(), SecureIds(),
@@ -231,6 +287,7 @@ void Gateway::Start() {
   auto recovered = p.outbound->Recover();
   if (!recovered.ok()) throw std::runtime_error("recovery failed: " + recovered.error().message);
   // `bluegate lines add|set|remove` from another process reach the lines within a second.
+  p.outbound->StartLines();
   p.outbound->WatchLineChanges(std::chrono::seconds(1));
   if (recovered.value() > 0)
     spdlog::info("resumed {} queued or in-flight messages", recovered.value());

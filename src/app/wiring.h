@@ -26,6 +26,13 @@ struct Credentials {
 Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
                                   std::string_view plan, std::string key_id, std::string secret);
 
+// A line's carrier options: the config file's for its number, then the ones stored by
+// `bluegate lines add|set --option`, which win.
+Result<carriers::CarrierOptions> EffectiveOptions(const Config& config, const store::Line& line);
+
+// Checks a line's carrier and options as the server will read them (keys and values).
+Result<Ok> CheckLineCarrier(const std::string& carrier, const carriers::CarrierOptions& options);
+
 class Gateway {
  public:
   explicit Gateway(Config config);

@@ -84,6 +84,7 @@ struct CarrierEvent {
   std::optional<MessageError> error;
   std::optional<Service> service;
   std::optional<bool> was_downgraded;
+  bool receipt = false;  // kStatus from a delivery receipt: moves an SMS on from SENT
   // kInbound: the contact's message to the line (in a group the line is in, with group_id and
   // the group's participants).
   std::string from;

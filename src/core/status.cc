@@ -71,7 +71,10 @@ bool IsFinal(Status s, Service service) {
   }
 }
 
-bool CanTransition(Status from, Status to, Service service) {
+bool CanTransition(Status from, Status to, Service service, bool receipt) {
+  if (receipt && from == Status::kSent && service == Service::kSms) {
+    return to == Status::kDelivered || to == Status::kError;
+  }
   if (IsFinal(from, service) || to == Status::kReceived) return false;
   if (to == Status::kDeclined || to == Status::kError) return true;
   return Rank(to) > Rank(from);

@@ -33,6 +33,8 @@ bool IsFinal(Status s, Service service);
 // REGISTERED → PENDING → QUEUED → ACCEPTED → SENT → DELIVERED are allowed (skipping is allowed: a
 // carrier may report DELIVERED without SENT), DECLINED and ERROR are reachable from any
 // non-final status, and nothing leaves a final status.
-bool CanTransition(Status from, Status to, Service service);
+// `receipt`: the report is the carrier's delivery receipt, which moves an SMS on from SENT (its
+// final status otherwise) to DELIVERED or ERROR.
+bool CanTransition(Status from, Status to, Service service, bool receipt = false);
 
 }  // namespace bluegate

@@ -39,6 +39,11 @@ TEST(StatusTest, SentIsFinalForSmsOnly) {
   EXPECT_FALSE(IsFinal(Status::kSent, Service::kIMessage));
   EXPECT_FALSE(CanTransition(Status::kSent, Status::kDelivered, Service::kSms));
   EXPECT_FALSE(CanTransition(Status::kSent, Status::kError, Service::kSms));
+  // ...unless an SMS carrier's delivery receipt says what became of it.
+  EXPECT_TRUE(CanTransition(Status::kSent, Status::kDelivered, Service::kSms, true));
+  EXPECT_TRUE(CanTransition(Status::kSent, Status::kError, Service::kSms, true));
+  EXPECT_FALSE(CanTransition(Status::kSent, Status::kQueued, Service::kSms, true));
+  EXPECT_FALSE(CanTransition(Status::kDelivered, Status::kError, Service::kSms, true));
 }
 
 TEST(StatusTest, NamesRoundTrip) {

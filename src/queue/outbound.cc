@@ -49,6 +49,20 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
         lookup_ttl_(limits.lookup_ttl) {}
 
   void SetCarrier(std::unique_ptr<carriers::Carrier> carrier) { carrier_ = std::move(carrier); }
+  // The line's carrier settings changed: the new carrier takes over on the strand. The old one
+  // hands back what it held (waiting messages return to the queue; messages whose fate it cannot
+  // tell are reconciled through the new one).
+  void ReplaceCarrier(std::unique_ptr<carriers::Carrier> carrier) {
+    asio::post(strand_, [self = shared_from_this(), carrier = std::move(carrier)]() mutable {
+      auto old = std::move(self->carrier_);
+      self->carrier_ = std::move(carrier);
+      {
+        std::lock_guard lock(self->lookup_mu_);
+        self->lookups_.clear();
+      }
+      old.reset();
+    });
+  }
   // Before first use: the new contacts the line started before this process did.
   void SeedNewContacts(const std::vector<TimePoint>& starts) { queue_.SeedNewContacts(starts); }
   const store::Line& line() const { return line_; }
@@ -397,7 +411,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
     if (e.kind == Kind::kStatus) {
       awaiting_report_.erase(e.message_id);
       Report(e.message_id, e.status, std::move(e.error), e.service, e.was_downgraded,
-             "carrier:" + std::string(carrier_ ? carrier_->name() : "unknown"), e.at);
+             "carrier:" + std::string(carrier_ ? carrier_->name() : "unknown"), e.at, e.receipt);
     } else if (e.kind == Kind::kRead) {
       store_.MarkRead(e.message_id, e.at, [](Result<Message>) {});
     } else if (e.kind == Kind::kHealth) {
@@ -461,7 +475,8 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
 
   void Report(int64_t message_id, Status to, std::optional<MessageError> error,
               std::optional<Service> service, std::optional<bool> was_downgraded,
-              std::string source, std::optional<TimePoint> at = std::nullopt) {
+              std::string source, std::optional<TimePoint> at = std::nullopt,
+              bool receipt = false) {
     store::TransitionRequest r;
     r.message_id = message_id;
     r.to = to;
@@ -470,6 +485,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
     r.service = service;
     r.was_downgraded = was_downgraded;
     r.source = std::move(source);
+    r.receipt = receipt;
     Metrics& metrics = metrics_;
     const bool listening = events_ && events_->Listening(line_.account_id);
     auto self = shared_from_this();
@@ -741,9 +757,14 @@ void Outbound::Refresh() {
   for (const auto& number : numbers) {
     auto line = store_.FindLine(number);
     std::shared_ptr<LineDriver> driver;
+    bool carrier_changed = false;
     {
       std::unique_lock lock(mu_);
       if (auto it = drivers_.find(number); it != drivers_.end()) driver = it->second;
+      if (auto it = lines_.find(number); line.ok() && it != lines_.end()) {
+        carrier_changed =
+            it->second.carrier != line->carrier || it->second.options_json != line->options_json;
+      }
       if (!line.ok()) {
         lines_.erase(number);
         if (driver) {
@@ -760,7 +781,28 @@ void Outbound::Refresh() {
       spdlog::info("line {} was removed", number);
     } else if (driver) {
       driver->UpdateLimits(EffectiveLimits(settings_, line.value()));
+      if (carrier_changed) {
+        spdlog::info("line {}: carrier settings changed; reconnecting", number);
+        driver->ReplaceCarrier(factory_(line.value(), *driver));
+      }
+    } else {
+      Driver(line.value());  // a new line: its carrier connects now, to hear from phones too
     }
+  }
+}
+
+void Outbound::StartLines() {
+  auto lines = store_.ListLines(std::nullopt);
+  if (!lines.ok()) {
+    spdlog::error("cannot list lines: {}", lines.error().message);
+    return;
+  }
+  for (const auto& line : lines.value()) {
+    {
+      std::unique_lock lock(mu_);
+      lines_.insert_or_assign(line.number, line);
+    }
+    Driver(line);
   }
 }
 

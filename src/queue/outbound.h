@@ -89,6 +89,10 @@ class Outbound final : public carriers::CarrierSink {
   // last stopped. Call once, before serving.
   Result<size_t> Recover();
 
+  // Starts every stored line's carrier (connections to SMSCs and BlueBubbles servers come up
+  // before the first send, so that phones' messages are heard). Call once, after Recover().
+  void StartLines();
+
   // Applies the line changes any process made since the last call (`bluegate lines add|set|
   // remove`): new settings reach the line's strand; a removed line stops taking messages, and
   // its waiting ones follow the store (moved to another line, or already failed). Thread-safe.

@@ -192,7 +192,8 @@ struct TransitionRequest {
   std::optional<MessageError> error;  // for ERROR and DECLINED
   std::optional<Service> service;     // set when the carrier says which service carried it
   std::optional<bool> was_downgraded;
-  std::string source;  // who reported it: "queue", "carrier:sim", "resolve-timeout", "recovery"
+  std::string source;    // who reported it: "queue", "carrier:sim", "resolve-timeout", "recovery"
+  bool receipt = false;  // the carrier's delivery receipt (moves an SMS on from SENT)
   // Applies only while the message is still on this line (it may have moved to another line,
   // with the line's removal, after the queue took it).
   std::optional<std::string> expect_line;
@@ -291,6 +292,8 @@ class Store {
   virtual Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) = 0;
   // Replaces the line's own settings.
   virtual Result<Line> SetLineSettings(std::string_view number, const LineSettings& settings) = 0;
+  // Replaces the line's carrier options (a JSON object of strings; see carriers/options.h).
+  virtual Result<Line> SetLineOptions(std::string_view number, const std::string& options_json) = 0;
   // Messages waiting in QUEUED on the line.
   virtual Result<int64_t> CountQueued(std::string_view line) = 0;
   // Removes a line in one transaction, with its queued messages handled as `queued` says

@@ -731,7 +731,7 @@ class SqliteStore final : public Store {
     const std::string line = st.message_state.Text(5);
     st.message_state.Reset();
     const bool applied =
-        CanTransition(from, r.to, service) && (!r.expect_line || *r.expect_line == line);
+        CanTransition(from, r.to, service, r.receipt) && (!r.expect_line || *r.expect_line == line);
     const int64_t at = ToUnixMillis(r.at);
     TransitionOutcome out;
     out.applied = applied;
@@ -1426,6 +1426,20 @@ class SqliteStore final : public Store {
                                WriterStatements&, std::vector<Delivery>&) -> Result<Line> {
       Stmt s(writer_db_, "UPDATE lines SET settings = ? WHERE number = ?");
       s.Bind(LineSettingsJson(settings)).Bind(number).Exec();
+      if (sqlite3_changes(writer_db_) == 0) return Error::NotFound("no line " + number);
+      RecordLineChange(writer_db_, number, clock_.Now());
+      Stmt load(writer_db_, std::string("SELECT ") + kLineColumns + " FROM lines WHERE number = ?");
+      load.Bind(number);
+      load.Step();
+      return ReadLine(load);
+    });
+  }
+
+  Result<Line> SetLineOptions(std::string_view number, const std::string& options_json) override {
+    return WriteSync<Line>([this, number = std::string(number), options_json](
+                               WriterStatements&, std::vector<Delivery>&) -> Result<Line> {
+      Stmt s(writer_db_, "UPDATE lines SET options = ? WHERE number = ?");
+      s.Bind(options_json).Bind(number).Exec();
       if (sqlite3_changes(writer_db_) == 0) return Error::NotFound("no line " + number);
       RecordLineChange(writer_db_, number, clock_.Now());
       Stmt load(writer_db_, std::string("SELECT ") + kLineColumns + " FROM lines WHERE number = ?");
