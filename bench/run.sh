@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|all]
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|all]
 # (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
@@ -328,6 +328,23 @@ bench_media() {
   kill "$rx_pid"; rx_pid=""
 }
 
+# SMPP over one bind to the test SMSC (npm smpp): submits per second with windows 1, 10 and 50,
+# and the rate at which the receipts coming back become DELIVERED reports.
+bench_smpp() {
+  local messages=${SMPP_MESSAGES:-20000}
+  echo "== SMPP: $messages submits over one bind to the local test SMSC (Node, npm smpp)"
+  (cd tests/integration && node ../../bench/smsc_server.mjs) > "$work/smsc.log" 2>&1 &
+  rx_pid=$!
+  for _ in $(seq 100); do grep -q ready "$work/smsc.log" && break; sleep 0.05; done
+  local port; port=$(awk '/ready/ {print $2}' "$work/smsc.log")
+  local w
+  for w in 1 10 50; do
+    build/bench/bluegate_smpp_bench --port "$port" --messages "$messages" --window "$w"
+  done
+  build/bench/bluegate_smpp_bench --port "$port" --messages $(( messages / 2 )) --window 10 --segments 2
+  kill "$rx_pid"; rx_pid=""
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
 case "$WHAT" in
@@ -340,7 +357,8 @@ case "$WHAT" in
   history) bench_history ;;
   sse) bench_sse ;;
   media) bench_media ;;
+  smpp) bench_smpp ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
-  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse; bench_media ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|all]"; exit 2 ;;
+  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse; bench_media; bench_smpp ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|all]"; exit 2 ;;
 esac

@@ -128,6 +128,8 @@ class Carrier {
   // cannot (SMS has none of them), kDisconnected when it cannot now.
   virtual void Send(Signal s, std::function<void(Result<Ok>)> done) = 0;
   virtual std::string_view name() const = 0;
+  // How many units of the line's rate the message uses (an SMS carrier: its segments).
+  virtual int Segments(const OutboundMessage&) const { return 1; }
 };
 
 inline std::string_view LineHealthName(LineHealth h) {

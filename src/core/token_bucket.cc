@@ -30,6 +30,12 @@ bool TokenBucket::TryTake(TimePoint now) {
   return false;
 }
 
+void TokenBucket::Charge(TimePoint now, double n) {
+  if (unlimited() || n <= 0) return;
+  Refill(now);
+  tokens_ -= n;
+}
+
 TimePoint TokenBucket::NextAvailable(TimePoint now) const {
   if (unlimited() || !started_) return now;
   const double elapsed = now > last_ ? std::chrono::duration<double>(now - last_).count() : 0.0;

@@ -14,6 +14,9 @@ class TokenBucket {
   bool unlimited() const { return rate_ <= 0; }
   // Takes one token if one is available at `now`.
   bool TryTake(TimePoint now);
+  // Takes `n` more tokens for what already went (a message of several SMS segments), going into
+  // debt if need be: the next token comes that much later.
+  void Charge(TimePoint now, double n);
   // The earliest time at which a token is available (now, if one is).
   TimePoint NextAvailable(TimePoint now) const;
 

@@ -55,6 +55,7 @@ std::variant<QueuedMessage, TimePoint, LineQueue::Empty> LineQueue::Next(TimePoi
   if (take_first) new_contacts_.TryTake(now);
   QueuedMessage m = std::move(q.front().m);
   q.pop_front();
+  if (m.segments > 1) burst_.Charge(now, m.segments - 1);
   return m;
 }
 

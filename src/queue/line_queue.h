@@ -30,6 +30,7 @@ struct QueuedMessage {
   carriers::OutboundMessage message;
   bool already_accepted = false;  // recovered in flight: submit without a new ACCEPTED
   bool new_contact = false;       // starts a conversation: paced by the new-contact limits
+  int segments = 1;  // what the carrier sends it as (SMS segments): each counts against the burst
 };
 
 class LineQueue {

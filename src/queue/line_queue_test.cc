@@ -40,6 +40,27 @@ TEST(LineQueueTest, TheBurstGoesAtOnceAndTheEleventhWaitsForTheNextSlot) {
   EXPECT_TRUE(std::holds_alternative<LineQueue::Empty>(q.Next(clock.Now())));
 }
 
+TEST(LineQueueTest, EachSmsSegmentCountsAgainstTheBurst) {
+  testing::ManualClock clock;
+  LineQueue q(LineLimits{10, 1500, milliseconds(1000), {}});
+  QueuedMessage long_text = Msg(1);
+  long_text.segments = 8;
+  q.Push(std::move(long_text));
+  for (int i = 2; i <= 4; ++i) q.Push(Msg(i));
+  auto a = q.Next(clock.Now());
+  ASSERT_TRUE(std::holds_alternative<QueuedMessage>(a));
+  EXPECT_EQ(IdOf(a), 1);
+  // Eight of the ten tokens went with it: two more messages now, the next one 100 ms later.
+  auto b = q.Next(clock.Now());
+  auto c = q.Next(clock.Now());
+  ASSERT_TRUE(std::holds_alternative<QueuedMessage>(c));
+  EXPECT_EQ(IdOf(b), 2);
+  EXPECT_EQ(IdOf(c), 3);
+  auto wait = q.Next(clock.Now());
+  ASSERT_TRUE(std::holds_alternative<TimePoint>(wait));
+  EXPECT_EQ(std::get<TimePoint>(wait), clock.Now() + milliseconds(100));
+}
+
 TEST(LineQueueTest, AThrottledMessageGoesFirstOnceThePauseEnds) {
   testing::ManualClock clock;
   LineQueue q(LineLimits{0, 1500, milliseconds(1000), {}});

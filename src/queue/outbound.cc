@@ -151,6 +151,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
         self->forward_(m.message.message_id);
         return;
       }
+      if (self->carrier_) m.segments = std::max(1, self->carrier_->Segments(m.message));
       {
         std::lock_guard lock(self->queue_mu_);
         self->queue_.Push(std::move(m));

@@ -95,8 +95,11 @@ test('SDK send -> submit_sm -> receipt -> SENT and DELIVERED callbacks', async (
 test('long and non-GSM texts: UCS-2, concatenated segments, DELIVERED once every part is', async () => {
   const line = await addLine();
   const long = 'A'.repeat(200);
+  // The second part's response comes late: the first part's receipt arrives before it.
+  smsc.responseDelay = (rec) => (rec.udh && rec.udh[4] === 2 ? 300 : 0);
   const r = await send(line, '+12125550602', long);
   await callbacks(r.json.message_handle, 'DELIVERED');
+  smsc.responseDelay = null;
   const parts = smsc.submits.filter((s) => s.to === '+12125550602');
   assert.equal(parts.length, 2);
   assert.ok(parts.every((p) => p.esm_class & 0x40), 'UDH indicator set');

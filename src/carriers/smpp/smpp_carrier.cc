@@ -27,6 +27,16 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Steady = std::chrono::steady_clock;
 
+// A submitted message waiting for its receipts (one per segment).
+struct Tracked {
+  int64_t message_id = 0;
+  std::string handle;
+  size_t segments = 1;
+  size_t delivered = 0;
+  std::vector<std::string> keys;
+  Steady::time_point expires;
+};
+
 // A message on its way out: its segments, how many the SMSC took, and who to tell.
 struct Job {
   OutboundMessage message;
@@ -37,6 +47,9 @@ struct Job {
   size_t acked = 0;
   size_t written = 0;  // segments that reached the wire (and may have reached the phone)
   bool finished = false;
+  // Its receipts: each segment's id is known from its response on, and a segment's receipt may
+  // come before the next segment's response.
+  std::shared_ptr<Tracked> tracked;
 };
 
 struct QueuedSegment {
@@ -50,16 +63,6 @@ struct Request {
   std::shared_ptr<Job> job;  // submit_sm
   size_t index = 0;
   Steady::time_point deadline;
-};
-
-// A submitted message waiting for its receipts (one per segment).
-struct Tracked {
-  int64_t message_id = 0;
-  std::string handle;
-  size_t segments = 1;
-  size_t delivered = 0;
-  std::vector<std::string> keys;
-  Steady::time_point expires;
 };
 
 constexpr auto kReceiptWait = std::chrono::hours(72);
@@ -84,6 +87,12 @@ std::string FromAddress(const std::string& addr) {
     if (c < '0' || c > '9') return addr;
   }
   return "+" + addr;
+}
+
+// SMPP carries no attachments: the link goes with the text, as SMS gateways do.
+std::string SmsText(const OutboundMessage& m) {
+  if (m.media_url.empty()) return m.content;
+  return m.content + (m.content.empty() ? "" : "\n") + m.media_url;
 }
 
 class Session final : public std::enable_shared_from_this<Session> {
@@ -159,10 +168,7 @@ class Session final : public std::enable_shared_from_this<Session> {
                                "SMS over SMPP has no group messages; send to each number",
                                {}});
     }
-    // SMPP carries no attachments: the link goes with the text, as SMS gateways do.
-    std::string text = m.content;
-    if (!m.media_url.empty()) text += (text.empty() ? "" : "\n") + m.media_url;
-    auto encoded = EncodeForSms(text, next_reference_++);
+    auto encoded = EncodeForSms(SmsText(m), next_reference_++);
     if (!encoded) {
       return done(
           SubmitResult{SubmitOutcome::kRejected, "the text needs more than 255 SMS segments", {}});
@@ -177,6 +183,13 @@ class Session final : public std::enable_shared_from_this<Session> {
     job->segments = std::move(encoded->segments);
     job->smsc_ids.resize(job->segments.size());
     job->done = std::move(done);
+    if (settings_.receipts) {
+      job->tracked = std::make_shared<Tracked>();
+      job->tracked->message_id = job->message.message_id;
+      job->tracked->handle = job->message.handle;
+      job->tracked->segments = job->segments.size();
+      job->tracked->expires = Steady::now() + kReceiptWait;
+    }
     for (size_t i = 0; i < job->segments.size(); ++i) waiting_.push_back({job, i});
     Pump();
   }
@@ -240,6 +253,10 @@ class Session final : public std::enable_shared_from_this<Session> {
         Health(LineHealth::kOnline, "the SMSC takes messages again");
       }
       job.smsc_ids[req.index] = p.message_id;
+      if (job.tracked) {
+        job.tracked->keys.push_back(Key(p.message_id));
+        tracked_[job.tracked->keys.back()] = job.tracked;
+      }
       if (++job.acked == job.segments.size()) Accepted(req.job);
     } else if (p.command_status == kStatusThrottled || p.command_status == kStatusQueueFull) {
       // Slow down, never fail: the segment goes first again after a pause that grows while
@@ -263,24 +280,17 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   void Accepted(const std::shared_ptr<Job>& job) {
     Finish(*job, SubmitResult{SubmitOutcome::kAccepted, {}, {}});
-    if (settings_.receipts) {
-      auto t = std::make_shared<Tracked>();
-      t->message_id = job->message.message_id;
-      t->handle = job->message.handle;
-      t->segments = job->segments.size();
-      t->expires = Steady::now() + kReceiptWait;
-      for (const auto& id : job->smsc_ids) {
-        t->keys.push_back(Key(id));
-        tracked_[t->keys.back()] = t;
-      }
-    }
+    if (job->tracked) job->tracked->expires = Steady::now() + kReceiptWait;
     CarrierEvent e = StatusEvent(job->message.message_id, job->message.handle, Status::kSent);
     Emit(std::move(e));
   }
 
-  static void Finish(Job& job, SubmitResult r) {
+  void Finish(Job& job, SubmitResult r) {
     if (job.finished) return;
     job.finished = true;
+    // A message that did not go whole is not followed further: its segments' receipts say
+    // nothing the gateway reports.
+    if (r.outcome != SubmitOutcome::kAccepted && job.tracked) Untrack(*job.tracked);
     auto done = std::move(job.done);
     done(std::move(r));
   }
@@ -808,6 +818,8 @@ class SmppCarrier final : public Carrier {
   }
 
   std::string_view name() const override { return "smpp"; }
+
+  int Segments(const OutboundMessage& m) const override { return CountSegments(SmsText(m)); }
 
  private:
   std::shared_ptr<Session> session_;

@@ -20,6 +20,7 @@ export class Smsc {
     this.queueFullNext = 0;       // answer this many with ESME_RMSGQFUL
     this.rejectNext = 0;          // answer this many with ESME_RSUBMITFAIL (0x45)
     this.responseDelayMs = 0;     // wait before each submit_sm_resp
+    this.responseDelay = null;    // (submit) => ms, instead of responseDelayMs
     this.withholdNext = 0;        // never answer this many submits (they still "go out")
     this.dropOnSubmit = false;    // close the connection instead of answering the next submit
     this.receipts = true;         // send a receipt for each accepted segment
@@ -27,6 +28,7 @@ export class Smsc {
     this.receiptStat = () => 'DELIVRD';  // (submit) => 'DELIVRD' | 'UNDELIV' | ...
     this.receiptIdBase = 16;      // ids in submit_sm_resp are hex; receipts use this base
     this.receiptTlvs = false;     // also receipted_message_id and message_state TLVs
+    this.keepRecords = true;      // false: keep no per-submit records (benchmarks)
   }
 
   async start() {
@@ -92,7 +94,7 @@ export class Smsc {
     else if (this.rejectNext > 0) { this.rejectNext--; status = 0x45; }
     record.status = status;
     if (status === 0) record.id = (this.nextId++).toString(16).toUpperCase();
-    this.submits.push(record);
+    if (this.keepRecords) this.submits.push(record);
     this.notify();
     if (status === 0 && this.withholdNext > 0) {
       this.withholdNext--;
@@ -105,7 +107,8 @@ export class Smsc {
         setTimeout(() => this.sendReceipt(session, record), this.receiptDelayMs);
       }
     };
-    if (this.responseDelayMs > 0) setTimeout(answer, this.responseDelayMs); else answer();
+    const delay = this.responseDelay?.(record) ?? this.responseDelayMs;
+    if (delay > 0) setTimeout(answer, delay); else answer();
   }
 
   sendReceipt(session, record, stat = this.receiptStat(record)) {
