@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "api/http_errors.h"
+#include "api/request_decoding.h"
 
 namespace bluegate::api {
 namespace {
@@ -45,6 +46,21 @@ void Api::Handle(HttpRequest req, Responder respond) {
   }
   if (!path.starts_with("/api/")) {
     return respond(ErrorResponse(Error::NotFound("No route for " + method + " " + path)));
+  }
+  // A carrier server's events (BlueBubbles' webhooks): authenticated by the token in the URL
+  // the carrier registered, not by API keys.
+  if (method == "POST" && path.starts_with("/api/v2/carriers/")) {
+    const std::string_view rest = std::string_view(path).substr(17);
+    const size_t slash = rest.find('/');
+    const std::string line(slash == std::string_view::npos ? "" : rest.substr(slash + 1));
+    auto query = ParseQuery(req.query);
+    return ctx_.outbound.Push(
+        line, query["token"], std::move(req.body),
+        [respond =
+             WithRoute(std::move(respond), "/api/v2/carriers/{carrier}/{line}")](Result<Ok> r) {
+          if (!r.ok()) return respond(ErrorResponse(r.error()));
+          respond(JsonResponse(200, R"({"status":"OK"})"));
+        });
   }
   auto principal = auth_.Authenticate(req);
   if (!principal.ok()) {

@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/http_server.h"
+#include "carriers/bluebubbles/bluebubbles_carrier.h"
 #include "carriers/sim/sim_carrier.h"
 #include "carriers/smpp/smpp_carrier.h"
 #include "core/event_hub.h"
@@ -80,6 +81,11 @@ Result<Ok> CheckLineCarrier(const std::string& carrier, const carriers::CarrierO
     if (!s.ok()) return s.error();
     return Ok{};
   }
+  if (carrier == "bluebubbles") {
+    auto s = carriers::bluebubbles::ParseBlueBubblesSettings(options);
+    if (!s.ok()) return s.error();
+    return Ok{};
+  }
   return carriers::CheckCarrierOptions(carrier, options);
 }
 
@@ -128,6 +134,7 @@ struct Gateway::Parts {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<PhoneNumbers> phones;
   std::unique_ptr<webhooks::HttpClient> http_client;
+  std::unique_ptr<webhooks::HttpClient> carrier_http;  // carriers' REST servers
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
   std::unique_ptr<queue::Outbound> outbound;
   std::unique_ptr<api::Api> api;
@@ -160,6 +167,7 @@ Gateway::~Gateway() {
   parts_->outbound.reset();
   parts_->dispatcher.reset();
   parts_->http_client.reset();
+  parts_->carrier_http.reset();
   parts_->store.reset();
 }
 
@@ -202,6 +210,12 @@ void Gateway::Start() {
   hc.ca_file = config_.webhook_ca_file;
   hc.verify_tls = config_.webhook_verify_tls;
   p.http_client = webhooks::MakeHttpClient(p.io, hc);
+  webhooks::HttpClientSettings carrier_hc;
+  carrier_hc.timeout = std::chrono::seconds(60);
+  carrier_hc.policy.allow_loopback = true;
+  carrier_hc.policy.allow_private = true;
+  carrier_hc.user_agent = "bluegate-carriers/0.1";
+  p.carrier_http = webhooks::MakeHttpClient(p.io, carrier_hc);
   webhooks::DispatcherSettings ds;
   ds.schedule = config_.webhook_schedule;
   ds.retention = config_.webhook_retention;
@@ -256,6 +270,34 @@ void Gateway::Start() {
       if (!settings.ok()) return broken(settings.error().message);
       return carriers::smpp::MakeSmppCarrier(parts_->io, sink, SystemClock(),
                                              std::move(settings.value()), line.number);
+    }
+    if (line.carrier == "bluebubbles") {
+      auto settings = carriers::bluebubbles::ParseBlueBubblesSettings(options.value());
+      if (!settings.ok()) return broken(settings.error().message);
+      // The operator named the server (often on the LAN): its calls skip the webhook address
+      // policy, through a client of their own.
+      carriers::bluebubbles::HttpFn http =
+          [client = parts_->carrier_http.get()](
+              std::string method, std::string url, std::string body, Millis timeout,
+              std::function<void(carriers::bluebubbles::HttpReply)> done) {
+            auto parsed = ParseHttpUrl(url);
+            if (!parsed) return done({0, "", "not an http(s) URL", false});
+            webhooks::HttpCall call;
+            call.method = std::move(method);
+            call.url = *parsed;
+            call.body = std::move(body);
+            call.timeout = timeout;
+            client->Call(std::move(call), [done = std::move(done)](webhooks::PostResult r) {
+              const bool timed_out = r.status == 0 && r.error.starts_with("timed out");
+              done({r.status, std::move(r.body), std::move(r.error), timed_out});
+            });
+          };
+      return carriers::bluebubbles::MakeBlueBubblesCarrier(
+          parts_->io, sink, SystemClock(), std::move(settings.value()), line.number,
+          std::move(http), [this]() -> std::string {
+            if (!config_.public_url.empty()) return config_.public_url;
+            return parts_->server ? "http://" + parts_->server->local_address() : "";
+          });
     }
     if (line.carrier != "sim") return broken("this build has no carrier \"" + line.carrier + "\"");
     return carriers::sim::MakeSimCarrier(parts_->io, sink, SystemClock(), config_.sim);

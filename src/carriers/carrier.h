@@ -130,6 +130,14 @@ class Carrier {
   virtual std::string_view name() const = 0;
   // How many units of the line's rate the message uses (an SMS carrier: its segments).
   virtual int Segments(const OutboundMessage&) const { return 1; }
+  // Events the carrier's own server posts to the gateway (BlueBubbles' webhooks, at
+  // /api/v2/carriers/<carrier>/<line>); `token` is the one the URL carried. kNotFound for a
+  // carrier that takes none, kUnauthenticated for a wrong token.
+  virtual Result<Ok> Push(std::string_view token, std::string body) {
+    (void)token;
+    (void)body;
+    return Error::NotFound("this line's carrier takes no events");
+  }
 };
 
 inline std::string_view LineHealthName(LineHealth h) {

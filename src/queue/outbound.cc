@@ -49,6 +49,12 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
         lookup_ttl_(limits.lookup_ttl) {}
 
   void SetCarrier(std::unique_ptr<carriers::Carrier> carrier) { carrier_ = std::move(carrier); }
+  void Push(std::string token, std::string body, std::function<void(Result<Ok>)> done) {
+    asio::post(strand_, [self = shared_from_this(), token = std::move(token),
+                         body = std::move(body), done = std::move(done)]() mutable {
+      done(self->carrier_->Push(token, std::move(body)));
+    });
+  }
   // The line's carrier settings changed: the new carrier takes over on the strand. The old one
   // hands back what it held (waiting messages return to the queue; messages whose fate it cannot
   // tell are reconciled through the new one).
@@ -790,6 +796,13 @@ void Outbound::Refresh() {
       Driver(line.value());  // a new line: its carrier connects now, to hear from phones too
     }
   }
+}
+
+void Outbound::Push(const std::string& line, std::string token, std::string body,
+                    std::function<void(Result<Ok>)> done) {
+  auto driver = ExistingDriver(line);
+  if (!driver) return done(Error::NotFound("no line " + line));
+  driver->Push(std::move(token), std::move(body), std::move(done));
 }
 
 void Outbound::StartLines() {

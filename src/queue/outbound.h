@@ -138,6 +138,11 @@ class Outbound final : public carriers::CarrierSink {
   void RecordInbound(const store::Line& line, carriers::CarrierEvent event,
                      std::function<void(Result<Message>)> done);
 
+  // An event the line's carrier server posted to the gateway (see Carrier::Push). `done` runs
+  // on the line's strand; kNotFound when there is no such line.
+  void Push(const std::string& line, std::string token, std::string body,
+            std::function<void(Result<Ok>)> done);
+
   void OnCarrierEvent(carriers::CarrierEvent event) override;
 
  private:

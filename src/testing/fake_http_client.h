@@ -39,6 +39,10 @@ class FakeHttpClient final : public webhooks::HttpClient {
     done(std::move(r));
   }
 
+  void Call(webhooks::HttpCall call, std::function<void(webhooks::PostResult)> done) override {
+    Post(call.url, std::move(call.headers), std::move(call.body), std::move(done));
+  }
+
   // The dispatcher's tests fetch nothing.
   void Fetch(const HttpUrl&, uint64_t, std::string,
              std::function<void(webhooks::FetchResult)> done) override {

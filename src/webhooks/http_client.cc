@@ -34,6 +34,10 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::function<void(PostResult)> done;
+  http::verb method = http::verb::post;
+  std::optional<Millis> timeout;
+  size_t max_response_bytes = 64 * 1024;
+  bool keep_body = false;
 };
 
 // A pooled connection: plain TCP, or TLS over TCP.
@@ -76,10 +80,32 @@ class BeastHttpClient final : public HttpClient {
 
   void Post(const HttpUrl& url, std::vector<std::pair<std::string, std::string>> headers,
             std::string body, std::function<void(PostResult)> done) override {
-    std::shared_ptr<Endpoint> ep = EndpointFor((url.tls ? "https://" : "http://") + url.HostPort());
-    asio::post(ep->strand, [this, ep,
-                            req = Request{url, std::move(headers), std::move(body),
-                                          std::move(done)}]() mutable {
+    Request req;
+    req.url = url;
+    req.headers = std::move(headers);
+    req.body = std::move(body);
+    req.done = std::move(done);
+    Enqueue(std::move(req));
+  }
+
+  void Call(HttpCall call, std::function<void(PostResult)> done) override {
+    Request req;
+    req.url = std::move(call.url);
+    req.headers = std::move(call.headers);
+    req.body = std::move(call.body);
+    req.done = std::move(done);
+    req.method = http::string_to_verb(call.method);
+    if (req.method == http::verb::unknown) req.method = http::verb::get;
+    req.timeout = call.timeout;
+    req.max_response_bytes = call.max_response_bytes;
+    req.keep_body = true;
+    Enqueue(std::move(req));
+  }
+
+  void Enqueue(Request req) {
+    std::shared_ptr<Endpoint> ep =
+        EndpointFor((req.url.tls ? "https://" : "http://") + req.url.HostPort());
+    asio::post(ep->strand, [this, ep, req = std::move(req)]() mutable {
       ep->waiting.push_back(std::move(req));
       Drain(ep);
     });
@@ -179,11 +205,14 @@ class BeastHttpClient final : public HttpClient {
                                  Request req) {
     const auto start = std::chrono::steady_clock::now();
     PostResult result;
-    http::request<http::string_body> msg{http::verb::post, req.url.target, 11};
+    http::request<http::string_body> msg{req.method, req.url.target, 11};
+    const Millis timeout = req.timeout.value_or(settings_.timeout);
     const bool default_port = req.url.port == (req.url.tls ? 443 : 80);
     msg.set(http::field::host, default_port ? req.url.host : req.url.HostPort());
     msg.set(http::field::user_agent, settings_.user_agent);
-    msg.set(http::field::content_type, "application/json");
+    if (req.method != http::verb::get || !req.body.empty()) {
+      msg.set(http::field::content_type, "application/json");
+    }
     for (const auto& [k, v] : req.headers) msg.set(k, v);
     msg.keep_alive(true);
     msg.body() = std::move(req.body);
@@ -196,10 +225,10 @@ class BeastHttpClient final : public HttpClient {
         conn = co_await Connect(req.url, result.error, result.refused);
         if (!conn) break;
       }
-      conn->tcp().expires_after(settings_.timeout);
+      conn->tcp().expires_after(timeout);
       beast::flat_buffer buffer;
       http::response_parser<http::string_body> parser;
-      parser.body_limit(64 * 1024);
+      parser.body_limit(req.max_response_bytes);
       // (if/else, not ?: — GCC 12 miscompiles co_await inside a conditional expression)
       boost::system::error_code ec;
       if (conn->tls) {
@@ -211,13 +240,14 @@ class BeastHttpClient final : public HttpClient {
         conn.reset();
         if (reused && ec != beast::error::timeout) continue;
         result.error = ec == beast::error::timeout
-                           ? "timed out after " + std::to_string(settings_.timeout.count()) + " ms"
+                           ? "timed out after " + std::to_string(timeout.count()) + " ms"
                            : ec.message();
         break;
       }
       auto& res = parser.get();
       result.status = static_cast<int>(res.result_int());
       result.error.clear();
+      if (req.keep_body) result.body = std::move(res.body());
       if (auto it = res.find(http::field::retry_after); it != res.end()) {
         result.retry_after =
             ParseRetryAfter(std::string_view(it->value().data(), it->value().size()));

@@ -36,6 +36,18 @@ struct PostResult {
   bool refused = false;  // the address policy refused the target: retrying will not help
   std::optional<Millis> retry_after;
   Millis latency{0};
+  std::string body;  // the response body (Call only; Post discards it)
+};
+
+// One request of any method (a carrier's REST call): the response body comes back, up to
+// `max_response_bytes`.
+struct HttpCall {
+  std::string method = "POST";  // GET, POST, PUT, DELETE
+  HttpUrl url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;               // sent as application/json unless a header says otherwise
+  std::optional<Millis> timeout;  // the client's own when unset
+  size_t max_response_bytes = 4 << 20;
 };
 
 struct FetchResult {
@@ -53,6 +65,8 @@ class HttpClient {
   // POSTs `body` as application/json. `done` runs once, on an io_context thread.
   virtual void Post(const HttpUrl& url, std::vector<std::pair<std::string, std::string>> headers,
                     std::string body, std::function<void(PostResult)> done) = 0;
+  // Any request, pooled like Post. `done` runs once, on an io_context thread.
+  virtual void Call(HttpCall call, std::function<void(PostResult)> done) = 0;
   // GETs `url` into the file `path` as it arrives (the body is never held in memory), refusing
   // a body over `max_bytes` (too_large; the partial file is removed). Non-2xx answers are an
   // error. No redirects; the address policy applies. `done` runs once, on an io_context thread.
