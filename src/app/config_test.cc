@@ -1,4 +1,5 @@
 #include "app/config.h"
+#include "app/wiring.h"
 
 #include <gtest/gtest.h>
 
@@ -135,6 +136,24 @@ options = "host=x"
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("options"), std::string::npos) << e.what();
   }
+}
+
+TEST(ConfigTest, StoredCarrierOptionsWinOverTheFile) {
+  Config c;
+  c.line_options["+14155550123"] = {{"host", "from-file"}, {"password", "filepw"}};
+  store::Line line{"+14155550123", 1, "smpp", R"({"host":"from-cli","system_id":"acme"})", {}};
+  auto o = EffectiveOptions(c, line);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->at("host"), "from-cli");
+  EXPECT_EQ(o->at("password"), "filepw");
+  EXPECT_EQ(o->at("system_id"), "acme");
+  EXPECT_TRUE(CheckLineCarrier("smpp", o.value()).ok());
+  o->erase("password");
+  auto missing = CheckLineCarrier("smpp", o.value());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("needs option(s) password"), std::string::npos);
+  line.options_json = "not json";
+  EXPECT_FALSE(EffectiveOptions(c, line).ok());
 }
 
 }  // namespace

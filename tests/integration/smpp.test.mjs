@@ -6,6 +6,10 @@ import assert from 'node:assert/strict';
 import { startStack } from './lib/stack.mjs';
 import { cli, FAST_CONFIG } from './lib/gateway.mjs';
 import { Smsc } from './lib/smsc.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 // Receipts and reconnects take real round trips: give messages time to resolve.
 const CONFIG = { ...FAST_CONFIG, lines: { ...FAST_CONFIG.lines, resolve_timeout: '30s' } };
@@ -251,4 +255,33 @@ test('SMS lines: the lookup says SMS, typing indicators answer ERROR, groups fai
   assert.equal(group.status, 200, group.text);
   await callbacks(group.json.message_handle, 'ERROR');
   assert.match((await gw.status(group.json.message_handle)).json.error_detail, /no group messages/);
+});
+
+test('SMPP over TLS: the certificate is verified against ca_file, and a wrong one is refused', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bluegate-smpp-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`], { stdio: 'ignore' });
+  const secure = await new Smsc({ tls: { key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) } }).start();
+  try {
+    const number = '+14155553001';
+    const add = cli(['lines', 'add', '--account', ACCOUNT, '--number', number, '--carrier', 'smpp',
+      ...secure.options({ host: 'localhost', tls: 'true', ca_file: `${dir}/cert.pem` })], { dataDir: gw.dataDir });
+    assert.equal(add.code, 0, add.stderr);
+    await secure.waitFor((s) => s.boundCount() === 1, 10000, 'a bind over TLS');
+    const r = await send(number, '+12125550640', 'over TLS');
+    await callbacks(r.json.message_handle, 'DELIVERED');
+    assert.equal(secure.submits.find((x) => x.to === '+12125550640').text, 'over TLS');
+
+    // Without the CA, the self-signed certificate is not trusted: no bind, the line is OFFLINE.
+    const untrusted = '+14155553002';
+    cli(['lines', 'add', '--account', ACCOUNT, '--number', untrusted, '--carrier', 'smpp',
+      ...secure.options({ host: 'localhost', tls: 'true' })], { dataDir: gw.dataDir });
+    const blocked = await rx.waitFor((xs) => xs.some((x) => x.path === '/blocked' && x.json?.sendblue_number === untrusted));
+    assert.match(blocked.find((x) => x.json?.sendblue_number === untrusted).json.reason, /TLS handshake/);
+    assert.equal(secure.boundCount(), 1);
+  } finally {
+    await secure.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

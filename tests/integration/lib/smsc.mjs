@@ -5,7 +5,9 @@
 import smpp from 'smpp';
 
 export class Smsc {
-  constructor({ systemId = 'bluegate', password = 'secret' } = {}) {
+  // `tls`: { key, cert } (PEM) for SMPP over TLS.
+  constructor({ systemId = 'bluegate', password = 'secret', tls = null } = {}) {
+    this.tls = tls;
     this.systemId = systemId;
     this.password = password;
     this.sessions = new Set();
@@ -32,7 +34,7 @@ export class Smsc {
   }
 
   async start() {
-    this.server = smpp.createServer((session) => this.accept(session));
+    this.server = smpp.createServer(this.tls ?? {}, (session) => this.accept(session));
     await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = this.server.address().port;
     return this;
