@@ -277,20 +277,24 @@ void Gateway::Start() {
       // The operator named the server (often on the LAN): its calls skip the webhook address
       // policy, through a client of their own.
       carriers::bluebubbles::HttpFn http =
-          [client = parts_->carrier_http.get()](
-              std::string method, std::string url, std::string body, Millis timeout,
+          [client = parts_->carrier_http.get(), media_client = parts_->http_client.get()](
+              carriers::bluebubbles::HttpRequestSpec spec,
               std::function<void(carriers::bluebubbles::HttpReply)> done) {
-            auto parsed = ParseHttpUrl(url);
+            auto parsed = ParseHttpUrl(spec.url);
             if (!parsed) return done({0, "", "not an http(s) URL", false});
             webhooks::HttpCall call;
-            call.method = std::move(method);
+            call.method = std::move(spec.method);
             call.url = *parsed;
-            call.body = std::move(body);
-            call.timeout = timeout;
-            client->Call(std::move(call), [done = std::move(done)](webhooks::PostResult r) {
-              const bool timed_out = r.status == 0 && r.error.starts_with("timed out");
-              done({r.status, std::move(r.body), std::move(r.error), timed_out});
-            });
+            call.body = std::move(spec.body);
+            if (!spec.content_type.empty())
+              call.headers.emplace_back("content-type", spec.content_type);
+            call.timeout = spec.timeout;
+            call.max_response_bytes = spec.max_response_bytes;
+            (spec.untrusted ? media_client : client)
+                ->Call(std::move(call), [done = std::move(done)](webhooks::PostResult r) {
+                  const bool timed_out = r.status == 0 && r.error.starts_with("timed out");
+                  done({r.status, std::move(r.body), std::move(r.error), timed_out});
+                });
           };
       return carriers::bluebubbles::MakeBlueBubblesCarrier(
           parts_->io, sink, SystemClock(), std::move(settings.value()), line.number,

@@ -170,6 +170,41 @@ test('Private API: availability lookup, effects, typing and reactions; without i
   assert.match(noTyping.json.error_message, /Private API/);
 });
 
+test('attachments go through the attachment endpoint, the text after them', async () => {
+  const { bb, line } = await addLine();
+  const picture = Buffer.alloc(1000, 7);
+  picture[0] = 0x89;  // not UTF-8: the bytes must arrive as they are
+  const media = (await import('node:http')).createServer((req, res) => {
+    if (!req.url.startsWith('/pictures/')) { res.writeHead(404); return res.end(); }
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': picture.length });
+    res.end(req.method === 'HEAD' ? undefined : picture);
+  });
+  await new Promise((r) => media.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${media.address().port}/pictures/pic.png?size=large`;
+    const r = await send(line, '+12125550711', 'look at this', { media_url: url });
+    await rx.waitFor((xs) => xs.some((x) => x.path === '/cb' && x.json?.message_handle === r.json.message_handle && ['DELIVERED', 'ERROR'].includes(x.json.status)));
+    const done = (await gw.status(r.json.message_handle)).json;
+    assert.equal(done.status, 'DELIVERED', done.error_detail);
+    assert.equal(bb.attachments.length, 1);
+    const a = bb.attachments[0];
+    assert.equal(a.tempGuid, r.json.message_handle);
+    assert.equal(a.chatGuid, 'iMessage;-;+12125550711');
+    assert.equal(a.name, 'pic.png');
+    assert.equal(a.attachment.filename, 'pic.png');
+    assert.ok(a.attachment.bytes.equals(picture));
+    await bb.waitFor((s) => s.sends.some((x) => x.message === 'look at this'), 5000, 'the text after the attachment');
+    assert.equal(bb.sends.find((x) => x.message === 'look at this').tempGuid, `${r.json.message_handle}-text`);
+    const gone = await send(line, '+12125550712', 'missing picture', { media_url: `http://127.0.0.1:${media.address().port}/gone.png` });
+    assert.equal(gone.json.status, 'QUEUED', gone.text);
+    await callbacks(gone.json.message_handle, 'ERROR');
+    assert.match((await gw.status(gone.json.message_handle)).json.error_detail, /cannot fetch the attachment .*gone\.png: HTTP 404/);
+    assert.equal(bb.attachments.length, 1, 'nothing sent without its file');
+  } finally {
+    media.close();
+  }
+});
+
 test('a server that is down: the line goes OFFLINE, messages wait, and go once it is back', async () => {
   const { bb, line } = await addLine();
   const port = new URL(bb.url).port;

@@ -174,15 +174,23 @@ class Session final : public std::enable_shared_from_this<Session> {
   // `path` under the server; the password goes as the `password` query parameter, as the
   // server's API requires. URLs are never logged.
   void Call(const char* method, const std::string& path, const std::string& query, std::string body,
-            Millis timeout, std::function<void(HttpReply)> done) {
+            Millis timeout, std::function<void(HttpReply)> done, std::string content_type = "") {
     const std::string url =
         settings_.url + path + "?password=" + PercentEncode(settings_.password) + query;
-    http_(method, url, std::move(body), timeout,
-          [self = shared_from_this(), done = std::move(done)](HttpReply r) mutable {
-            asio::post(self->strand_, [self, r = std::move(r), done = std::move(done)]() mutable {
-              self->NoteReachability(r);
-              done(std::move(r));
-            });
+    Raw(HttpRequestSpec{method, url, std::move(body), content_type, timeout, 4 << 20, false},
+        std::move(done));
+  }
+
+  // Any request; the answer comes back on the strand.
+  void Raw(HttpRequestSpec spec, std::function<void(HttpReply)> done) {
+    const bool to_server = !spec.untrusted;  // a media server's trouble is not the line's
+    http_(std::move(spec),
+          [self = shared_from_this(), to_server, done = std::move(done)](HttpReply r) mutable {
+            asio::post(self->strand_,
+                       [self, to_server, r = std::move(r), done = std::move(done)]() mutable {
+                         if (to_server) self->NoteReachability(r);
+                         done(std::move(r));
+                       });
           });
   }
 
@@ -226,11 +234,98 @@ class Session final : public std::enable_shared_from_this<Session> {
       w.String(effect.c_str());
     }
     w.EndObject();
+    if (!m.media_url.empty()) {
+      s.text.clear();  // the attachment goes as its own message; the text follows it
+      sent_[s.handle] = s;
+      return SendAttachment(std::move(m), std::move(done));
+    }
     sent_[s.handle] = s;
     Call("POST", "/api/v1/message/text", "", std::string(buf.GetString(), buf.GetSize()),
          settings_.send_timeout,
          [self = shared_from_this(), handle = m.handle, done = std::move(done)](HttpReply r) {
            self->OnSent(handle, std::move(r), done);
+         });
+  }
+
+  // An attachment goes through the attachment endpoint (multipart, as the server takes files):
+  // its bytes are fetched from the media URL first (up to iMessage's 100 MB), and the message's
+  // text, if any, follows as a message of its own once the attachment is sent.
+  void SendAttachment(OutboundMessage m, std::function<void(SubmitResult)> done) {
+    std::string url = m.media_url;  // (m moves into the callback below)
+    Raw(HttpRequestSpec{"GET", std::move(url), "", "", settings_.send_timeout, 100u << 20, true},
+        [self = shared_from_this(), m = std::move(m),
+         done = std::move(done)](HttpReply media) mutable {
+          if (media.status < 200 || media.status >= 300) {
+            self->sent_.erase(m.handle);
+            return done(SubmitResult{
+                SubmitOutcome::kRejected,
+                "cannot fetch the attachment " + m.media_url + ": " +
+                    (media.status ? "HTTP " + std::to_string(media.status) : media.error),
+                {}});
+          }
+          self->PostAttachment(std::move(m), std::move(media.body), std::move(done));
+        });
+  }
+
+  void PostAttachment(OutboundMessage m, std::string bytes,
+                      std::function<void(SubmitResult)> done) {
+    const std::string chat = sent_[m.handle].chat;
+    std::string name = m.media_url.substr(m.media_url.find_last_of('/') + 1);
+    name = name.substr(0, name.find_first_of("?#"));
+    if (name.empty()) name = "attachment";
+    const std::string boundary = "bluegate-" + WebhookToken(m.handle, line_);
+    std::string body;
+    auto field = [&](const std::string& key, const std::string& value) {
+      body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + key + "\"\r\n\r\n" +
+              value + "\r\n";
+    };
+    field("chatGuid", chat);
+    field("tempGuid", m.handle);
+    field("name", name);
+    field("method", settings_.private_api ? "private-api" : "apple-script");
+    if (const std::string effect = EffectId(m.send_style);
+        settings_.private_api && !effect.empty()) {
+      field("effectId", effect);
+    }
+    body += "--" + boundary +
+            "\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"" + name +
+            "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+    body += bytes;
+    body += "\r\n--" + boundary + "--\r\n";
+    Call(
+        "POST", "/api/v1/message/attachment", "", std::move(body), settings_.send_timeout,
+        [self = shared_from_this(), m, done = std::move(done)](HttpReply r) {
+          const bool ok = r.status == 200;
+          self->OnSent(m.handle, std::move(r), done);
+          if (ok && !m.content.empty())
+            self->SendCaption(m, self->sent_.contains(m.handle) ? self->sent_[m.handle].chat
+                                                                : "iMessage;-;" + m.to);
+        },
+        "multipart/form-data; boundary=" + boundary);
+  }
+
+  // The text that came with an attachment, as its own message after it. The message's status is
+  // the attachment's: a failure here is logged, not reported.
+  void SendCaption(const OutboundMessage& m, const std::string& chat) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("chatGuid");
+    w.String(chat.c_str());
+    w.Key("tempGuid");
+    const std::string temp = m.handle + "-text";
+    w.String(temp.c_str());
+    w.Key("message");
+    w.String(m.content.c_str());
+    w.Key("method");
+    w.String(settings_.private_api ? "private-api" : "apple-script");
+    w.EndObject();
+    Call("POST", "/api/v1/message/text", "", std::string(buf.GetString(), buf.GetSize()),
+         settings_.send_timeout, [line = line_, handle = m.handle](HttpReply r) {
+           if (r.status != 200) {
+             spdlog::warn("line {}: the text of {} (sent after its attachment) failed: {}", line,
+                          handle, r.status ? "HTTP " + std::to_string(r.status) : r.error);
+           }
          });
   }
 

@@ -25,9 +25,20 @@ struct HttpReply {
   std::string error;  // why there was no answer
   bool timed_out = false;
 };
-// One REST call to the server; app/wiring.cc provides it over the gateway's HTTP client.
-using HttpFn = std::function<void(std::string method, std::string url, std::string body,
-                                  Millis timeout, std::function<void(HttpReply)> done)>;
+struct HttpRequestSpec {
+  std::string method;
+  std::string url;
+  std::string body;
+  std::string content_type;  // empty: application/json
+  Millis timeout{15'000};
+  size_t max_response_bytes = 4 << 20;
+  // A URL an API caller gave (an attachment's): fetched under the media address policy, never
+  // from the private network the carrier's server may live on.
+  bool untrusted = false;
+};
+// One HTTP call (to the server, or for an attachment's bytes); app/wiring.cc provides it over the
+// gateway's HTTP client.
+using HttpFn = std::function<void(HttpRequestSpec, std::function<void(HttpReply)> done)>;
 
 struct BlueBubblesSettings {
   std::string url;  // the server, without a trailing slash

@@ -11,7 +11,8 @@ export class FakeBlueBubbles {
     this.password = password;
     this.privateApi = privateApi;
     this.rows = [];        // the Messages database: { guid, text, isFromMe, dateCreated, ... }
-    this.sends = [];       // every POST /api/v1/message/text body, as received
+    this.sends = [];       // every POST /api/v1/message/text body, as received (attachments too)
+    this.attachments = []; // every POST /api/v1/message/attachment: its fields and the file
     this.calls = [];       // every request: { method, path, query }
     this.webhooks = [];    // registered: { id, url, events }
     this.webhookPosts = 0; // webhook deliveries attempted
@@ -39,9 +40,11 @@ export class FakeBlueBubbles {
 
   handle(req, res) {
     const url = new URL(req.url, this.url);
-    let body = '';
-    req.on('data', (c) => { body += c; });
+    const chunks = [];
+    req.on('data', (c) => { chunks.push(c); });
     req.on('end', async () => {
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString();
       const json = (status, payload) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ status, ...payload }));
@@ -53,7 +56,12 @@ export class FakeBlueBubbles {
       if (!token) return json(401, { message: 'Unauthorized', error: { type: 'Authentication Error', error: 'Missing server password!' } });
       if (token !== this.password) return json(401, { message: 'Unauthorized', error: { type: 'Authentication Error', error: 'Invalid password!' } });
       let data = {};
-      try { data = body ? JSON.parse(body) : {}; } catch { return json(400, { message: 'Bad Request' }); }
+      const type = req.headers['content-type'] ?? '';
+      if (type.startsWith('multipart/form-data')) {
+        data = parseMultipart(raw, type.split('boundary=')[1]);
+      } else {
+        try { data = body ? JSON.parse(body) : {}; } catch { return json(400, { message: 'Bad Request' }); }
+      }
       const p = url.pathname;
       const m = req.method;
       if (m === 'GET' && p === '/api/v1/ping') return json(200, { message: 'Ping received!', data: 'pong' });
@@ -67,6 +75,11 @@ export class FakeBlueBubbles {
         return json(200, { message: 'Successfully created webhook!', data: w });
       }
       if (m === 'POST' && p === '/api/v1/message/text') return this.sendText(data, json, res);
+      if (m === 'POST' && p === '/api/v1/message/attachment') {
+        if (!data.attachment) return json(400, { message: 'Bad Request', error: { error: 'No attachment provided!' } });
+        this.attachments.push(data);
+        return this.sendText({ ...data, message: '', attachment: undefined }, json, res);
+      }
       if (m === 'POST' && p === '/api/v1/message/query') {
         const after = Number(data.after ?? 0);
         let rows = this.rows.filter((r) => r.dateCreated > after);
@@ -179,4 +192,22 @@ export class FakeBlueBubbles {
     this.server.closeAllConnections?.();
     await new Promise((r) => this.server.close(r));
   }
+}
+
+// multipart/form-data as the server's form parser reads it: fields as strings, the file part as
+// { filename, bytes }.
+function parseMultipart(raw, boundary) {
+  const out = {};
+  const text = raw.toString('latin1');
+  for (const part of text.split(`--${boundary}`)) {
+    const sep = part.indexOf('\r\n\r\n');
+    if (sep < 0) continue;
+    const head = part.slice(0, sep);
+    const name = head.match(/name="([^"]+)"/)?.[1];
+    if (!name) continue;
+    const value = part.slice(sep + 4, part.endsWith('\r\n') ? -2 : undefined);
+    const filename = head.match(/filename="([^"]+)"/)?.[1];
+    out[name] = filename ? { filename, bytes: Buffer.from(value, 'latin1') } : Buffer.from(value, 'latin1').toString();
+  }
+  return out;
 }
