@@ -107,6 +107,26 @@ struct ReconcileResult {
   std::optional<MessageError> error;
 };
 
+// A line's health as a carrier last reported it: the event to send when it changes.
+class HealthState {
+ public:
+  std::optional<CarrierEvent> Change(const std::string& line, TimePoint at, LineHealth health,
+                                     std::string reason) {
+    if (health == last_) return std::nullopt;
+    last_ = health;
+    CarrierEvent e;
+    e.kind = CarrierEvent::Kind::kHealth;
+    e.at = at;
+    e.line = line;
+    e.health = health;
+    e.reason = std::move(reason);
+    return e;
+  }
+
+ private:
+  LineHealth last_ = LineHealth::kOnline;  // what the line's driver assumes until told
+};
+
 class CarrierSink {
  public:
   virtual ~CarrierSink() = default;

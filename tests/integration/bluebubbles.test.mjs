@@ -2,7 +2,7 @@
 // server's REST and webhook contract (lib/bluebubbles.mjs): the Mac is what cannot run here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './lib/stack.mjs';
+import { startStack, sendWithCallback, callbacksUntil } from './lib/stack.mjs';
 import { cli, FAST_CONFIG } from './lib/gateway.mjs';
 import { FakeBlueBubbles } from './lib/bluebubbles.mjs';
 
@@ -41,16 +41,8 @@ async function addLine(serverOptions = {}, extra = {}) {
   return { bb, line: number };
 }
 
-function send(line, number, content, extra = {}) {
-  return gw.request('POST', '/api/send-message', {
-    body: { from_number: line, number, content, status_callback: `${rx.url}/cb`, ...extra },
-  });
-}
-
-async function callbacks(handle, status, timeoutMs = 15000) {
-  await rx.waitFor((xs) => xs.some((x) => x.path === '/cb' && x.json?.message_handle === handle && x.json.status === status), timeoutMs);
-  return rx.forHandle(handle).filter((x) => x.path === '/cb').map((x) => x.json.status);
-}
+const send = (line, number, content, extra) => sendWithCallback(gw, rx, line, number, content, extra);
+const callbacks = (handle, status, timeoutMs) => callbacksUntil(rx, handle, status, timeoutMs);
 
 test('lines add --carrier bluebubbles checks its options', () => {
   const run = (args) => cli(['lines', 'add', '--account', ACCOUNT, '--number', '+14155559902', '--carrier', 'bluebubbles', ...args], { dataDir: gw.dataDir });

@@ -3,7 +3,7 @@
 // phones' messages; the SMSC misbehaves on command.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './lib/stack.mjs';
+import { startStack, sendWithCallback, callbacksUntil } from './lib/stack.mjs';
 import { cli, FAST_CONFIG } from './lib/gateway.mjs';
 import { Smsc } from './lib/smsc.mjs';
 import { execFileSync } from 'node:child_process';
@@ -46,16 +46,8 @@ async function addLine(extra = {}, { waitBound = true } = {}) {
   return number;
 }
 
-function send(line, number, content, extra = {}) {
-  return gw.request('POST', '/api/send-message', {
-    body: { from_number: line, number, content, status_callback: `${rx.url}/cb`, ...extra },
-  });
-}
-
-async function callbacks(handle, status, timeoutMs = 15000) {
-  await rx.waitFor((xs) => xs.some((x) => x.path === '/cb' && x.json?.message_handle === handle && x.json.status === status), timeoutMs);
-  return rx.forHandle(handle).filter((x) => x.path === '/cb').map((x) => x.json.status);
-}
+const send = (line, number, content, extra) => sendWithCallback(gw, rx, line, number, content, extra);
+const callbacks = (handle, status, timeoutMs) => callbacksUntil(rx, handle, status, timeoutMs);
 
 test('lines add --carrier smpp refuses unknown and missing keys, listing the valid ones', () => {
   const run = (args) => cli(['lines', 'add', '--account', ACCOUNT, '--number', '+14155559901', ...args], { dataDir: gw.dataDir });

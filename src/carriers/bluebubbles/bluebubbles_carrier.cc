@@ -686,15 +686,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   }
 
   void Health(LineHealth h, std::string reason) {
-    if (h == health_) return;
-    health_ = h;
-    CarrierEvent e;
-    e.kind = CarrierEvent::Kind::kHealth;
-    e.at = clock_.Now();
-    e.line = line_;
-    e.health = h;
-    e.reason = std::move(reason);
-    Emit(std::move(e));
+    if (auto e = health_.Change(line_, clock_.Now(), h, std::move(reason))) Emit(std::move(*e));
   }
 
   void Emit(CarrierEvent e) {
@@ -712,7 +704,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::atomic<bool> stopped_{false};
   asio::steady_timer poll_timer_;
   bool webhook_registered_ = false;
-  LineHealth health_ = LineHealth::kOnline;
+  HealthState health_;
   std::unordered_map<std::string, Sent> sent_;  // by handle (tempGuid)
   std::unordered_map<std::string, std::string> by_guid_;
 };

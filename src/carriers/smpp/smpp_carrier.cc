@@ -717,15 +717,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   }
 
   void Health(LineHealth h, std::string reason) {
-    if (h == health_) return;
-    health_ = h;
-    CarrierEvent e;
-    e.kind = CarrierEvent::Kind::kHealth;
-    e.at = clock_.Now();
-    e.line = line_;
-    e.health = h;
-    e.reason = std::move(reason);
-    Emit(std::move(e));
+    if (auto e = health_.Change(line_, clock_.Now(), h, std::move(reason))) Emit(std::move(*e));
   }
 
   void Emit(CarrierEvent e) {
@@ -776,7 +768,7 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   std::unordered_map<std::string, std::shared_ptr<Tracked>> tracked_;
   Reassembler reassembler_;
-  LineHealth health_ = LineHealth::kOnline;
+  HealthState health_;
 };
 
 class SmppCarrier final : public Carrier {

@@ -5,9 +5,11 @@
 // caller gave up, failed sends, lost webhooks, a server that is down.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { Waitable } from './waitable.mjs';
 
-export class FakeBlueBubbles {
+export class FakeBlueBubbles extends Waitable {
   constructor({ password = 'bb-secret', privateApi = false } = {}) {
+    super();
     this.password = password;
     this.privateApi = privateApi;
     this.rows = [];        // the Messages database: { guid, text, isFromMe, dateCreated, ... }
@@ -16,7 +18,6 @@ export class FakeBlueBubbles {
     this.calls = [];       // every request: { method, path, query }
     this.webhooks = [];    // registered: { id, url, events }
     this.webhookPosts = 0; // webhook deliveries attempted
-    this.waiters = [];
     // Behaviour, changed by tests between steps.
     this.sendDelayMs = 20;      // how long Messages takes to send
     this.hangNext = 0;          // sends that go through but are never answered
@@ -166,26 +167,8 @@ export class FakeBlueBubbles {
     this.emit('typing-indicator', { display, guid: `iMessage;-;${from}` });
   }
 
-  notify() {
-    for (const w of [...this.waiters]) {
-      if (w.predicate(this)) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        clearTimeout(w.timer);
-        w.resolve(this);
-      }
-    }
-  }
-
-  waitFor(predicate, timeoutMs = 10000, what = 'the BlueBubbles server') {
-    if (predicate(this)) return Promise.resolve(this);
-    return new Promise((resolve, reject) => {
-      const w = { predicate, resolve };
-      w.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new Error(`timed out waiting on ${what}; sends: ${this.sends.length}, webhooks: ${this.webhooks.length}`));
-      }, timeoutMs);
-      this.waiters.push(w);
-    });
+  describe() {
+    return `sends: ${this.sends.length}, webhooks: ${this.webhooks.length}`;
   }
 
   async stop() {

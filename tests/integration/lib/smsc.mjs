@@ -3,10 +3,12 @@
 // messages (deliver_sm), and misbehaves on command: refuses binds, throttles, delays or withholds
 // responses, drops connections, unbinds.
 import smpp from 'smpp';
+import { Waitable } from './waitable.mjs';
 
-export class Smsc {
+export class Smsc extends Waitable {
   // `tls`: { key, cert } (PEM) for SMPP over TLS.
   constructor({ systemId = 'bluegate', password = 'secret', tls = null } = {}) {
+    super();
     this.tls = tls;
     this.systemId = systemId;
     this.password = password;
@@ -14,7 +16,6 @@ export class Smsc {
     this.submits = [];      // { line, to, text, esm_class, data_coding, udh, id, at, session }
     this.binds = [];        // { system_id, password, status, at }
     this.enquireLinks = 0;
-    this.waiters = [];
     this.nextId = 0x1000;
     // Behaviour, changed by tests between steps.
     this.refuseBinds = false;
@@ -164,27 +165,8 @@ export class Smsc {
     return [...this.sessions].filter((s) => s.bound).length;
   }
 
-  notify() {
-    for (const w of [...this.waiters]) {
-      if (w.predicate(this)) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        clearTimeout(w.timer);
-        w.resolve(this);
-      }
-    }
-  }
-
-  // Resolves once predicate(smsc) holds; rejects after timeoutMs.
-  waitFor(predicate, timeoutMs = 10000, what = 'the SMSC') {
-    if (predicate(this)) return Promise.resolve(this);
-    return new Promise((resolve, reject) => {
-      const w = { predicate, resolve };
-      w.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new Error(`timed out waiting on ${what}; submits: ${JSON.stringify(this.submits.map((s) => [s.to, s.status, s.text?.slice(0, 20)]))}, binds: ${JSON.stringify(this.binds.map((b) => b.status))}`));
-      }, timeoutMs);
-      this.waiters.push(w);
-    });
+  describe() {
+    return `submits: ${JSON.stringify(this.submits.map((s) => [s.to, s.status, s.text?.slice(0, 20)]))}, binds: ${JSON.stringify(this.binds.map((b) => b.status))}`;
   }
 
   async stop() {

@@ -29,3 +29,16 @@ export async function rejects(promise) {
   }
   throw new Error('expected the SDK call to fail');
 }
+
+// POST /api/send-message from `line` with a status_callback to the receiver's /cb.
+export function sendWithCallback(gw, rx, line, number, content, extra = {}) {
+  return gw.request('POST', '/api/send-message', {
+    body: { from_number: line, number, content, status_callback: `${rx.url}/cb`, ...extra },
+  });
+}
+
+// Waits until the receiver's /cb got `status` for `handle`; returns every status it got for it.
+export async function callbacksUntil(rx, handle, status, timeoutMs = 15000) {
+  await rx.waitFor((xs) => xs.some((x) => x.path === '/cb' && x.json?.message_handle === handle && x.json.status === status), timeoutMs);
+  return rx.forHandle(handle).filter((x) => x.path === '/cb').map((x) => x.json.status);
+}
