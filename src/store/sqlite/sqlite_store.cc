@@ -1422,24 +1422,19 @@ class SqliteStore final : public Store {
 
   // --- line administration ---
   Result<Line> SetLineSettings(std::string_view number, const LineSettings& settings) override {
-    return WriteSync<Line>([this, number = std::string(number), settings](
-                               WriterStatements&, std::vector<Delivery>&) -> Result<Line> {
-      Stmt s(writer_db_, "UPDATE lines SET settings = ? WHERE number = ?");
-      s.Bind(LineSettingsJson(settings)).Bind(number).Exec();
-      if (sqlite3_changes(writer_db_) == 0) return Error::NotFound("no line " + number);
-      RecordLineChange(writer_db_, number, clock_.Now());
-      Stmt load(writer_db_, std::string("SELECT ") + kLineColumns + " FROM lines WHERE number = ?");
-      load.Bind(number);
-      load.Step();
-      return ReadLine(load);
-    });
+    return UpdateLine(number, "settings", LineSettingsJson(settings));
   }
 
   Result<Line> SetLineOptions(std::string_view number, const std::string& options_json) override {
-    return WriteSync<Line>([this, number = std::string(number), options_json](
+    return UpdateLine(number, "options", options_json);
+  }
+
+  // Sets one JSON column of a line (`column` is a literal of ours), recorded as a line change.
+  Result<Line> UpdateLine(std::string_view number, const char* column, std::string value) {
+    return WriteSync<Line>([this, number = std::string(number), column, value = std::move(value)](
                                WriterStatements&, std::vector<Delivery>&) -> Result<Line> {
-      Stmt s(writer_db_, "UPDATE lines SET options = ? WHERE number = ?");
-      s.Bind(options_json).Bind(number).Exec();
+      Stmt s(writer_db_, std::string("UPDATE lines SET ") + column + " = ? WHERE number = ?");
+      s.Bind(value).Bind(number).Exec();
       if (sqlite3_changes(writer_db_) == 0) return Error::NotFound("no line " + number);
       RecordLineChange(writer_db_, number, clock_.Now());
       Stmt load(writer_db_, std::string("SELECT ") + kLineColumns + " FROM lines WHERE number = ?");
