@@ -74,6 +74,11 @@ std::string AddressOfChat(std::string_view chat) {
   return at == std::string_view::npos ? "" : std::string(chat.substr(at + 3));
 }
 
+// The one-to-one chat a message goes to: SMS when the lookup said so, iMessage otherwise.
+std::string ChatFor(const OutboundMessage& m) {
+  return (m.service == Service::kSms ? "SMS;-;" : "iMessage;-;") + m.to;
+}
+
 Service ServiceOfChat(std::string_view chat) {
   return chat.starts_with("SMS;") ? Service::kSms : Service::kIMessage;
 }
@@ -213,7 +218,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     Sent s;
     s.message_id = m.message_id;
     s.handle = m.handle;
-    s.chat = (m.service == Service::kSms ? "SMS;-;" : "iMessage;-;") + m.to;
+    s.chat = ChatFor(m);
     s.text =
         m.media_url.empty() ? m.content : m.content + (m.content.empty() ? "" : "\n") + m.media_url;
     s.submitted = clock_.Now();
@@ -446,7 +451,7 @@ class Session final : public std::enable_shared_from_this<Session> {
       Sent s;
       s.message_id = m.message_id;
       s.handle = m.handle;
-      s.chat = (m.service == Service::kSms ? "SMS;-;" : "iMessage;-;") + m.to;
+      s.chat = ChatFor(m);
       s.text = m.media_url.empty() ? m.content : m.content + "\n" + m.media_url;
       s.submitted = clock_.Now() - std::chrono::hours(1);
       sent_[m.handle] = s;

@@ -564,7 +564,6 @@ class Session final : public std::enable_shared_from_this<Session> {
   }
 
   void OnPdu(const Pdu& p) {
-    last_heard_ = Steady::now();
     if (p.command_id & 0x80000000u) {
       auto it = requests_.find(p.sequence);
       if (it == requests_.end()) return;  // a response to something given up on
@@ -588,7 +587,7 @@ class Session final : public std::enable_shared_from_this<Session> {
         case kBindTransceiver:
           return OnBindResp(p);
         default:
-          return;  // enquire_link_resp: last_heard_ is all it is for
+          return;  // enquire_link_resp: its arrival (before the deadline) is all it is for
       }
     }
     switch (p.command_id) {
@@ -764,7 +763,6 @@ class Session final : public std::enable_shared_from_this<Session> {
   bool throttled_ = false;
   Millis reconnect_backoff_;
   Millis throttle_backoff_;
-  Steady::time_point last_heard_{};
 
   std::unordered_map<std::string, std::shared_ptr<Tracked>> tracked_;
   Reassembler reassembler_;
