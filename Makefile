@@ -9,11 +9,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BUILD_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libssl-dev libsqlite3-dev \
   libphonenumber-dev libprotobuf-dev rapidjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev \
-  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
 TEST_PACKAGES := nodejs npm  # openssl (the CLI) too: the TLS test makes its certificate
+# The store and cluster tests run against a real PostgreSQL server (tests/with-postgres.sh).
+POSTGRES_PACKAGES := postgresql python3
 BENCH_PACKAGES := wrk sqlite3
 
-.PHONY: all build run test unit-test integration-test sanitize-test bench fuzz deps test-deps bench-deps clean format
+.PHONY: all build run test unit-test integration-test run-unit-tests run-integration-tests sanitize-test bench fuzz deps test-deps bench-deps clean format
 
 all: build
 
@@ -30,7 +32,7 @@ deps:
 	$(call apt_install,$(BUILD_PACKAGES))
 
 test-deps: deps
-	$(call apt_install,openssl)
+	$(call apt_install,openssl $(POSTGRES_PACKAGES))
 	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,$(TEST_PACKAGES)); }
 	cd tests/integration && npm ci --no-audit --no-fund --loglevel=error
 
@@ -46,20 +48,30 @@ build: deps $(BUILD_DIR)/build.ninja
 run: build
 	./$(BUILD_DIR)/bluegate serve
 
-unit-test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure
+# Each test target starts its own PostgreSQL server (initdb on a free loopback port, torn down
+# afterwards); `make test` starts one for both.
+unit-test: build test-deps
+	tests/with-postgres.sh $(MAKE) --no-print-directory run-unit-tests
 
 integration-test: build test-deps
-	cd tests/integration && BLUEGATE_BIN=$(CURDIR)/$(BUILD_DIR)/bluegate node --test --test-concurrency=2
+	tests/with-postgres.sh $(MAKE) --no-print-directory run-integration-tests
 
-test: unit-test integration-test
+test: build test-deps
+	tests/with-postgres.sh $(MAKE) --no-print-directory run-unit-tests run-integration-tests
+
+# These expect BLUEGATE_TEST_DATABASE_URL (set by tests/with-postgres.sh).
+run-unit-tests:
+	cd $(BUILD_DIR) && ctest --output-on-failure
+
+run-integration-tests:
+	cd tests/integration && BLUEGATE_BIN=$(CURDIR)/$(BUILD_DIR)/bluegate node --test --test-concurrency=2
 
 # Every test again against an AddressSanitizer + UBSan build (slower; not part of `make test`).
 sanitize-test: deps test-deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBLUEGATE_SANITIZE=ON -DBLUEGATE_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
-	./build-asan/tests/bluegate_unit_tests --gtest_brief=1
-	cd tests/integration && BLUEGATE_BIN=$(CURDIR)/build-asan/bluegate node --test --test-concurrency=2
+	tests/with-postgres.sh sh -c './build-asan/tests/bluegate_unit_tests --gtest_brief=1 && \
+	  cd tests/integration && BLUEGATE_BIN=$(CURDIR)/build-asan/bluegate node --test --test-concurrency=2'
 
 bench: build bench-deps
 	bench/run.sh

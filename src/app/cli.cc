@@ -21,6 +21,7 @@
 #include "app/wiring.h"
 #include "core/phone.h"
 #include "queue/outbound.h"
+#include "store/postgres/postgres_db.h"
 
 namespace bluegate::app {
 namespace {
@@ -28,30 +29,49 @@ namespace {
 struct CommonOptions {
   std::optional<std::string> config;
   std::optional<std::string> data_dir;
+  std::optional<std::string> database_url;
 };
 
 void AddCommon(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--config", o.config, "TOML configuration file (also BLUEGATE_CONFIG)");
   cmd->add_option("--data-dir", o.data_dir,
                   "Data directory (default ./bluegate-data; also BLUEGATE_DATA_DIR)");
+  cmd->add_option("--database-url", o.database_url,
+                  "PostgreSQL shared by every node, postgresql://user:password@host:port/db "
+                  "(also BLUEGATE_DATABASE_URL; default: SQLite in the data directory)");
 }
 
 Config Load(const CommonOptions& o) {
   Config c = LoadConfig(o.config);
   if (o.data_dir) c.data_dir = *o.data_dir;
+  if (o.database_url) c.database_url = *o.database_url;
+  CheckConfig(c);
   return c;
 }
 
+// Where the data is, for messages: the SQLite file or the PostgreSQL URL without its password.
+std::string Where(const Config& c) {
+  return c.clustered() ? store::RedactDatabaseUrl(c.database_url) : c.data_dir;
+}
+
+int Migrate(const CommonOptions& common) {
+  Config c = Load(common);
+  OpenStore(c);  // opening applies the migrations
+  std::cout << "the schema of " << Where(c) << " is up to date\n";
+  return 0;
+}
+
 int Serve(const CommonOptions& common, const std::optional<std::string>& listen,
-          std::optional<int> threads) {
+          std::optional<int> threads, const std::optional<std::string>& node_id) {
   Config c = Load(common);
   if (listen) c.listen = *listen;
   if (threads) c.threads = *threads;
+  if (node_id) c.node_id = *node_id;
   spdlog::set_level(spdlog::level::from_str(c.log_level));
   Gateway gateway(c);
   gateway.Start();
   std::cout << "listening on " << gateway.local_address() << std::endl;
-  spdlog::info("bluegate serving on {} with data in {}", gateway.local_address(), c.data_dir);
+  spdlog::info("bluegate serving on {} with data in {}", gateway.local_address(), Where(c));
   gateway.Run();
   return 0;
 }
@@ -583,6 +603,15 @@ int RunCli(int argc, char** argv) {
   serve->add_option("--listen", listen,
                     "HOST:PORT to serve on (default 127.0.0.1:8080; port 0 picks a free one)");
   serve->add_option("--threads", threads, "HTTP threads (default: one per core)");
+  std::optional<std::string> node_id;
+  serve->add_option("--node-id", node_id,
+                    "This node's name among the nodes sharing --database-url (default: host "
+                    "name and port; also BLUEGATE_NODE_ID)");
+
+  CommonOptions migrate_common;
+  auto* migrate = app.add_subcommand(
+      "migrate", "Create or update the database schema, then exit (serve does it too)");
+  AddCommon(migrate, migrate_common);
 
   auto* accounts = app.add_subcommand("accounts", "Manage accounts");
   accounts->require_subcommand(1);
@@ -706,7 +735,8 @@ int RunCli(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (*serve) return Serve(serve_common, listen, threads);
+    if (*serve) return Serve(serve_common, listen, threads, node_id);
+    if (*migrate) return Migrate(migrate_common);
     if (*acc_create) return AccountsCreate(acc_common, email, key_id, secret, plan);
     if (*lines_add) {
       return LinesAdd(lines_common, line_account, line_number, line_carrier, line_shared,

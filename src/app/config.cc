@@ -78,7 +78,21 @@ void ApplyFile(Config& c, const std::string& path) {
   }
   CheckKeys(root, path,
             {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers", "bootstrap",
-             "log_level", "lines", "rate_limits", "sim", "webhooks", "public_url", "media"});
+             "log_level", "lines", "rate_limits", "sim", "webhooks", "public_url", "media",
+             "database_url", "cluster"});
+  if (auto n = root.get("database_url")) {
+    c.database_url = Value<std::string>(*n, "database_url", "a URL postgresql://...");
+  }
+  if (auto* cluster = root.get_as<toml::table>("cluster")) {
+    CheckKeys(*cluster, "cluster", {"node_id", "lease_ttl", "lease_renew"});
+    if (auto n = cluster->get("node_id")) {
+      c.node_id = Value<std::string>(*n, "cluster.node_id", "a string");
+    }
+    if (auto n = cluster->get("lease_ttl")) c.lease_ttl = DurationValue(*n, "cluster.lease_ttl");
+    if (auto n = cluster->get("lease_renew")) {
+      c.lease_renew = DurationValue(*n, "cluster.lease_renew");
+    }
+  }
   if (auto n = root.get("data_dir")) c.data_dir = Value<std::string>(*n, "data_dir", "a string");
   if (auto n = root.get("listen"))
     c.listen = Value<std::string>(*n, "listen", "a string \"HOST:PORT\"");
@@ -204,6 +218,8 @@ void ApplyEnv(Config& c) {
   if (const char* v = std::getenv("BLUEGATE_DATA_DIR"); v && *v) c.data_dir = v;
   if (const char* v = std::getenv("BLUEGATE_LISTEN"); v && *v) c.listen = v;
   if (const char* v = std::getenv("BLUEGATE_LOG_LEVEL"); v && *v) c.log_level = v;
+  if (const char* v = std::getenv("BLUEGATE_DATABASE_URL"); v && *v) c.database_url = v;
+  if (const char* v = std::getenv("BLUEGATE_NODE_ID"); v && *v) c.node_id = v;
   if (const char* v = std::getenv("BLUEGATE_THREADS"); v && *v) {
     int n = 0;
     auto [p, ec] = std::from_chars(v, v + std::strlen(v), n);
@@ -222,7 +238,21 @@ Config LoadConfig(const std::optional<std::string>& path) {
   }
   if (file) ApplyFile(c, *file);
   ApplyEnv(c);
+  CheckConfig(c);
   return c;
+}
+
+void CheckConfig(const Config& c) {
+  if (!c.database_url.empty() && c.database_url.rfind("postgresql://", 0) != 0 &&
+      c.database_url.rfind("postgres://", 0) != 0) {
+    Fail("database_url",
+         "expected a PostgreSQL URL such as postgresql://bluegate@127.0.0.1:5432/bluegate (leave "
+         "it unset for SQLite in data_dir)");
+  }
+  if (c.lease_ttl < Millis(1000)) Fail("cluster.lease_ttl", "must be at least 1s");
+  if (c.lease_renew <= Millis(0) || c.lease_renew * 3 > c.lease_ttl) {
+    Fail("cluster.lease_renew", "must be positive and at most a third of cluster.lease_ttl");
+  }
 }
 
 std::pair<std::string, uint16_t> SplitHostPort(const std::string& listen) {

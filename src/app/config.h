@@ -47,12 +47,26 @@ struct Config {
   std::string public_url;  // what media URLs start with; empty: http://<listen address>
   uint64_t media_max_upload_bytes = 100ull * 1024 * 1024;
 
+  // PostgreSQL (postgresql://user:password@host:port/db) shared by every node of a deployment;
+  // empty: SQLite in data_dir.
+  std::string database_url;
+  // Scale-out (PostgreSQL only): this node's name in the lease table (default: host name and
+  // listen port), how long a line lease lasts, and how often leases are renewed and rebalanced.
+  std::string node_id;
+  Millis lease_ttl{10000};
+  Millis lease_renew{2000};
+
   std::string database_path() const { return data_dir + "/bluegate.db"; }
+  bool clustered() const { return !database_url.empty(); }
 };
 
 // Reads `path` (when given) and the environment. Throws std::runtime_error naming the file, key
 // and problem on an unreadable file, an unknown key or a value of the wrong type.
 Config LoadConfig(const std::optional<std::string>& path);
+
+// Checks what no single key can (a database URL's scheme, lease timing); throws like LoadConfig.
+// Call again after command-line flags changed the configuration.
+void CheckConfig(const Config& c);
 
 // "127.0.0.1:8080", "[::1]:0" → host and port. Throws std::runtime_error when malformed.
 std::pair<std::string, uint16_t> SplitHostPort(const std::string& listen);

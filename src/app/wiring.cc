@@ -24,6 +24,7 @@
 #include "core/metrics.h"
 #include "core/phone.h"
 #include "queue/outbound.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "webhooks/dispatcher.h"
 #include "webhooks/http_client.h"
@@ -90,6 +91,12 @@ Result<Ok> CheckLineCarrier(const std::string& carrier, const carriers::CarrierO
 }
 
 std::unique_ptr<store::Store> OpenStore(const Config& config) {
+  if (config.clustered()) {
+    store::PostgresSettings settings;
+    settings.url = config.database_url;
+    settings.node_id = config.node_id;
+    return store::MakePostgresStore(settings, SystemClock());
+  }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec)

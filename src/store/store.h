@@ -434,8 +434,12 @@ class Store {
   // Returns how many rows went.
   virtual Result<int64_t> PruneDeliveries(TimePoint cutoff) = 0;
 
-  // False after a commit failure (see above).
+  // False after a commit failure (see above), and while a database server is unreachable.
   virtual bool healthy() const = 0;
+  // How many times the connection to a database server was lost (PostgreSQL; SQLite: never).
+  // Each loss may have dropped writes whose callers were told so; state kept beside the store
+  // (a node's line leases and queues) is rebuilt from the store when this moves.
+  virtual uint64_t ConnectionLosses() const { return 0; }
   // Blocks until every write queued before the call is committed (or failed).
   virtual void Flush() = 0;
 };

@@ -1,5 +1,5 @@
 // The embedded default store: SQLite in WAL mode with synchronous=FULL, one writer thread that
-// group-commits, and a pool of read connections.
+// group-commits, and a pool of read connections (the shared SQL store on the SQLite engine).
 #pragma once
 
 #include <memory>

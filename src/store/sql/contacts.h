@@ -1,10 +1,8 @@
 // The contacts table as the SDK's `contacts` resource sees it: profile fields, tags and custom
 // variables beside the opt-out, verification and line binding that messages maintain. Internal to
-// the SQLite store: each function runs on the connection it is given, inside the caller's
-// transaction, and throws DbError on an SQLite failure.
+// the SQL store: each function runs on the connection it is given, inside the caller's
+// transaction, and throws DbError on a database failure.
 #pragma once
-
-#include <sqlite3.h>
 
 #include <optional>
 #include <string>
@@ -13,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "store/sql/db.h"
 #include "store/store.h"
 
 namespace bluegate::store::contacts {
@@ -26,13 +25,13 @@ struct Written {
 };
 
 // Creates or updates one contact as `mode` says (kConflict / kNotFound when it forbids).
-Result<Written> Write(sqlite3* db, int64_t account_id, const std::string& number,
+Result<Written> Write(Db* db, int64_t account_id, const std::string& number,
                       const ContactFields& fields, ContactWrite mode, TimePoint now);
 
-std::optional<Contact> Find(sqlite3* db, int64_t account_id, std::string_view number);
-std::vector<Contact> List(sqlite3* db, const ContactQuery& q);
-int64_t Count(sqlite3* db, int64_t account_id);
-int64_t Delete(sqlite3* db, int64_t account_id, const std::vector<std::string>& numbers_or_ids,
+std::optional<Contact> Find(Db* db, int64_t account_id, std::string_view number);
+std::vector<Contact> List(Db* db, const ContactQuery& q);
+int64_t Count(Db* db, int64_t account_id);
+int64_t Delete(Db* db, int64_t account_id, const std::vector<std::string>& numbers_or_ids,
                TimePoint now);
 
 // The contact_created webhook payload.

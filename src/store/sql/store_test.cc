@@ -1,20 +1,25 @@
-#include "store/sqlite/sqlite_store.h"
-
+// The store's behaviour, once for each engine: every TEST_P runs on SQLite and on PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <future>
 
+#include "store/postgres/postgres_store.h"
+#include "store/sql/db.h"
+#include "store/sqlite/sqlite_store.h"
 #include "testing/failing_vfs.h"
 #include "testing/manual_clock.h"
+#include "testing/postgres.h"
 #include "testing/temp_dir.h"
 
 namespace bluegate::store {
 namespace {
 
-class SqliteStoreTest : public ::testing::Test {
+class StoreFixture : public ::testing::Test {
  protected:
+  explicit StoreFixture(Engine engine) : engine_(engine) {}
   void SetUp() override {
+    if (engine_ == Engine::kPostgres) schema_ = std::make_unique<testing::PostgresSchema>();
     Open();
     account_ = store_->CreateAccount("a@example.com", "blue").value();
     ASSERT_TRUE(store_->AddLine(Line{"+12125550199", account_.id, "sim", "{}", {}}).ok());
@@ -26,8 +31,15 @@ class SqliteStoreTest : public ::testing::Test {
   void TearDown() override {
     testing::SetVfsFailing(false);
     store_.reset();
+    schema_.reset();
   }
   void Open() {
+    if (engine_ == Engine::kPostgres) {
+      PostgresSettings s;
+      s.url = schema_->url();
+      store_ = MakePostgresStore(s, clock_);
+      return;
+    }
     SqliteSettings s;
     s.path = dir_.File("test.db");
     s.vfs = testing::RegisterFailingVfs();
@@ -68,6 +80,8 @@ class SqliteStoreTest : public ::testing::Test {
     return p.get_future().get();
   }
 
+  Engine engine_;
+  std::unique_ptr<testing::PostgresSchema> schema_;
   testing::TempDir dir_{"store-test"};
   testing::ManualClock clock_;
   std::unique_ptr<Store> store_;
@@ -76,7 +90,23 @@ class SqliteStoreTest : public ::testing::Test {
   std::vector<Delivery> observed_;
 };
 
-TEST_F(SqliteStoreTest, AcceptedMessagesAreReadBack) {
+class StoreTest : public StoreFixture, public ::testing::WithParamInterface<Engine> {
+ protected:
+  StoreTest() : StoreFixture(GetParam()) {}
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         [](const ::testing::TestParamInfo<Engine>& info) {
+                           return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+// SQLite alone: a disk that fails under it (an injected VFS).
+class SqliteStoreTest : public StoreFixture {
+ protected:
+  SqliteStoreTest() : StoreFixture(Engine::kSqlite) {}
+};
+
+TEST_P(StoreTest, AcceptedMessagesAreReadBack) {
   auto m = Accept(NewMessage("h1"));
   ASSERT_TRUE(m.ok());
   EXPECT_GT(m->id, 0);
@@ -89,7 +119,7 @@ TEST_F(SqliteStoreTest, AcceptedMessagesAreReadBack) {
   EXPECT_FALSE(store_->FindMessage(account_.id + 1, "h1").ok()) << "another account sees nothing";
 }
 
-TEST_F(SqliteStoreTest, TransitionsMoveForwardAndLateReportsAreIgnored) {
+TEST_P(StoreTest, TransitionsMoveForwardAndLateReportsAreIgnored) {
   auto m = Accept(NewMessage("h2")).value();
   EXPECT_TRUE(Move(m.id, Status::kAccepted)->applied);
   EXPECT_TRUE(Move(m.id, Status::kSent, Service::kIMessage)->applied);
@@ -101,7 +131,7 @@ TEST_F(SqliteStoreTest, TransitionsMoveForwardAndLateReportsAreIgnored) {
   EXPECT_EQ(store_->FindMessage(account_.id, "h2")->status, Status::kDelivered);
 }
 
-TEST_F(SqliteStoreTest, EachStatusChangeWritesItsCallbackDeliveryInOrder) {
+TEST_P(StoreTest, EachStatusChangeWritesItsCallbackDeliveryInOrder) {
   auto m = Accept(NewMessage("h3", "http://127.0.0.1:1/cb")).value();
   ASSERT_TRUE(Move(m.id, Status::kAccepted).ok());
   ASSERT_TRUE(Move(m.id, Status::kSent, Service::kSms).ok());
@@ -118,7 +148,7 @@ TEST_F(SqliteStoreTest, EachStatusChangeWritesItsCallbackDeliveryInOrder) {
   EXPECT_EQ(observed_.size(), 5u) << "the observer hears of every committed delivery";
 }
 
-TEST_F(SqliteStoreTest, TheFirstMessageBindsTheContactToItsLine) {
+TEST_P(StoreTest, TheFirstMessageBindsTheContactToItsLine) {
   ASSERT_TRUE(store_->AddLine(Line{"+13125550190", account_.id, "sim", "{}", {}}).ok());
   EXPECT_EQ(store_->FindRoute(account_.id, "+14155550100").value(), std::nullopt);
   ASSERT_TRUE(Accept(NewMessage("first")).ok());
@@ -133,7 +163,7 @@ TEST_F(SqliteStoreTest, TheFirstMessageBindsTheContactToItsLine) {
       << "the binding is visible on the contact";
 }
 
-TEST_F(SqliteStoreTest, ASharedLineDeclinesUnverifiedContactsUntilTheyWrite) {
+TEST_P(StoreTest, ASharedLineDeclinesUnverifiedContactsUntilTheyWrite) {
   AcceptPolicy shared;
   shared.verified_only = true;
   auto declined = Accept(NewMessage("unverified"), shared).value();
@@ -153,7 +183,7 @@ TEST_F(SqliteStoreTest, ASharedLineDeclinesUnverifiedContactsUntilTheyWrite) {
   EXPECT_EQ(Accept(NewMessage("verified"), shared)->status, Status::kQueued);
 }
 
-TEST_F(SqliteStoreTest, RemovingALineRefusesWhileMessagesWaitThenMovesThemWithTheirContacts) {
+TEST_P(StoreTest, RemovingALineRefusesWhileMessagesWaitThenMovesThemWithTheirContacts) {
   ASSERT_TRUE(store_->AddLine(Line{"+13125550190", account_.id, "sim", "{}", {}}).ok());
   auto waiting = Accept(NewMessage("waiting")).value();
   EXPECT_EQ(store_->CountQueued("+12125550199").value(), 1);
@@ -177,7 +207,7 @@ TEST_F(SqliteStoreTest, RemovingALineRefusesWhileMessagesWaitThenMovesThemWithTh
   EXPECT_EQ(changes.first.back(), "+12125550199") << "a running server learns of the removal";
 }
 
-TEST_F(SqliteStoreTest, RemovingALineCanFailItsQueuedMessagesAndUnbindItsContacts) {
+TEST_P(StoreTest, RemovingALineCanFailItsQueuedMessagesAndUnbindItsContacts) {
   auto waiting = Accept(NewMessage("doomed", "http://127.0.0.1:1/cb")).value();
   auto failed = store_->RemoveLine("+12125550199", QueuedOnRemoval::kFail, std::nullopt);
   ASSERT_TRUE(failed.ok());
@@ -190,7 +220,7 @@ TEST_F(SqliteStoreTest, RemovingALineCanFailItsQueuedMessagesAndUnbindItsContact
   EXPECT_EQ(ds.back().status, Status::kError) << "the status callback hears of it";
 }
 
-TEST_F(SqliteStoreTest, ADeletedContactKeepsItsOptOutAndComesBackAsANewContact) {
+TEST_P(StoreTest, ADeletedContactKeepsItsOptOutAndComesBackAsANewContact) {
   ContactFields f;
   f.first_name = "Ada";
   f.opted_out = true;
@@ -218,7 +248,7 @@ TEST_F(SqliteStoreTest, ADeletedContactKeepsItsOptOutAndComesBackAsANewContact) 
   EXPECT_TRUE(back.opted_out);
 }
 
-TEST_F(SqliteStoreTest, NewContactStartsAreWhenTheirMessagesWereAccepted) {
+TEST_P(StoreTest, NewContactStartsAreWhenTheirMessagesWereAccepted) {
   auto first = Accept(NewMessage("first")).value();
   EXPECT_TRUE(first.new_contact);
   clock_.Advance(std::chrono::minutes(5));
@@ -237,7 +267,7 @@ TEST_F(SqliteStoreTest, NewContactStartsAreWhenTheirMessagesWereAccepted) {
       << "the line's new-contact silence decides";
 }
 
-TEST_F(SqliteStoreTest, LineSettingsAreStoredWithTheLine) {
+TEST_P(StoreTest, LineSettingsAreStoredWithTheLine) {
   LineSettings ls;
   ls.burst_per_second = 2.5;
   ls.new_contacts_per_day = 0;
@@ -253,7 +283,7 @@ TEST_F(SqliteStoreTest, LineSettingsAreStoredWithTheLine) {
   EXPECT_EQ(store_->SetLineSettings("+19995550100", ls).error().kind, ErrorKind::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, AcceptSeesEveryOtherChangeToTheContactAtOnce) {
+TEST_P(StoreTest, AcceptSeesEveryOtherChangeToTheContactAtOnce) {
   ASSERT_EQ(Accept(NewMessage("known"))->status, Status::kQueued);
   ContactFields stop;
   stop.opted_out = true;
@@ -284,7 +314,7 @@ TEST_F(SqliteStoreTest, AcceptSeesEveryOtherChangeToTheContactAtOnce) {
   }
 }
 
-TEST_F(SqliteStoreTest, AConversationsHistoryIsFoundBeforeAndAfterItIsFiled) {
+TEST_P(StoreTest, AConversationsHistoryIsFoundBeforeAndAfterItIsFiled) {
   auto to = [this](const char* handle, const char* contact) {
     Message m = NewMessage(handle);
     m.contact = contact;
@@ -319,7 +349,7 @@ TEST_F(SqliteStoreTest, AConversationsHistoryIsFoundBeforeAndAfterItIsFiled) {
   EXPECT_TRUE(history("+14155550109").empty());
 }
 
-TEST_F(SqliteStoreTest, HistoryPagesThroughALargeStoreByContactAndStatus) {
+TEST_P(StoreTest, HistoryPagesThroughALargeStoreByContactAndStatus) {
   // 20,000 messages over 100 contacts, filed and unfiled: every page of a contact's history is
   // the next slice of one newest-first order, and totals agree with the filters.
   std::vector<std::promise<Result<Message>>> done(20'000);
@@ -353,7 +383,7 @@ TEST_F(SqliteStoreTest, HistoryPagesThroughALargeStoreByContactAndStatus) {
   EXPECT_EQ(store_->ListMessages(q)->total, 200);
 }
 
-TEST_F(SqliteStoreTest, AnInboundMessageBindsAnUnboundContact) {
+TEST_P(StoreTest, AnInboundMessageBindsAnUnboundContact) {
   Message hello = NewMessage("in-hello");
   hello.contact = "+14155550177";
   hello.line_number = "+12125550199";
@@ -363,7 +393,7 @@ TEST_F(SqliteStoreTest, AnInboundMessageBindsAnUnboundContact) {
   EXPECT_EQ(store_->FindRoute(account_.id, "+14155550177").value(), "+12125550199");
 }
 
-TEST_F(SqliteStoreTest, AnOptedOutContactIsDeclinedAtAccept) {
+TEST_P(StoreTest, AnOptedOutContactIsDeclinedAtAccept) {
   Message stop = NewMessage("in1");
   stop.is_outbound = false;
   stop.content = "STOP";
@@ -381,7 +411,7 @@ TEST_F(SqliteStoreTest, AnOptedOutContactIsDeclinedAtAccept) {
   EXPECT_NE(m->error->message.find("opted out"), std::string::npos);
 }
 
-TEST_F(SqliteStoreTest, UnfinishedMessagesAndPendingDeliveriesSurviveReopening) {
+TEST_P(StoreTest, UnfinishedMessagesAndPendingDeliveriesSurviveReopening) {
   auto queued = Accept(NewMessage("q", "http://127.0.0.1:1/cb")).value();
   auto accepted = Accept(NewMessage("a")).value();
   ASSERT_TRUE(Move(accepted.id, Status::kAccepted).ok());
@@ -399,7 +429,7 @@ TEST_F(SqliteStoreTest, UnfinishedMessagesAndPendingDeliveriesSurviveReopening) 
   EXPECT_EQ(store_->PendingDeliveries()->size(), 3u);
 }
 
-TEST_F(SqliteStoreTest, RecordedAttemptsMoveDeliveriesOutOfPending) {
+TEST_P(StoreTest, RecordedAttemptsMoveDeliveriesOutOfPending) {
   auto m = Accept(NewMessage("h5", "http://127.0.0.1:1/cb")).value();
   auto pending = store_->PendingDeliveries().value();
   ASSERT_EQ(pending.size(), 3u);
@@ -425,7 +455,7 @@ TEST_F(SqliteStoreTest, RecordedAttemptsMoveDeliveriesOutOfPending) {
       << "no new delivery to an endpoint that answered 410";
 }
 
-TEST_F(SqliteStoreTest, ManyConcurrentWritesAreGroupCommitted) {
+TEST_P(StoreTest, ManyConcurrentWritesAreGroupCommitted) {
   constexpr int kN = 2000;
   std::vector<std::promise<Result<Message>>> ps(kN);
   for (int i = 0; i < kN; ++i) {
@@ -441,7 +471,7 @@ TEST_F(SqliteStoreTest, ManyConcurrentWritesAreGroupCommitted) {
   EXPECT_EQ(page.data.size(), 10u);
 }
 
-TEST_F(SqliteStoreTest, ADuplicateHandleFailsAloneWithoutHarmingTheBatch) {
+TEST_P(StoreTest, ADuplicateHandleFailsAloneWithoutHarmingTheBatch) {
   ASSERT_TRUE(Accept(NewMessage("dup")).ok());
   std::promise<Result<Message>> p1, p2;
   store_->Accept(NewMessage("dup"), {}, [&p1](Result<Message> r) { p1.set_value(std::move(r)); });
@@ -451,7 +481,7 @@ TEST_F(SqliteStoreTest, ADuplicateHandleFailsAloneWithoutHarmingTheBatch) {
   EXPECT_TRUE(store_->healthy());
 }
 
-TEST_F(SqliteStoreTest, PruningRemovesOldFinishedDeliveriesAndAttemptsOnly) {
+TEST_P(StoreTest, PruningRemovesOldFinishedDeliveriesAndAttemptsOnly) {
   auto old = Accept(NewMessage("old", "http://127.0.0.1:1/cb")).value();
   auto pending = store_->PendingDeliveries().value();
   ASSERT_EQ(pending.size(), 3u);

@@ -1,4 +1,4 @@
-#include "store/sqlite/contacts.h"
+#include "store/sql/contacts.h"
 
 #include <random>
 
@@ -7,7 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "store/sqlite/statement.h"
+#include "store/sql/db.h"
 
 namespace bluegate::store::contacts {
 namespace {
@@ -90,7 +90,7 @@ std::string NewContactId() {
                      hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
 }
 
-std::optional<Contact> Find(sqlite3* db, int64_t account_id, std::string_view number) {
+std::optional<Contact> Find(Db* db, int64_t account_id, std::string_view number) {
   Stmt s(db, std::string("SELECT ") + kColumns +
                  " FROM contacts WHERE account_id = ? AND number = ? AND deleted_at IS NULL");
   s.Bind(account_id).Bind(number);
@@ -98,7 +98,7 @@ std::optional<Contact> Find(sqlite3* db, int64_t account_id, std::string_view nu
   return ReadContact(s);
 }
 
-Result<Written> Write(sqlite3* db, int64_t account_id, const std::string& number,
+Result<Written> Write(Db* db, int64_t account_id, const std::string& number,
                       const ContactFields& fields, ContactWrite mode, TimePoint now) {
   const int64_t at = ToUnixMillis(now);
   Stmt existing(db,
@@ -140,15 +140,17 @@ Result<Written> Write(sqlite3* db, int64_t account_id, const std::string& number
   }
   std::optional<std::string> tags;
   if (fields.tags) tags = TagsJson(*fields.tags);
-  Stmt update(db,
-              "UPDATE contacts SET first_name = COALESCE(?1, first_name), "
-              "last_name = COALESCE(?2, last_name), company_name = COALESCE(?3, company_name), "
-              "assigned_to_email = COALESCE(?4, assigned_to_email), tags = COALESCE(?5, tags), "
-              "custom_variables = COALESCE(?6, custom_variables), "
-              "opted_out = COALESCE(?7, opted_out), "
-              "bound_at = CASE WHEN ?8 IS NOT NULL AND line_number IS NOT ?8 THEN ?9 "
-              "ELSE bound_at END, line_number = COALESCE(?8, line_number), updated_at = ?9 "
-              "WHERE account_id = ?10 AND number = ?11");
+  Stmt update(
+      db,
+      "UPDATE contacts SET first_name = COALESCE(?1, first_name), "
+      "last_name = COALESCE(?2, last_name), company_name = COALESCE(?3, company_name), "
+      "assigned_to_email = COALESCE(?4, assigned_to_email), tags = COALESCE(?5, tags), "
+      "custom_variables = COALESCE(?6, custom_variables), "
+      "opted_out = COALESCE(?7, opted_out), "
+      "bound_at = CASE WHEN CAST(?8 AS TEXT) IS NOT NULL AND line_number IS DISTINCT FROM ?8 "
+      "THEN ?9 "
+      "ELSE bound_at END, line_number = COALESCE(?8, line_number), updated_at = ?9 "
+      "WHERE account_id = ?10 AND number = ?11");
   update.Bind(fields.first_name)
       .Bind(fields.last_name)
       .Bind(fields.company_name)
@@ -165,7 +167,7 @@ Result<Written> Write(sqlite3* db, int64_t account_id, const std::string& number
   return out;
 }
 
-std::vector<Contact> List(sqlite3* db, const ContactQuery& q) {
+std::vector<Contact> List(Db* db, const ContactQuery& q) {
   std::string sql = std::string("SELECT ") + kColumns +
                     " FROM contacts WHERE account_id = ? AND deleted_at IS NULL";
   if (q.contact_id) sql += " AND contact_id = ?";
@@ -201,14 +203,14 @@ std::vector<Contact> List(sqlite3* db, const ContactQuery& q) {
   return out;
 }
 
-int64_t Count(sqlite3* db, int64_t account_id) {
+int64_t Count(Db* db, int64_t account_id) {
   Stmt s(db, "SELECT COUNT(*) FROM contacts WHERE account_id = ? AND deleted_at IS NULL");
   s.Bind(account_id);
   s.Step();
   return s.Int(0);
 }
 
-int64_t Delete(sqlite3* db, int64_t account_id, const std::vector<std::string>& numbers_or_ids,
+int64_t Delete(Db* db, int64_t account_id, const std::vector<std::string>& numbers_or_ids,
                TimePoint now) {
   Stmt s(db,
          "UPDATE contacts SET deleted_at = ?1, updated_at = ?1, first_name = NULL, "
@@ -218,7 +220,7 @@ int64_t Delete(sqlite3* db, int64_t account_id, const std::vector<std::string>& 
   int64_t n = 0;
   for (const auto& key : numbers_or_ids) {
     s.Reset().Bind(ToUnixMillis(now)).Bind(account_id).Bind(key).Exec();
-    n += sqlite3_changes(db);
+    n += s.Changes();
   }
   return n;
 }

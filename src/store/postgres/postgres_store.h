@@ -1,0 +1,25 @@
+// The scale-out store: PostgreSQL, shared by every bluegate node of a deployment (the shared SQL
+// store on the PostgreSQL engine; see docs/scale-out.md).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace bluegate::store {
+
+struct PostgresSettings {
+  std::string url;          // postgresql://user:password@host:port/database
+  size_t max_batch = 4096;  // writes per transaction at most
+  // The node this process is: the deliveries it writes are its own to dispatch (empty: an admin
+  // command, whose deliveries any running node claims).
+  std::string node_id;
+};
+
+// Connects and migrates. Throws std::runtime_error when the server cannot be reached or the
+// schema is newer than this binary.
+std::unique_ptr<Store> MakePostgresStore(const PostgresSettings& settings, Clock& clock);
+
+}  // namespace bluegate::store

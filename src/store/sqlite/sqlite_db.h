@@ -1,0 +1,32 @@
+// SQLite behind the store's Db interface (store/sql/db.h): WAL mode, synchronous=FULL.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "store/sql/db.h"
+
+namespace bluegate::store {
+
+struct SqliteOpen {
+  std::string path;
+  std::string vfs;  // empty: the default
+  Millis busy_timeout{5000};
+  int cache_kib = 2000;  // this connection's page cache
+  bool readonly = false;
+};
+
+// Throws std::runtime_error when the file cannot be opened.
+std::unique_ptr<Db> OpenSqliteDb(const SqliteOpen& open);
+
+// Brings the schema up to date (each migration once, in order, in one transaction).
+void MigrateSqlite(Db& db);
+
+// Copies what it can of the WAL into the database file without blocking anyone.
+void CheckpointSqlite(Db& db);
+
+// SQLite's data_version: moves when another connection commits.
+int64_t SqliteDataVersion(Db& db);
+
+}  // namespace bluegate::store
