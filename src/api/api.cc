@@ -109,6 +109,10 @@ void Api::Handle(HttpRequest req, Responder respond) {
     return HandleLinesState(ctx_, principal.value(), req,
                             WithRoute(std::move(respond), "/api/v2/lines/state"));
   }
+  if (method == "GET" && path == "/api/v2/nodes") {
+    return HandleNodes(ctx_, principal.value(), req,
+                       WithRoute(std::move(respond), "/api/v2/nodes"));
+  }
   if (method == "GET" && path == "/api/v2/lines/usage") {
     return HandleLinesUsage(ctx_, principal.value(), req,
                             WithRoute(std::move(respond), "/api/v2/lines/usage"));

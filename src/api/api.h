@@ -17,6 +17,7 @@
 #include "core/send_request.h"
 #include "core/url.h"
 #include "queue/outbound.h"
+#include "store/postgres/coordinator.h"
 #include "store/store.h"
 
 namespace bluegate::api {
@@ -47,6 +48,11 @@ struct ApiContext {
   std::function<void(std::vector<store::Delivery>)> redeliver;
   MediaSettings media;
   EventHub* events = nullptr;  // GET /api/v2/events; empty: 501
+  // Scale-out: the nodes sharing the database, with the leases they hold (GET /api/v2/nodes).
+  // Empty: this process is the only node.
+  std::function<Result<std::vector<store::NodeInfo>>()> nodes;
+  std::function<Result<std::vector<store::LeaseInfo>>()> leases;
+  std::string node_id;  // this node's name (scale-out), or empty
 };
 
 class Api {
@@ -97,6 +103,8 @@ void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpReq
                       Responder respond);
 void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                       Responder respond);
+void HandleNodes(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                 Responder respond);
 void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                      Responder respond);
 // In media_handler.cc: uploads, and the files they keep (unauthenticated, like a CDN URL).

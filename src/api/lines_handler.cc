@@ -1,4 +1,4 @@
-// GET /api/lines, GET /api/v2/lines/state and GET /api/v2/lines/usage.
+// GET /api/lines, GET /api/v2/lines/state, GET /api/v2/lines/usage and GET /api/v2/nodes.
 #include <unistd.h>
 
 #include <rapidjson/stringbuffer.h>
@@ -6,6 +6,9 @@
 
 #include "api/api.h"
 #include "api/http_errors.h"
+
+#include <map>
+#include <set>
 
 namespace bluegate::api {
 
@@ -74,7 +77,8 @@ void WriteUsage(JsonWriter& w, const char* key, const NewContactWindow::Usage& u
 
 void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpRequest&,
                       Responder respond) {
-  static const std::string node = NodeName();
+  static const std::string host = NodeName();
+  const std::string& node = ctx.node_id.empty() ? host : ctx.node_id;
   const std::string now = FormatIso8601(ctx.clock.Now());
   RespondPerLine(
       ctx, principal, respond, "data",
@@ -82,16 +86,22 @@ void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpReq
         w.Key("snapshot_at");
         w.String(now.c_str());
       },
-      [&ctx](JsonWriter& w, const store::Line& l) {
+      [&ctx, &node](JsonWriter& w, const store::Line& l) {
         const auto state = ctx.outbound.StateOf(l);
         const std::string changed = FormatIso8601(state.changed_at);
+        // Scale-out: the node holding the line's lease (none between holders).
+        const auto holder = ctx.outbound.HolderOf(l.number);
         w.StartObject();
         w.Key("sendblue_number");
         w.String(l.number.c_str());
         w.Key("worker_id");
-        w.String(node.c_str());
+        if (holder && holder->empty()) {
+          w.Null();
+        } else {
+          w.String(holder ? holder->c_str() : node.c_str());
+        }
         w.Key("assignment");
-        w.String("assigned");
+        w.String(holder && holder->empty() ? "unassigned" : "assigned");
         w.Key("status");
         w.String(carriers::LineHealthName(state.health).data());
         w.Key("status_changed_at");
@@ -121,6 +131,76 @@ void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpReq
         WriteUsage(w, "hourly", usage.hourly, usage.limits.per_hour > 0);
         w.EndObject();
       });
+}
+
+// The nodes sharing the database and the account's lines each one drives. One node alone
+// (SQLite) answers for itself.
+void HandleNodes(ApiContext& ctx, const Principal& principal, const HttpRequest&,
+                 Responder respond) {
+  auto lines = ctx.store.ListLines(principal.account.id);
+  if (!lines.ok()) return respond(ErrorResponse(lines.error()));
+  std::vector<store::NodeInfo> nodes;
+  std::map<std::string, std::vector<std::string>> held;  // node → the account's lines
+  std::set<std::string> mine;
+  for (const auto& l : lines.value()) mine.insert(l.number);
+  if (ctx.nodes) {
+    auto n = ctx.nodes();
+    if (!n.ok()) return respond(ErrorResponse(n.error()));
+    nodes = std::move(n).value();
+    auto leases = ctx.leases();
+    if (!leases.ok()) return respond(ErrorResponse(leases.error()));
+    for (const auto& lease : leases.value()) {
+      if (lease.live && mine.contains(lease.line)) held[lease.node_id].push_back(lease.line);
+    }
+  } else {
+    store::NodeInfo self;
+    self.id = NodeName();
+    self.alive = true;
+    nodes.push_back(self);
+    held[self.id].assign(mine.begin(), mine.end());
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("OK");
+  w.Key("node_id");
+  w.String(ctx.node_id.empty() ? NodeName().c_str() : ctx.node_id.c_str());
+  w.Key("data");
+  w.StartArray();
+  for (const auto& n : nodes) {
+    w.StartObject();
+    w.Key("node_id");
+    w.String(n.id.c_str());
+    w.Key("address");
+    if (n.address.empty()) {
+      w.Null();
+    } else {
+      w.String(n.address.c_str());
+    }
+    w.Key("alive");
+    w.Bool(n.alive);
+    w.Key("started_at");
+    if (ctx.nodes) {
+      w.String(FormatIso8601(n.started_at).c_str());
+    } else {
+      w.Null();
+    }
+    w.Key("heartbeat_expires_at");
+    if (ctx.nodes) {
+      w.String(FormatIso8601(n.expires_at).c_str());
+    } else {
+      w.Null();
+    }
+    w.Key("lines");
+    w.StartArray();
+    for (const auto& line : held[n.id]) w.String(line.c_str());
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
 }
 
 }  // namespace bluegate::api

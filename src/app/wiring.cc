@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -23,7 +24,9 @@
 #include "core/ids.h"
 #include "core/metrics.h"
 #include "core/phone.h"
+#include "queue/leases.h"
 #include "queue/outbound.h"
+#include "store/postgres/coordinator.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "webhooks/dispatcher.h"
@@ -90,6 +93,16 @@ Result<Ok> CheckLineCarrier(const std::string& carrier, const carriers::CarrierO
   return carriers::CheckCarrierOptions(carrier, options);
 }
 
+// A node's name when none is given: the host's name and the API's port (its process id when the
+// port is picked at start).
+std::string DefaultNodeId(const Config& config) {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "bluegate");
+  const auto [address, port] = SplitHostPort(config.listen);
+  return std::string(host) + ":" +
+         (port ? std::to_string(port) : "pid" + std::to_string(::getpid()));
+}
+
 std::unique_ptr<store::Store> OpenStore(const Config& config) {
   if (config.clustered()) {
     store::PostgresSettings settings;
@@ -144,6 +157,10 @@ struct Gateway::Parts {
   std::unique_ptr<webhooks::HttpClient> carrier_http;  // carriers' REST servers
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
   std::unique_ptr<queue::Outbound> outbound;
+  std::unique_ptr<store::Coordinator> coordinator;  // scale-out (PostgreSQL) only
+  std::unique_ptr<queue::LeaseKeeper> leases;
+  std::thread lease_stopper;  // gives the leases up while the io_context still runs
+  std::atomic<bool> leases_stopped{false};
   std::unique_ptr<api::Api> api;
   std::unique_ptr<api::HttpServer> server;
   std::unique_ptr<asio::signal_set> signals;
@@ -168,9 +185,12 @@ Gateway::~Gateway() {
   }
   // Writes still queued complete (their callbacks only post to the stopped io_context or count);
   // then everything that a callback could reach may go.
+  if (parts_->lease_stopper.joinable()) parts_->lease_stopper.join();
   if (parts_->store) parts_->store->Flush();
   parts_->server.reset();
   parts_->api.reset();
+  parts_->leases.reset();
+  parts_->coordinator.reset();
   parts_->outbound.reset();
   parts_->dispatcher.reset();
   parts_->http_client.reset();
@@ -200,13 +220,19 @@ void Gateway::Start() {
   // commands take no lock; they are safe beside a server.
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
+  // (On PostgreSQL, the line leases keep nodes apart instead.)
   const std::string lock_path = config_.data_dir + "/serve.lock";
   p.lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (p.lock_fd < 0 || ::flock(p.lock_fd, LOCK_EX | LOCK_NB) != 0) {
+  if (!config_.clustered() && (p.lock_fd < 0 || ::flock(p.lock_fd, LOCK_EX | LOCK_NB) != 0)) {
     throw std::runtime_error("another `bluegate serve` is already running on data directory " +
                              config_.data_dir);
   }
+  if (config_.clustered() && config_.node_id.empty()) config_.node_id = DefaultNodeId(config_);
   p.store = OpenStore(config_);
+  if (config_.clustered()) {
+    // Its address is the API's, known once the server listens (SetAddress below).
+    p.coordinator = store::MakeCoordinator(config_.database_url, config_.node_id, config_.listen);
+  }
   p.phones = std::make_unique<PhoneNumbers>(config_.blocked_numbers);
 
   webhooks::HttpClientSettings hc;
@@ -232,8 +258,18 @@ void Gateway::Start() {
       [hub = &p.events](int64_t account) { return hub->Listening(account); },
       [hub = &p.events](int64_t account, const std::string& type, const std::string& data,
                         TimePoint at) { hub->Publish(account, type, data, at); });
-  p.store->SetDeliveryObserver(
-      [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); });
+  p.store->SetDeliveryObserver([d = p.dispatcher.get(), &p](std::vector<store::Delivery> ds) {
+    // Scale-out: deliveries another node dispatches (it drives the message's line) are announced
+    // to it (the coordinator sends them in the background, ahead of the message itself).
+    int64_t told = 0;  // a message's deliveries come together: one notification each
+    std::erase_if(ds, [&p, &told](const store::Delivery& x) {
+      if (x.owner.empty()) return false;
+      if (x.message_id != told) p.coordinator->NotifyDeliveries(x.owner, x.message_id);
+      told = x.message_id;
+      return true;
+    });
+    if (!ds.empty()) d->Add(std::move(ds));
+  });
 
   queue::QueueSettings qs;
   qs.defaults = config_.line_defaults;
@@ -336,6 +372,12 @@ void Gateway::Start() {
     }
   }
 
+  if (config_.clustered()) {
+    // Lines are driven where their lease is; a message accepted here for another node's line is
+    // announced to it (LISTEN/NOTIFY) once the coordinator exists.
+    p.outbound->UseLeases(
+        [&p](const std::string& line, int64_t id) { p.coordinator->Notify(line, id); });
+  }
   p.dispatcher->Start();
   auto recovered = p.outbound->Recover();
   if (!recovered.ok()) throw std::runtime_error("recovery failed: " + recovered.error().message);
@@ -361,12 +403,25 @@ void Gateway::Start() {
       done(api::MediaFetchResult{r.error, r.bytes.value_or(0)});
     });
   };
-  p.api = std::make_unique<api::Api>(
-      api::ApiContext{
-          *p.store, *p.outbound, *p.phones, SystemClock(), SecureIds(), p.metrics,
-          [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); },
-          std::move(media), &p.events},
-      config_.rate_limits);
+  api::ApiContext context{
+      *p.store,
+      *p.outbound,
+      *p.phones,
+      SystemClock(),
+      SecureIds(),
+      p.metrics,
+      [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); },
+      std::move(media),
+      &p.events,
+      {},
+      {},
+      {}};
+  if (config_.clustered()) {
+    context.nodes = [&p] { return p.coordinator->Nodes(); };
+    context.leases = [&p] { return p.coordinator->Leases(); };
+    context.node_id = config_.node_id;
+  }
+  p.api = std::make_unique<api::Api>(std::move(context), config_.rate_limits);
   p.server = api::MakeHttpServer(
       p.io, hs,
       [a = p.api.get()](api::HttpRequest req, api::Responder r) {
@@ -374,6 +429,17 @@ void Gateway::Start() {
       },
       p.metrics);
   p.server->Start();
+  if (config_.clustered()) {
+    p.coordinator->SetAddress(p.server->local_address());
+    queue::LeaseSettings ls;
+    ls.ttl = config_.lease_ttl;
+    ls.renew = config_.lease_renew;
+    p.leases = std::make_unique<queue::LeaseKeeper>(
+        *p.coordinator, *p.store, *p.outbound,
+        [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); }, ls);
+    p.leases->Start();
+    spdlog::info("node {} drives {} lines", config_.node_id, p.outbound->Driven().size());
+  }
   if (bootstrap_creds_) PrintBootstrap(*bootstrap_creds_, p.server->local_address());
 }
 
@@ -387,6 +453,14 @@ void Gateway::RequestStop() {
     if (p.stopping.exchange(true)) return;
     spdlog::info("stopping: no new connections; finishing requests in flight");
     p.server->Stop();
+    if (p.leases) {
+      // Lines stop here and their leases go back now, so the other nodes take them at their next
+      // round; on a thread of its own, since stopping a line waits for its strand.
+      p.lease_stopper = std::thread([&p] {
+        p.leases->Stop();
+        p.leases_stopped = true;
+      });
+    }
     // Give open connections a moment to finish their current request, then stop.
     p.stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     p.stop_timer = std::make_unique<asio::steady_timer>(p.io);
@@ -396,7 +470,10 @@ void Gateway::RequestStop() {
 
 void Gateway::PollStop() {
   Parts& p = *parts_;
-  if (p.server->open_connections() == 0 || std::chrono::steady_clock::now() >= p.stop_deadline) {
+  // The lines stop (leases given up) before the io_context does.
+  const bool lines_stopped = !p.lease_stopper.joinable() || p.leases_stopped.load();
+  if ((lines_stopped && p.server->open_connections() == 0) ||
+      std::chrono::steady_clock::now() >= p.stop_deadline) {
     p.store->Flush();
     p.io.stop();
     return;

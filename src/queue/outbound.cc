@@ -2,6 +2,7 @@
 
 #include "core/message_json.h"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <limits>
@@ -52,8 +53,39 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   void Push(std::string token, std::string body, std::function<void(Result<Ok>)> done) {
     asio::post(strand_, [self = shared_from_this(), token = std::move(token),
                          body = std::move(body), done = std::move(done)]() mutable {
+      if (!self->carrier_) return done(self->NotDrivenHere());
       done(self->carrier_->Push(token, std::move(body)));
     });
+  }
+
+  // This node no longer drives the line (scale-out: its lease went to another node). Nothing more
+  // is submitted from here; waiting messages stay QUEUED in the store for the next holder, and
+  // the carrier connection closes. Ready once done, on the strand.
+  std::future<void> Stop() {
+    auto done = std::make_shared<std::promise<void>>();
+    auto ready = done->get_future();
+    asio::post(strand_, [self = shared_from_this(), done] {
+      self->retired_ = true;
+      self->pump_timer_.cancel();
+      self->resolve_timer_.cancel();
+      {
+        std::lock_guard lock(self->queue_mu_);
+        self->queue_.TakeAll();
+      }
+      self->depth_.store(0, std::memory_order_relaxed);
+      self->waiting_new_.store(0, std::memory_order_relaxed);
+      self->awaiting_report_.clear();
+      self->carrier_.reset();
+      done->set_value();
+    });
+    return ready;
+  }
+
+  // What a carrier-less driver (a line another node drives, or one stopped here) answers.
+  Error NotDrivenHere() const {
+    return Error{ErrorKind::kDisconnected,
+                 "line " + line_.number + " is driven by another node of this deployment",
+                 ErrorCode::kServerRateExceeded, Millis(1000)};
   }
   // The line's carrier settings changed: the new carrier takes over on the strand. The old one
   // hands back what it held (waiting messages return to the queue; messages whose fate it cannot
@@ -252,6 +284,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   // SMS fallback (SPEC §6): the lookup decides the service before the carrier gets the message;
   // SMS carries no send_style. A lookup that cannot tell leaves the carrier to decide.
   void Submit(carriers::OutboundMessage msg) {
+    if (!carrier_) return;  // stopped: the line's next holder takes the message over
     if (msg.service) return CheckMedia(std::move(msg));
     auto self = shared_from_this();
     const std::string to = msg.to;
@@ -276,6 +309,9 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
       }
     }
     asio::post(strand_, [self = shared_from_this(), address, done = std::move(done)]() mutable {
+      if (!self->carrier_) {
+        return done(carriers::LookupResult{std::nullopt, self->NotDrivenHere().message});
+      }
       self->carrier_->Lookup(
           address, [self, address, done = std::move(done)](carriers::LookupResult r) mutable {
             if (r.service) {
@@ -292,6 +328,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   void Send(carriers::Signal signal, std::function<void(Result<Ok>)> done) {
     asio::post(strand_, [self = shared_from_this(), signal = std::move(signal),
                          done = std::move(done)]() mutable {
+      if (!self->carrier_) return done(self->NotDrivenHere());
       self->carrier_->Send(std::move(signal), std::move(done));
     });
   }
@@ -324,6 +361,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   }
 
   void SubmitNow(carriers::OutboundMessage msg) {
+    if (!carrier_) return;
     auto self = shared_from_this();
     const int64_t id = msg.message_id;
     awaiting_report_[id] = clock_.Now() + limits_.resolve_timeout;
@@ -339,6 +377,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
 
   void OnSubmitted(carriers::OutboundMessage msg, carriers::SubmitResult r) {
     using carriers::SubmitOutcome;
+    if (!carrier_) return;
     switch (r.outcome) {
       case SubmitOutcome::kAccepted:
         return;
@@ -379,6 +418,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   // confirmed sent (ACCEPTED), and counted.
   void Reconcile(carriers::OutboundMessage msg, Status seen) {
     asio::post(strand_, [self = shared_from_this(), msg = std::move(msg), seen]() mutable {
+      if (!self->carrier_) return;
       auto copy = msg;
       self->carrier_->Reconcile(
           std::move(copy),
@@ -394,6 +434,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
  private:
   void OnReconciled(carriers::OutboundMessage msg, Status seen,
                     std::optional<carriers::ReconcileResult> r) {
+    if (!carrier_) return;
     const std::string source = "reconcile:" + std::string(carrier_->name());
     if (r) {
       // Keep the callbacks' story whole: DELIVERED is announced after SENT.
@@ -654,9 +695,14 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
   {
     std::shared_lock lock(mu_);
     if (auto it = drivers_.find(line.number); it != drivers_.end()) return it->second;
+    if (auto it = standby_.find(line.number); it != standby_.end()) return it->second;
   }
   std::unique_lock lock(mu_);
   if (auto it = drivers_.find(line.number); it != drivers_.end()) return it->second;
+  if (auto it = standby_.find(line.number); it != standby_.end()) return it->second;
+  // With leases, a line another node drives gets a driver without a carrier: it answers for the
+  // line's limits and usage here, and sends nothing.
+  const bool standby = leased_ && !owned_.contains(line.number);
   auto driver = std::make_shared<LineDriver>(
       io_, store_, clock_, metrics_, line, EffectiveLimits(settings_, line),
       settings_.reconnect_backoff, [this](int64_t id) { Forward(id); },
@@ -670,12 +716,102 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
     spdlog::warn("line {}: cannot read its recent new contacts ({}); its window starts empty",
                  line.number, starts.error().message);
   }
+  if (standby) {
+    standby_.emplace(line.number, driver);
+    return driver;
+  }
   driver->SetCarrier(factory_(line, *driver));
   drivers_.emplace(line.number, driver);
   return driver;
 }
 
+void Outbound::UseLeases(RemoteFn remote) {
+  std::unique_lock lock(mu_);
+  leased_ = true;
+  remote_ = std::move(remote);
+}
+
+bool Outbound::Drives(const std::string& line) {
+  std::shared_lock lock(mu_);
+  return leased_ ? owned_.contains(line) : true;
+}
+
+std::vector<std::string> Outbound::Driven() {
+  std::shared_lock lock(mu_);
+  if (leased_) return std::vector<std::string>(owned_.begin(), owned_.end());
+  std::vector<std::string> out;
+  for (const auto& [number, d] : drivers_) out.push_back(number);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool Outbound::Adopt(const std::string& number) {
+  auto line = store_.FindLine(number);
+  if (!line.ok()) {
+    spdlog::warn("line {}: cannot take it over: {}", number, line.error().message);
+    return false;
+  }
+  {
+    std::unique_lock lock(mu_);
+    lines_.insert_or_assign(number, line.value());
+    owned_.insert(number);
+    standby_.erase(number);
+  }
+  auto d = Driver(line.value());
+  // What the line's previous holder left: waiting messages resume, those it had handed to the
+  // carrier are reconciled (resubmitted, and counted, when the carrier cannot account for them).
+  // (Read after the line is marked driven here: a message that another node announces meanwhile
+  // is queued too, and the store lets only one of the two copies be sent.)
+  auto unfinished = store_.UnfinishedOutbound(number);
+  if (!unfinished.ok()) {
+    spdlog::error("line {}: cannot read its unfinished messages: {}", number,
+                  unfinished.error().message);
+    Release(number);
+    return false;
+  }
+  for (const Message& m : unfinished.value()) {
+    if (m.status == Status::kQueued) {
+      d->AddRecovered();
+      d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});
+    } else {
+      d->Reconcile(ToOutbound(m), m.status);
+    }
+  }
+  spdlog::info("line {}: driven by this node ({} unfinished messages taken over)", number,
+               unfinished->size());
+  return true;
+}
+
+void Outbound::Release(const std::string& number) {
+  std::shared_ptr<LineDriver> d;
+  {
+    std::unique_lock lock(mu_);
+    owned_.erase(number);
+    if (auto it = drivers_.find(number); it != drivers_.end()) {
+      d = it->second;
+      drivers_.erase(it);
+    }
+  }
+  if (!d) return;
+  {
+    // Kept: a carrier report already on its way may still reach it (and is ignored).
+    std::unique_lock lock(mu_);
+    stopped_.push_back(d);
+  }
+  // Bounded, so that a stopping io_context cannot hold the lease thread forever.
+  auto stopped = d->Stop();
+  if (!io_.stopped() && stopped.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    spdlog::warn("line {}: its driver did not stop within 5 s", number);
+  }
+  // Writes the driver made before it stopped (an ACCEPTED on its way) land before the next
+  // holder reads the line's messages.
+  store_.Flush();
+  spdlog::info("line {}: no longer driven by this node", number);
+}
+
 Result<Ok> Outbound::Reserve(const store::Line& line) {
+  // Another node's line: its queue is there; the store takes the message and that node hears.
+  if (!Drives(line.number)) return Ok{};
   auto driver = Driver(line);
   if (driver->TryReserve()) return Ok{};
   // A place opens when the next waiting message leaves; the queue knows when that is due.
@@ -691,18 +827,45 @@ Result<Ok> Outbound::Reserve(const store::Line& line) {
 }
 
 void Outbound::CancelReservation(const std::string& line) {
+  if (!Drives(line)) return;
   if (auto d = ExistingDriver(line)) d->Unreserve();
 }
 
 void Outbound::Enqueue(const Message& m) {
+  if (!Drives(m.line_number)) {
+    if (remote_) remote_(m.line_number, m.id);
+    return;
+  }
   auto d = ExistingDriver(m.line_number);
   if (!d) return;  // Reserve() always creates the driver first
   d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});
 }
 
+void Outbound::SetHolders(std::map<std::string, std::string> holders) {
+  std::unique_lock lock(mu_);
+  holders_ = std::move(holders);
+}
+
+std::optional<std::string> Outbound::HolderOf(const std::string& line) {
+  std::shared_lock lock(mu_);
+  if (!leased_) return std::nullopt;
+  auto it = holders_.find(line);
+  return it == holders_.end() ? "" : it->second;
+}
+
+void Outbound::Deliver(int64_t message_id, const std::string& line) {
+  // Not (or no longer) ours: whoever takes the line over finds the message in the store.
+  if (Drives(line)) Forward(message_id);
+}
+
 void Outbound::Forward(int64_t message_id) {
   auto m = store_.FindMessageById(message_id);
   if (!m.ok() || m->status != Status::kQueued) return;  // failed with its line, or gone on
+  if (!Drives(m->line_number)) {
+    // This node stopped driving the line while the message waited: its holder takes it.
+    if (remote_) remote_(m->line_number, m->id);
+    return;
+  }
   auto line = FindLine(m->line_number);
   if (!line) {
     spdlog::warn("message {} waits for line {}, which does not exist", m->handle, m->line_number);
@@ -721,6 +884,8 @@ Result<size_t> Outbound::Recover() {
     std::lock_guard lock(refresh_mu_);
     line_change_seq_ = changes->second;
   }
+  // With leases, each line's messages resume when this node takes the line (Adopt).
+  if (Leased()) return 0;
   auto unfinished = store_.UnfinishedOutbound();
   if (!unfinished.ok()) return unfinished.error();
   size_t n = 0;
@@ -774,6 +939,8 @@ void Outbound::Refresh() {
       }
       if (!line.ok()) {
         lines_.erase(number);
+        owned_.erase(number);
+        standby_.erase(number);
         if (driver) {
           drivers_.erase(number);
           retired_[number] = driver;
@@ -792,9 +959,9 @@ void Outbound::Refresh() {
         spdlog::info("line {}: carrier settings changed; reconnecting", number);
         driver->ReplaceCarrier(factory_(line.value(), *driver));
       }
-    } else {
+    } else if (!Leased()) {
       Driver(line.value());  // a new line: its carrier connects now, to hear from phones too
-    }
+    }                        // with leases, a new line starts on whichever node takes its lease
   }
 }
 
@@ -806,6 +973,7 @@ void Outbound::Push(const std::string& line, std::string token, std::string body
 }
 
 void Outbound::StartLines() {
+  if (Leased()) return;  // lines start as their leases are taken
   auto lines = store_.ListLines(std::nullopt);
   if (!lines.ok()) {
     spdlog::error("cannot list lines: {}", lines.error().message);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -82,8 +83,13 @@ class Outbound final : public carriers::CarrierSink {
   Result<Ok> Reserve(const store::Line& line);
   // Gives back a reservation whose message was not stored.
   void CancelReservation(const std::string& line);
-  // Hands a stored QUEUED message to its line, consuming its reservation. Thread-safe.
+  // Hands a stored QUEUED message to its line, consuming its reservation. Thread-safe. With
+  // leases, a message for another node's line is announced to that node instead.
   void Enqueue(const Message& m);
+  // With leases: which node holds each line's lease, as last read (the lease keeper sets it).
+  void SetHolders(std::map<std::string, std::string> holders);
+  // With leases: the node holding the line's lease ("" between holders); without: nullopt.
+  std::optional<std::string> HolderOf(const std::string& line);
 
   // Picks up what the store says was waiting (QUEUED) or in flight (ACCEPTED) when the process
   // last stopped. Call once, before serving.
@@ -92,6 +98,26 @@ class Outbound final : public carriers::CarrierSink {
   // Starts every stored line's carrier (connections to SMSCs and BlueBubbles servers come up
   // before the first send, so that phones' messages are heard). Call once, after Recover().
   void StartLines();
+
+  // --- Scale-out (PostgreSQL): line leases. ---
+  // From now on this node drives only the lines it was given by Adopt(); a message accepted here
+  // for any other line is handed to `remote(line, message_id)`, which tells the node that drives
+  // it. Call before Recover().
+  using RemoteFn = std::function<void(const std::string& line, int64_t message_id)>;
+  void UseLeases(RemoteFn remote);
+  // Starts driving `line` (this node just took its lease): the carrier connects and the messages
+  // the store holds unfinished for the line resume. False (and not driven) when the store could
+  // not say what they are. Thread-safe.
+  bool Adopt(const std::string& line);
+  // Stops driving `line`, returning once its carrier is closed: nothing more is submitted from
+  // this node. Waiting messages stay QUEUED in the store for the line's next holder. Thread-safe.
+  void Release(const std::string& line);
+  // The lines this node drives (every line without leases).
+  std::vector<std::string> Driven();
+  bool Drives(const std::string& line);
+  // A message another node accepted for `line` (LISTEN/NOTIFY): queued here if this node drives
+  // the line; otherwise the line's next holder finds it in the store.
+  void Deliver(int64_t message_id, const std::string& line);
 
   // Applies the line changes any process made since the last call (`bluegate lines add|set|
   // remove`): new settings reach the line's strand; a removed line stops taking messages, and
@@ -153,6 +179,10 @@ class Outbound final : public carriers::CarrierSink {
   // A message left a removed line's queue: it goes where the store now says.
   void Forward(int64_t message_id);
   void ArmWatch();
+  bool Leased() {
+    std::shared_lock lock(mu_);
+    return leased_;
+  }
 
   boost::asio::io_context& io_;
   store::Store& store_;
@@ -168,7 +198,15 @@ class Outbound final : public carriers::CarrierSink {
   std::unordered_map<std::string, std::shared_ptr<LineDriver>> drivers_;
   // Removed lines whose carriers may still report on messages in flight.
   std::unordered_map<std::string, std::shared_ptr<LineDriver>> retired_;
-  int64_t line_change_seq_ = -1;  // -1: not read yet
+  // With leases: lines driven here (the others get carrier-less standby drivers, for limits and
+  // usage, in standby_).
+  bool leased_ = false;
+  std::set<std::string> owned_;
+  std::unordered_map<std::string, std::shared_ptr<LineDriver>> standby_;
+  std::vector<std::shared_ptr<LineDriver>> stopped_;  // released lines' drivers
+  RemoteFn remote_;
+  std::map<std::string, std::string> holders_;  // line → node holding its lease
+  int64_t line_change_seq_ = -1;                // -1: not read yet
   std::mutex refresh_mu_;
   std::unique_ptr<boost::asio::steady_timer> watch_timer_;
   Millis watch_every_{1000};

@@ -183,6 +183,9 @@ struct Delivery {
   int attempts = 0;
   TimePoint next_attempt_at{};
   std::string payload;  // non-message events only
+  // Scale-out: the node that dispatches it, when not this process. A message's deliveries are
+  // dispatched by the node driving its line, so that one node tells its whole story in order.
+  std::string owner;
 };
 
 struct TransitionRequest {
@@ -416,10 +419,16 @@ class Store {
   virtual Result<Message> FindMessageById(int64_t id) = 0;
   virtual Result<MessagePage> ListMessages(const MessageQuery& q) = 0;
   // Outbound messages a restart must pick up, oldest first: QUEUED (waiting), ACCEPTED (handed
-  // to a carrier, outcome unknown) and SENT over iMessage (awaiting delivery).
-  virtual Result<std::vector<Message>> UnfinishedOutbound() = 0;
+  // to a carrier, outcome unknown) and SENT over iMessage (awaiting delivery). With `line`, only
+  // that line's (a node taking a line over).
+  virtual Result<std::vector<Message>> UnfinishedOutbound(
+      std::optional<std::string> line = std::nullopt) = 0;
   // Deliveries still due, in creation order.
+  // On PostgreSQL, only this node's (see Delivery::owner; others' are claimed when their node
+  // goes).
   virtual Result<std::vector<Delivery>> PendingDeliveries() = 0;
+  // The message's deliveries still due that are this node's to dispatch.
+  virtual Result<std::vector<Delivery>> PendingDeliveriesOf(int64_t message_id) = 0;
   virtual Result<std::vector<Delivery>> DeliveriesForMessage(int64_t message_id) = 0;
 
   virtual Result<DeliveryPage> ListDeliveries(const DeliveryQuery& q) = 0;

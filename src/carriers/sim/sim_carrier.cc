@@ -1,5 +1,7 @@
 #include "carriers/sim/sim_carrier.h"
 
+#include <memory>
+#include <mutex>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -14,6 +16,13 @@ class SimCarrier final : public Carrier {
  public:
   SimCarrier(asio::io_context& io, CarrierSink& sink, Clock& clock, const SimSettings& settings)
       : io_(io), sink_(sink), clock_(clock), settings_(settings) {}
+
+  // Reports still timed when the line's carrier goes (its settings changed, or another node took
+  // the line) are dropped: the destructor waits for one that is running.
+  ~SimCarrier() override {
+    std::lock_guard lock(life_->mu);
+    life_->alive = false;
+  }
 
   void Submit(OutboundMessage m, std::function<void(SubmitResult)> done) override {
     const SimBehaviour b = BehaviourFor(m.to);
@@ -141,14 +150,25 @@ class SimCarrier final : public Carrier {
   template <typename Fn>
   void After(Millis delay, Fn fn) {
     if (delay.count() <= 0) {
-      asio::post(io_, std::move(fn));
+      asio::post(io_, [life = life_, fn = std::move(fn)]() mutable {
+        std::lock_guard lock(life->mu);
+        if (life->alive) fn();
+      });
       return;
     }
     auto timer = std::make_shared<asio::steady_timer>(io_, delay);
-    timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) mutable {
-      if (!ec) fn();
-    });
+    timer->async_wait(
+        [timer, life = life_, fn = std::move(fn)](const boost::system::error_code& ec) mutable {
+          std::lock_guard lock(life->mu);
+          if (!ec && life->alive) fn();
+        });
   }
+
+  struct Life {
+    std::mutex mu;
+    bool alive = true;
+  };
+  std::shared_ptr<Life> life_ = std::make_shared<Life>();
 
   asio::io_context& io_;
   CarrierSink& sink_;

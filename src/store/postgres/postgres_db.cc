@@ -320,10 +320,34 @@ class PostgresDb final : public Db {
     }
   }
 
-  void Begin() override { Exec("BEGIN"); }
+  // A BEGIN that finds the connection dropped (the server restarted since it was last used) is
+  // sent again on a new one: nothing had started.
+  void Begin() override {
+    try {
+      Exec("BEGIN");
+    } catch (const DbError& e) {
+      if (e.kind != DbError::Kind::kConnection) throw;
+      Exec("BEGIN");
+    }
+  }
 
   ResultPtr Run(Prepared& p, const std::vector<std::optional<std::string>>& values,
                 const std::vector<Oid>& types) {
+    const bool idle = !conn_ || PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    try {
+      return RunOnce(p, values, types);
+    } catch (const DbError& e) {
+      // A connection the server dropped while idle (it restarted) is found out on its next use:
+      // a read outside a transaction is simply run again on a new connection.
+      if (e.kind != DbError::Kind::kConnection || !idle || p.sql.rfind("SELECT", 0) != 0) throw;
+      PQfinish(conn_);
+      conn_ = nullptr;
+      return RunOnce(p, values, types);
+    }
+  }
+
+  ResultPtr RunOnce(Prepared& p, const std::vector<std::optional<std::string>>& values,
+                    const std::vector<Oid>& types) {
     ReconnectIfBroken();
     if (static_cast<int>(values.size()) != p.params) {
       throw DbError("statement takes " + std::to_string(p.params) + " parameters, given " +

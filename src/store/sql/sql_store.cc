@@ -20,6 +20,7 @@
 #include "core/send_request.h"
 #include "store/sql/contacts.h"
 #include "store/sql/db.h"
+#include "store/sql/rows.h"
 
 namespace bluegate::store {
 namespace {
@@ -36,9 +37,6 @@ constexpr const char* kMessageColumns =
 constexpr const char* kMessageFrom =
     " FROM messages m JOIN accounts a ON a.id = m.account_id LEFT JOIN groups g ON g.id = "
     "m.group_id AND m.group_id != '' ";
-
-constexpr const char* kDeliveryColumns =
-    "id, message_id, kind, url, secret, status, event_at, attempts, next_attempt_at, payload";
 
 // lines.settings: a JSON object with only the fields `bluegate lines set` gave.
 std::string LineSettingsJson(const LineSettings& ls) {
@@ -153,21 +151,6 @@ Message ReadMessage(const Stmt& s) {
   return m;
 }
 
-Delivery ReadDelivery(const Stmt& s) {
-  Delivery d;
-  d.id = s.Int(0);
-  d.message_id = s.Int(1);
-  d.kind = s.Text(2);
-  d.url = s.Text(3);
-  d.secret = s.Text(4);
-  d.status = StatusFromName(s.Text(5)).value_or(Status::kError);
-  d.event_at = FromUnixMillis(s.Int(6));
-  d.attempts = static_cast<int>(s.Int(7));
-  d.next_attempt_at = FromUnixMillis(s.Int(8));
-  d.payload = s.Text(9);
-  return d;
-}
-
 // A new re-queue mark, larger than every earlier one (webhook_deliveries.requeued_at).
 std::string NextRequeueMark(Db* db) {
   return db->engine() == Engine::kPostgres
@@ -249,6 +232,11 @@ struct WriterStatements {
             "INSERT INTO webhook_attempts(delivery_id, at, http_status, latency_ms, error) "
             "VALUES (?,?,?,?,?)"),
         webhooks_epoch(db, "SELECT value FROM store_epochs WHERE name = 'webhooks'"),
+        // (Scale-out only: SQLite has no line_leases, and never runs it.)
+        line_holder(db, db->engine() == Engine::kPostgres
+                            ? "SELECT node_id FROM line_leases WHERE line_number = ? AND "
+                              "expires_at > (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
+                            : "SELECT ?"),
         bump_webhooks_epoch(db,
                             "UPDATE store_epochs SET value = value + 1 WHERE name = 'webhooks'"),
         announce(db, std::string("UPDATE webhook_deliveries SET requeued_at = ") +
@@ -257,7 +245,7 @@ struct WriterStatements {
   Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
       account_hooks, disable_hook, update_status, insert_event, mark_read, load_message,
       endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt,
-      webhooks_epoch, bump_webhooks_epoch, announce;
+      webhooks_epoch, line_holder, bump_webhooks_epoch, announce;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a
@@ -417,6 +405,8 @@ class SqlStore final : public Store {
     Enqueue<Message>(
         [this, m = std::move(m), policy](
             WriterStatements& st, std::vector<Delivery>& created) mutable -> Result<Message> {
+          // Its deliveries are the line's node's to dispatch (scale-out).
+          if (postgres_) delivery_owner_ = LineHolder(m.line_number);
           // A group message has no one contact: no route, pacing or opt-out of its own.
           if (m.message_type == "group") return InsertGroupMessage(st, std::move(m), created);
           std::string key = std::to_string(m.account_id) + "/" + m.contact;
@@ -759,12 +749,14 @@ class SqlStore final : public Store {
     });
   }
 
-  Result<std::vector<Message>> UnfinishedOutbound() override {
+  Result<std::vector<Message>> UnfinishedOutbound(std::optional<std::string> line) override {
     return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
       Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
                           "WHERE (m.status IN ('QUEUED', 'ACCEPTED') OR (m.status = 'SENT' AND "
                           "m.service = 'iMessage')) "
-                          "AND m.is_outbound = 1 ORDER BY m.id");
+                          "AND m.is_outbound = 1" +
+                          (line ? " AND m.line_number = ?" : "") + " ORDER BY m.id");
+      if (line) s.Bind(*line);
       std::vector<Message> out;
       while (s.Step()) out.push_back(ReadMessage(s));
       return out;
@@ -773,8 +765,24 @@ class SqlStore final : public Store {
 
   Result<std::vector<Delivery>> PendingDeliveries() override {
     return Read<std::vector<Delivery>>([&](Conn& c) -> Result<std::vector<Delivery>> {
+      // On PostgreSQL each node dispatches its own; the others' are claimed when their node goes.
       Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
-                          " FROM webhook_deliveries WHERE state = 'pending' ORDER BY id");
+                          " FROM webhook_deliveries WHERE state = 'pending'" +
+                          (postgres_ ? " AND owner IS NOT DISTINCT FROM ?" : "") + " ORDER BY id");
+      if (postgres_) s.Bind(OwnNode());
+      std::vector<Delivery> out;
+      while (s.Step()) out.push_back(ReadDelivery(s));
+      return out;
+    });
+  }
+
+  Result<std::vector<Delivery>> PendingDeliveriesOf(int64_t message_id) override {
+    return Read<std::vector<Delivery>>([&](Conn& c) -> Result<std::vector<Delivery>> {
+      Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
+                          " FROM webhook_deliveries WHERE message_id = ? AND state = 'pending'" +
+                          (postgres_ ? " AND owner IS NOT DISTINCT FROM ?" : "") + " ORDER BY id");
+      s.Bind(message_id);
+      if (postgres_) s.Bind(OwnNode());
       std::vector<Delivery> out;
       while (s.Step()) out.push_back(ReadDelivery(s));
       return out;
@@ -976,7 +984,8 @@ class SqlStore final : public Store {
         .Bind(ToUnixMillis(at))
         .Bind(ToUnixMillis(at))
         .Bind(ToUnixMillis(at))
-        .Bind(node_id_.empty() ? std::nullopt : std::optional<std::string>(node_id_));
+        .Bind(delivery_owner_.empty() ? std::nullopt : std::optional<std::string>(delivery_owner_));
+    d.owner = delivery_owner_ == node_id_ ? "" : delivery_owner_;
     s.Step();
     d.id = s.Int(0);
     s.Reset();
@@ -1473,12 +1482,16 @@ class SqlStore final : public Store {
         return Error::NotFound("no webhook delivery " + std::to_string(delivery_id));
       }
       const int64_t now = ToUnixMillis(clock_.Now());
-      Stmt update(
-          writer_db_,
-          "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
-          "updated_at = ?1, requeued_at = (SELECT COALESCE(MAX(requeued_at), 0) + 1 FROM "
-          "webhook_deliveries) WHERE id = ?2");
-      update.Bind(now).Bind(delivery_id).Exec();
+      Stmt update(writer_db_,
+                  std::string("UPDATE webhook_deliveries SET state = 'pending', attempts = 0, "
+                              "next_attempt_at = ?1, updated_at = ?1, owner = ?3, requeued_at = ") +
+                      NextRequeueMark(writer_db_) + " WHERE id = ?2");
+      // This node dispatches it; one without a dispatcher (an admin command) leaves it to
+      // whichever running node claims it.
+      update.Bind(now)
+          .Bind(delivery_id)
+          .Bind(node_id_.empty() ? std::nullopt : std::optional(node_id_));
+      update.Exec();
       Stmt load(writer_db_, std::string("SELECT ") + kDeliveryColumns +
                                 " FROM webhook_deliveries WHERE id = ?");
       load.Bind(delivery_id);
@@ -1489,6 +1502,9 @@ class SqlStore final : public Store {
 
   Result<std::pair<std::vector<Delivery>, int64_t>> RequeuedSince(int64_t since) override {
     using Out = std::pair<std::vector<Delivery>, int64_t>;
+    // On PostgreSQL, what an admin command re-queued has no node and is claimed by exactly one
+    // (Coordinator::ClaimOrphanDeliveries); every node polling here would send it once each.
+    if (postgres_) return Out{{}, since};
     return Read<Out>([&](Conn& c) -> Result<Out> {
       Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
                           ", requeued_at FROM webhook_deliveries WHERE requeued_at > ? AND state = "
@@ -1700,6 +1716,20 @@ class SqlStore final : public Store {
     }
   }
 
+  // This process's node in webhook_deliveries.owner (NULL for a process that is no node).
+  std::optional<std::string> OwnNode() const {
+    return node_id_.empty() ? std::nullopt : std::optional<std::string>(node_id_);
+  }
+
+  // The node holding the line's lease now (this node when none does), read once per batch.
+  std::string LineHolder(const std::string& line) {
+    if (auto it = holders_.find(line); it != holders_.end()) return it->second;
+    Stmt& s = stmts_->line_holder.Reset().Bind(line);
+    std::string holder = s.Step() ? s.Text(0) : node_id_;
+    s.Reset();
+    return holders_.emplace(line, holder).first->second;
+  }
+
   bool Writable() {
     std::lock_guard lock(mu_);
     return !failed_ && !disconnected_;
@@ -1792,6 +1822,7 @@ class SqlStore final : public Store {
   // failure makes it fail closed.
   bool RunBatch(std::vector<Op>& batch, std::vector<Delivery>& created, bool isolate) {
     pending_events_.clear();
+    holders_.clear();
     aborted_ = false;
     try {
       writer_db_->Begin();
@@ -1800,6 +1831,7 @@ class SqlStore final : public Store {
         if (isolate) writer_db_->Exec("SAVEPOINT op");
         const size_t mark = created.size();
         const size_t event_mark = pending_events_.size();
+        delivery_owner_ = node_id_;
         const bool ok = op.apply(*stmts_, created);
         if (!ok) {
           created.resize(mark);
@@ -1887,7 +1919,9 @@ class SqlStore final : public Store {
   std::unique_ptr<Db> writer_owned_;
   Db* writer_db_ = nullptr;
   bool postgres_ = false;
-  std::string node_id_;  // the node that dispatches the deliveries this process writes
+  std::string node_id_;         // the node that dispatches the deliveries this process writes
+  std::string delivery_owner_;  // writer thread: the node that dispatches the current write's
+  std::unordered_map<std::string, std::string> holders_;  // writer thread, per batch
   std::unique_ptr<WriterStatements> stmts_;
 
   mutable std::mutex mu_;

@@ -54,8 +54,10 @@ export function cli(args, { dataDir } = {}) {
 }
 
 export class Gateway {
-  constructor({ config = FAST_CONFIG, dataDir = makeDataDir() } = {}) {
+  // `args`: more `serve` arguments (--database-url, --node-id for a scale-out node).
+  constructor({ config = FAST_CONFIG, dataDir = makeDataDir(), args = [] } = {}) {
     this.dataDir = dataDir;
+    this.args = args;
     this.configPath = path.join(dataDir, 'bluegate.toml');
     writeFileSync(this.configPath, toToml(config));
     this.output = '';
@@ -65,7 +67,7 @@ export class Gateway {
   // bootstrap credentials are captured from the output.
   async start() {
     this.output = '';  // a restart reads its own address
-    this.proc = spawn(BINARY, ['serve', '--config', this.configPath, '--data-dir', this.dataDir, '--listen', '127.0.0.1:0'], {
+    this.proc = spawn(BINARY, ['serve', '--config', this.configPath, '--data-dir', this.dataDir, '--listen', '127.0.0.1:0', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));

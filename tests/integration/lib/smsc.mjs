@@ -15,6 +15,7 @@ export class Smsc extends Waitable {
     this.sessions = new Set();
     this.submits = [];      // { line, to, text, esm_class, data_coding, udh, id, at, session }
     this.binds = [];        // { system_id, password, status, at }
+    this.maxBound = 0;      // the most sessions ever bound at once
     this.enquireLinks = 0;
     this.nextId = 0x1000;
     // Behaviour, changed by tests between steps.
@@ -59,6 +60,7 @@ export class Smsc extends Waitable {
         session.bound = true;
         session.addressRange = pdu.address_range;
         this.sessions.add(session);
+        this.maxBound = Math.max(this.maxBound, this.boundCount());
       } else {
         setTimeout(() => session.close(), 10);
       }
@@ -82,6 +84,7 @@ export class Smsc extends Waitable {
       data_coding: pdu.data_coding,
       registered_delivery: pdu.registered_delivery,
       at: Date.now(),
+      session,
     };
     if (this.dropOnSubmit) {
       this.dropOnSubmit = false;
