@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|all]
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|all]
 # (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
@@ -345,6 +345,117 @@ bench_smpp() {
   kill "$rx_pid"; rx_pid=""
 }
 
+# Scale-out on PostgreSQL (started by tests/with-postgres.sh when BLUEGATE_TEST_DATABASE_URL is
+# unset): durable accept with 1, 2 and 3 nodes on this machine (one wrk per node, the connections
+# split between them), with each side's share of the 2 cores; SQLite on the same load as the
+# baseline; then the failover time after kill -9 of a node, with the default lease timing.
+cpu_ticks() {  # cpu_ticks PATTERN: utime+stime of every process whose comm matches
+  local total=0 f comm t
+  for f in /proc/[0-9]*/stat; do
+    comm=$(cut -d' ' -f2 "$f" 2>/dev/null) || continue
+    [[ "$comm" =~ $1 ]] || continue
+    t=$(awk '{print $14 + $15}' "$f" 2>/dev/null) || continue
+    total=$(( total + ${t:-0} ))
+  done
+  echo "$total"
+}
+
+cluster_schema() {  # cluster_schema NAME: a database URL on a fresh schema with the bench lines
+  psql "$BLUEGATE_TEST_DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $1 CASCADE; CREATE SCHEMA $1"
+  local url="$BLUEGATE_TEST_DATABASE_URL?options=-csearch_path%3D$1"
+  "$BIN" accounts create --email bench@example.com --key-id benchkey --secret benchsecret --database-url "$url" >/dev/null
+  for l in ${LINES//,/ }; do "$BIN" lines add --account bench@example.com --number "$l" --database-url "$url" >/dev/null; done
+  echo "$url"
+}
+
+cluster_pids=()
+start_nodes() {  # start_nodes URL N [TOML]
+  local url=$1 n=$2 toml=${3:-$work/bench.toml} i
+  cluster_pids=()
+  for i in $(seq "$n"); do
+    "$BIN" serve --config "$toml" --data-dir "$work/node$i" --listen "127.0.0.1:$(( PORT + i ))" \
+      --database-url "$url" --node-id "n$i" > "$work/node$i.log" 2>&1 &
+    cluster_pids+=($!)
+  done
+  for i in $(seq "$n"); do
+    for _ in $(seq 200); do curl -sf "http://127.0.0.1:$(( PORT + i ))/healthz" >/dev/null && break; sleep 0.05; done
+  done
+  # Until the lines are spread: every node alive, every line held.
+  for _ in $(seq 400); do
+    local held
+    held=$(curl -s "http://127.0.0.1:$(( PORT + 1 ))/api/v2/nodes" -H 'sb-api-key-id: benchkey' -H 'sb-api-secret-key: benchsecret' |
+      python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["data"] if x["alive"]]; print(len(d), sum(len(x["lines"]) for x in d))')
+    [ "$held" = "$n 4" ] && return
+    sleep 0.05
+  done
+  echo "the lines were not spread over $n nodes"; exit 1
+}
+
+stop_nodes() {
+  kill "${cluster_pids[@]}" 2>/dev/null || true
+  wait "${cluster_pids[@]}" 2>/dev/null || true
+  cluster_pids=()
+}
+
+bench_cluster() {
+  if [ -z "${BLUEGATE_TEST_DATABASE_URL:-}" ]; then
+    tests/with-postgres.sh env BLUEGATE_BIN="$BIN" DURATION="$DURATION" CONNS="$CONNS" "$0" cluster
+    return
+  fi
+  echo "== scale-out: durable accept, $CONNS connections split over the nodes, $DURATION each"
+  echo "-- baseline: one node on SQLite"
+  start_server cluster-sqlite
+  KEY=benchkey SECRET=benchsecret LINES=$LINES wrk -t2 -c"$CONNS" -d"$DURATION" -s bench/send.lua \
+    "http://127.0.0.1:$PORT" | grep -E "Requests/sec"
+  stop_server
+  local hz; hz=$(getconf CLK_TCK)
+  local n
+  for n in 1 2 3; do
+    local url; url=$(cluster_schema "bench_nodes$n")
+    start_nodes "$url" "$n"
+    local i wrks=()
+    for i in $(seq "$n"); do  # warm up
+      KEY=benchkey SECRET=benchsecret LINES=$LINES wrk -t1 -c$(( CONNS / n )) -d2s -s bench/send.lua \
+        "http://127.0.0.1:$(( PORT + i ))" >/dev/null &
+      wrks+=($!)
+    done
+    wait "${wrks[@]}"
+    local db0 gw0 t0; db0=$(cpu_ticks '^\(postgres'); gw0=$(cpu_ticks '^\(bluegate'); t0=$(date +%s%3N)
+    wrks=()
+    for i in $(seq "$n"); do
+      KEY=benchkey SECRET=benchsecret LINES=$LINES wrk -t1 -c$(( CONNS / n )) -d"$DURATION" -s bench/send.lua \
+        "http://127.0.0.1:$(( PORT + i ))" > "$work/wrk-cluster-$i.txt" &
+      wrks+=($!)
+    done
+    wait "${wrks[@]}"
+    local db1 gw1 t1; db1=$(cpu_ticks '^\(postgres'); gw1=$(cpu_ticks '^\(bluegate'); t1=$(date +%s%3N)
+    local total=0 per=""
+    for i in $(seq "$n"); do
+      local r; r=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$work/wrk-cluster-$i.txt")
+      total=$(( total + r )); per="$per $r"
+    done
+    local cores_ms=$(( (t1 - t0) * $(nproc) ))
+    echo "-- $n node(s): $total accepts/s (per node:$per); CPU of the 2 cores: PostgreSQL $(( (db1 - db0) * 1000 * 100 / hz / cores_ms ))%, bluegate nodes $(( (gw1 - gw0) * 1000 * 100 / hz / cores_ms ))%"
+    stop_nodes
+  done
+
+  echo "-- failover: 3 nodes, default lease timing (lease_ttl 10s, lease_renew 2s), kill -9 of n1"
+  local url; url=$(cluster_schema bench_failover)
+  start_nodes "$url" 3
+  local victim=${cluster_pids[0]}
+  local t_kill; t_kill=$(date +%s%3N)
+  kill -9 "$victim"
+  for _ in $(seq 2000); do
+    local state
+    state=$(curl -s "http://127.0.0.1:$(( PORT + 2 ))/api/v2/nodes" -H 'sb-api-key-id: benchkey' -H 'sb-api-secret-key: benchsecret' |
+      python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["data"] if x["alive"]]; print(",".join(sorted(x["node_id"] for x in d)), sum(len(x["lines"]) for x in d))')
+    [ "$state" = "n2,n3 4" ] && break
+    sleep 0.02
+  done
+  echo "every line driven again $(( $(date +%s%3N) - t_kill )) ms after the kill"
+  stop_nodes
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
 case "$WHAT" in
@@ -358,7 +469,8 @@ case "$WHAT" in
   sse) bench_sse ;;
   media) bench_media ;;
   smpp) bench_smpp ;;
+  cluster) bench_cluster ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
-  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse; bench_media; bench_smpp ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|all]"; exit 2 ;;
+  all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse; bench_media; bench_smpp; bench_cluster ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|all]"; exit 2 ;;
 esac
