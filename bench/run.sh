@@ -368,6 +368,11 @@ cluster_schema() {  # cluster_schema NAME: a database URL on a fresh schema with
   echo "$url"
 }
 
+nodes_state() {  # nodes_state PORT: "n1,n2 4": the live nodes, and how many lines they drive
+  curl -s "http://127.0.0.1:$1/api/v2/nodes" -H 'sb-api-key-id: benchkey' -H 'sb-api-secret-key: benchsecret' |
+    python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["data"] if x["alive"]]; print(",".join(sorted(x["node_id"] for x in d)), sum(len(x["lines"]) for x in d))'
+}
+
 cluster_pids=()
 start_nodes() {  # start_nodes URL N [TOML]
   local url=$1 n=$2 toml=${3:-$work/bench.toml} i
@@ -382,10 +387,7 @@ start_nodes() {  # start_nodes URL N [TOML]
   done
   # Until the lines are spread: every node alive, every line held.
   for _ in $(seq 400); do
-    local held
-    held=$(curl -s "http://127.0.0.1:$(( PORT + 1 ))/api/v2/nodes" -H 'sb-api-key-id: benchkey' -H 'sb-api-secret-key: benchsecret' |
-      python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["data"] if x["alive"]]; print(len(d), sum(len(x["lines"]) for x in d))')
-    [ "$held" = "$n 4" ] && return
+    [ "$(nodes_state $(( PORT + 1 )))" = "$(seq -s, -f 'n%g' "$n") 4" ] && return
     sleep 0.05
   done
   echo "the lines were not spread over $n nodes"; exit 1
@@ -446,10 +448,7 @@ bench_cluster() {
   local t_kill; t_kill=$(date +%s%3N)
   kill -9 "$victim"
   for _ in $(seq 2000); do
-    local state
-    state=$(curl -s "http://127.0.0.1:$(( PORT + 2 ))/api/v2/nodes" -H 'sb-api-key-id: benchkey' -H 'sb-api-secret-key: benchsecret' |
-      python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["data"] if x["alive"]]; print(",".join(sorted(x["node_id"] for x in d)), sum(len(x["lines"]) for x in d))')
-    [ "$state" = "n2,n3 4" ] && break
+    [ "$(nodes_state $(( PORT + 2 )))" = "n2,n3 4" ] && break
     sleep 0.02
   done
   echo "every line driven again $(( $(date +%s%3N) - t_kill )) ms after the kill"

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/ids.h"
 #include "store/postgres/postgres_db.h"
 #include "store/sql/rows.h"
 
@@ -36,6 +37,7 @@ class PostgresCoordinator final : public Coordinator {
       : url_(std::move(url)),
         node_id_(std::move(node_id)),
         address_(std::move(address)),
+        instance_(SecureIds().RandomHex(8)),
         started_ms_(ToUnixMillis(SystemClock().Now())) {
     notifier_ = std::thread([this] { NotifyLoop(); });
   }
@@ -57,12 +59,18 @@ class PostgresCoordinator final : public Coordinator {
 
   Result<std::vector<NodeInfo>> Heartbeat(Millis ttl) override {
     return Run<std::vector<NodeInfo>>([&](Db& db) -> Result<std::vector<NodeInfo>> {
-      Stmt beat(&db, WithNow("INSERT INTO nodes(id, address, started_at, expires_at) VALUES "
-                             "(?1, ?2, ?3, NOW_MS + ?4) ON CONFLICT (id) DO UPDATE SET address = "
-                             "EXCLUDED.address, started_at = EXCLUDED.started_at, expires_at = "
-                             "EXCLUDED.expires_at WHERE nodes.started_at = EXCLUDED.started_at OR "
-                             "nodes.expires_at <= NOW_MS RETURNING id"));
-      beat.Bind(node_id_).Bind(address_).Bind(started_ms_).Bind(int64_t{ttl.count()});
+      // The row is this process's (same instance) or free to take (its heartbeat lapsed).
+      Stmt beat(&db, WithNow("INSERT INTO nodes(id, instance, address, started_at, expires_at) "
+                             "VALUES (?1, ?2, ?3, ?4, NOW_MS + ?5) ON CONFLICT (id) DO UPDATE SET "
+                             "instance = EXCLUDED.instance, address = EXCLUDED.address, "
+                             "started_at = EXCLUDED.started_at, expires_at = EXCLUDED.expires_at "
+                             "WHERE nodes.instance = EXCLUDED.instance OR nodes.expires_at <= "
+                             "NOW_MS RETURNING id"));
+      beat.Bind(node_id_)
+          .Bind(instance_)
+          .Bind(address_)
+          .Bind(started_ms_)
+          .Bind(int64_t{ttl.count()});
       if (!beat.Step()) {
         return Error{ErrorKind::kConflict,
                      "another live node already calls itself \"" + node_id_ +
@@ -321,6 +329,7 @@ class PostgresCoordinator final : public Coordinator {
   std::string url_;
   std::string node_id_;
   std::string address_;
+  std::string instance_;  // this process, among those that ever had this node id
   int64_t started_ms_;
 
   std::mutex db_mu_;

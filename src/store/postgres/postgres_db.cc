@@ -1,5 +1,7 @@
 #include "store/postgres/postgres_db.h"
 
+#include "store/sql/migrate.h"
+
 #include <libpq-fe.h>
 
 #include <charconv>
@@ -165,6 +167,7 @@ CREATE TABLE store_epochs(name TEXT PRIMARY KEY, value BIGINT NOT NULL);
 INSERT INTO store_epochs VALUES ('webhooks', 0);
 CREATE TABLE nodes(
   id TEXT PRIMARY KEY,
+  instance TEXT NOT NULL,
   address TEXT NOT NULL,
   started_at BIGINT NOT NULL,
   expires_at BIGINT NOT NULL);
@@ -422,22 +425,7 @@ void MigratePostgres(Db& db) {
     // One node migrates; the others wait here and then find nothing to do.
     db.Exec("SELECT pg_advisory_xact_lock(7405150)");
     db.Exec("CREATE TABLE IF NOT EXISTS schema_version(version BIGINT NOT NULL)");
-    int64_t have = 0;
-    {
-      Stmt q(&db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
-      q.Step();
-      have = q.Int(0);
-    }
-    const int64_t want = static_cast<int64_t>(std::size(kMigrations));
-    if (have > want) {
-      throw std::runtime_error("the database has schema version " + std::to_string(have) +
-                               ", newer than this bluegate (" + std::to_string(want) + ")");
-    }
-    for (int64_t v = have; v < want; ++v) {
-      db.Exec(kMigrations[v]);
-      Stmt ins(&db, "INSERT INTO schema_version(version) VALUES (?)");
-      ins.Bind(v + 1).Exec();
-    }
+    ApplyMigrations(db, kMigrations);
     db.Exec("COMMIT");
   } catch (...) {
     db.ExecQuietly("ROLLBACK");

@@ -763,25 +763,21 @@ class SqlStore final : public Store {
     });
   }
 
-  Result<std::vector<Delivery>> PendingDeliveries() override {
-    return Read<std::vector<Delivery>>([&](Conn& c) -> Result<std::vector<Delivery>> {
-      // On PostgreSQL each node dispatches its own; the others' are claimed when their node goes.
-      Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
-                          " FROM webhook_deliveries WHERE state = 'pending'" +
-                          (postgres_ ? " AND owner IS NOT DISTINCT FROM ?" : "") + " ORDER BY id");
-      if (postgres_) s.Bind(OwnNode());
-      std::vector<Delivery> out;
-      while (s.Step()) out.push_back(ReadDelivery(s));
-      return out;
-    });
-  }
+  Result<std::vector<Delivery>> PendingDeliveries() override { return Pending(std::nullopt); }
 
   Result<std::vector<Delivery>> PendingDeliveriesOf(int64_t message_id) override {
+    return Pending(message_id);
+  }
+
+  // Deliveries still due (of one message, or all) that are this node's: on PostgreSQL each node
+  // dispatches its own, and the others' are claimed when their node goes.
+  Result<std::vector<Delivery>> Pending(std::optional<int64_t> message_id) {
     return Read<std::vector<Delivery>>([&](Conn& c) -> Result<std::vector<Delivery>> {
       Stmt& s = c.Prepare(std::string("SELECT ") + kDeliveryColumns +
-                          " FROM webhook_deliveries WHERE message_id = ? AND state = 'pending'" +
+                          " FROM webhook_deliveries WHERE state = 'pending'" +
+                          (message_id ? " AND message_id = ?" : "") +
                           (postgres_ ? " AND owner IS NOT DISTINCT FROM ?" : "") + " ORDER BY id");
-      s.Bind(message_id);
+      if (message_id) s.Bind(*message_id);
       if (postgres_) s.Bind(OwnNode());
       std::vector<Delivery> out;
       while (s.Step()) out.push_back(ReadDelivery(s));

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include "store/sql/migrate.h"
+
 #include <sqlite3.h>
 
 #include <iterator>
@@ -286,23 +288,7 @@ void MigrateSqlite(Db& db) {
   db.Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
   db.Begin();
   try {
-    int64_t have = 0;
-    {
-      // Finished before the migrations run: a pending read would lock out DROP statements.
-      Stmt q(&db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
-      q.Step();
-      have = q.Int(0);
-    }
-    const int64_t want = static_cast<int64_t>(std::size(kMigrations));
-    if (have > want) {
-      throw std::runtime_error("the database has schema version " + std::to_string(have) +
-                               ", newer than this bluegate (" + std::to_string(want) + ")");
-    }
-    for (int64_t v = have; v < want; ++v) {
-      db.Exec(kMigrations[v]);
-      Stmt ins(&db, "INSERT INTO schema_version(version) VALUES (?)");
-      ins.Bind(v + 1).Exec();
-    }
+    ApplyMigrations(db, kMigrations);
     db.Exec("COMMIT");
   } catch (...) {
     db.ExecQuietly("ROLLBACK");
