@@ -40,6 +40,13 @@ class StmtImpl {
   virtual void BindText(std::string_view v) = 0;
   virtual void BindNull() = 0;
   virtual bool Step() = 0;  // true: a row is ready; false: done
+  // Runs a statement whose result nobody reads (an INSERT or UPDATE). An engine may send it
+  // without waiting (PostgreSQL pipelines it); its error then surfaces at the connection's next
+  // wait: another statement, Db::Sync, or COMMIT.
+  virtual void ExecDeferred() {
+    while (Step()) {
+    }
+  }
   virtual int64_t Int(int col) const = 0;
   virtual bool IsNull(int col) const = 0;
   virtual std::string Text(int col) const = 0;
@@ -65,6 +72,8 @@ class Db {
   }
   // Starts a write transaction (SQLite takes the write lock at once).
   virtual void Begin() = 0;
+  // Waits for every deferred statement, throwing the first one's error.
+  virtual void Sync() {}
 };
 
 // A statement bound and stepped through chained calls:
@@ -105,6 +114,7 @@ class Stmt {
     while (Step()) {
     }
   }
+  void ExecDeferred() { impl_->ExecDeferred(); }
   int64_t Int(int col) const { return impl_->Int(col); }
   bool IsNull(int col) const { return impl_->IsNull(col); }
   std::string Text(int col) const { return impl_->Text(col); }

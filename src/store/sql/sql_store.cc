@@ -163,11 +163,12 @@ struct WriterStatements {
   explicit WriterStatements(Db* db)
       : insert_message(
             db,
-            "INSERT INTO messages(handle, account_id, line_number, contact, is_outbound, "
+            // id: NULL (SQLite picks it) or one the writer took from the sequence (PostgreSQL).
+            "INSERT INTO messages(id, handle, account_id, line_number, contact, is_outbound, "
             "content, media_url, send_style, status_callback, status, error_code, "
             "error_message, error_reason, error_detail, service, was_downgraded, "
             "message_type, group_id, opted_out, created_at, updated_at, new_contact, "
-            "participants) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id"),
+            "participants) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id"),
         contact_opted_out(db,
                           "SELECT opted_out, line_number, last_message_at, verified_at IS NOT "
                           "NULL, deleted_at IS NOT NULL FROM contacts WHERE account_id = ? AND "
@@ -191,6 +192,18 @@ struct WriterStatements {
         message_state(db,
                       "SELECT status, service, status_callback, account_id, is_outbound, "
                       "line_number FROM messages WHERE id = ?"),
+        contact_states(db, db->engine() == Engine::kPostgres
+                               ? "SELECT c.account_id, c.number, c.opted_out, c.line_number, "
+                                 "c.last_message_at, c.verified_at IS NOT NULL, c.deleted_at IS "
+                                 "NOT NULL FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[])) AS "
+                                 "k(account_id, number) JOIN contacts c ON c.account_id = "
+                                 "k.account_id AND c.number = k.number"
+                               : "SELECT ?, ?"),
+        message_states(db, db->engine() == Engine::kPostgres
+                               ? "SELECT id, status, service, status_callback, account_id, "
+                                 "is_outbound, line_number FROM messages WHERE id = ANY(CAST(? AS "
+                                 "BIGINT[])) FOR UPDATE"
+                               : "SELECT ?"),
         account_hooks(db,
                       "SELECT w.url, COALESCE(w.secret, a.webhook_secret, ''), w.sendblue_numbers "
                       "FROM account_webhooks w JOIN accounts a ON a.id = w.account_id "
@@ -216,9 +229,9 @@ struct WriterStatements {
                       "SELECT 1 FROM webhook_deliveries WHERE message_id = ? AND url = ? AND "
                       "state = 'disabled' LIMIT 1"),
         insert_delivery(db,
-                        "INSERT INTO webhook_deliveries(message_id, kind, url, secret, status, "
+                        "INSERT INTO webhook_deliveries(id, message_id, kind, url, secret, status, "
                         "event_at, state, attempts, next_attempt_at, updated_at, owner) "
-                        "VALUES (?,?,?,?,?,?,'pending',0,?,?,?) RETURNING id"),
+                        "VALUES (?,?,?,?,?,?,?,'pending',0,?,?,?) RETURNING id"),
         event_payload(
             db, std::string(
                     "UPDATE webhook_deliveries SET payload = ?1, account_id = ?2, requeued_at = ") +
@@ -231,7 +244,19 @@ struct WriterStatements {
             db,
             "INSERT INTO webhook_attempts(delivery_id, at, http_status, latency_ms, error) "
             "VALUES (?,?,?,?,?)"),
-        webhooks_epoch(db, "SELECT value FROM store_epochs WHERE name = 'webhooks'"),
+        epochs(db,
+               "SELECT (SELECT value FROM store_epochs WHERE name = 'webhooks'), (SELECT value "
+               "FROM store_epochs WHERE name = 'contacts')"),
+        bump_contacts_epoch(db,
+                            "UPDATE store_epochs SET value = value + 1 WHERE name = 'contacts'"),
+        message_ids(db, db->engine() == Engine::kPostgres
+                            ? "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM "
+                              "generate_series(1, 512)"
+                            : "SELECT 0"),
+        delivery_ids(db, db->engine() == Engine::kPostgres
+                             ? "SELECT nextval(pg_get_serial_sequence('webhook_deliveries', "
+                               "'id')) FROM generate_series(1, 1024)"
+                             : "SELECT 0"),
         // (Scale-out only: SQLite has no line_leases, and never runs it.)
         line_holder(db, db->engine() == Engine::kPostgres
                             ? "SELECT node_id FROM line_leases WHERE line_number = ? AND "
@@ -243,9 +268,10 @@ struct WriterStatements {
                          NextRequeueMark(db) + " WHERE id = ?") {}
 
   Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
-      account_hooks, disable_hook, update_status, insert_event, mark_read, load_message,
-      endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt,
-      webhooks_epoch, line_holder, bump_webhooks_epoch, announce;
+      contact_states, message_states, account_hooks, disable_hook, update_status, insert_event,
+      mark_read, load_message, endpoint_gone, insert_delivery, event_payload, update_delivery,
+      insert_attempt, epochs, bump_contacts_epoch, message_ids, delivery_ids, line_holder,
+      bump_webhooks_epoch, announce;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a
@@ -402,6 +428,8 @@ class SqlStore final : public Store {
 
   // --- writes ---
   void Accept(Message m, AcceptPolicy policy, std::function<void(Result<Message>)> done) override {
+    const int64_t account = m.account_id;
+    const std::string contact = m.message_type == "group" ? "" : m.contact;
     Enqueue<Message>(
         [this, m = std::move(m), policy](
             WriterStatements& st, std::vector<Delivery>& created) mutable -> Result<Message> {
@@ -478,31 +506,91 @@ class SqlStore final : public Store {
           }
           return m;
         },
-        std::move(done));
+        std::move(done), 0, account, contact);
   }
 
   void Transition(TransitionRequest r,
                   std::function<void(Result<TransitionOutcome>)> done) override {
+    const int64_t id = r.message_id;
     Enqueue<TransitionOutcome>(
         [this, r = std::move(r)](WriterStatements& st, std::vector<Delivery>& created)
             -> Result<TransitionOutcome> { return ApplyTransition(st, r, created); },
-        std::move(done));
+        std::move(done), id);
+  }
+
+  // What a transition reads of its message.
+  struct MessageState {
+    Status status = Status::kQueued;
+    Service service = Service::kIMessage;
+    std::string callback;
+    int64_t account_id = 0;
+    bool outbound = false;
+    std::string line;
+  };
+
+  static MessageState ReadState(const Stmt& s, int first) {
+    return MessageState{StatusFromName(s.Text(first)).value_or(Status::kError),
+                        ServiceFromName(s.Text(first + 1)).value_or(Service::kIMessage),
+                        s.Text(first + 2),
+                        s.Int(first + 3),
+                        s.Int(first + 4) != 0,
+                        s.Text(first + 5)};
+  }
+
+  // PostgreSQL: the states of every message the batch's transitions name, in one round trip
+  // (locked for the transaction) instead of one each.
+  template <typename Batch>  // a std::vector<Op>
+  void PrefetchStates(const Batch& batch) {
+    batch_states_.clear();
+    if (!postgres_) return;
+    std::string ids, accounts, numbers;
+    std::vector<std::string> keys;  // the accepts' contacts the cache lacks
+    if (contacts_stale_.exchange(false, std::memory_order_acq_rel)) contact_cache_.clear();
+    for (const auto& op : batch) {
+      if (op.message_id > 0) ids += (ids.empty() ? "" : ",") + std::to_string(op.message_id);
+      if (op.contact.empty()) continue;
+      std::string key = std::to_string(op.account_id) + "/" + op.contact;
+      if (contact_cache_.contains(key)) continue;
+      accounts += (accounts.empty() ? "" : ",") + std::to_string(op.account_id);
+      numbers += (numbers.empty() ? "" : ",") + op.contact;  // E.164: no quoting needed
+      keys.push_back(std::move(key));
+    }
+    if (!ids.empty()) {
+      Stmt& s = stmts_->message_states.Reset().Bind("{" + ids + "}");
+      while (s.Step()) batch_states_.insert_or_assign(s.Int(0), ReadState(s, 1));
+      s.Reset();
+    }
+    if (!keys.empty()) {
+      Stmt& s = stmts_->contact_states.Reset().Bind("{" + accounts + "}").Bind("{" + numbers + "}");
+      while (s.Step()) {
+        contact_cache_.insert_or_assign(std::to_string(s.Int(0)) + "/" + s.Text(1),
+                                        ReadContactState(s, 2));
+      }
+      s.Reset();
+      for (auto& key : keys) contact_cache_.try_emplace(std::move(key));  // no row yet
+    }
   }
 
   Result<TransitionOutcome> ApplyTransition(WriterStatements& st, const TransitionRequest& r,
                                             std::vector<Delivery>& created) {
-    st.message_state.Reset().Bind(r.message_id);
-    if (!st.message_state.Step()) {
+    MessageState state;
+    if (auto it = batch_states_.find(r.message_id); it != batch_states_.end()) {
+      state = it->second;
+    } else {
+      st.message_state.Reset().Bind(r.message_id);
+      if (!st.message_state.Step()) {
+        st.message_state.Reset();
+        return Error::NotFound("no message with id " + std::to_string(r.message_id));
+      }
+      state = ReadState(st.message_state, 0);
       st.message_state.Reset();
-      return Error::NotFound("no message with id " + std::to_string(r.message_id));
     }
-    const Status from = StatusFromName(st.message_state.Text(0)).value_or(Status::kError);
-    const Service service = ServiceFromName(st.message_state.Text(1)).value_or(Service::kIMessage);
-    const std::string callback = st.message_state.Text(2);
-    const int64_t account_id = st.message_state.Int(3);
-    const bool outbound = st.message_state.Int(4) != 0;
-    const std::string line = st.message_state.Text(5);
-    st.message_state.Reset();
+    const Status from = state.status;
+    const Service service = state.service;
+    const std::string& callback = state.callback;
+    const int64_t account_id = state.account_id;
+    const bool outbound = state.outbound;
+    const std::string& line = state.line;
     const bool applied =
         CanTransition(from, r.to, service, r.receipt) && (!r.expect_line || *r.expect_line == line);
     const int64_t at = ToUnixMillis(r.at);
@@ -517,7 +605,7 @@ class SqlStore final : public Store {
           .Bind(at)
           .Bind(false)
           .Bind(r.source)
-          .Exec();
+          .ExecDeferred();
       out.status = from;
       return out;
     }
@@ -527,8 +615,12 @@ class SqlStore final : public Store {
     s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service)) : std::nullopt)
         .Bind(r.was_downgraded)
         .Bind(r.message_id);
-    s.Exec();
+    s.ExecDeferred();
     out.status = r.to;
+    if (auto it = batch_states_.find(r.message_id); it != batch_states_.end()) {
+      it->second.status = r.to;  // a later transition of this batch starts from here
+      if (r.service) it->second.service = *r.service;
+    }
     if (outbound) {
       for (const auto& t : Targets(st, r.message_id, account_id, callback, "outbound", "")) {
         created.push_back(InsertDelivery(st, r.message_id, t, r.to, r.at));
@@ -569,6 +661,7 @@ class SqlStore final : public Store {
               .Bind(m.line_number)
               .Bind(contacts::NewContactId())
               .Exec();
+          st.bump_contacts_epoch.Reset().ExecDeferred();  // verified, maybe opted out or in
           st.inbound_contact.Reset()
               .Bind(opt)
               .Bind(ToUnixMillis(m.date_created))
@@ -619,7 +712,7 @@ class SqlStore final : public Store {
               .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
               .Bind(at)
               .Bind(a.delivery_id)
-              .Exec();
+              .ExecDeferred();
           if (a.disable_endpoint) {
             st.disable_hook.Reset().Bind(at).Bind(a.url).Bind(a.message_id).Exec();
             st.bump_webhooks_epoch.Reset().Exec();
@@ -632,7 +725,7 @@ class SqlStore final : public Store {
               .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
               .Bind(static_cast<int64_t>(a.latency.count()))
               .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
-              .Exec();
+              .ExecDeferred();
           return Ok{};
         },
         std::move(done));
@@ -686,7 +779,11 @@ class SqlStore final : public Store {
         where += clause;
         args.emplace_back(value);
       };
-      if (q.number) {
+      if (q.number && postgres_) {
+        // PostgreSQL: an index on (account_id, contact, created_at). Several nodes' transactions
+        // commit out of id order, which a watermark cannot follow.
+        add(" AND m.contact = ?", *q.number);
+      } else if (q.number) {
         // A conversation's messages: those the indexer has filed under the contact, and the few
         // newer than its watermark (see IndexConversations).
         where +=
@@ -814,8 +911,13 @@ class SqlStore final : public Store {
 
  private:
   struct Op {
-    std::function<bool(WriterStatements&, std::vector<Delivery>&)> apply;  // false: roll back
+    // false: roll back. With `alone` (isolated by a savepoint), its deferred statements are
+    // waited for within it, so that their errors are its own.
+    std::function<bool(WriterStatements&, std::vector<Delivery>&, bool alone)> apply;
     std::function<void(bool committed)> finish;
+    int64_t message_id = 0;  // a transition's message (its state is read with the batch's)
+    int64_t account_id = 0;  // an accept's contact (read with the batch's)
+    std::string contact;
   };
 
   static void BindError(Stmt& s, const std::optional<MessageError>& e) {
@@ -862,16 +964,21 @@ class SqlStore final : public Store {
     if (contact_cache_.size() >= 200'000) contact_cache_.clear();
     ContactState c;
     st.contact_opted_out.Reset().Bind(account_id).Bind(number);
-    if (st.contact_opted_out.Step()) {
-      c.row = true;
-      c.opted_out = st.contact_opted_out.Int(0) != 0;
-      c.line = st.contact_opted_out.OptText(1);
-      if (!st.contact_opted_out.IsNull(2)) c.last_message = st.contact_opted_out.Int(2);
-      c.verified = st.contact_opted_out.Int(3) != 0;
-      c.live = st.contact_opted_out.Int(4) == 0;
-    }
+    if (st.contact_opted_out.Step()) c = ReadContactState(st.contact_opted_out, 0);
     st.contact_opted_out.Reset();
     return contact_cache_.emplace(key, std::move(c)).first->second;
+  }
+
+  // opted_out, line_number, last_message_at, verified, deleted from column `first` on.
+  static ContactState ReadContactState(const Stmt& s, int first) {
+    ContactState c;
+    c.row = true;
+    c.opted_out = s.Int(first) != 0;
+    c.line = s.OptText(first + 1);
+    if (!s.IsNull(first + 2)) c.last_message = s.Int(first + 2);
+    c.verified = s.Int(first + 3) != 0;
+    c.live = s.Int(first + 4) == 0;
+    return c;
   }
 
   void ForgetContact(int64_t account_id, const std::string& number) {
@@ -971,8 +1078,11 @@ class SqlStore final : public Store {
     d.status = status;
     d.event_at = at;
     d.next_attempt_at = at;
+    const std::optional<int64_t> id =
+        postgres_ ? std::optional(NextId(st.delivery_ids, delivery_ids_)) : std::nullopt;
     Stmt& s = st.insert_delivery.Reset();
-    s.Bind(message_id)
+    s.Bind(id)
+        .Bind(message_id)
         .Bind(d.kind)
         .Bind(d.url)
         .Bind(d.secret)
@@ -982,11 +1092,16 @@ class SqlStore final : public Store {
         .Bind(ToUnixMillis(at))
         .Bind(delivery_owner_.empty() ? std::nullopt : std::optional<std::string>(delivery_owner_));
     d.owner = delivery_owner_ == node_id_ ? "" : delivery_owner_;
-    s.Step();
-    d.id = s.Int(0);
-    s.Reset();
+    if (id) {
+      d.id = *id;
+      s.ExecDeferred();
+    } else {
+      s.Step();
+      d.id = s.Int(0);
+      s.Reset();
+    }
     if (payload) {
-      st.event_payload.Reset().Bind(*payload).Bind(account_id).Bind(d.id).Exec();
+      st.event_payload.Reset().Bind(*payload).Bind(account_id).Bind(d.id).ExecDeferred();
     }
     return d;
   }
@@ -1095,8 +1210,11 @@ class SqlStore final : public Store {
 
   // Writes the message row; returns its id.
   int64_t InsertMessage(WriterStatements& st, const Message& m) {
+    const std::optional<int64_t> id =
+        postgres_ ? std::optional(NextId(st.message_ids, message_ids_)) : std::nullopt;
     auto& s = st.insert_message.Reset();
-    s.Bind(m.handle)
+    s.Bind(id)
+        .Bind(m.handle)
         .Bind(m.account_id)
         .Bind(m.line_number)
         .Bind(m.contact)
@@ -1116,9 +1234,27 @@ class SqlStore final : public Store {
         .Bind(ToUnixMillis(m.date_updated))
         .Bind(m.new_contact)
         .Bind(ParticipantsText(m.participants));
+    if (id) {
+      s.ExecDeferred();  // pipelined: its id is known already
+      return *id;
+    }
     s.Step();
-    const int64_t id = s.Int(0);
+    const int64_t assigned = s.Int(0);
     s.Reset();
+    return assigned;
+  }
+
+  // An id from the table's sequence, taken hundreds at a time (PostgreSQL): an insert that need
+  // not wait to learn its id is pipelined with the rest of the batch. A batch rolled back leaves
+  // gaps, as sequences do.
+  static int64_t NextId(Stmt& take, std::deque<int64_t>& pool) {
+    if (pool.empty()) {
+      take.Reset();
+      while (take.Step()) pool.push_back(take.Int(0));
+      take.Reset();
+    }
+    const int64_t id = pool.front();
+    pool.pop_front();
     return id;
   }
 
@@ -1263,6 +1399,7 @@ class SqlStore final : public Store {
                                       WriterStatements& st,
                                       std::vector<Delivery>& created) -> Result<LineRemoval> {
       contact_cache_.clear();  // its contacts move or come unbound
+      st.bump_contacts_epoch.Reset().Exec();
       Stmt line(writer_db_, "SELECT account_id FROM lines WHERE number = ?");
       line.Bind(number);
       if (!line.Step()) return Error::NotFound("no line " + number);
@@ -1360,6 +1497,7 @@ class SqlStore final : public Store {
         [&](WriterStatements& st, std::vector<Delivery>& created) -> Result<Contact> {
           auto w = contacts::Write(writer_db_, account_id, number, fields, mode, clock_.Now());
           if (!w.ok()) return w.error();
+          st.bump_contacts_epoch.Reset().Exec();
           AfterContactWrite(st, account_id, w.value(), created);
           return w->contact;
         });
@@ -1371,6 +1509,7 @@ class SqlStore final : public Store {
     return WriteSync<std::vector<Contact>>(
         [&](WriterStatements& st, std::vector<Delivery>& created) -> Result<std::vector<Contact>> {
           std::vector<Contact> out;
+          st.bump_contacts_epoch.Reset().Exec();
           for (const auto& [number, fields] : batch) {
             auto w = contacts::Write(writer_db_, account_id, number, fields,
                                      ContactWrite::kCreateOrUpdate, clock_.Now());
@@ -1402,8 +1541,9 @@ class SqlStore final : public Store {
 
   Result<int64_t> DeleteContacts(int64_t account_id,
                                  const std::vector<std::string>& numbers_or_ids) override {
-    return WriteSync<int64_t>([&](WriterStatements&, std::vector<Delivery>&) -> Result<int64_t> {
+    return WriteSync<int64_t>([&](WriterStatements& st, std::vector<Delivery>&) -> Result<int64_t> {
       contact_cache_.clear();  // keys may be contact ids
+      st.bump_contacts_epoch.Reset().Exec();
       return contacts::Delete(writer_db_, account_id, numbers_or_ids, clock_.Now());
     });
   }
@@ -1603,13 +1743,18 @@ class SqlStore final : public Store {
 
  private:
   template <typename T, typename Fn>
-  void Enqueue(Fn apply, std::function<void(Result<T>)> done) {
+  void Enqueue(Fn apply, std::function<void(Result<T>)> done, int64_t message_id = 0,
+               int64_t account_id = 0, std::string contact = {}) {
     auto result = std::make_shared<std::optional<Result<T>>>();
     Op op;
-    op.apply = [result, apply = std::move(apply)](WriterStatements& st,
-                                                  std::vector<Delivery>& created) mutable {
+    op.message_id = message_id;
+    op.account_id = account_id;
+    op.contact = std::move(contact);
+    op.apply = [this, result, apply = std::move(apply)](
+                   WriterStatements& st, std::vector<Delivery>& created, bool alone) mutable {
       try {
         Result<T> r = apply(st, created);
+        if (alone) writer_db_->Sync();
         const bool ok = r.ok();
         *result = std::move(r);
         return ok;
@@ -1746,21 +1891,25 @@ class SqlStore final : public Store {
   // contacts (on SQLite, when data_version says another connection committed; on PostgreSQL,
   // where other nodes write all the time, at every batch) and webhooks (when their epoch moved).
   void RefreshCaches() {
+    Stmt& epochs = stmts_->epochs.Reset();
+    epochs.Step();
+    const int64_t webhooks = epochs.Int(0);
+    const int64_t contacts = epochs.Int(1);
+    epochs.Reset();
+    if (webhooks != webhooks_epoch_) hooks_cache_.clear();
+    webhooks_epoch_ = webhooks;
     if (postgres_) {
-      contact_cache_.clear();
-    } else {
-      Stmt version(writer_db_, "PRAGMA data_version");
-      version.Step();
-      const int64_t v = version.Int(0);
-      if (v != data_version_) contact_cache_.clear();
-      data_version_ = v;
+      // Other nodes change contacts (opt-outs, bindings, deletions) through writes that move the
+      // epoch; their first messages to a contact are caught by the binding upsert itself.
+      if (contacts != contacts_epoch_) contact_cache_.clear();
+      contacts_epoch_ = contacts;
+      return;
     }
-    Stmt& epoch = stmts_->webhooks_epoch.Reset();
-    epoch.Step();
-    const int64_t e = epoch.Int(0);
-    epoch.Reset();
-    if (e != webhooks_epoch_) hooks_cache_.clear();
-    webhooks_epoch_ = e;
+    Stmt version(writer_db_, "PRAGMA data_version");
+    version.Step();
+    const int64_t v = version.Int(0);
+    if (v != data_version_) contact_cache_.clear();
+    data_version_ = v;
   }
 
   // Files new messages under their conversation (account, contact) in slices, every half second
@@ -1769,7 +1918,7 @@ class SqlStore final : public Store {
   // by contact, each conversation's page is written once per batch instead.
   void MaybeIndexConversations() {
     const TimePoint now = clock_.Now();
-    if (failed_ || (now >= last_indexed_ && now - last_indexed_ < Millis(500))) return;
+    if (postgres_ || failed_ || (now >= last_indexed_ && now - last_indexed_ < Millis(500))) return;
     last_indexed_ = now;
     try {
       writer_db_->Begin();
@@ -1823,12 +1972,13 @@ class SqlStore final : public Store {
     try {
       writer_db_->Begin();
       RefreshCaches();
+      PrefetchStates(batch);
       for (auto& op : batch) {
         if (isolate) writer_db_->Exec("SAVEPOINT op");
         const size_t mark = created.size();
         const size_t event_mark = pending_events_.size();
         delivery_owner_ = node_id_;
-        const bool ok = op.apply(*stmts_, created);
+        const bool ok = op.apply(*stmts_, created, isolate);
         if (!ok) {
           created.resize(mark);
           pending_events_.resize(event_mark);
@@ -1844,6 +1994,7 @@ class SqlStore final : public Store {
       if (announce_) {
         for (const Delivery& d : created) stmts_->announce.Reset().Bind(d.id).Exec();
       }
+      writer_db_->Sync();  // the batch's pipelined writes
       writer_db_->Exec("COMMIT");
       return true;
     } catch (const DbError& e) {
@@ -1854,6 +2005,9 @@ class SqlStore final : public Store {
         aborted_ = true;
         return false;
       }
+      // A pipelined write that failed on its own, found out after its op: the batch runs again
+      // with each write isolated (and waited for), so that only that one fails.
+      if (e.OnlyThisWrite() && !isolate) return false;
       std::lock_guard lock(mu_);
       if (e.kind == DbError::Kind::kConnection) {
         // The commit's fate is unknown: its writers are told it failed (503), and whoever keeps
@@ -1917,7 +2071,10 @@ class SqlStore final : public Store {
   bool postgres_ = false;
   std::string node_id_;         // the node that dispatches the deliveries this process writes
   std::string delivery_owner_;  // writer thread: the node that dispatches the current write's
-  std::unordered_map<std::string, std::string> holders_;  // writer thread, per batch
+  std::unordered_map<std::string, std::string> holders_;    // writer thread, per batch
+  std::deque<int64_t> message_ids_, delivery_ids_;          // writer thread (PostgreSQL)
+  std::unordered_map<int64_t, MessageState> batch_states_;  // writer thread, per batch
+  int64_t contacts_epoch_ = -1;  // writer thread: store_epochs 'contacts' when last read
   std::unique_ptr<WriterStatements> stmts_;
 
   mutable std::mutex mu_;

@@ -180,7 +180,7 @@ CREATE INDEX messages_group ON messages(group_id, created_at) WHERE group_id != 
 )sql",
     R"sql(
 CREATE TABLE store_epochs(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT INTO store_epochs VALUES ('webhooks', 0);
+INSERT INTO store_epochs VALUES ('webhooks', 0), ('contacts', 0);
 ALTER TABLE webhook_deliveries ADD COLUMN owner TEXT;
 )sql",
 };
