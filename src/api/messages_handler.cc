@@ -31,8 +31,12 @@ Result<std::string> PickPoolLine(ApiContext& ctx, int64_t account_id) {
 
 void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send, bool verification,
                     std::function<void(Result<Message>)> done) {
-  // Route mapping (SPEC.md §6): a contact stays with the line it first talked to.
-  auto route = ctx.store.FindRoute(principal.account.id, send.contact);
+  // Route mapping (SPEC.md §6): a contact stays with the line it first talked to. A send that
+  // names its line is checked against the bindings known here; the store checks it again as it
+  // stores the message (and binds a new contact), without a read on this thread first.
+  auto route = send.line.empty() ? ctx.store.FindRoute(principal.account.id, send.contact)
+                                 : Result<std::optional<std::string>>(
+                                       ctx.store.KnownRoute(principal.account.id, send.contact));
   if (!route.ok()) return done(route.error());
   if (send.line.empty()) {
     if (route.value()) {

@@ -383,6 +383,10 @@ class Store {
   // The line `contact` is bound to in the account, if any.
   virtual Result<std::optional<std::string>> FindRoute(int64_t account_id,
                                                        std::string_view contact) = 0;
+  // The binding as this process already knows it, without asking the database (nullopt: not
+  // known to be bound). Accept checks the binding again, atomically, so a send that names its
+  // line needs no more than this up front.
+  virtual std::optional<std::string> KnownRoute(int64_t account_id, std::string_view contact) = 0;
   // Drops this process's cached routes to `line` (it was removed or its contacts moved, perhaps
   // by another process).
   virtual void ForgetRoutes(std::string_view line) = 0;

@@ -125,6 +125,40 @@ TEST_F(CoordinatorTest, TheDeliveriesOfAGoneNodeAreClaimedOnceEach) {
   EXPECT_TRUE(b->ClaimOrphanDeliveries(100)->empty()) << "and once";
 }
 
+// Not the coordinator's own, but what it makes possible: two nodes accepting first messages to
+// one contact from two lines at once. The contact is bound to one line; the other send fails.
+TEST_F(CoordinatorTest, TwoNodesRacingToBindAContactCannotBothWin) {
+  auto a = Open("a");
+  auto b = Open("b");
+  auto first_message = [this](int i, const char* line) {
+    Message m;
+    m.handle = std::string(line) + "-" + std::to_string(i);
+    m.account_id = account_.id;
+    m.line_number = line;
+    m.contact = "+1415555" + std::to_string(4000 + i);
+    m.content = "hi";
+    m.date_created = m.date_updated = clock_.Now();
+    return m;
+  };
+  for (int i = 0; i < 40; ++i) {
+    std::promise<Result<Message>> pa, pb;
+    a->Accept(first_message(i, "+12125550101"), {},
+              [&pa](Result<Message> r) { pa.set_value(std::move(r)); });
+    b->Accept(first_message(i, "+12125550102"), {},
+              [&pb](Result<Message> r) { pb.set_value(std::move(r)); });
+    const auto ra = pa.get_future().get();
+    const auto rb = pb.get_future().get();
+    ASSERT_NE(ra.ok(), rb.ok()) << "contact " << i << ": exactly one line gets it";
+    const auto& lost = ra.ok() ? rb : ra;
+    EXPECT_NE(lost.error().message.find("+1212555010"), std::string::npos) << lost.error().message;
+    const auto route = store_->FindRoute(account_.id, first_message(i, "").contact).value();
+    ASSERT_TRUE(route);
+    EXPECT_EQ(*route, ra.ok() ? "+12125550101" : "+12125550102");
+  }
+  EXPECT_TRUE(a->healthy());
+  EXPECT_TRUE(b->healthy());
+}
+
 TEST_F(CoordinatorTest, NotificationsReachTheOtherNodesButNotTheSender) {
   auto a = Node("a");
   auto b = Node("b");

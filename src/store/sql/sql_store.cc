@@ -192,12 +192,23 @@ struct WriterStatements {
         message_state(db,
                       "SELECT status, service, status_callback, account_id, is_outbound, "
                       "line_number FROM messages WHERE id = ?"),
+        check_bindings(db, db->engine() == Engine::kPostgres
+                               // (LATERAL with LIMIT: one primary-key probe per contact, whatever
+                               // the plan cached for the statement guessed of the arrays' size.)
+                               ? "SELECT COUNT(*) FROM unnest(CAST(? AS BIGINT[]), CAST(? AS "
+                                 "TEXT[]), CAST(? AS TEXT[])) AS k(account_id, number, line) CROSS "
+                                 "JOIN LATERAL (SELECT line_number FROM contacts c WHERE "
+                                 "c.account_id = k.account_id AND c.number = k.number LIMIT 1) c "
+                                 "WHERE c.line_number IS DISTINCT FROM k.line"
+                               : "SELECT ?, ?, ?"),
         contact_states(db, db->engine() == Engine::kPostgres
-                               ? "SELECT c.account_id, c.number, c.opted_out, c.line_number, "
-                                 "c.last_message_at, c.verified_at IS NOT NULL, c.deleted_at IS "
-                                 "NOT NULL FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[])) AS "
-                                 "k(account_id, number) JOIN contacts c ON c.account_id = "
-                                 "k.account_id AND c.number = k.number"
+                               ? "SELECT k.account_id, k.number, c.opted_out, c.line_number, "
+                                 "c.last_message_at, c.verified, c.deleted FROM unnest(CAST(? AS "
+                                 "BIGINT[]), CAST(? AS TEXT[])) AS k(account_id, number) CROSS "
+                                 "JOIN LATERAL (SELECT opted_out, line_number, last_message_at, "
+                                 "verified_at IS NOT NULL AS verified, deleted_at IS NOT NULL AS "
+                                 "deleted FROM contacts c WHERE c.account_id = k.account_id AND "
+                                 "c.number = k.number LIMIT 1) c"
                                : "SELECT ?, ?"),
         message_states(db, db->engine() == Engine::kPostgres
                                ? "SELECT id, status, service, status_callback, account_id, "
@@ -268,10 +279,10 @@ struct WriterStatements {
                          NextRequeueMark(db) + " WHERE id = ?") {}
 
   Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
-      contact_states, message_states, account_hooks, disable_hook, update_status, insert_event,
-      mark_read, load_message, endpoint_gone, insert_delivery, event_payload, update_delivery,
-      insert_attempt, epochs, bump_contacts_epoch, message_ids, delivery_ids, line_holder,
-      bump_webhooks_epoch, announce;
+      check_bindings, contact_states, message_states, account_hooks, disable_hook, update_status,
+      insert_event, mark_read, load_message, endpoint_gone, insert_delivery, event_payload,
+      update_delivery, insert_attempt, epochs, bump_contacts_epoch, message_ids, delivery_ids,
+      line_holder, bump_webhooks_epoch, announce;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a
@@ -481,12 +492,19 @@ class SqlStore final : public Store {
                 .Bind(at)
                 .Bind(m.line_number)
                 .Bind(contacts::NewContactId());
-            bind.Step();
-            const std::string bound_now = bind.Text(0);
-            bind.Reset();
-            // Another node bound the contact between the read above and this write (on
-            // PostgreSQL the upsert waits for that node's transaction): its binding stands.
-            if (bound_now != m.line_number) return BoundToAnotherLine(m.contact, bound_now);
+            if (postgres_ && !isolating_) {
+              // Pipelined; whether another node bound the contact first is checked for the
+              // whole batch before it commits (VerifyBindings).
+              bind.ExecDeferred();
+              pending_bindings_.push_back({m.account_id, m.contact, m.line_number});
+            } else {
+              bind.Step();
+              const std::string bound_now = bind.Text(0);
+              bind.Reset();
+              // Another node bound the contact between the read above and this write (on
+              // PostgreSQL the upsert waits for that node's transaction): its binding stands.
+              if (bound_now != m.line_number) return BoundToAnotherLine(m.contact, bound_now);
+            }
           }
           if (!bound) RememberRoute(std::to_string(m.account_id) + "/" + m.contact, m.line_number);
           if (!known) ContactCreated(st, m.account_id, m.contact, m.line_number, created);
@@ -1183,6 +1201,13 @@ class SqlStore final : public Store {
  public:
   // Bindings never change once made, so bound routes are cached (the writer adds the ones it
   // makes); an unbound contact is looked up each time until it is bound.
+  std::optional<std::string> KnownRoute(int64_t account_id, std::string_view contact) override {
+    std::lock_guard lock(routes_mu_);
+    auto it = routes_.find(std::to_string(account_id) + "/" + std::string(contact));
+    if (it == routes_.end()) return std::nullopt;
+    return it->second;
+  }
+
   Result<std::optional<std::string>> FindRoute(int64_t account_id,
                                                std::string_view contact) override {
     std::string key = std::to_string(account_id) + "/" + std::string(contact);
@@ -1871,6 +1896,30 @@ class SqlStore final : public Store {
     return holders_.emplace(line, holder).first->second;
   }
 
+  // PostgreSQL: true when every contact this batch bound is bound to the line its message was
+  // for. Another node may have bound one first (the upsert then kept that node's line).
+  bool VerifyBindings() {
+    if (pending_bindings_.empty()) return true;
+    std::string accounts, numbers, lines;
+    for (const auto& b : pending_bindings_) {
+      accounts += (accounts.empty() ? "" : ",") + std::to_string(b.account_id);
+      numbers += (numbers.empty() ? "" : ",") + b.contact;  // E.164 numbers need no quoting
+      lines += (lines.empty() ? "" : ",") + b.line;
+    }
+    Stmt& s = stmts_->check_bindings.Reset();
+    s.Bind("{" + accounts + "}").Bind("{" + numbers + "}").Bind("{" + lines + "}");
+    s.Step();
+    const bool ok = s.Int(0) == 0;
+    s.Reset();
+    if (!ok) {
+      std::lock_guard lock(routes_mu_);
+      for (const auto& b : pending_bindings_) {
+        routes_.erase(std::to_string(b.account_id) + "/" + b.contact);
+      }
+    }
+    return ok;
+  }
+
   bool Writable() {
     std::lock_guard lock(mu_);
     return !failed_ && !disconnected_;
@@ -1968,6 +2017,8 @@ class SqlStore final : public Store {
   bool RunBatch(std::vector<Op>& batch, std::vector<Delivery>& created, bool isolate) {
     pending_events_.clear();
     holders_.clear();
+    pending_bindings_.clear();
+    isolating_ = isolate;
     aborted_ = false;
     try {
       writer_db_->Begin();
@@ -1993,6 +2044,11 @@ class SqlStore final : public Store {
       }
       if (announce_) {
         for (const Delivery& d : created) stmts_->announce.Reset().Bind(d.id).Exec();
+      }
+      if (!VerifyBindings()) {
+        writer_db_->ExecQuietly("ROLLBACK");
+        contact_cache_.clear();
+        return false;  // run again with each write isolated: the loser of the race fails alone
       }
       writer_db_->Sync();  // the batch's pipelined writes
       writer_db_->Exec("COMMIT");
@@ -2074,7 +2130,14 @@ class SqlStore final : public Store {
   std::unordered_map<std::string, std::string> holders_;    // writer thread, per batch
   std::deque<int64_t> message_ids_, delivery_ids_;          // writer thread (PostgreSQL)
   std::unordered_map<int64_t, MessageState> batch_states_;  // writer thread, per batch
-  int64_t contacts_epoch_ = -1;  // writer thread: store_epochs 'contacts' when last read
+  struct Binding {
+    int64_t account_id;
+    std::string contact;
+    std::string line;
+  };
+  std::vector<Binding> pending_bindings_;  // writer thread: this batch's, to verify (PostgreSQL)
+  bool isolating_ = false;                 // writer thread: the batch runs write by write
+  int64_t contacts_epoch_ = -1;            // writer thread: store_epochs 'contacts' when last read
   std::unique_ptr<WriterStatements> stmts_;
 
   mutable std::mutex mu_;
