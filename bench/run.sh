@@ -432,10 +432,18 @@ bench_cluster() {
     wait "${wrks[@]}"
     local db1 gw1 t1; db1=$(cpu_ticks '^\(postgres'); gw1=$(cpu_ticks '^\(bluegate'); t1=$(date +%s%3N)
     local total=0 per=""
+    local failed=0
     for i in $(seq "$n"); do
-      local r; r=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$work/wrk-cluster-$i.txt")
+      # Accepted (200) per second: wrk's rate less its non-2xx answers.
+      local r; r=$(awk -v d="${DURATION%s}" '/requests in/ {n = $1} /Non-2xx/ {bad = $NF} END {printf "%.0f", (n - bad) / d}' "$work/wrk-cluster-$i.txt")
+      local bad; bad=$(awk '/Non-2xx/ {print $NF}' "$work/wrk-cluster-$i.txt")
+      failed=$(( failed + ${bad:-0} ))
       total=$(( total + r )); per="$per $r"
     done
+    if [ "$failed" -gt 0 ]; then
+      echo "   ($failed answers were not 200; the nodes logged:)"
+      grep -h -E "\[(error|warning)\]" "$work"/node*.log | cut -c1-240 | sort | uniq -c | sort -rn | head -5
+    fi
     local cores_ms=$(( (t1 - t0) * $(nproc) ))
     echo "-- $n node(s): $total accepts/s (per node:$per); CPU of the 2 cores: PostgreSQL $(( (db1 - db0) * 1000 * 100 / hz / cores_ms ))%, bluegate nodes $(( (gw1 - gw0) * 1000 * 100 / hz / cores_ms ))%"
     stop_nodes

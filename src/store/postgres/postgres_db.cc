@@ -362,30 +362,41 @@ class PostgresDb final : public Db {
 
   void Sync() override {
     if (!conn_ || PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return;
-    const int queries = in_flight_;
     in_flight_ = 0;
     std::optional<DbError> first;
-    if (PQpipelineSync(conn_) != 1) first = Failure(conn_, nullptr, "");
-    // Each query's result (then a NULL), then the sync point's own.
-    for (int i = 0; i < queries && !first; ++i) {
-      while (PGresult* raw = PQgetResult(conn_)) {
-        ResultPtr r(raw);
-        const auto status = PQresultStatus(r.get());
-        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !first) {
-          first = Failure(conn_, r.get(), "");
+    const bool synced = PQpipelineSync(conn_) == 1;
+    if (!synced) first = Failure(conn_, nullptr, "");
+    // Each query's result (then a NULL) up to the sync point's own; after an error, the server
+    // skips the rest (PIPELINE_ABORTED) and the first error is the one thrown.
+    while (synced) {
+      PGresult* raw = PQgetResult(conn_);
+      if (!raw) {
+        if (PQstatus(conn_) != CONNECTION_OK) {
+          if (!first) first = Failure(conn_, nullptr, "");
+          break;
         }
-      }
-    }
-    // Whatever follows the first error was skipped by the server; read up to the sync point.
-    for (int guard = 0; guard < queries + 4; ++guard) {
-      ResultPtr r(PQgetResult(conn_));
-      if (!r) {
-        if (PQstatus(conn_) != CONNECTION_OK) break;
         continue;
       }
-      if (PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC) break;
+      ResultPtr r(raw);
+      const auto status = PQresultStatus(r.get());
+      if (status == PGRES_PIPELINE_SYNC) break;
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
+          status == PGRES_PIPELINE_ABORTED) {
+        continue;
+      }
+      if (!first) first = Failure(conn_, r.get(), "");
     }
-    if (PQexitPipelineMode(conn_) != 1 && !first) first = Failure(conn_, nullptr, "");
+    if (PQexitPipelineMode(conn_) != 1) {
+      // The connection is in no state to go on: it goes (the next use makes a new one), and
+      // the transaction with it.
+      std::string why = PQerrorMessage(conn_);
+      PQfinish(conn_);
+      conn_ = nullptr;
+      if (!first) {
+        first = DbError("the database connection was left in a pipeline: " + why,
+                        DbError::Kind::kConnection);
+      }
+    }
     if (first) throw *first;
   }
 
