@@ -485,26 +485,26 @@ class SqlStore final : public Store {
           // hour for the 30-day window, so most messages skip this write.
           const bool touch_contact = !known || !bound || !last_message ||
                                      at - *last_message > kLastMessageGranularity.count();
-          if (touch_contact) {
+          if (touch_contact && postgres_ && !isolating_ &&
+              (known || !WantsContactCreated(st, m.account_id, m.line_number))) {
+            // Written at the batch's end, in the order of the contacts' keys (two nodes binding
+            // the same new contacts in opposite orders would deadlock), and checked there for
+            // another node having bound one first (WriteBindings).
+            pending_bindings_.push_back(
+                {m.account_id, m.contact, m.line_number, at, contacts::NewContactId()});
+          } else if (touch_contact) {
             Stmt& bind = st.bind_contact.Reset();
             bind.Bind(m.account_id)
                 .Bind(m.contact)
                 .Bind(at)
                 .Bind(m.line_number)
                 .Bind(contacts::NewContactId());
-            if (postgres_ && !isolating_) {
-              // Pipelined; whether another node bound the contact first is checked for the
-              // whole batch before it commits (VerifyBindings).
-              bind.ExecDeferred();
-              pending_bindings_.push_back({m.account_id, m.contact, m.line_number});
-            } else {
-              bind.Step();
-              const std::string bound_now = bind.Text(0);
-              bind.Reset();
-              // Another node bound the contact between the read above and this write (on
-              // PostgreSQL the upsert waits for that node's transaction): its binding stands.
-              if (bound_now != m.line_number) return BoundToAnotherLine(m.contact, bound_now);
-            }
+            bind.Step();
+            const std::string bound_now = bind.Text(0);
+            bind.Reset();
+            // Another node bound the contact between the read above and this write (on
+            // PostgreSQL the upsert waits for that node's transaction): its binding stands.
+            if (bound_now != m.line_number) return BoundToAnotherLine(m.contact, bound_now);
           }
           if (!bound) RememberRoute(std::to_string(m.account_id) + "/" + m.contact, m.line_number);
           if (!known) ContactCreated(st, m.account_id, m.contact, m.line_number, created);
@@ -1896,10 +1896,31 @@ class SqlStore final : public Store {
     return holders_.emplace(line, holder).first->second;
   }
 
-  // PostgreSQL: true when every contact this batch bound is bound to the line its message was
-  // for. Another node may have bound one first (the upsert then kept that node's line).
-  bool VerifyBindings() {
+  // PostgreSQL: whether a contact_created event would be told (its payload reads the row, so the
+  // contact is then bound at once).
+  bool WantsContactCreated(WriterStatements& st, int64_t account_id, const std::string& line) {
+    return (event_wants_ && event_wants_(account_id)) ||
+           !Targets(st, 0, account_id, "", "contact_created", line).empty();
+  }
+
+  // PostgreSQL: writes the batch's bindings in key order, then says whether every contact is
+  // bound to the line its message was for (another node may have bound one first: the upsert
+  // then kept that node's line).
+  bool WriteBindings() {
     if (pending_bindings_.empty()) return true;
+    std::stable_sort(pending_bindings_.begin(), pending_bindings_.end(),
+                     [](const Binding& a, const Binding& b) {
+                       return std::tie(a.account_id, a.contact) < std::tie(b.account_id, b.contact);
+                     });
+    for (const auto& b : pending_bindings_) {
+      stmts_->bind_contact.Reset()
+          .Bind(b.account_id)
+          .Bind(b.contact)
+          .Bind(b.at)
+          .Bind(b.line)
+          .Bind(b.contact_id)
+          .ExecDeferred();
+    }
     std::string accounts, numbers, lines;
     for (const auto& b : pending_bindings_) {
       accounts += (accounts.empty() ? "" : ",") + std::to_string(b.account_id);
@@ -2045,7 +2066,7 @@ class SqlStore final : public Store {
       if (announce_) {
         for (const Delivery& d : created) stmts_->announce.Reset().Bind(d.id).Exec();
       }
-      if (!VerifyBindings()) {
+      if (!WriteBindings()) {
         writer_db_->ExecQuietly("ROLLBACK");
         contact_cache_.clear();
         return false;  // run again with each write isolated: the loser of the race fails alone
@@ -2134,6 +2155,8 @@ class SqlStore final : public Store {
     int64_t account_id;
     std::string contact;
     std::string line;
+    int64_t at;
+    std::string contact_id;  // if the binding creates the contact
   };
   std::vector<Binding> pending_bindings_;  // writer thread: this batch's, to verify (PostgreSQL)
   bool isolating_ = false;                 // writer thread: the batch runs write by write
