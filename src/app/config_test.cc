@@ -101,6 +101,38 @@ TEST(ConfigTest, MistakesNameTheKey) {
   EXPECT_THROW(LoadConfig(WriteToml("[rate_limits]\n\"/x\" = \"1/1s\"\n")), std::runtime_error);
 }
 
+// The message a configuration mistake throws (empty when it does not throw).
+std::string ConfigError(const std::string& toml) {
+  try {
+    LoadConfig(WriteToml(toml));
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, ScaleOutSettings) {
+  const Config c = LoadConfig(
+      WriteToml("database_url = \"postgresql://bluegate@db:5432/bluegate\"\n"
+                "[cluster]\nnode_id = \"gw-a\"\nlease_ttl = \"30s\"\nlease_renew = \"5s\"\n"));
+  EXPECT_TRUE(c.clustered());
+  EXPECT_EQ(c.database_url, "postgresql://bluegate@db:5432/bluegate");
+  EXPECT_EQ(c.node_id, "gw-a");
+  EXPECT_EQ(c.lease_ttl, Millis(30000));
+  EXPECT_EQ(c.lease_renew, Millis(5000));
+  EXPECT_FALSE(LoadConfig(std::nullopt).clustered()) << "SQLite unless a URL is given";
+
+  EXPECT_NE(ConfigError("database_url = \"mysql://db/x\"\n").find("database_url"),
+            std::string::npos);
+  EXPECT_NE(ConfigError("[cluster]\nlease_ttl = \"6s\"\nlease_renew = \"3s\"\n")
+                .find("cluster.lease_renew"),
+            std::string::npos)
+      << "renewals at most a third of the lease";
+  EXPECT_NE(ConfigError("[cluster]\nlease_ttl = \"500ms\"\n").find("cluster.lease_ttl"),
+            std::string::npos);
+  EXPECT_NE(ConfigError("[cluster]\nnodeid = \"x\"\n").find("nodeid"), std::string::npos);
+}
+
 TEST(ConfigTest, ListenAddressesSplit) {
   EXPECT_EQ(SplitHostPort("127.0.0.1:0"), (std::pair<std::string, uint16_t>{"127.0.0.1", 0}));
   EXPECT_EQ(SplitHostPort("[::1]:8080"), (std::pair<std::string, uint16_t>{"::1", 8080}));

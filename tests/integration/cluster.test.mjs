@@ -269,3 +269,26 @@ test('PostgreSQL restarted under load: 503 while it is down, then everything res
     await c.stop();
   }
 });
+
+test('the admin commands and migrate work against PostgreSQL, and say where they are', () => {
+  const db = freshDatabase();
+  const migrate = cli(['migrate', '--database-url', db]);
+  assert.equal(migrate.code, 0, migrate.stderr);
+  assert.match(migrate.stdout, /the schema of postgresql:\/\/\S+ is up to date/);
+  const again = cli(['migrate', '--database-url', db]);
+  assert.equal(again.code, 0, 'migrating twice changes nothing');
+  assert.equal(cli(['accounts', 'create', '--email', EMAIL, '--database-url', db]).code, 0);
+  assert.equal(cli(['lines', 'add', '--account', EMAIL, '--number', lineNumber(0), '--database-url', db]).code, 0);
+  const list = cli(['lines', 'list', '--database-url', db]);
+  assert.match(list.stdout, new RegExp(`\\${lineNumber(0)}\\s+sim\\s+${EMAIL}`));
+  const deliveries = cli(['webhooks', 'list', '--database-url', db]);
+  assert.equal(deliveries.code, 0, deliveries.stderr);
+
+  const wrong = cli(['lines', 'list', '--database-url', 'mysql://db/x']);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /database_url: expected a PostgreSQL URL/);
+  const unreachable = cli(['lines', 'list', '--database-url', 'postgresql://ops:s3cret@127.0.0.1:1/x']);
+  assert.equal(unreachable.code, 1);
+  assert.match(unreachable.stderr, /cannot connect to postgresql:\/\/ops:\*\*\*@127\.0\.0\.1:1\/x/);
+  assert.doesNotMatch(unreachable.stderr, /s3cret/, 'the password is never printed');
+});
