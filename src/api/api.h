@@ -53,6 +53,11 @@ struct ApiContext {
   std::function<Result<std::vector<store::NodeInfo>>()> nodes;
   std::function<Result<std::vector<store::LeaseInfo>>()> leases;
   std::string node_id;  // this node's name (scale-out), or empty
+  // Scale-out: when another node drives `line`, sends the request there (once) and answers with
+  // its answer; false: this node answers. Calls that need the line's carrier (typing, read
+  // receipts, reactions, service lookups) go through it. Empty: one node.
+  std::function<bool(const std::string& line, const HttpRequest& req, const Responder& respond)>
+      forward;
 };
 
 class Api {

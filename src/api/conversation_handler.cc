@@ -111,6 +111,7 @@ void HandleEvaluateService(ApiContext& ctx, const Principal& principal, const Ht
     }
     line = lines->front();
   }
+  if (ctx.forward && ctx.forward(line->number, req, respond)) return;
   ctx.outbound.Lookup(*line, address, [respond, address](carriers::LookupResult r) {
     if (!r.service) {
       return respond(
@@ -155,6 +156,7 @@ void HandleSendTyping(ApiContext& ctx, const Principal& principal, const HttpReq
     }
     s.max_duration = Millis(m->value.GetInt64());
   }
+  if (ctx.forward && ctx.forward(conv->line.number, req, respond)) return;
   const std::string contact = conv->contact;
   ctx.outbound.SendSignal(conv->line, std::move(s), [respond, contact](Result<Ok> r) {
     if (!r.ok() && r.error().kind != ErrorKind::kRejected) {
@@ -186,6 +188,7 @@ void HandleMarkRead(ApiContext& ctx, const Principal& principal, const HttpReque
   s.kind = carriers::Signal::Kind::kMarkRead;
   s.line = conv->line.number;
   s.to = conv->contact;
+  if (ctx.forward && ctx.forward(conv->line.number, req, respond)) return;
   const std::string contact = conv->contact;
   ctx.outbound.SendSignal(conv->line, std::move(s), [respond, contact](Result<Ok> r) {
     if (!r.ok()) return respond(ErrorResponse(r.error()));
@@ -230,6 +233,7 @@ void HandleSendReaction(ApiContext& ctx, const Principal& principal, const HttpR
   s.to = m->contact;
   s.message_handle = m->handle;
   s.reaction = **reaction;
+  if (ctx.forward && ctx.forward(line->number, req, respond)) return;
   ctx.outbound.SendSignal(*line, s, [respond, s](Result<Ok> r) {
     if (!r.ok()) return respond(ErrorResponse(r.error()));
     respond(Json([&](JsonWriter& w) {

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "api/api.h"
+#include "api/http_errors.h"
 #include "api/http_server.h"
 #include "carriers/bluebubbles/bluebubbles_carrier.h"
 #include "carriers/sim/sim_carrier.h"
@@ -101,6 +102,16 @@ std::string DefaultNodeId(const Config& config) {
   const auto [address, port] = SplitHostPort(config.listen);
   return std::string(host) + ":" +
          (port ? std::to_string(port) : "pid" + std::to_string(::getpid()));
+}
+
+// Where the other nodes reach this one's API: the listen address, with the host's name in place
+// of a wildcard (0.0.0.0, ::).
+std::string AdvertisedAddress(const std::string& local) {
+  const auto [host, port] = SplitHostPort(local);
+  if (host != "0.0.0.0" && host != "::") return local;
+  char name[256] = {0};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return local;
+  return std::string(name) + ":" + std::to_string(port);
 }
 
 std::unique_ptr<store::Store> OpenStore(const Config& config) {
@@ -415,11 +426,51 @@ void Gateway::Start() {
       &p.events,
       {},
       {},
+      {},
       {}};
   if (config_.clustered()) {
     context.nodes = [&p] { return p.coordinator->Nodes(); };
     context.leases = [&p] { return p.coordinator->Leases(); };
     context.node_id = config_.node_id;
+    context.forward = [&p, node = config_.node_id](const std::string& line,
+                                                   const api::HttpRequest& req,
+                                                   const api::Responder& respond) {
+      // Forwarded once at most: a node that gets a forwarded call answers it itself.
+      if (req.Header("x-bluegate-forwarded-by")) return false;
+      if (p.outbound->Drives(line)) return false;
+      auto address = p.outbound->HolderAddress(line);
+      if (!address) {
+        // The lease moved since this node's last round: the database knows where.
+        auto known = p.coordinator->HolderAddress(line);
+        if (known.ok()) address = known.value();
+      }
+      if (!address) return false;
+      auto url = ParseHttpUrl("http://" + *address + req.path +
+                              (req.query.empty() ? "" : "?" + req.query));
+      if (!url) return false;
+      webhooks::HttpCall call;
+      call.method = req.method;
+      call.url = *url;
+      for (const char* h : {"sb-api-key-id", "sb-api-secret-key", "content-type"}) {
+        if (auto v = req.Header(h)) call.headers.emplace_back(h, std::string(*v));
+      }
+      call.headers.emplace_back("x-bluegate-forwarded-by", node);
+      call.body = req.body;
+      call.timeout = std::chrono::seconds(30);
+      call.max_response_bytes = 1 << 20;
+      p.carrier_http->Call(
+          std::move(call), [respond, line, address = *address](webhooks::PostResult r) {
+            if (r.status == 0) {
+              return respond(api::ErrorResponse(
+                  Error{ErrorKind::kDisconnected,
+                        "line " + line + " is driven by the node at " + address +
+                            ", which did not answer (" + r.error + "); retry later",
+                        ErrorCode::kServerRateExceeded, Millis(1000)}));
+            }
+            respond(api::JsonResponse(r.status, std::move(r.body)));
+          });
+      return true;
+    };
   }
   p.api = std::make_unique<api::Api>(std::move(context), config_.rate_limits);
   p.server = api::MakeHttpServer(
@@ -430,7 +481,7 @@ void Gateway::Start() {
       p.metrics);
   p.server->Start();
   if (config_.clustered()) {
-    p.coordinator->SetAddress(p.server->local_address());
+    p.coordinator->SetAddress(AdvertisedAddress(p.server->local_address()));
     queue::LeaseSettings ls;
     ls.ttl = config_.lease_ttl;
     ls.renew = config_.lease_renew;

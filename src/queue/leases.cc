@@ -160,7 +160,9 @@ void LeaseKeeper::Round() {
     for (const auto& l : leases.value()) {
       if (l.live) holders.emplace(l.line, l.node_id);
     }
-    outbound_.SetHolders(std::move(holders));
+    std::map<std::string, std::string> addresses;
+    for (const auto& n : nodes.value()) addresses.emplace(n.id, n.address);
+    outbound_.SetHolders(std::move(holders), std::move(addresses));
   }
 
   // Webhook deliveries of nodes that went away (and of admin commands): one node each.

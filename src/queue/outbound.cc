@@ -841,9 +841,21 @@ void Outbound::Enqueue(const Message& m) {
   d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});
 }
 
-void Outbound::SetHolders(std::map<std::string, std::string> holders) {
+void Outbound::SetHolders(std::map<std::string, std::string> holders,
+                          std::map<std::string, std::string> addresses) {
   std::unique_lock lock(mu_);
   holders_ = std::move(holders);
+  addresses_ = std::move(addresses);
+}
+
+std::optional<std::string> Outbound::HolderAddress(const std::string& line) {
+  std::shared_lock lock(mu_);
+  if (!leased_ || owned_.contains(line)) return std::nullopt;
+  auto holder = holders_.find(line);
+  if (holder == holders_.end()) return std::nullopt;
+  auto address = addresses_.find(holder->second);
+  if (address == addresses_.end()) return std::nullopt;
+  return address->second;
 }
 
 std::optional<std::string> Outbound::HolderOf(const std::string& line) {

@@ -87,7 +87,12 @@ class Outbound final : public carriers::CarrierSink {
   // leases, a message for another node's line is announced to that node instead.
   void Enqueue(const Message& m);
   // With leases: which node holds each line's lease, as last read (the lease keeper sets it).
-  void SetHolders(std::map<std::string, std::string> holders);
+  // `addresses`: each live node's API address.
+  void SetHolders(std::map<std::string, std::string> holders,
+                  std::map<std::string, std::string> addresses);
+  // With leases: the API address of the node holding the line's lease, when another node holds
+  // it. Thread-safe.
+  std::optional<std::string> HolderAddress(const std::string& line);
   // With leases: the node holding the line's lease ("" between holders); without: nullopt.
   std::optional<std::string> HolderOf(const std::string& line);
 
@@ -205,8 +210,9 @@ class Outbound final : public carriers::CarrierSink {
   std::unordered_map<std::string, std::shared_ptr<LineDriver>> standby_;
   std::vector<std::shared_ptr<LineDriver>> stopped_;  // released lines' drivers
   RemoteFn remote_;
-  std::map<std::string, std::string> holders_;  // line → node holding its lease
-  int64_t line_change_seq_ = -1;                // -1: not read yet
+  std::map<std::string, std::string> holders_;    // line → node holding its lease
+  std::map<std::string, std::string> addresses_;  // node → its API address
+  int64_t line_change_seq_ = -1;                  // -1: not read yet
   std::mutex refresh_mu_;
   std::unique_ptr<boost::asio::steady_timer> watch_timer_;
   Millis watch_every_{1000};

@@ -292,3 +292,36 @@ test('the admin commands and migrate work against PostgreSQL, and say where they
   assert.match(unreachable.stderr, /cannot connect to postgresql:\/\/ops:\*\*\*@127\.0\.0\.1:1\/x/);
   assert.doesNotMatch(unreachable.stderr, /s3cret/, 'the password is never printed');
 });
+
+test('a call that needs a line\'s carrier is forwarded to the node driving the line', async () => {
+  const c = await startCluster({ nodes: 2, lines: 2, smpp: false });
+  try {
+    const held = await balanced(c.gws[0], { nodes: 2, lines: 2 });
+    for (const [n, gw] of c.gws.entries()) {
+      // The line the other node drives, asked of this one.
+      const other = held[`n${2 - n}`][0];
+      const contact = contactFor(10 + n);
+      const sent = await gw.request('POST', '/api/send-message', {
+        body: { number: contact, from_number: other, content: 'hello' },
+      });
+      assert.equal(sent.status, 200, sent.text);  // the conversation the signals belong to
+      const typing = await gw.request('POST', '/api/send-typing-indicator', {
+        body: { number: contact, from_number: other },
+      });
+      assert.equal(typing.status, 200, typing.text);
+      assert.equal(typing.json.status, 'SENT');
+      const read = await gw.request('POST', '/api/mark-read', {
+        body: { number: contact, from_number: other },
+      });
+      assert.equal(read.status, 200, read.text);
+    }
+    // evaluate-service asks through the account's first line, whichever node drives it.
+    for (const gw of c.gws) {
+      const sms = await gw.request('GET', '/api/evaluate-service?number=%2B12125550101');
+      assert.equal(sms.status, 200, sms.text);
+      assert.deepEqual(sms.json, { number: '+12125550101', service: 'SMS' });
+    }
+  } finally {
+    await c.stop();
+  }
+});

@@ -151,6 +151,17 @@ class PostgresCoordinator final : public Coordinator {
     });
   }
 
+  Result<std::optional<std::string>> HolderAddress(const std::string& line) override {
+    return Run<std::optional<std::string>>([&](Db& db) -> Result<std::optional<std::string>> {
+      Stmt q(&db, WithNow("SELECT n.address FROM line_leases l JOIN nodes n ON n.id = "
+                          "l.node_id WHERE l.line_number = ? AND l.expires_at > NOW_MS AND "
+                          "n.id != ?"));
+      q.Bind(line).Bind(node_id_);
+      if (!q.Step()) return std::optional<std::string>();
+      return std::optional<std::string>(q.Text(0));
+    });
+  }
+
   Result<std::vector<Delivery>> ClaimOrphanDeliveries(int limit) override {
     return Run<std::vector<Delivery>>([&](Db& db) -> Result<std::vector<Delivery>> {
       // SKIP LOCKED: nodes claiming at once take different rows, and none waits for another.

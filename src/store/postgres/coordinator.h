@@ -57,6 +57,8 @@ class Coordinator {
   virtual Result<int64_t> CountLines() = 0;
   virtual Result<std::vector<NodeInfo>> Nodes() = 0;
   virtual Result<std::vector<LeaseInfo>> Leases() = 0;
+  // The API address of the node holding `line`'s live lease, when that is another node.
+  virtual Result<std::optional<std::string>> HolderAddress(const std::string& line) = 0;
   // Pending deliveries whose node is gone (or that no node wrote: admin commands, retries),
   // now this node's to dispatch; each is claimed by exactly one node.
   virtual Result<std::vector<Delivery>> ClaimOrphanDeliveries(int limit) = 0;
