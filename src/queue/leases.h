@@ -56,6 +56,8 @@ class LeaseKeeper {
 
   std::mutex lines_mu_;  // one Adopt/Release sequence at a time (the loop's, or the watchdog's)
   uint64_t connection_losses_ = 0;
+  static constexpr uint64_t kSweepEvery = 10;  // rounds between sweeps for QUEUED messages
+  uint64_t rounds_ = 0;
   // Leases are safe to use until then (steady clock, ns since its epoch).
   std::atomic<int64_t> safe_until_{0};
 

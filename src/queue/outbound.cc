@@ -9,6 +9,7 @@
 #include <set>
 #include <shared_mutex>
 #include <tuple>
+#include <unordered_set>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -74,6 +75,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
       }
       self->depth_.store(0, std::memory_order_relaxed);
       self->waiting_new_.store(0, std::memory_order_relaxed);
+      self->waiting_ids_.clear();
       self->awaiting_report_.clear();
       self->carrier_.reset();
       done->set_value();
@@ -172,6 +174,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
       }
       self->depth_.store(0, std::memory_order_relaxed);
       self->waiting_new_.store(0, std::memory_order_relaxed);
+      self->waiting_ids_.clear();
       for (auto& m : waiting) self->forward_(m.message.message_id);
     });
   }
@@ -187,6 +190,13 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
           self->waiting_new_.fetch_sub(1, std::memory_order_relaxed);
         }
         self->forward_(m.message.message_id);
+        return;
+      }
+      // A message already waiting here (announced by another node and also read from the store,
+      // or swept again) waits once.
+      if (!m.already_accepted && !self->waiting_ids_.insert(m.message.message_id).second) {
+        self->depth_.fetch_sub(1, std::memory_order_relaxed);
+        if (m.new_contact) self->waiting_new_.fetch_sub(1, std::memory_order_relaxed);
         return;
       }
       if (self->carrier_) m.segments = std::max(1, self->carrier_->Segments(m.message));
@@ -229,6 +239,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
           waiting_new_.fetch_sub(1, std::memory_order_relaxed);
         }
         next_out_ms_.store(0, std::memory_order_relaxed);
+        waiting_ids_.erase(m->message.message_id);
         StartSend(std::move(*m));
       } else if (auto* at = std::get_if<TimePoint>(&next)) {
         next_out_ms_.store(ToUnixMillis(*at), std::memory_order_relaxed);
@@ -611,6 +622,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   asio::steady_timer resolve_timer_;
   bool resolve_armed_ = false;
   std::map<int64_t, TimePoint> awaiting_report_;  // accepted by the carrier, no report yet
+  std::unordered_set<int64_t> waiting_ids_;       // QUEUED messages in queue_ (strand)
   Outbound::LineState state_;                     // guarded by queue_mu_
   std::atomic<int64_t> depth_{0};                 // QUEUED messages, reservations included
   std::atomic<int64_t> capacity_;
@@ -743,6 +755,22 @@ std::vector<std::string> Outbound::Driven() {
   for (const auto& [number, d] : drivers_) out.push_back(number);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+size_t Outbound::Sweep(const std::string& number, TimePoint accepted_before) {
+  auto line = FindLine(number);
+  if (!line || !Drives(number)) return 0;
+  auto unfinished = store_.UnfinishedOutbound(number);
+  if (!unfinished.ok()) return 0;
+  auto d = Driver(line.value());
+  size_t n = 0;
+  for (const Message& m : unfinished.value()) {
+    if (m.status != Status::kQueued || m.date_created >= accepted_before) continue;
+    d->AddRecovered();
+    d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});  // (waits once)
+    ++n;
+  }
+  return n;
 }
 
 bool Outbound::Adopt(const std::string& number) {

@@ -117,6 +117,10 @@ class Outbound final : public carriers::CarrierSink {
   // Stops driving `line`, returning once its carrier is closed: nothing more is submitted from
   // this node. Waiting messages stay QUEUED in the store for the line's next holder. Thread-safe.
   void Release(const std::string& line);
+  // Queues again the line's messages that have waited in QUEUED in the store since before
+  // `accepted_before` (one whose announcement was lost with the node that accepted it); those
+  // already waiting here are not queued twice. Returns how many it looked at. Thread-safe.
+  size_t Sweep(const std::string& line, TimePoint accepted_before);
   // The lines this node drives (every line without leases).
   std::vector<std::string> Driven();
   bool Drives(const std::string& line);

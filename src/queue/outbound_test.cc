@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 
 #include "store/sqlite/sqlite_store.h"
 #include "testing/manual_clock.h"
@@ -16,8 +17,10 @@ class QuietCarrier final : public carriers::Carrier {
  public:
   void Submit(carriers::OutboundMessage,
               std::function<void(carriers::SubmitResult)> done) override {
+    ++submits;
     done(carriers::SubmitResult{});
   }
+  int submits = 0;
   void Reconcile(carriers::OutboundMessage,
                  std::function<void(std::optional<carriers::ReconcileResult>)> done) override {
     done(std::nullopt);
@@ -120,6 +123,74 @@ TEST_F(OutboundTest, ALineThatGoesOfflineFiresLineBlockedAndShowsInItsState) {
   EXPECT_EQ(LineBlockedDeliveries().size(), 1u) << "coming back is not a block";
   Health(carriers::LineHealth::kDegraded, "throttled by the SMSC");
   EXPECT_EQ(LineBlockedDeliveries().size(), 2u);
+}
+
+// A message the store holds QUEUED that the line never heard of (the node that accepted it died
+// before announcing it) is found by a sweep, and sent once however often it is swept.
+TEST_F(OutboundTest, ASweepSendsAnUnannouncedMessageOnce) {
+  Message m;
+  m.handle = "unannounced";
+  m.account_id = account_.id;
+  m.line_number = line_.number;
+  m.contact = "+14155552001";
+  m.content = "hi";
+  m.status = Status::kQueued;
+  m.date_created = m.date_updated = clock_.Now();
+  std::promise<Result<Message>> stored;
+  store_->Accept(m, {}, [&stored](Result<Message> r) { stored.set_value(std::move(r)); });
+  ASSERT_TRUE(stored.get_future().get().ok());
+  // What is ready runs, and what the store's writer hands back (the line's resolve timer stays
+  // armed, so the io_context is polled rather than run).
+  auto settle = [this] {
+    for (int i = 0; i < 10; ++i) {
+      io_.restart();
+      io_.poll();
+      store_->Flush();
+    }
+  };
+  EXPECT_EQ(outbound_->Sweep(line_.number, clock_.Now()), 0u) << "not older than the cut-off";
+  clock_.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(outbound_->Sweep(line_.number, clock_.Now()), 1u);
+  EXPECT_EQ(outbound_->Sweep(line_.number, clock_.Now()), 1u) << "still QUEUED in the store";
+  settle();
+  ASSERT_NE(carrier_, nullptr);
+  EXPECT_EQ(carrier_->submits, 1) << "swept twice, waited and went once";
+  EXPECT_EQ(store_->FindMessage(account_.id, "unannounced")->status, Status::kAccepted);
+  EXPECT_EQ(outbound_->Sweep(line_.number, clock_.Now()), 0u) << "no longer waiting";
+  settle();
+  EXPECT_EQ(carrier_->submits, 1);
+  EXPECT_EQ(outbound_->QueueDepth(line_.number), 0u);
+}
+
+// Sweeps keep finding what waits for the line's pace: each message waits once however often.
+TEST_F(OutboundTest, SweptMessagesThatWaitForTheirTurnWaitOnce) {
+  store::LineSettings slow;
+  slow.burst_per_second = 0.001;  // one message now, the next in about 17 minutes
+  ASSERT_TRUE(store_->SetLineSettings(line_.number, slow).ok());
+  for (const char* handle : {"first", "second"}) {
+    Message m;
+    m.handle = handle;
+    m.account_id = account_.id;
+    m.line_number = line_.number;
+    m.contact = "+14155552001";
+    m.content = handle;
+    m.status = Status::kQueued;
+    m.date_created = m.date_updated = clock_.Now();
+    std::promise<Result<Message>> stored;
+    store_->Accept(m, {}, [&stored](Result<Message> r) { stored.set_value(std::move(r)); });
+    ASSERT_TRUE(stored.get_future().get().ok());
+  }
+  clock_.Advance(std::chrono::seconds(30));
+  for (int sweep = 0; sweep < 3; ++sweep) {
+    EXPECT_EQ(outbound_->Sweep(line_.number, clock_.Now()), sweep == 0 ? 2u : 1u);
+    for (int i = 0; i < 10; ++i) {
+      io_.restart();
+      io_.poll();
+      store_->Flush();
+    }
+  }
+  EXPECT_EQ(carrier_->submits, 1);
+  EXPECT_EQ(outbound_->QueueDepth(line_.number), 1u) << "the second waits once, not three times";
 }
 
 TEST_F(OutboundTest, LookupsAreCachedForTheLinesTtl) {
