@@ -10,7 +10,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -94,13 +93,17 @@ Result<Ok> CheckLineCarrier(const std::string& carrier, const carriers::CarrierO
   return carriers::CheckCarrierOptions(carrier, options);
 }
 
+std::optional<std::string> HostName() {
+  char name[256] = {0};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return std::nullopt;
+  return std::string(name);
+}
+
 // A node's name when none is given: the host's name and the API's port (its process id when the
 // port is picked at start).
 std::string DefaultNodeId(const Config& config) {
-  char host[256] = {0};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "bluegate");
   const auto [address, port] = SplitHostPort(config.listen);
-  return std::string(host) + ":" +
+  return HostName().value_or("bluegate") + ":" +
          (port ? std::to_string(port) : "pid" + std::to_string(::getpid()));
 }
 
@@ -109,9 +112,8 @@ std::string DefaultNodeId(const Config& config) {
 std::string AdvertisedAddress(const std::string& local) {
   const auto [host, port] = SplitHostPort(local);
   if (host != "0.0.0.0" && host != "::") return local;
-  char name[256] = {0};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return local;
-  return std::string(name) + ":" + std::to_string(port);
+  const auto name = HostName();
+  return name ? *name + ":" + std::to_string(port) : local;
 }
 
 std::unique_ptr<store::Store> OpenStore(const Config& config) {

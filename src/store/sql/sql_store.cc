@@ -151,6 +151,20 @@ Message ReadMessage(const Stmt& s) {
   return m;
 }
 
+// A PostgreSQL array literal ("{a,b,c}") of ids or E.164 numbers, which need no quoting.
+class ArrayLiteral {
+ public:
+  void Add(std::string_view v) {
+    if (!items_.empty()) items_ += ',';
+    items_ += v;
+  }
+  bool empty() const { return items_.empty(); }
+  std::string text() const { return "{" + items_ + "}"; }
+
+ private:
+  std::string items_;
+};
+
 // A new re-queue mark, larger than every earlier one (webhook_deliveries.requeued_at).
 std::string NextRequeueMark(Db* db) {
   return db->engine() == Engine::kPostgres
@@ -561,25 +575,25 @@ class SqlStore final : public Store {
   void PrefetchStates(const Batch& batch) {
     batch_states_.clear();
     if (!postgres_) return;
-    std::string ids, accounts, numbers;
+    ArrayLiteral ids, accounts, numbers;
     std::vector<std::string> keys;  // the accepts' contacts the cache lacks
     if (contacts_stale_.exchange(false, std::memory_order_acq_rel)) contact_cache_.clear();
     for (const auto& op : batch) {
-      if (op.message_id > 0) ids += (ids.empty() ? "" : ",") + std::to_string(op.message_id);
+      if (op.message_id > 0) ids.Add(std::to_string(op.message_id));
       if (op.contact.empty()) continue;
       std::string key = std::to_string(op.account_id) + "/" + op.contact;
       if (contact_cache_.contains(key)) continue;
-      accounts += (accounts.empty() ? "" : ",") + std::to_string(op.account_id);
-      numbers += (numbers.empty() ? "" : ",") + op.contact;  // E.164: no quoting needed
+      accounts.Add(std::to_string(op.account_id));
+      numbers.Add(op.contact);
       keys.push_back(std::move(key));
     }
     if (!ids.empty()) {
-      Stmt& s = stmts_->message_states.Reset().Bind("{" + ids + "}");
+      Stmt& s = stmts_->message_states.Reset().Bind(ids.text());
       while (s.Step()) batch_states_.insert_or_assign(s.Int(0), ReadState(s, 1));
       s.Reset();
     }
     if (!keys.empty()) {
-      Stmt& s = stmts_->contact_states.Reset().Bind("{" + accounts + "}").Bind("{" + numbers + "}");
+      Stmt& s = stmts_->contact_states.Reset().Bind(accounts.text()).Bind(numbers.text());
       while (s.Step()) {
         contact_cache_.insert_or_assign(std::to_string(s.Int(0)) + "/" + s.Text(1),
                                         ReadContactState(s, 2));
@@ -786,12 +800,10 @@ class SqlStore final : public Store {
 
   Result<MessagePage> ListMessages(const MessageQuery& q) override {
     return Read<MessagePage>([&](Conn& c) -> Result<MessagePage> {
-      // With a contact, the conversation's ids drive the query (the unary + keeps SQLite from
-      // walking the account's whole history by its created_at index instead).
-      // (PostgreSQL has no such hint, nor needs it.)
-      const std::string plus = postgres_ ? "" : "+";
+      // With a contact on SQLite, the conversation's ids drive the query (the unary + keeps it
+      // from walking the account's whole history by its created_at index instead).
       std::string where =
-          q.number ? " WHERE " + plus + "m.account_id = ?" : " WHERE m.account_id = ?";
+          q.number && !postgres_ ? " WHERE +m.account_id = ?" : " WHERE m.account_id = ?";
       std::vector<std::variant<int64_t, std::string>> args{q.account_id};
       auto add = [&](const char* clause, auto value) {
         where += clause;
@@ -807,8 +819,7 @@ class SqlStore final : public Store {
         where +=
             " AND m.contact = ? AND m.id IN (SELECT message_id FROM conversations WHERE "
             "account_id = ? AND contact = ? UNION ALL SELECT id FROM messages WHERE id > (SELECT "
-            "id FROM conversation_watermark) AND " +
-            plus + "account_id = ? AND " + plus + "contact = ?)";
+            "id FROM conversation_watermark) AND +account_id = ? AND +contact = ?)";
         args.emplace_back(*q.number);
         args.emplace_back(q.account_id);
         args.emplace_back(*q.number);
@@ -1921,14 +1932,14 @@ class SqlStore final : public Store {
           .Bind(b.contact_id)
           .ExecDeferred();
     }
-    std::string accounts, numbers, lines;
+    ArrayLiteral accounts, numbers, lines;
     for (const auto& b : pending_bindings_) {
-      accounts += (accounts.empty() ? "" : ",") + std::to_string(b.account_id);
-      numbers += (numbers.empty() ? "" : ",") + b.contact;  // E.164 numbers need no quoting
-      lines += (lines.empty() ? "" : ",") + b.line;
+      accounts.Add(std::to_string(b.account_id));
+      numbers.Add(b.contact);
+      lines.Add(b.line);
     }
     Stmt& s = stmts_->check_bindings.Reset();
-    s.Bind("{" + accounts + "}").Bind("{" + numbers + "}").Bind("{" + lines + "}");
+    s.Bind(accounts.text()).Bind(numbers.text()).Bind(lines.text());
     s.Step();
     const bool ok = s.Int(0) == 0;
     s.Reset();
