@@ -3,8 +3,8 @@
 #include <charconv>
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
+#include "core/json.h"
 #include "core/url.h"
 
 namespace bluegate::api {
@@ -81,12 +81,12 @@ std::string NormalizeQueryPhone(std::string value) {
 Result<rapidjson::Document> ParseJsonObject(const HttpRequest& req) {
   if (req.body.empty()) return Error::Invalid("The request body is empty: send a JSON object");
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(
-      req.body.data(), req.body.size());
-  if (doc.HasParseError()) {
-    return Error::Invalid(std::string("Malformed JSON body: ") +
-                          rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
-                          std::to_string(doc.GetErrorOffset()));
+  if (auto parsed = ParseJson(req.body, doc); !parsed) {
+    if (parsed.too_deep) {
+      return Error::Invalid("The JSON body is " + parsed.error + ": the limit is " +
+                            std::to_string(kMaxJsonDepth) + " levels");
+    }
+    return Error::Invalid("Malformed JSON body: " + parsed.error);
   }
   if (!doc.IsObject()) return Error::Invalid("The request body must be a JSON object");
   return doc;

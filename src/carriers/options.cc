@@ -6,6 +6,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/json.h"
+
 namespace bluegate::carriers {
 namespace {
 
@@ -121,8 +123,7 @@ Result<CarrierOptions> OptionsFromJson(std::string_view json) {
   CarrierOptions out;
   if (json.empty()) return out;
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
-  if (d.HasParseError() || !d.IsObject()) {
+  if (!ParseJson(json, d) || !d.IsObject()) {
     return Error::Invalid("the line's stored carrier options are not a JSON object");
   }
   for (const auto& m : d.GetObject()) {

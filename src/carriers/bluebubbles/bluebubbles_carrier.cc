@@ -15,6 +15,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/json.h"
+
 namespace bluegate::carriers::bluebubbles {
 namespace {
 
@@ -137,8 +139,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     Call("GET", "/api/v1/handle/availability/imessage", "&address=" + PercentEncode(address), "",
          settings_.request_timeout, [done = std::move(done)](HttpReply r) {
            rapidjson::Document d;
-           d.Parse(r.body.c_str());
-           const rapidjson::Value* data = d.HasParseError() ? nullptr : Obj(d, "data");
+           const rapidjson::Value* data = ParseJson(r.body, d) ? Obj(d, "data") : nullptr;
            if (r.status != 200 || !data) {
              return done(LookupResult{
                  std::nullopt, "the BlueBubbles server could not tell (" +
@@ -337,8 +338,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   void OnSent(const std::string& handle, HttpReply r,
               const std::function<void(SubmitResult)>& done) {
     rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    const rapidjson::Value* data = d.HasParseError() ? nullptr : Obj(d, "data");
+    const rapidjson::Value* data = ParseJson(r.body, d) ? Obj(d, "data") : nullptr;
     if (r.status == 200 && data) {
       done(SubmitResult{SubmitOutcome::kAccepted, {}, {}});
       return Update(handle, *data);
@@ -506,8 +506,7 @@ class Session final : public std::enable_shared_from_this<Session> {
          settings_.request_timeout,
          [self = shared_from_this(), then = std::move(then)](HttpReply r) {
            rapidjson::Document d;
-           d.Parse(r.body.c_str());
-           if (r.status == 200 && !d.HasParseError() && d.IsObject()) {
+           if (r.status == 200 && ParseJson(r.body, d) && d.IsObject()) {
              auto it = d.FindMember("data");
              if (it != d.MemberEnd() && it->value.IsArray()) {
                for (const auto& m : it->value.GetArray()) {
@@ -523,8 +522,7 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   void OnWebhook(const std::string& body) {
     rapidjson::Document d;
-    d.Parse(body.c_str());
-    if (d.HasParseError() || !d.IsObject()) {
+    if (!ParseJson(body, d) || !d.IsObject()) {
       spdlog::warn("line {}: unreadable BlueBubbles webhook ({} bytes)", line_, body.size());
       return;
     }
@@ -656,8 +654,7 @@ class Session final : public std::enable_shared_from_this<Session> {
          [self = shared_from_this(), url](HttpReply r) {
            if (r.status != 200) return;
            rapidjson::Document d;
-           d.Parse(r.body.c_str());
-           if (!d.HasParseError() && d.IsObject()) {
+           if (ParseJson(r.body, d) && d.IsObject()) {
              auto it = d.FindMember("data");
              if (it != d.MemberEnd() && it->value.IsArray() && !it->value.Empty()) {
                self->webhook_registered_ = true;

@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/json.h"
 #include "store/sql/db.h"
 
 namespace bluegate::store::contacts {
@@ -20,7 +21,7 @@ constexpr const char* kColumns =
 std::vector<std::string> ParseTags(const std::string& json) {
   std::vector<std::string> out;
   rapidjson::Document d;
-  if (json.empty() || d.Parse(json.c_str()).HasParseError() || !d.IsArray()) return out;
+  if (json.empty() || !ParseJson(json, d) || !d.IsArray()) return out;
   for (const auto& v : d.GetArray()) {
     if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
   }
@@ -30,7 +31,7 @@ std::vector<std::string> ParseTags(const std::string& json) {
 std::map<std::string, std::string> ParseVariables(const std::string& json) {
   std::map<std::string, std::string> out;
   rapidjson::Document d;
-  if (json.empty() || d.Parse(json.c_str()).HasParseError() || !d.IsObject()) return out;
+  if (json.empty() || !ParseJson(json, d) || !d.IsObject()) return out;
   for (const auto& m : d.GetObject()) {
     if (m.value.IsString()) {
       out.emplace(std::string(m.name.GetString(), m.name.GetStringLength()),

@@ -15,6 +15,7 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include "core/json.h"
 #include "core/keywords.h"
 #include "core/new_contact_window.h"
 #include "core/send_request.h"
@@ -68,7 +69,7 @@ std::string LineSettingsJson(const LineSettings& ls) {
 LineSettings ParseLineSettings(const std::string& json) {
   LineSettings ls;
   rapidjson::Document d;
-  if (d.Parse(json.c_str()).HasParseError() || !d.IsObject()) return ls;
+  if (!ParseJson(json, d) || !d.IsObject()) return ls;
   auto integer = [&d](const char* key) -> std::optional<int64_t> {
     auto it = d.FindMember(key);
     if (it == d.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
