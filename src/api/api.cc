@@ -39,7 +39,7 @@ void Api::Handle(HttpRequest req, Responder respond) {
     return WithRoute(respond, "/healthz")(HandleHealth(ctx_));
   if (method == "GET" && path == "/readyz") return WithRoute(respond, "/readyz")(HandleReady(ctx_));
   if (method == "GET" && path == "/metrics")
-    return WithRoute(respond, "/metrics")(HandleMetrics(ctx_));
+    return WithRoute(respond, "/metrics")(HandleMetrics(ctx_, req));
 
   if (method == "GET" && path.starts_with("/media/")) {
     return WithRoute(respond, "/media/{file}")(ServeMedia(ctx_, std::string_view(path).substr(7)));
@@ -58,12 +58,28 @@ void Api::Handle(HttpRequest req, Responder respond) {
         line, query["token"], std::move(req.body),
         [respond =
              WithRoute(std::move(respond), "/api/v2/carriers/{carrier}/{line}")](Result<Ok> r) {
-          if (!r.ok()) return respond(ErrorResponse(r.error()));
+          // Every failure answers alike: a caller cannot learn which lines exist.
+          if (!r.ok()) {
+            return respond(ErrorResponse(Error{ErrorKind::kUnauthenticated,
+                                               "Carrier event refused", std::nullopt, {}}));
+          }
           respond(JsonResponse(200, R"({"status":"OK"})"));
         });
   }
+  const std::string key_id(req.Header("sb-api-key-id").value_or(""));
+  if (auto wait = throttle_.Blocked(req.remote_address, key_id)) {
+    auto r = ErrorResponse(Error{ErrorKind::kThrottled,
+                                 "Too many failed authentications from this address with this "
+                                 "key id; try again later (auth.max_failures_per_minute)",
+                                 ErrorCode::kRateLimitExceeded, *wait});
+    r.route = "auth_throttled";
+    return respond(std::move(r));
+  }
   auto principal = auth_.Authenticate(req);
   if (!principal.ok()) {
+    if (principal.error().kind == ErrorKind::kUnauthenticated) {
+      throttle_.Failed(req.remote_address, key_id);
+    }
     auto r = ErrorResponse(principal.error());
     r.route = "unauthenticated";
     return respond(std::move(r));

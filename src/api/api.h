@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "api/auth_throttle.h"
+#include "api/media_quota.h"
 #include "api/http_types.h"
 #include "api/rate_limiter.h"
 #include "core/clock.h"
@@ -35,6 +37,15 @@ struct MediaSettings {
   // GETs a URL into a file, streamed, refusing a body over max_bytes; empty: uploads are off.
   std::function<void(const HttpUrl&, uint64_t, std::string, std::function<void(MediaFetchResult)>)>
       fetch;
+  MediaQuota* quota = nullptr;  // bytes per account; null: unbounded
+};
+
+// Bounds on what one account or client may hold through the API (docs/security.md).
+struct ApiLimits {
+  size_t webhooks_per_type = 100;
+  size_t webhooks_per_account = 500;
+  int auth_failures_per_minute = 10;  // per client address and key id
+  std::string metrics_token;          // when set, /metrics asks for "Authorization: Bearer <it>"
 };
 
 struct ApiContext {
@@ -58,18 +69,23 @@ struct ApiContext {
   // receipts, reactions, service lookups) go through it. Empty: one node.
   std::function<bool(const std::string& line, const HttpRequest& req, const Responder& respond)>
       forward;
+  ApiLimits limits;
 };
 
 class Api {
  public:
   Api(ApiContext ctx, std::vector<RateRule> rate_rules)
-      : ctx_(ctx), auth_(ctx.store), limiter_(std::move(rate_rules), ctx.clock) {}
+      : ctx_(ctx),
+        auth_(ctx.store),
+        throttle_(ctx.clock, ctx.limits.auth_failures_per_minute),
+        limiter_(std::move(rate_rules), ctx.clock) {}
   // Serves one request; `respond` is called exactly once, possibly from the store's thread.
   void Handle(HttpRequest req, Responder respond);
 
  private:
   ApiContext ctx_;
   Authenticator auth_;
+  AuthThrottle throttle_;
   RateLimiter limiter_;
 };
 
@@ -143,6 +159,7 @@ void HandleContacts(ApiContext& ctx, const Principal& principal, const HttpReque
                     Responder respond);
 HttpResponse HandleHealth(ApiContext& ctx);
 HttpResponse HandleReady(ApiContext& ctx);
-HttpResponse HandleMetrics(ApiContext& ctx);
+// With limits.metrics_token set, only "Authorization: Bearer <token>" is answered.
+HttpResponse HandleMetrics(ApiContext& ctx, const HttpRequest& req);
 
 }  // namespace bluegate::api

@@ -34,13 +34,22 @@ void HandleEvents(ApiContext& ctx, const Principal& principal, const HttpRequest
       start = end + 1;
     }
   }
+  EventHub* hub = ctx.events;
+  // Subscribed now, so that an account over its streams is told before any stream opens.
+  auto subscription = hub->Subscribe(principal.account.id, std::move(types), nullptr);
+  if (!subscription) {
+    return respond(ErrorResponse(Error{
+        ErrorKind::kThrottled,
+        "This account already has " + std::to_string(hub->limits().max_streams_per_account) +
+            " event streams open (events.max_streams_per_account); close one first",
+        ErrorCode::kRateLimitExceeded, std::chrono::seconds(5)}));
+  }
   HttpResponse r;
   r.status = 200;
   r.content_type = "text/event-stream";
-  EventHub* hub = ctx.events;
-  const int64_t account = principal.account.id;
-  r.open_events = [hub, account, types](std::function<void()> wake) {
-    return hub->Subscribe(account, types, std::move(wake));
+  r.open_events = [subscription](std::function<void()> wake) {
+    subscription->SetWake(std::move(wake));
+    return subscription;
   };
   r.close_events = [hub](const std::shared_ptr<EventSubscription>& s) { hub->Unsubscribe(s); };
   respond(std::move(r));

@@ -13,12 +13,16 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
+#include "api/http_framing.h"
 #include "core/url.h"
 
 namespace bluegate::api {
@@ -29,10 +33,21 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr const char* kTooLarge =
-    R"({"status":"ERROR","message":"The request body is larger than the server accepts","error_code":4000})";
-constexpr const char* kBadRequest =
-    R"({"status":"ERROR","message":"Malformed HTTP request","error_code":4000})";
+std::string ErrorBody(std::string_view message, int code) {
+  return R"({"status":"ERROR","message":")" + std::string(message) + R"(","error_code":)" +
+         std::to_string(code) + "}";
+}
+
+// What a refused connection is told, written once without waiting (the socket may be full).
+const std::string& BusyAnswer() {
+  static const std::string answer = [] {
+    const std::string body = ErrorBody("Too many connections; try again shortly", 5003);
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return answer;
+}
 
 class BeastServer final : public HttpServer {
  public:
@@ -86,18 +101,59 @@ class BeastServer final : public HttpServer {
 
  private:
   asio::awaitable<void> Accept() {
+    asio::steady_timer pause(acceptor_.get_executor());
     for (;;) {
       boost::system::error_code ec;
       tcp::socket socket = co_await acceptor_.async_accept(
           asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping_ || ec == asio::error::operation_aborted) co_return;
-        continue;  // a transient failure (fd limit): keep accepting
+        // Out of file descriptors (or another transient failure): the pending connection stays
+        // in the backlog, so accepting again at once would spin. Pause, then resume.
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+            ec == asio::error::no_memory) {
+          if (++descriptor_pauses_ % 100 == 1) {
+            spdlog::warn("cannot accept connections ({}): pausing 100 ms", ec.message());
+          }
+          pause.expires_after(std::chrono::milliseconds(100));
+          co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        continue;
+      }
+      std::string address = "?";
+      if (auto remote = socket.remote_endpoint(ec); !ec) address = remote.address().to_string();
+      if (!Admit(address)) {
+        metrics_.CountRequest("connection_refused", 503);
+        socket.non_blocking(true, ec);
+        socket.write_some(asio::buffer(BusyAnswer()), ec);
+        socket.shutdown(tcp::socket::shutdown_both, ec);
+        socket.close(ec);
+        continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
       auto exec = socket.get_executor();
-      asio::co_spawn(exec, Session(beast::tcp_stream(std::move(socket))), asio::detached);
+      asio::co_spawn(exec, Session(beast::tcp_stream(std::move(socket)), std::move(address)),
+                     asio::detached);
     }
+  }
+
+  // Counts a new connection from `address` in, unless it would pass a bound.
+  bool Admit(const std::string& address) {
+    std::lock_guard lock(sessions_mu_);
+    if (open_.load() >= settings_.max_connections) return false;
+    size_t& n = per_address_[address];
+    if (n >= settings_.max_connections_per_address) return false;
+    ++n;
+    ++open_;
+    return true;
+  }
+
+  void Leave(const std::string& address) {
+    std::lock_guard lock(sessions_mu_);
+    if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) {
+      per_address_.erase(it);
+    }
+    --open_;
   }
 
   // Hands the request to the handler and waits for its answer, which may come from another
@@ -126,8 +182,9 @@ class BeastServer final : public HttpServer {
     co_return out;
   }
 
-  static HttpRequest Convert(http::request<http::string_body>& in) {
+  static HttpRequest Convert(http::request<http::string_body>& in, const std::string& address) {
     HttpRequest out;
+    out.remote_address = address;
     out.method = std::string(in.method_string());
     std::string_view target(in.target().data(), in.target().size());
     const size_t q = target.find('?');
@@ -149,8 +206,38 @@ class BeastServer final : public HttpServer {
     bool idle = false;  // waiting for the next request
   };
 
-  asio::awaitable<void> Session(beast::tcp_stream stream) {
-    ++open_;
+  // Answers a request that cannot be served and closes the connection. Lingering close: the
+  // client may still be sending what we refused; closing with unread data would reset the
+  // connection and could destroy our answer before the client reads it, so stop sending, then
+  // read and discard for a short while.
+  asio::awaitable<void> Refuse(beast::tcp_stream& stream, http::status status, unsigned version,
+                               std::string_view message, int code, std::string_view route) {
+    http::response<http::string_body> res{status, version >= 10 ? version : 11};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::server, "bluegate");
+    res.body() = ErrorBody(message, code);
+    res.keep_alive(false);
+    res.prepare_payload();
+    metrics_.CountRequest(route, static_cast<int>(res.result_int()));
+    boost::system::error_code ec;
+    stream.expires_after(settings_.send_timeout);
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16384> scratch;
+    for (size_t drained = 0; !ec && drained < (64u << 20);) {
+      drained += co_await stream.async_read_some(asio::buffer(scratch),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  static bool Quiet(const boost::system::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+           ec == asio::error::eof || ec == asio::error::operation_aborted ||
+           ec == asio::error::bad_descriptor;
+  }
+
+  asio::awaitable<void> Session(beast::tcp_stream stream, std::string address) {
     auto state = std::make_shared<SessionState>();
     state->exec = stream.get_executor();
     state->stream = &stream;
@@ -164,63 +251,116 @@ class BeastServer final : public HttpServer {
     for (;;) {
       boost::system::error_code ec;
       if (stopping_) break;
+      // The head, read and scanned before Beast parses it: idle_timeout until its first byte,
+      // then header_timeout for the rest.
+      bool started = buffer.size() > 0;
+      auto head_deadline = std::chrono::steady_clock::now() + settings_.header_timeout;
+      HeadScan scan;
+      for (;;) {
+        scan = ScanRequestHead(
+            std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
+            settings_.max_header_bytes);
+        if (scan.state != HeadState::kIncomplete) break;
+        state->idle = !started;
+        if (started) {
+          stream.expires_at(head_deadline);
+        } else {
+          stream.expires_after(settings_.idle_timeout);
+        }
+        const size_t n = co_await stream.async_read_some(
+            buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+        state->idle = false;
+        if (ec) break;
+        buffer.commit(n);
+        if (!started) {
+          started = true;
+          head_deadline = std::chrono::steady_clock::now() + settings_.header_timeout;
+        }
+      }
+      if (ec) {
+        if (ec == beast::error::timeout && started && !stopping_) {
+          co_await Refuse(stream, http::status::request_timeout, 11,
+                          "The request head did not arrive within the header timeout", 4000,
+                          "timeout");
+        }
+        break;
+      }
+      if (scan.state == HeadState::kMalformed) {
+        co_await Refuse(stream, http::status::bad_request, 11,
+                        "Malformed HTTP request: " + scan.reason, 4000, "malformed");
+        break;
+      }
+      if (scan.state == HeadState::kTooLarge) {
+        co_await Refuse(stream, http::status::request_header_fields_too_large, 11,
+                        "The request head is larger than the server accepts", 4000, "too_large");
+        break;
+      }
+
       http::request_parser<http::string_body> parser;
-      parser.header_limit(16 * 1024);
+      parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
       parser.body_limit(settings_.max_body_bytes);
-      stream.expires_after(settings_.idle_timeout);
-      state->idle = buffer.size() == 0;
-      co_await http::async_read(stream, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
-      state->idle = false;
-      if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-          ec == asio::error::connection_reset || ec == asio::error::eof ||
-          ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
-          (ec && stopping_)) {
+      stream.expires_at(head_deadline);
+      co_await http::async_read_header(stream, buffer, parser,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) {
+        const auto& head = parser.get();
+        std::vector<std::string_view> codings;
+        for (const auto& field : head) {
+          if (field.name() == http::field::transfer_encoding) {
+            codings.emplace_back(field.value().data(), field.value().size());
+          }
+        }
+        if (auto bad = CheckFraming(head.version(), codings,
+                                    head.find(http::field::content_length) != head.end())) {
+          co_await Refuse(stream, static_cast<http::status>(bad->status), head.version(),
+                          bad->message, 4000, "malformed");
+          break;
+        }
+        if (!parser.is_done()) {
+          stream.expires_after(settings_.body_timeout);
+          co_await http::async_read(stream, buffer, parser,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+        }
+      }
+      if (ec && (Quiet(ec) || stopping_)) break;
+      if (ec == beast::error::timeout) {
+        co_await Refuse(stream, http::status::request_timeout, 11,
+                        "The request body did not arrive within the body timeout", 4000,
+                        "timeout");
         break;
       }
       if (ec) {
         const bool too_large = ec == http::error::body_limit;
-        http::response<http::string_body> res{
-            too_large ? http::status::payload_too_large : http::status::bad_request, 11};
-        res.set(http::field::content_type, "application/json");
-        res.body() = too_large ? kTooLarge : kBadRequest;
-        res.keep_alive(false);
-        res.prepare_payload();
-        metrics_.CountRequest(too_large ? "too_large" : "malformed",
-                              static_cast<int>(res.result_int()));
-        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-        // Lingering close: the client may still be sending the body we refused. Closing with
-        // unread data would reset the connection and could destroy our answer before the
-        // client reads it, so stop sending, then read and discard for a short while.
-        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-        stream.expires_after(std::chrono::seconds(2));
-        std::array<char, 16384> scratch;
-        for (size_t drained = 0; drained < (64u << 20);) {
-          const size_t n = co_await stream.async_read_some(
-              asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
-          if (ec) break;
-          drained += n;
-        }
+        co_await Refuse(stream,
+                        too_large ? http::status::payload_too_large : http::status::bad_request,
+                        11,
+                        too_large ? "The request body is larger than the server accepts"
+                                  : "Malformed HTTP request",
+                        4000, too_large ? "too_large" : "malformed");
         break;
       }
       auto& req = parser.get();
       const bool keep_alive = req.keep_alive();
       const unsigned version = req.version();
-      HttpResponse out = co_await Dispatch(Convert(req));
+      HttpResponse out = co_await Dispatch(Convert(req, address));
       metrics_.CountRequest(out.route, out.status);
       if (out.open_events) {
         co_await StreamEvents(stream, out);
         break;
       }
-
+      const bool again = keep_alive && !stopping_;
+      if (!out.file_path.empty()) {
+        if (!co_await SendFile(stream, out, version, again)) break;
+        continue;
+      }
       http::response<http::string_body> res{static_cast<http::status>(out.status), version};
       res.set(http::field::content_type, out.content_type);
       res.set(http::field::server, "bluegate");
       for (const auto& [k, v] : out.headers) res.set(k, v);
       res.body() = std::move(out.body);
-      res.keep_alive(keep_alive && !stopping_);
+      res.keep_alive(again);
       res.prepare_payload();
-      stream.expires_after(settings_.idle_timeout);
+      stream.expires_after(settings_.send_timeout);
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !res.keep_alive()) break;
     }
@@ -231,7 +371,33 @@ class BeastServer final : public HttpServer {
       state->stream = nullptr;
       sessions_.erase(id);
     }
-    --open_;
+    Leave(address);
+  }
+
+  // A file as the body, read from disk a piece at a time as the client takes it; each piece must
+  // go out within send_timeout. False: the connection is done.
+  asio::awaitable<bool> SendFile(beast::tcp_stream& stream, HttpResponse& out, unsigned version,
+                                 bool keep_alive) {
+    http::response<http::file_body> res{static_cast<http::status>(out.status), version};
+    beast::error_code ec;
+    res.body().open(out.file_path.c_str(), beast::file_mode::scan, ec);
+    if (ec) {
+      co_await Refuse(stream, http::status::not_found, version, "No such media file", 4000,
+                      out.route);
+      co_return false;
+    }
+    res.set(http::field::content_type, out.content_type);
+    res.set(http::field::server, "bluegate");
+    for (const auto& [k, v] : out.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    http::response_serializer<http::file_body> sr{res};
+    while (!sr.is_done()) {
+      stream.expires_after(settings_.send_timeout);
+      co_await http::async_write_some(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+    }
+    co_return keep_alive;
   }
 
   // Server-sent events: the headers, then each frame as the subscription gets it, and a comment
@@ -248,23 +414,27 @@ class BeastServer final : public HttpServer {
     std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
         "Connection: close\r\nServer: bluegate\r\n\r\n: connected\n\n";
-    stream.expires_never();
-    co_await asio::async_write(stream.socket(), asio::buffer(head),
+    // Every write must finish within send_timeout: a client that stops reading is dropped.
+    stream.expires_after(settings_.send_timeout);
+    co_await asio::async_write(stream, asio::buffer(head),
                                asio::redirect_error(asio::use_awaitable, ec));
-    while (!ec && !stopping_) {
+    while (!ec && !stopping_ && !subscription->overflowed()) {
       std::string batch;
       for (auto& frame : subscription->Take()) batch += frame;
       if (!batch.empty()) {
-        co_await asio::async_write(stream.socket(), asio::buffer(batch),
+        stream.expires_after(settings_.send_timeout);
+        co_await asio::async_write(stream, asio::buffer(batch),
                                    asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
+      stream.expires_never();
       wake->expires_after(std::chrono::seconds(15));
       boost::system::error_code wait_ec;
       co_await wake->async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
       if (!wait_ec) {  // 15 s without an event
         static const std::string kHeartbeat = ": heartbeat\n\n";
-        co_await asio::async_write(stream.socket(), asio::buffer(kHeartbeat),
+        stream.expires_after(settings_.send_timeout);
+        co_await asio::async_write(stream, asio::buffer(kHeartbeat),
                                    asio::redirect_error(asio::use_awaitable, ec));
       }
     }
@@ -279,7 +449,9 @@ class BeastServer final : public HttpServer {
   std::string local_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> open_{0};
+  uint64_t descriptor_pauses_ = 0;  // on the acceptor's strand
   std::mutex sessions_mu_;
+  std::unordered_map<std::string, size_t> per_address_;  // open connections by client address
   uint64_t next_session_ = 0;
   std::map<uint64_t, std::shared_ptr<SessionState>> sessions_;
 };

@@ -1,6 +1,7 @@
-// The HTTP/1.1 server (Boost.Beast): keep-alive, a body cap answered with 413, header and idle
-// timeouts, and a graceful stop. It knows nothing of bluegate's API: every request goes to one
-// Handler.
+// The HTTP/1.1 server (Boost.Beast): keep-alive, strict framing (http_framing.h), a body cap
+// answered with 413, idle, header, body and send timeouts, bounded connections (in total and per
+// client address), and a graceful stop. It knows nothing of bluegate's API: every request goes
+// to one Handler.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -17,7 +18,14 @@ struct HttpServerSettings {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port
   size_t max_body_bytes = 1 << 20;
-  std::chrono::seconds idle_timeout{60};
+  size_t max_header_bytes = 16 * 1024;             // a larger request head gets 431
+  std::chrono::milliseconds idle_timeout{60000};   // a kept-alive connection waiting for a request
+  std::chrono::milliseconds header_timeout{10000};  // from a request's first byte to its blank line
+  std::chrono::milliseconds body_timeout{30000};    // for the whole body
+  std::chrono::milliseconds send_timeout{30000};    // a response making no progress is dropped
+  // Past either bound a new connection gets 503 with Retry-After and is closed at once.
+  size_t max_connections = 10000;
+  size_t max_connections_per_address = 256;
 };
 
 class HttpServer {

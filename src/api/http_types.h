@@ -21,6 +21,7 @@ struct HttpRequest {
   std::string query;                                         // raw, without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
   std::string body;
+  std::string remote_address;  // the client's IP address ("127.0.0.1", "::1")
 
   // The first header of that (lowercase) name.
   std::optional<std::string_view> Header(std::string_view name) const {
@@ -37,6 +38,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string route = "unmatched";  // the route pattern, for metrics
+  // A file to send as the body instead of `body`, read from disk in chunks as the client takes
+  // them (memory does not grow with the file's size or with clients that read slowly).
+  std::string file_path;
   // A server-sent event stream instead of a body: the server writes the headers, then calls
   // `open_events` with a function that wakes the connection, and writes the subscription's
   // frames as they come (a comment line every 15 s keeps idle proxies open) until the client

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -52,7 +50,7 @@ HttpResponse InvalidMediaUrl(const std::string& why) {
 
 }  // namespace
 
-void HandleUploadMedia(ApiContext& ctx, const Principal&, const HttpRequest& req,
+void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                        Responder respond) {
   auto body = ParseJsonObject(req);
   if (!body.ok()) return respond(ErrorResponse(body.error()));
@@ -71,13 +69,30 @@ void HandleUploadMedia(ApiContext& ctx, const Principal&, const HttpRequest& req
     return respond(ErrorResponse(
         Error{ErrorKind::kNotImplemented, "media uploads are not configured", std::nullopt, {}}));
   }
+  const int64_t account = principal.account.id;
+  uint64_t allowed = ctx.media.max_bytes;
+  if (ctx.media.quota) {
+    auto grant = ctx.media.quota->Reserve(account, ctx.media.max_bytes);
+    if (!grant) {
+      return respond(ErrorResponse(Error{
+          ErrorKind::kTooLarge,
+          "This account's uploaded media already take " +
+              std::to_string(ctx.media.quota->max()) +
+              " bytes (media.max_account_bytes); no more can be stored",
+          ErrorCode::kValidation,
+          {}}));
+    }
+    allowed = *grant;
+  }
   std::error_code ec;
   std::filesystem::create_directories(ctx.media.dir, ec);
   const std::string id = ctx.ids.NewUuid();
-  const std::string file = id + "." + *ext;
+  const std::string file = MediaQuota::Prefix(account) + id + "." + *ext;
   const std::string path = ctx.media.dir + "/" + file;
   const std::string public_url = ctx.media.public_url() + "/media/" + file;
-  ctx.media.fetch(*url, ctx.media.max_bytes, path, [respond, id, public_url](MediaFetchResult r) {
+  ctx.media.fetch(*url, allowed, path, [respond, id, public_url, quota = ctx.media.quota, account,
+                                        allowed](MediaFetchResult r) {
+    if (quota) quota->Settle(account, allowed, r.error.empty() ? r.bytes : 0);
     if (!r.error.empty()) return respond(InvalidMediaUrl(r.error));
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -98,18 +113,22 @@ void HandleUploadMedia(ApiContext& ctx, const Principal&, const HttpRequest& req
 HttpResponse ServeMedia(ApiContext& ctx, std::string_view file) {
   // Only the names uploads create: a UUID, a dot, an extension.
   const bool safe =
-      !file.empty() && file.size() <= 64 &&
+      !file.empty() && file.size() <= 96 &&
       std::all_of(file.begin(), file.end(),
                   [](char c) {
                     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
                   }) &&
       file.find("..") == std::string_view::npos;
   if (!safe) return ErrorResponse(Error::NotFound("no media " + std::string(file)));
-  std::ifstream in(ctx.media.dir + "/" + std::string(file), std::ios::binary);
-  if (!in) return ErrorResponse(Error::NotFound("no media " + std::string(file)));
-  std::ostringstream content;
-  content << in.rdbuf();
-  HttpResponse r = JsonResponse(200, content.str());
+  const std::string path = ctx.media.dir + "/" + std::string(file);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return ErrorResponse(Error::NotFound("no media " + std::string(file)));
+  }
+  // Streamed from disk by the server, a piece at a time (never read whole into memory).
+  HttpResponse r;
+  r.status = 200;
+  r.file_path = path;
   const size_t dot = file.rfind('.');
   r.content_type = ContentTypeFor(dot == std::string_view::npos ? "" : file.substr(dot + 1));
   return r;

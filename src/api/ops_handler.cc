@@ -1,4 +1,6 @@
 // GET /healthz, /readyz and /metrics: for operators, not part of Sendblue's API.
+#include <openssl/crypto.h>
+
 #include "api/api.h"
 #include "api/http_errors.h"
 
@@ -14,7 +16,18 @@ HttpResponse HandleReady(ApiContext& ctx) {
   return JsonResponse(200, R"({"status":"OK"})");
 }
 
-HttpResponse HandleMetrics(ApiContext& ctx) {
+HttpResponse HandleMetrics(ApiContext& ctx, const HttpRequest& req) {
+  if (const std::string& token = ctx.limits.metrics_token; !token.empty()) {
+    const std::string expected = "Bearer " + token;
+    const auto given = req.Header("authorization").value_or("");
+    if (given.size() != expected.size() ||
+        CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0) {
+      return ErrorResponse(Error{ErrorKind::kUnauthenticated,
+                                 "/metrics needs \"Authorization: Bearer <metrics.token>\"",
+                                 std::nullopt,
+                                 {}});
+    }
+  }
   HttpResponse r;
   r.status = 200;
   r.content_type = "text/plain; version=0.0.4";

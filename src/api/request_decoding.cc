@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "core/url.h"
 
 namespace bluegate::api {
@@ -100,32 +101,58 @@ Result<std::optional<std::string>> StringMember(const rapidjson::Value& obj, con
       std::string(it->value.GetString(), it->value.GetStringLength()));
 }
 
-Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
+namespace {
+
+// One member of a send body, however it was encoded: a string, or some other JSON value.
+struct Member {
+  std::string_view key;
+  std::optional<std::string> text;  // nullopt: not a string (JSON only)
+  bool null = false;
+};
+
+// The one validation of a send body: JSON and form bodies reach here alike, so the same fields
+// are read, refused and reported the same way.
+Result<SendRequest> DecodeMembers(const std::vector<Member>& members) {
   SendRequest out;
-  if (IsForm(req)) {
-    for (auto& [k, v] : ParseQuery(req.body)) {
-      if (k == "number" || k == "from_number") v = NormalizeQueryPhone(std::move(v));
-      Assign(out, k, std::move(v));
+  for (const Member& m : members) {
+    for (auto u : kUnsupported) {
+      if (m.key == u && !m.null) out.unsupported.emplace_back(m.key);
     }
-    return out;
+    bool known = false;
+    for (auto f : kStringFields) known |= m.key == f;
+    if (!known || m.null) continue;
+    if (!m.text) return Error::Invalid(std::string(m.key) + " must be a string");
+    if (!IsValidUtf8(*m.text)) return Error::Invalid(std::string(m.key) + " is not valid UTF-8");
+    Assign(out, m.key, *m.text);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
+  std::vector<Member> members;
+  if (IsForm(req)) {
+    // A key given twice counts once, as in JSON objects (the first wins).
+    auto fields = ParseQuery(req.body);
+    for (const auto& [k, v] : fields) {
+      if (!IsValidUtf8(k)) return Error::Invalid("a form field name is not valid UTF-8");
+      // '+' arrived as a space in a form's phone number.
+      const bool phone = k == "number" || k == "from_number";
+      members.push_back(Member{k, phone ? NormalizeQueryPhone(v) : v, false});
+    }
+    return DecodeMembers(members);
   }
   auto parsed = ParseJsonObject(req);
   if (!parsed.ok()) return parsed.error();
   const rapidjson::Document& doc = parsed.value();
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
-    std::string_view key(it->name.GetString(), it->name.GetStringLength());
-    for (auto u : kUnsupported) {
-      if (key == u && !it->value.IsNull()) out.unsupported.emplace_back(key);
-    }
-    bool known = false;
-    for (auto f : kStringFields) known |= key == f;
-    if (!known || it->value.IsNull()) continue;
-    if (!it->value.IsString()) {
-      return Error::Invalid(std::string(key) + " must be a string");
-    }
-    Assign(out, key, std::string(it->value.GetString(), it->value.GetStringLength()));
+    Member m{std::string_view(it->name.GetString(), it->name.GetStringLength()), std::nullopt,
+             it->value.IsNull()};
+    if (it->value.IsString()) m.text.emplace(it->value.GetString(), it->value.GetStringLength());
+    members.push_back(std::move(m));
   }
-  return out;
+  return DecodeMembers(members);
 }
 
 }  // namespace bluegate::api

@@ -1,4 +1,6 @@
 // GET/POST/PUT/DELETE /api/account/webhooks, exactly as the sendblue SDK sends them.
+#include <algorithm>
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -6,6 +8,7 @@
 #include "api/api.h"
 #include "api/http_errors.h"
 #include "api/request_decoding.h"
+#include "core/text.h"
 #include "core/url.h"
 
 namespace bluegate::api {
@@ -13,6 +16,21 @@ namespace {
 
 using store::WebhookConfig;
 using store::WebhookEntry;
+
+constexpr size_t kMaxSecretBytes = 256;
+constexpr size_t kMaxUrlBytes = 2048;
+
+// A signing secret travels in the sb-signing-secret header of every delivery: it may not carry
+// anything that would end that header.
+std::optional<Error> CheckSecret(std::string_view secret, const std::string& field) {
+  if (secret.size() > kMaxSecretBytes) {
+    return Error::Invalid(field + " is longer than " + std::to_string(kMaxSecretBytes) + " bytes");
+  }
+  if (!IsHeaderSafe(secret)) {
+    return Error::Invalid(field + " may not contain CR, LF, NUL or other control characters");
+  }
+  return std::nullopt;
+}
 
 bool IsWebhookType(std::string_view type) {
   for (const char* t : store::kWebhookTypes) {
@@ -31,15 +49,16 @@ Result<WebhookEntry> ParseEntry(const rapidjson::Value& v, const std::string& fi
                                 const PhoneNumbers& phones) {
   WebhookEntry e;
   if (v.IsString()) {
-    e.url = v.GetString();
+    e.url = std::string(v.GetString(), v.GetStringLength());
   } else if (v.IsObject()) {
     e.plain = false;
     if (!v.HasMember("url") || !v["url"].IsString())
       return Error::Invalid(field + ".url is required and must be a string");
-    e.url = v["url"].GetString();
+    e.url = std::string(v["url"].GetString(), v["url"].GetStringLength());
     if (v.HasMember("secret") && !v["secret"].IsNull()) {
       if (!v["secret"].IsString()) return Error::Invalid(field + ".secret must be a string");
-      e.secret = v["secret"].GetString();
+      e.secret = std::string(v["secret"].GetString(), v["secret"].GetStringLength());
+      if (auto bad = CheckSecret(*e.secret, field + ".secret")) return *bad;
     }
     if (v.HasMember("sendblue_numbers") && !v["sendblue_numbers"].IsNull()) {
       const auto& numbers = v["sendblue_numbers"];
@@ -59,8 +78,12 @@ Result<WebhookEntry> ParseEntry(const rapidjson::Value& v, const std::string& fi
     return Error::Invalid(field +
                           " must be a URL string or an object {url, secret, sendblue_numbers}");
   }
-  if (!ParseHttpUrl(e.url))
-    return Error::Invalid(field + " must be an http or https URL; got \"" + e.url + "\"");
+  if (e.url.size() > kMaxUrlBytes) {
+    return Error::Invalid(field + " is longer than " + std::to_string(kMaxUrlBytes) + " bytes");
+  }
+  if (!ParseHttpUrl(e.url) || e.url.find('\0') != std::string::npos) {
+    return Error::Invalid(field + " must be an http or https URL; got \"" + ForLog(e.url) + "\"");
+  }
   return e;
 }
 
@@ -89,7 +112,29 @@ Result<std::optional<std::string>> GlobalSecretOf(const rapidjson::Value& v) {
   if (!v.HasMember("globalSecret") || v["globalSecret"].IsNull())
     return std::optional<std::string>();
   if (!v["globalSecret"].IsString()) return Error::Invalid("globalSecret must be a string");
-  return std::optional<std::string>(v["globalSecret"].GetString());
+  std::string secret(v["globalSecret"].GetString(), v["globalSecret"].GetStringLength());
+  if (auto bad = CheckSecret(secret, "globalSecret")) return *bad;
+  return std::optional<std::string>(std::move(secret));
+}
+
+// The bounds on one account's webhooks (webhooks.max_per_type, webhooks.max_per_account), checked
+// on the configuration as it would be after the change.
+std::optional<Error> CheckBounds(const WebhookConfig& config, const ApiLimits& limits) {
+  size_t total = 0;
+  for (const auto& [type, entries] : config.by_type) {
+    if (entries.size() > limits.webhooks_per_type) {
+      return Error::Invalid("webhooks: an account may have at most " +
+                            std::to_string(limits.webhooks_per_type) + " webhooks of type " +
+                            type + " (webhooks.max_per_type)");
+    }
+    total += entries.size();
+  }
+  if (total > limits.webhooks_per_account) {
+    return Error::Invalid("webhooks: an account may have at most " +
+                          std::to_string(limits.webhooks_per_account) +
+                          " webhooks in all (webhooks.max_per_account)");
+  }
+  return std::nullopt;
 }
 
 HttpResponse Render(const WebhookConfig& config, const char* message) {
@@ -169,6 +214,17 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
     if (!entries.ok()) return respond(ErrorResponse(entries.error()));
     auto secret = GlobalSecretOf(body);
     if (!secret.ok()) return respond(ErrorResponse(secret.error()));
+    auto current = ctx.store.GetWebhooks(account);
+    if (!current.ok()) return respond(ErrorResponse(current.error()));
+    WebhookConfig after = std::move(current).value();
+    auto& of_type = after.by_type[type.value()];
+    for (const auto& e : entries.value()) {
+      if (std::none_of(of_type.begin(), of_type.end(),
+                       [&e](const WebhookEntry& x) { return x.url == e.url; })) {
+        of_type.push_back(e);
+      }
+    }
+    if (auto bad = CheckBounds(after, ctx.limits)) return respond(ErrorResponse(*bad));
     result =
         ctx.store.AddWebhooks(account, type.value(), std::move(entries).value(), secret.value());
     message = "Webhooks added successfully";
@@ -192,6 +248,7 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
     auto secret = GlobalSecretOf(webhooks);
     if (!secret.ok()) return respond(ErrorResponse(secret.error()));
     config.global_secret = secret.value();
+    if (auto bad = CheckBounds(config, ctx.limits)) return respond(ErrorResponse(*bad));
     result = ctx.store.ReplaceWebhooks(account, std::move(config));
     message = "Webhooks updated successfully";
   } else if (req.method == "DELETE") {

@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <boost/asio/ip/address.hpp>
 #include <toml++/toml.h>
 
 #include <charconv>
@@ -69,6 +70,66 @@ void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimit
   if (auto n = t.get("lookup_ttl")) out.lookup_ttl = DurationValue(*n, where + ".lookup_ttl");
 }
 
+// A whole number of at least 1.
+uint64_t Positive(const toml::node& n, const std::string& where) {
+  const auto v = Value<int64_t>(n, where, "a whole number");
+  if (v < 1) Fail(where, "must be at least 1");
+  return static_cast<uint64_t>(v);
+}
+
+// [http], [events], [auth] and [metrics]: the bounds on what a client or an account may hold.
+void ReadBounds(const toml::table& root, Config& c) {
+  if (auto* http = root.get_as<toml::table>("http")) {
+    CheckKeys(*http, "http",
+              {"max_connections", "max_connections_per_address", "max_header_bytes",
+               "idle_timeout", "header_timeout", "body_timeout", "send_timeout"});
+    auto& h = c.http;
+    if (auto n = http->get("max_connections")) h.max_connections = Positive(*n, "http.max_connections");
+    if (auto n = http->get("max_connections_per_address")) {
+      h.max_connections_per_address = Positive(*n, "http.max_connections_per_address");
+    }
+    if (auto n = http->get("max_header_bytes")) {
+      h.max_header_bytes = Positive(*n, "http.max_header_bytes");
+      if (h.max_header_bytes < 1024) Fail("http.max_header_bytes", "must be at least 1024");
+    }
+    const std::pair<const char*, Millis*> timeouts[] = {{"idle_timeout", &h.idle_timeout},
+                                                        {"header_timeout", &h.header_timeout},
+                                                        {"body_timeout", &h.body_timeout},
+                                                        {"send_timeout", &h.send_timeout}};
+    for (const auto& [key, out] : timeouts) {
+      if (auto n = http->get(key)) {
+        *out = DurationValue(*n, std::string("http.") + key);
+        if (out->count() < 1) Fail(std::string("http.") + key, "must be positive");
+      }
+    }
+  }
+  if (auto* events = root.get_as<toml::table>("events")) {
+    CheckKeys(*events, "events", {"max_streams_per_account", "max_queued_frames"});
+    if (auto n = events->get("max_streams_per_account")) {
+      c.events_max_streams_per_account = Positive(*n, "events.max_streams_per_account");
+    }
+    if (auto n = events->get("max_queued_frames")) {
+      c.events_max_queued_frames = Positive(*n, "events.max_queued_frames");
+    }
+  }
+  if (auto* auth = root.get_as<toml::table>("auth")) {
+    CheckKeys(*auth, "auth", {"max_failures_per_minute"});
+    if (auto n = auth->get("max_failures_per_minute")) {
+      c.auth_max_failures_per_minute =
+          static_cast<int>(Positive(*n, "auth.max_failures_per_minute"));
+    }
+  }
+  if (auto* metrics = root.get_as<toml::table>("metrics")) {
+    CheckKeys(*metrics, "metrics", {"per_line", "token"});
+    if (auto n = metrics->get("per_line")) {
+      c.metrics_per_line = Value<bool>(*n, "metrics.per_line", "true or false");
+    }
+    if (auto n = metrics->get("token")) {
+      c.metrics_token = Value<std::string>(*n, "metrics.token", "a string");
+    }
+  }
+}
+
 void ApplyFile(Config& c, const std::string& path) {
   toml::table root;
   try {
@@ -79,7 +140,8 @@ void ApplyFile(Config& c, const std::string& path) {
   CheckKeys(root, path,
             {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers", "bootstrap",
              "log_level", "lines", "rate_limits", "sim", "webhooks", "public_url", "media",
-             "database_url", "cluster"});
+             "database_url", "cluster", "http", "events", "auth", "metrics"});
+  ReadBounds(root, c);
   if (auto n = root.get("database_url")) {
     c.database_url = Value<std::string>(*n, "database_url", "a URL postgresql://...");
   }
@@ -147,11 +209,12 @@ void ApplyFile(Config& c, const std::string& path) {
     while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
   }
   if (auto* media = root.get_as<toml::table>("media")) {
-    CheckKeys(*media, "media", {"max_upload_bytes"});
+    CheckKeys(*media, "media", {"max_upload_bytes", "max_account_bytes"});
     if (auto n = media->get("max_upload_bytes")) {
-      const auto v = Value<int64_t>(*n, "media.max_upload_bytes", "a whole number of bytes");
-      if (v < 1) Fail("media.max_upload_bytes", "must be at least 1");
-      c.media_max_upload_bytes = static_cast<uint64_t>(v);
+      c.media_max_upload_bytes = Positive(*n, "media.max_upload_bytes");
+    }
+    if (auto n = media->get("max_account_bytes")) {
+      c.media_max_account_bytes = Positive(*n, "media.max_account_bytes");
     }
   }
   if (auto* limits = root.get_as<toml::table>("rate_limits")) {
@@ -185,7 +248,12 @@ void ApplyFile(Config& c, const std::string& path) {
   if (auto* wh = root.get_as<toml::table>("webhooks")) {
     CheckKeys(*wh, "webhooks",
               {"timeout", "retry_schedule", "allow_loopback", "allow_private",
-               "max_connections_per_endpoint", "ca_file", "verify_tls", "retention"});
+               "max_connections_per_endpoint", "ca_file", "verify_tls", "retention",
+               "max_per_type", "max_per_account"});
+    if (auto n = wh->get("max_per_type")) c.webhooks_max_per_type = Positive(*n, "webhooks.max_per_type");
+    if (auto n = wh->get("max_per_account")) {
+      c.webhooks_max_per_account = Positive(*n, "webhooks.max_per_account");
+    }
     if (auto n = wh->get("retention"))
       c.webhook_retention = DurationValue(*n, "webhooks.retention");
     if (auto n = wh->get("ca_file")) {
@@ -220,6 +288,7 @@ void ApplyEnv(Config& c) {
   if (const char* v = std::getenv("BLUEGATE_LOG_LEVEL"); v && *v) c.log_level = v;
   if (const char* v = std::getenv("BLUEGATE_DATABASE_URL"); v && *v) c.database_url = v;
   if (const char* v = std::getenv("BLUEGATE_NODE_ID"); v && *v) c.node_id = v;
+  if (const char* v = std::getenv("BLUEGATE_METRICS_TOKEN"); v && *v) c.metrics_token = v;
   if (const char* v = std::getenv("BLUEGATE_THREADS"); v && *v) {
     int n = 0;
     auto [p, ec] = std::from_chars(v, v + std::strlen(v), n);
@@ -252,6 +321,17 @@ void CheckConfig(const Config& c) {
   if (c.lease_ttl < Millis(1000)) Fail("cluster.lease_ttl", "must be at least 1s");
   if (c.lease_renew <= Millis(0) || c.lease_renew * 3 > c.lease_ttl) {
     Fail("cluster.lease_renew", "must be positive and at most a third of cluster.lease_ttl");
+  }
+}
+
+bool Config::LoopbackTargetsAllowed() const {
+  if (webhook_allow_loopback) return *webhook_allow_loopback;
+  try {
+    boost::system::error_code ec;
+    const auto addr = boost::asio::ip::make_address(SplitHostPort(listen).first, ec);
+    return !ec && addr.is_loopback();
+  } catch (const std::runtime_error&) {
+    return false;
   }
 }
 

@@ -37,7 +37,9 @@ struct Config {
 
   Millis webhook_timeout{15000};
   RetrySchedule webhook_schedule = RetrySchedule::Default();
-  bool webhook_allow_loopback = true;
+  // Unset: allowed only when `listen` is a loopback address (the local development profile);
+  // listening anywhere else refuses loopback targets unless this says true (docs/security.md).
+  std::optional<bool> webhook_allow_loopback;
   bool webhook_allow_private = false;
   size_t webhook_max_connections = 16;
   std::string webhook_ca_file;  // extra trusted CAs (PEM) for https targets
@@ -46,6 +48,25 @@ struct Config {
 
   std::string public_url;  // what media URLs start with; empty: http://<listen address>
   uint64_t media_max_upload_bytes = 100ull * 1024 * 1024;
+  uint64_t media_max_account_bytes = 1ull << 30;  // every upload of one account together
+
+  // Bounds on what one client or one account may hold (docs/security.md lists each).
+  struct HttpLimits {
+    size_t max_connections = 10000;
+    size_t max_connections_per_address = 256;
+    size_t max_header_bytes = 16 * 1024;
+    Millis idle_timeout{60000};
+    Millis header_timeout{10000};
+    Millis body_timeout{30000};
+    Millis send_timeout{30000};
+  } http;
+  size_t events_max_streams_per_account = 100;
+  size_t events_max_queued_frames = 1000;
+  size_t webhooks_max_per_type = 100;      // webhooks an account may configure for one type
+  size_t webhooks_max_per_account = 500;   // and for all types together
+  int auth_max_failures_per_minute = 10;   // per client address and key id; then 429
+  bool metrics_per_line = false;           // /metrics names lines (their phone numbers)
+  std::string metrics_token;               // when set, /metrics requires "Authorization: Bearer"
 
   // PostgreSQL (postgresql://user:password@host:port/db) shared by every node of a deployment;
   // empty: SQLite in data_dir.
@@ -57,6 +78,9 @@ struct Config {
   Millis lease_renew{2000};
 
   std::string database_path() const { return data_dir + "/bluegate.db"; }
+  // Whether webhook and media targets on loopback addresses are allowed: the explicit setting,
+  // else whether bluegate itself listens on a loopback address.
+  bool LoopbackTargetsAllowed() const;
   bool clustered() const { return !database_url.empty(); }
 };
 

@@ -26,7 +26,8 @@ TEST(ConfigTest, NoFileIsTheLocalDevelopmentProfile) {
   Config c = LoadConfig(std::nullopt);
   EXPECT_EQ(c.data_dir, "./bluegate-data");
   EXPECT_EQ(c.listen, "127.0.0.1:8080");
-  EXPECT_TRUE(c.webhook_allow_loopback);
+  EXPECT_FALSE(c.webhook_allow_loopback.has_value());
+  EXPECT_TRUE(c.LoopbackTargetsAllowed()) << "listening on loopback";
   EXPECT_FALSE(c.webhook_allow_private);
   EXPECT_EQ(c.line_defaults.burst_per_second, 10);
   EXPECT_EQ(c.line_defaults.queue_capacity, 1500u);
@@ -75,7 +76,7 @@ allow_loopback = false
   EXPECT_EQ(c.sim.sent_delay, Millis(0));
   EXPECT_EQ(c.sim.delivered_delay, Millis(1000));
   EXPECT_EQ(c.webhook_schedule.max_attempts(), 2);
-  EXPECT_FALSE(c.webhook_allow_loopback);
+  EXPECT_EQ(c.webhook_allow_loopback, false);
   ASSERT_EQ(c.rate_limits.size(), 2u) << "the file's rule replaced the default one";
   std::map<std::string, int> requests;
   for (const auto& r : c.rate_limits) requests[r.pattern] = r.requests;

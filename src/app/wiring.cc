@@ -161,6 +161,8 @@ Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
 }
 
 struct Gateway::Parts {
+  explicit Parts(const Config& c)
+      : events(EventHubLimits{c.events_max_streams_per_account, c.events_max_queued_frames}) {}
   asio::io_context io;
   Metrics metrics;
   EventHub events;
@@ -171,6 +173,7 @@ struct Gateway::Parts {
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
   std::unique_ptr<queue::Outbound> outbound;
   std::unique_ptr<store::Coordinator> coordinator;  // scale-out (PostgreSQL) only
+  std::unique_ptr<api::MediaQuota> media_quota;
   std::unique_ptr<queue::LeaseKeeper> leases;
   std::thread lease_stopper;  // gives the leases up while the io_context still runs
   std::atomic<bool> leases_stopped{false};
@@ -188,7 +191,7 @@ struct Gateway::Parts {
   }
 };
 
-Gateway::Gateway(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
+Gateway::Gateway(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>(config_)) {}
 
 Gateway::~Gateway() {
   if (!parts_) return;
@@ -251,11 +254,18 @@ void Gateway::Start() {
   webhooks::HttpClientSettings hc;
   hc.timeout = config_.webhook_timeout;
   hc.max_connections_per_endpoint = config_.webhook_max_connections;
-  hc.policy.allow_loopback = config_.webhook_allow_loopback;
+  hc.policy.allow_loopback = config_.LoopbackTargetsAllowed();
   hc.policy.allow_private = config_.webhook_allow_private;
   hc.ca_file = config_.webhook_ca_file;
   hc.verify_tls = config_.webhook_verify_tls;
   p.http_client = webhooks::MakeHttpClient(p.io, hc);
+  spdlog::info(
+      "webhook and media targets: loopback {} ({}), private networks {} (webhooks.allow_private)",
+      hc.policy.allow_loopback ? "allowed" : "refused",
+      config_.webhook_allow_loopback ? "webhooks.allow_loopback"
+                                     : (hc.policy.allow_loopback ? "the API listens on loopback"
+                                                                 : "the API listens beyond loopback"),
+      hc.policy.allow_private ? "allowed" : "refused");
   webhooks::HttpClientSettings carrier_hc;
   carrier_hc.timeout = std::chrono::seconds(60);
   carrier_hc.policy.allow_loopback = true;
@@ -364,7 +374,8 @@ void Gateway::Start() {
   };
   p.outbound = std::make_unique<queue::Outbound>(p.io, *p.store, SystemClock(), SecureIds(),
                                                  p.metrics, std::move(carriers), qs);
-  p.metrics.AddGaugeProvider([o = p.outbound.get()](std::string& out) { o->RenderGauges(out); });
+  p.metrics.AddGaugeProvider([o = p.outbound.get(), per_line = config_.metrics_per_line](
+                                 std::string& out) { o->RenderGauges(out, per_line); });
   p.metrics.AddGaugeProvider([d = p.dispatcher.get()](std::string& out) {
     out += "# HELP bluegate_webhook_backlog Webhook deliveries not yet finished.\n";
     out += "# TYPE bluegate_webhook_backlog gauge\n";
@@ -403,9 +414,19 @@ void Gateway::Start() {
   api::HttpServerSettings hs;
   std::tie(hs.host, hs.port) = SplitHostPort(config_.listen);
   hs.max_body_bytes = config_.max_body_bytes;
+  hs.max_header_bytes = config_.http.max_header_bytes;
+  hs.max_connections = config_.http.max_connections;
+  hs.max_connections_per_address = config_.http.max_connections_per_address;
+  hs.idle_timeout = config_.http.idle_timeout;
+  hs.header_timeout = config_.http.header_timeout;
+  hs.body_timeout = config_.http.body_timeout;
+  hs.send_timeout = config_.http.send_timeout;
   api::MediaSettings media;
   media.dir = config_.data_dir + "/media";
   media.max_bytes = config_.media_max_upload_bytes;
+  p.media_quota = std::make_unique<api::MediaQuota>(config_.media_max_account_bytes);
+  p.media_quota->Load(media.dir);
+  media.quota = p.media_quota.get();
   media.public_url = [this] {
     return config_.public_url.empty() ? "http://" + parts_->server->local_address()
                                       : config_.public_url;
@@ -430,6 +451,10 @@ void Gateway::Start() {
       {},
       {},
       {}};
+  context.limits.webhooks_per_type = config_.webhooks_max_per_type;
+  context.limits.webhooks_per_account = config_.webhooks_max_per_account;
+  context.limits.auth_failures_per_minute = config_.auth_max_failures_per_minute;
+  context.limits.metrics_token = config_.metrics_token;
   if (config_.clustered()) {
     context.nodes = [&p] { return p.coordinator->Nodes(); };
     context.leases = [&p] { return p.coordinator->Leases(); };

@@ -4,10 +4,6 @@
 
 namespace bluegate {
 
-namespace {
-constexpr size_t kMaxQueued = 10'000;  // per subscriber; older frames go first past it
-}  // namespace
-
 std::vector<std::string> EventSubscription::Take() {
   std::lock_guard lock(mu_);
   std::vector<std::string> out(std::make_move_iterator(frames_.begin()),
@@ -16,16 +12,33 @@ std::vector<std::string> EventSubscription::Take() {
   return out;
 }
 
-void EventSubscription::Push(std::string frame) {
+void EventSubscription::SetWake(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  wake_ = std::move(wake);
+}
+
+bool EventSubscription::overflowed() const {
+  std::lock_guard lock(mu_);
+  return overflowed_;
+}
+
+void EventSubscription::Push(const std::string& frame) {
+  std::function<void()> wake;
   {
     std::lock_guard lock(mu_);
-    if (frames_.size() >= kMaxQueued) {
-      frames_.pop_front();
-      ++dropped_;
+    if (overflowed_) return;
+    if (frames_.size() >= max_queued_) {
+      // The client is not reading: drop what waits (memory stays bounded) and have its
+      // connection closed, rather than deliver a stream with a silent gap.
+      overflowed_ = true;
+      frames_.clear();
+      frames_.shrink_to_fit();
+    } else {
+      frames_.push_back(frame);
     }
-    frames_.push_back(std::move(frame));
+    wake = wake_;
   }
-  if (wake_) wake_();
+  if (wake) wake();
 }
 
 const std::set<std::string>& EventHub::Types() {
@@ -41,9 +54,15 @@ const std::set<std::string>& EventHub::Types() {
 std::shared_ptr<EventSubscription> EventHub::Subscribe(int64_t account_id,
                                                        std::set<std::string> types,
                                                        std::function<void()> wake) {
-  auto s = std::make_shared<EventSubscription>(account_id, std::move(types), std::move(wake));
+  auto s = std::make_shared<EventSubscription>(account_id, std::move(types), std::move(wake),
+                                               limits_.max_queued_frames);
   std::lock_guard lock(mu_);
-  by_account_[account_id].push_back(s);
+  auto& streams = by_account_[account_id];
+  if (streams.size() >= limits_.max_streams_per_account) {
+    if (streams.empty()) by_account_.erase(account_id);
+    return nullptr;
+  }
+  streams.push_back(s);
   subscribers_.fetch_add(1, std::memory_order_relaxed);
   return s;
 }

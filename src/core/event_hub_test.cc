@@ -32,5 +32,31 @@ TEST(EventHubTest, SubscribersGetTheirAccountsEventsOfTheTypesTheyAskedFor) {
   EXPECT_TRUE(all->Take().empty());
 }
 
+TEST(EventHubTest, AnAccountHoldsAtMostItsStreams) {
+  EventHub hub(EventHubLimits{2, 10});
+  auto a = hub.Subscribe(1, {}, nullptr);
+  auto b = hub.Subscribe(1, {}, nullptr);
+  EXPECT_TRUE(a && b);
+  EXPECT_EQ(hub.Subscribe(1, {}, nullptr), nullptr) << "the third stream of account 1";
+  EXPECT_NE(hub.Subscribe(2, {}, nullptr), nullptr) << "another account is not affected";
+  hub.Unsubscribe(a);
+  EXPECT_NE(hub.Subscribe(1, {}, nullptr), nullptr) << "a closed stream frees its place";
+}
+
+TEST(EventHubTest, AStreamThatDoesNotReadOverflowsInsteadOfGrowing) {
+  EventHub hub(EventHubLimits{10, 3});
+  int wakes = 0;
+  auto s = hub.Subscribe(1, {}, nullptr);
+  s->SetWake([&wakes] { ++wakes; });
+  for (int i = 0; i < 3; ++i) hub.Publish(1, "message.created", "{}", FromUnixMillis(0));
+  EXPECT_FALSE(s->overflowed());
+  hub.Publish(1, "message.created", "{}", FromUnixMillis(0));
+  EXPECT_TRUE(s->overflowed());
+  EXPECT_TRUE(s->Take().empty()) << "what waited is dropped";
+  EXPECT_EQ(wakes, 4) << "the overflow wakes the connection so that it closes";
+  hub.Publish(1, "message.created", "{}", FromUnixMillis(0));
+  EXPECT_TRUE(s->Take().empty()) << "nothing more is queued";
+}
+
 }  // namespace
 }  // namespace bluegate

@@ -1063,8 +1063,18 @@ size_t Outbound::QueueDepth(const std::string& line) {
   return d ? static_cast<size_t>(std::max<int64_t>(0, d->depth())) : 0;
 }
 
-void Outbound::RenderGauges(std::string& out) {
+void Outbound::RenderGauges(std::string& out, bool per_line) {
   std::shared_lock lock(mu_);
+  int64_t total = 0;
+  for (const auto& [number, d] : drivers_) total += std::max<int64_t>(0, d->depth());
+  out += "# HELP bluegate_queue_depth Messages waiting in QUEUED on every line.\n";
+  out += "# TYPE bluegate_queue_depth gauge\n";
+  out += "bluegate_queue_depth " + std::to_string(total) + "\n";
+  out += "# HELP bluegate_lines Lines this process drives or stands by for.\n";
+  out += "# TYPE bluegate_lines gauge\n";
+  out += "bluegate_lines " + std::to_string(drivers_.size()) + "\n";
+  // Line numbers are the accounts' phone numbers: only when the operator asks for them.
+  if (!per_line) return;
   out += "# HELP bluegate_line_queue_depth Messages waiting in QUEUED per line.\n";
   out += "# TYPE bluegate_line_queue_depth gauge\n";
   for (const auto& [number, d] : drivers_) {

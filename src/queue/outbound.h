@@ -154,8 +154,8 @@ class Outbound final : public carriers::CarrierSink {
 
   // Messages waiting in QUEUED on the line, reservations included.
   size_t QueueDepth(const std::string& line);
-  // "bluegate_line_queue_depth{line="+1..."} N" lines for /metrics.
-  void RenderGauges(std::string& out);
+  // Prometheus gauges: totals, and each line's queue depth (by number) when `per_line`.
+  void RenderGauges(std::string& out, bool per_line);
 
   // Which service reaches `address` from the line, through its carrier, cached for the line's
   // lookup_ttl. `done` may run on any thread.

@@ -15,6 +15,8 @@
 #include <boost/beast/ssl.hpp>
 
 #include <charconv>
+
+#include "core/text.h"
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -103,6 +105,19 @@ class BeastHttpClient final : public HttpClient {
   }
 
   void Enqueue(Request req) {
+    // Nothing that could end a header or the request line is ever written to a connection that
+    // other accounts' requests share (the API refuses such values when they are stored).
+    bool safe = IsHeaderSafe(req.url.target) && IsHeaderSafe(req.url.host);
+    for (const auto& [k, v] : req.headers) safe = safe && IsHeaderSafe(k) && IsHeaderSafe(v);
+    if (!safe) {
+      PostResult refused;
+      refused.refused = true;
+      refused.error = "refused: a header or the URL contains CR, LF or another control character";
+      asio::post(io_, [done = std::move(req.done), refused = std::move(refused)]() mutable {
+        done(std::move(refused));
+      });
+      return;
+    }
     std::shared_ptr<Endpoint> ep =
         EndpointFor((req.url.tls ? "https://" : "http://") + req.url.HostPort());
     asio::post(ep->strand, [this, ep, req = std::move(req)]() mutable {

@@ -15,6 +15,7 @@ export const FAST_CONFIG = {
   sim: { sent_delay: '20ms', delivered_delay: '30ms', read_delay: '30ms', slow_delay: '400ms', reply_delay: '20ms' },
   lines: { burst_per_second: 0, queue_capacity: 1500, resolve_timeout: '300ms', new_contacts_per_day: 0, new_contacts_per_hour: 0 },
   webhooks: { timeout: '2s', retry_schedule: ['0ms', '100ms', '200ms', '300ms'] },
+  metrics: { per_line: true },
 };
 
 function toToml(obj) {

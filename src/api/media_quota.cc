@@ -1,0 +1,47 @@
+#include "api/media_quota.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+
+namespace bluegate::api {
+
+void MediaQuota::Load(const std::string& dir) {
+  std::error_code ec;
+  std::lock_guard lock(mu_);
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < 3 || name[0] != 'a') continue;
+    int64_t account = 0;
+    auto [p, err] = std::from_chars(name.data() + 1, name.data() + name.size(), account);
+    if (err != std::errc() || p == name.data() + name.size() || *p != '-') continue;
+    std::error_code size_ec;
+    const auto size = entry.file_size(size_ec);
+    if (!size_ec) by_account_[account].stored += size;
+  }
+}
+
+std::optional<uint64_t> MediaQuota::Reserve(int64_t account, uint64_t want) {
+  std::lock_guard lock(mu_);
+  Usage& u = by_account_[account];
+  const uint64_t held = u.stored + u.reserved;
+  if (held >= max_) return std::nullopt;
+  const uint64_t grant = std::min(want, max_ - held);
+  u.reserved += grant;
+  return grant;
+}
+
+void MediaQuota::Settle(int64_t account, uint64_t reserved, uint64_t stored) {
+  std::lock_guard lock(mu_);
+  Usage& u = by_account_[account];
+  u.reserved -= std::min(u.reserved, reserved);
+  u.stored += stored;
+}
+
+uint64_t MediaQuota::Used(int64_t account) const {
+  std::lock_guard lock(mu_);
+  auto it = by_account_.find(account);
+  return it == by_account_.end() ? 0 : it->second.stored;
+}
+
+}  // namespace bluegate::api
