@@ -19,6 +19,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -206,6 +207,38 @@ class BeastServer final : public HttpServer {
     bool idle = false;  // waiting for the next request
   };
 
+  // A deadline for reading a request that leaves the socket open when it passes (Beast's own
+  // stream timeout closes it), so that the client can still be told 408. While it lives, the
+  // connection's pending operations are cancelled when `at` comes; `fired()` then says so.
+  // Runs on the connection's strand.
+  class ReadDeadline {
+   public:
+    ReadDeadline(const std::shared_ptr<SessionState>& state,
+                 std::chrono::steady_clock::time_point at)
+        : timer_(state->exec), fired_(std::make_shared<bool>(false)),
+          alive_(std::make_shared<bool>(true)) {
+      timer_.expires_at(at);
+      timer_.async_wait([weak = std::weak_ptr<SessionState>(state), fired = fired_,
+                         alive = alive_](const boost::system::error_code& ec) {
+        auto s = weak.lock();
+        if (ec || !*alive || !s || !s->stream) return;
+        *fired = true;
+        boost::system::error_code ignored;
+        s->stream->socket().cancel(ignored);
+      });
+    }
+    ~ReadDeadline() {
+      *alive_ = false;
+      timer_.cancel();
+    }
+    bool fired() const { return *fired_; }
+
+   private:
+    asio::steady_timer timer_;
+    std::shared_ptr<bool> fired_;
+    std::shared_ptr<bool> alive_;
+  };
+
   // Answers a request that cannot be served and closes the connection. Lingering close: the
   // client may still be sending what we refused; closing with unread data would reset the
   // connection and could destroy our answer before the client reads it, so stop sending, then
@@ -255,6 +288,8 @@ class BeastServer final : public HttpServer {
       // then header_timeout for the rest.
       bool started = buffer.size() > 0;
       auto head_deadline = std::chrono::steady_clock::now() + settings_.header_timeout;
+      std::optional<ReadDeadline> deadline;
+      if (started) deadline.emplace(state, head_deadline);
       HeadScan scan;
       for (;;) {
         scan = ScanRequestHead(
@@ -263,7 +298,7 @@ class BeastServer final : public HttpServer {
         if (scan.state != HeadState::kIncomplete) break;
         state->idle = !started;
         if (started) {
-          stream.expires_at(head_deadline);
+          stream.expires_never();
         } else {
           stream.expires_after(settings_.idle_timeout);
         }
@@ -275,10 +310,11 @@ class BeastServer final : public HttpServer {
         if (!started) {
           started = true;
           head_deadline = std::chrono::steady_clock::now() + settings_.header_timeout;
+          deadline.emplace(state, head_deadline);
         }
       }
       if (ec) {
-        if (ec == beast::error::timeout && started && !stopping_) {
+        if (deadline && deadline->fired() && !stopping_) {
           co_await Refuse(stream, http::status::request_timeout, 11,
                           "The request head did not arrive within the header timeout", 4000,
                           "timeout");
@@ -299,7 +335,7 @@ class BeastServer final : public HttpServer {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
       parser.body_limit(settings_.max_body_bytes);
-      stream.expires_at(head_deadline);
+      stream.expires_never();
       co_await http::async_read_header(stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
       if (!ec) {
@@ -317,18 +353,20 @@ class BeastServer final : public HttpServer {
           break;
         }
         if (!parser.is_done()) {
-          stream.expires_after(settings_.body_timeout);
+          deadline.emplace(state, std::chrono::steady_clock::now() + settings_.body_timeout);
           co_await http::async_read(stream, buffer, parser,
                                     asio::redirect_error(asio::use_awaitable, ec));
         }
       }
-      if (ec && (Quiet(ec) || stopping_)) break;
-      if (ec == beast::error::timeout) {
+      const bool timed_out = deadline && deadline->fired();
+      deadline.reset();
+      if (timed_out && !stopping_) {
         co_await Refuse(stream, http::status::request_timeout, 11,
                         "The request body did not arrive within the body timeout", 4000,
                         "timeout");
         break;
       }
+      if (ec && (Quiet(ec) || stopping_)) break;
       if (ec) {
         const bool too_large = ec == http::error::body_limit;
         co_await Refuse(stream,

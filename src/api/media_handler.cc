@@ -84,15 +84,20 @@ void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRe
     }
     allowed = *grant;
   }
+  const std::string folder =
+      ctx.media.quota ? ctx.media.dir + "/" + MediaQuota::Folder(account) : ctx.media.dir;
   std::error_code ec;
-  std::filesystem::create_directories(ctx.media.dir, ec);
+  std::filesystem::create_directories(folder, ec);
   const std::string id = ctx.ids.NewUuid();
-  const std::string file = MediaQuota::Prefix(account) + id + "." + *ext;
-  const std::string path = ctx.media.dir + "/" + file;
+  const std::string file = id + "." + *ext;
+  const std::string path = folder + "/" + file;
   const std::string public_url = ctx.media.public_url() + "/media/" + file;
   ctx.media.fetch(*url, allowed, path, [respond, id, public_url, quota = ctx.media.quota, account,
-                                        allowed](MediaFetchResult r) {
-    if (quota) quota->Settle(account, allowed, r.error.empty() ? r.bytes : 0);
+                                        allowed, file, path](MediaFetchResult r) {
+    if (quota) {
+      quota->Settle(account, allowed, r.error.empty() ? r.bytes : 0);
+      if (r.error.empty()) quota->Add(file, path);
+    }
     if (!r.error.empty()) return respond(InvalidMediaUrl(r.error));
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -113,14 +118,19 @@ void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRe
 HttpResponse ServeMedia(ApiContext& ctx, std::string_view file) {
   // Only the names uploads create: a UUID, a dot, an extension.
   const bool safe =
-      !file.empty() && file.size() <= 96 &&
+      !file.empty() && file.size() <= 64 &&
       std::all_of(file.begin(), file.end(),
                   [](char c) {
                     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
                   }) &&
       file.find("..") == std::string_view::npos;
   if (!safe) return ErrorResponse(Error::NotFound("no media " + std::string(file)));
-  const std::string path = ctx.media.dir + "/" + std::string(file);
+  std::string path = ctx.media.dir + "/" + std::string(file);
+  if (ctx.media.quota) {
+    auto found = ctx.media.quota->Locate(std::string(file));
+    if (!found) return ErrorResponse(Error::NotFound("no media " + std::string(file)));
+    path = std::move(*found);
+  }
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return ErrorResponse(Error::NotFound("no media " + std::string(file)));

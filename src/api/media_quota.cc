@@ -7,18 +7,42 @@
 namespace bluegate::api {
 
 void MediaQuota::Load(const std::string& dir) {
+  namespace fs = std::filesystem;
   std::error_code ec;
   std::lock_guard lock(mu_);
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.size() < 3 || name[0] != 'a') continue;
+    std::error_code e;
+    if (entry.is_regular_file(e)) {
+      paths_[name] = entry.path().string();
+      continue;
+    }
     int64_t account = 0;
     auto [p, err] = std::from_chars(name.data() + 1, name.data() + name.size(), account);
-    if (err != std::errc() || p == name.data() + name.size() || *p != '-') continue;
-    std::error_code size_ec;
-    const auto size = entry.file_size(size_ec);
-    if (!size_ec) by_account_[account].stored += size;
+    if (name.size() < 2 || name[0] != 'a' || err != std::errc() ||
+        p != name.data() + name.size() || !entry.is_directory(e)) {
+      continue;
+    }
+    for (const auto& file : fs::directory_iterator(entry.path(), e)) {
+      std::error_code size_ec;
+      const auto size = file.file_size(size_ec);
+      if (size_ec) continue;
+      by_account_[account].stored += size;
+      paths_[file.path().filename().string()] = file.path().string();
+    }
   }
+}
+
+std::optional<std::string> MediaQuota::Locate(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = paths_.find(name);
+  if (it == paths_.end()) return std::nullopt;
+  return it->second;
+}
+
+void MediaQuota::Add(const std::string& name, std::string path) {
+  std::lock_guard lock(mu_);
+  paths_[name] = std::move(path);
 }
 
 std::optional<uint64_t> MediaQuota::Reserve(int64_t account, uint64_t want) {

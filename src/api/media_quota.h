@@ -1,6 +1,7 @@
-// How many bytes of uploaded media each account holds (media.max_account_bytes). Uploads are kept
-// as <data_dir>/media/a<account>-<uuid>.<ext>, so the count is rebuilt from the directory on start.
-// Thread-safe.
+// Where uploaded media live and how many bytes each account holds (media.max_account_bytes).
+// An upload is kept as <data_dir>/media/a<account>/<uuid>.<ext> and served as /media/<uuid>.<ext>;
+// the index of names and the counts are rebuilt from the directory on start (files directly under
+// media/, from before accounts were counted, are served and belong to no account). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +16,13 @@ class MediaQuota {
  public:
   explicit MediaQuota(uint64_t max_account_bytes) : max_(max_account_bytes) {}
 
-  // Counts the files already in `dir` (names as above; others belong to no account).
+  // Indexes and counts the files already in `dir`.
   void Load(const std::string& dir);
+
+  // The path of the file served as `name`, or nullopt.
+  std::optional<std::string> Locate(const std::string& name) const;
+  // Records a stored upload: `name` at `path`.
+  void Add(const std::string& name, std::string path);
 
   // Reserves room for one upload of at most `want` bytes: the bytes it may fetch (less than
   // `want` when the account is near its limit), or nullopt when the account has no room left.
@@ -27,8 +33,8 @@ class MediaQuota {
   uint64_t Used(int64_t account) const;
   uint64_t max() const { return max_; }
 
-  // The file name prefix of an account's uploads.
-  static std::string Prefix(int64_t account) { return "a" + std::to_string(account) + "-"; }
+  // The folder (under media/) of an account's uploads.
+  static std::string Folder(int64_t account) { return "a" + std::to_string(account); }
 
  private:
   struct Usage {
@@ -38,6 +44,7 @@ class MediaQuota {
   const uint64_t max_;
   mutable std::mutex mu_;
   std::unordered_map<int64_t, Usage> by_account_;
+  std::unordered_map<std::string, std::string> paths_;  // served name → file
 };
 
 }  // namespace bluegate::api

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -116,6 +117,27 @@ std::string AdvertisedAddress(const std::string& local) {
   return name ? *name + ":" + std::to_string(port) : local;
 }
 
+// The data directory holds the database, API key hashes, webhook secrets and media: 0700, its
+// files 0600, and files made later inherit that through the process's umask.
+void PrivateDataDir(const std::string& dir) {
+  ::umask(0077);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create data directory " + dir + ": " + ec.message());
+  namespace fs = std::filesystem;
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::error_code ignored;
+    if (entry.is_regular_file(ignored)) {
+      fs::permissions(entry.path(), fs::perms::owner_read | fs::perms::owner_write,
+                      fs::perm_options::replace, ignored);
+    } else if (entry.is_directory(ignored)) {
+      fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::replace, ignored);
+    }
+  }
+}
+
+
 std::unique_ptr<store::Store> OpenStore(const Config& config) {
   if (config.clustered()) {
     store::PostgresSettings settings;
@@ -123,11 +145,7 @@ std::unique_ptr<store::Store> OpenStore(const Config& config) {
     settings.node_id = config.node_id;
     return store::MakePostgresStore(settings, SystemClock());
   }
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec)
-    throw std::runtime_error("cannot create data directory " + config.data_dir + ": " +
-                             ec.message());
+  PrivateDataDir(config.data_dir);
   store::SqliteSettings settings;
   settings.path = config.database_path();
   return store::MakeSqliteStore(settings, SystemClock());
@@ -234,11 +252,10 @@ void Gateway::Start() {
   Parts& p = *parts_;
   // One server per data directory: two would both resume the same queued messages. Admin
   // commands take no lock; they are safe beside a server.
-  std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
+  PrivateDataDir(config_.data_dir);
   // (On PostgreSQL, the line leases keep nodes apart instead.)
   const std::string lock_path = config_.data_dir + "/serve.lock";
-  p.lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  p.lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (!config_.clustered() && (p.lock_fd < 0 || ::flock(p.lock_fd, LOCK_EX | LOCK_NB) != 0)) {
     throw std::runtime_error("another `bluegate serve` is already running on data directory " +
                              config_.data_dir);
@@ -256,6 +273,7 @@ void Gateway::Start() {
   hc.max_connections_per_endpoint = config_.webhook_max_connections;
   hc.policy.allow_loopback = config_.LoopbackTargetsAllowed();
   hc.policy.allow_private = config_.webhook_allow_private;
+  hc.policy.own = webhooks::LocalInterfaceAddresses();
   hc.ca_file = config_.webhook_ca_file;
   hc.verify_tls = config_.webhook_verify_tls;
   p.http_client = webhooks::MakeHttpClient(p.io, hc);

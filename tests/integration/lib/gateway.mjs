@@ -56,8 +56,10 @@ export function cli(args, { dataDir } = {}) {
 
 export class Gateway {
   // `args`: more `serve` arguments (--database-url, --node-id for a scale-out node).
-  constructor({ config = FAST_CONFIG, dataDir = makeDataDir(), args = [] } = {}) {
+  // `listen`: the address to serve on (port 0: any free port).
+  constructor({ config = FAST_CONFIG, dataDir = makeDataDir(), args = [], listen = '127.0.0.1:0' } = {}) {
     this.dataDir = dataDir;
+    this.listen = listen;
     this.args = args;
     this.configPath = path.join(dataDir, 'bluegate.toml');
     writeFileSync(this.configPath, toToml(config));
@@ -68,7 +70,7 @@ export class Gateway {
   // bootstrap credentials are captured from the output.
   async start() {
     this.output = '';  // a restart reads its own address
-    this.proc = spawn(BINARY, ['serve', '--config', this.configPath, '--data-dir', this.dataDir, '--listen', '127.0.0.1:0', ...this.args], {
+    this.proc = spawn(BINARY, ['serve', '--config', this.configPath, '--data-dir', this.dataDir, '--listen', this.listen, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
