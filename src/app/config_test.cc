@@ -189,5 +189,60 @@ TEST(ConfigTest, StoredCarrierOptionsWinOverTheFile) {
   EXPECT_FALSE(EffectiveOptions(c, line).ok());
 }
 
+TEST(ConfigTest, ReadsTheBoundsOnClientsAndAccounts) {
+  const std::string path = ::testing::TempDir() + "bounds.toml";
+  std::ofstream(path) << R"(
+listen = "0.0.0.0:8080"
+[http]
+max_connections = 500
+max_connections_per_address = 20
+header_timeout = "2s"
+[events]
+max_streams_per_account = 3
+[auth]
+max_failures_per_minute = 4
+[metrics]
+per_line = true
+token = "t"
+[media]
+max_account_bytes = 1000
+[webhooks]
+max_per_type = 7
+)";
+  Config c = LoadConfig(path);
+  EXPECT_EQ(c.http.max_connections, 500u);
+  EXPECT_EQ(c.http.max_connections_per_address, 20u);
+  EXPECT_EQ(c.http.header_timeout, Millis(2000));
+  EXPECT_EQ(c.http.body_timeout, Millis(30000)) << "unset keys keep their defaults";
+  EXPECT_EQ(c.events_max_streams_per_account, 3u);
+  EXPECT_EQ(c.auth_max_failures_per_minute, 4);
+  EXPECT_TRUE(c.metrics_per_line);
+  EXPECT_EQ(c.metrics_token, "t");
+  EXPECT_EQ(c.media_max_account_bytes, 1000u);
+  EXPECT_EQ(c.webhooks_max_per_type, 7u);
+  EXPECT_FALSE(c.LoopbackTargetsAllowed()) << "listening beyond loopback: the production profile";
+}
+
+TEST(ConfigTest, RefusesABoundOfZeroOrAnUnknownBoundKey) {
+  const std::string path = ::testing::TempDir() + "bad-bounds.toml";
+  std::ofstream(path) << "[http]\nmax_connections = 0\n";
+  EXPECT_THROW(LoadConfig(path), std::runtime_error);
+  std::ofstream(path) << "[events]\nmax_streams = 3\n";
+  EXPECT_THROW(LoadConfig(path), std::runtime_error);
+}
+
+TEST(ConfigTest, AnExplicitSwitchWinsOverTheListenAddress) {
+  Config c;
+  c.listen = "0.0.0.0:8080";
+  c.webhook_allow_loopback = true;
+  EXPECT_TRUE(c.LoopbackTargetsAllowed());
+  c.listen = "127.0.0.1:8080";
+  c.webhook_allow_loopback = false;
+  EXPECT_FALSE(c.LoopbackTargetsAllowed());
+  c.webhook_allow_loopback.reset();
+  c.listen = "[::1]:8080";
+  EXPECT_TRUE(c.LoopbackTargetsAllowed());
+}
+
 }  // namespace
 }  // namespace bluegate::app

@@ -132,8 +132,10 @@ test('inbound messages and typing come in through the webhook; a wrong token is 
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'new-message', data: { text: 'forged', isFromMe: false, handle: { address: '+12125550799' } } }),
   });
   assert.equal(forged.status, 401);
+  // An unknown line answers as a wrong token does (issue #13): a caller cannot list the lines.
   const noLine = await fetch(`${gw.baseURL}/api/v2/carriers/bluebubbles/+19995550000?token=x`, { method: 'POST', body: '{}' });
-  assert.equal(noLine.status, 404);
+  assert.equal(noLine.status, 401);
+  assert.equal(await noLine.text(), await forged.text());
 });
 
 test('Private API: availability lookup, effects, typing and reactions; without it they say so', async () => {
