@@ -11,7 +11,8 @@ HttpResponse HandleHealth(ApiContext&) { return JsonResponse(200, R"({"status":"
 HttpResponse HandleReady(ApiContext& ctx) {
   if (!ctx.store.healthy()) {
     return ErrorResponse(
-        Error::Storage("The store cannot commit; restart bluegate once the disk is fixed"));
+        Error::Storage("The store cannot commit (see the log): a full disk resumes by itself once "
+                       "there is room; another storage failure needs a restart"));
   }
   return JsonResponse(200, R"({"status":"OK"})");
 }

@@ -447,7 +447,9 @@ class Store {
   // Returns how many rows went.
   virtual Result<int64_t> PruneDeliveries(TimePoint cutoff) = 0;
 
-  // False after a commit failure (see above), and while a database server is unreachable.
+  // False after a commit failure (see above), while a database server is unreachable, and while
+  // the disk is full (SQLite rolled the transaction back; the store tries again every second and
+  // resumes by itself once a commit succeeds).
   virtual bool healthy() const = 0;
   // How many times the connection to a database server was lost (PostgreSQL; SQLite: never).
   // Each loss may have dropped writes whose callers were told so; state kept beside the store

@@ -9,6 +9,7 @@ namespace bluegate::testing {
 namespace {
 
 std::atomic<bool> g_failing{false};
+std::atomic<bool> g_full{false};
 sqlite3_vfs* g_real = nullptr;
 sqlite3_vfs g_vfs;
 sqlite3_io_methods g_methods;
@@ -26,6 +27,7 @@ int Read(sqlite3_file* f, void* b, int n, sqlite3_int64 o) {
 }
 int Write(sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
   if (g_failing) return SQLITE_IOERR_WRITE;
+  if (g_full) return SQLITE_FULL;
   return Real(f)->pMethods->xWrite(Real(f), b, n, o);
 }
 int Truncate(sqlite3_file* f, sqlite3_int64 s) { return Real(f)->pMethods->xTruncate(Real(f), s); }
@@ -105,5 +107,6 @@ const char* RegisterFailingVfs() {
 }
 
 void SetVfsFailing(bool failing) { g_failing = failing; }
+void SetVfsFull(bool full) { g_full = full; }
 
 }  // namespace bluegate::testing

@@ -8,5 +8,7 @@ namespace bluegate::testing {
 const char* RegisterFailingVfs();
 // From now on, writes and syncs fail (true) or succeed again (false). Thread-safe.
 void SetVfsFailing(bool failing);
+// From now on, writes fail as on a full disk (SQLITE_FULL), or succeed again. Thread-safe.
+void SetVfsFull(bool full);
 
 }  // namespace bluegate::testing

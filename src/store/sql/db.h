@@ -23,7 +23,8 @@ struct DbError : std::runtime_error {
     kUnique,      // a unique key already held (a kind of constraint error)
     kConnection,  // the server is unreachable: the transaction's fate is unknown, reconnect
     kAborted,     // the server aborted the transaction (deadlock, serialization): run it again
-    kOther,       // I/O, full disk, corruption, a bug: the transaction's fate is unknown
+    kFull,        // the disk is full: the transaction was rolled back; later ones may succeed
+    kOther,       // I/O, corruption, a bug: the transaction's fate is unknown
   };
   explicit DbError(const std::string& what, Kind k = Kind::kOther)
       : std::runtime_error(what), kind(k) {}

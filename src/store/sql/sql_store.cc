@@ -925,7 +925,7 @@ class SqlStore final : public Store {
 
   bool healthy() const override {
     std::lock_guard lock(mu_);
-    return !failed_ && !disconnected_;
+    return !failed_ && !disconnected_ && !full_;
   }
 
   uint64_t ConnectionLosses() const override {
@@ -1810,7 +1810,7 @@ class SqlStore final : public Store {
     };
     {
       std::lock_guard lock(mu_);
-      if (failed_ || disconnected_) {
+      if (failed_ || disconnected_ || full_) {
         // Fail fast, outside the lock.
       } else {
         ++enqueued_;
@@ -1839,6 +1839,14 @@ class SqlStore final : public Store {
             disconnected_ = false;
             spdlog::info("the database is reachable again; writes resume");
           }
+        }
+        if (full_) {
+          // The disk was full: SQLite rolled the transaction back, so nothing is lost or
+          // half-written. Writes fail fast meanwhile; after full_disk_retry the next batch tries
+          // again (and finds out whether there is room).
+          cv_.wait_for(lock, engine_.full_disk_retry, [&] { return stopping_; });
+          if (stopping_ && pending_.empty()) return;
+          full_ = false;
         }
         cv_.wait(lock, [&] { return stopping_ || !pending_.empty() || disconnected_; });
         if (pending_.empty() && stopping_) return;
@@ -1955,7 +1963,7 @@ class SqlStore final : public Store {
 
   bool Writable() {
     std::lock_guard lock(mu_);
-    return !failed_ && !disconnected_;
+    return !failed_ && !disconnected_ && !full_;
   }
 
   bool Reconnect() {
@@ -2085,6 +2093,11 @@ class SqlStore final : public Store {
       }
       writer_db_->Sync();  // the batch's pipelined writes
       writer_db_->Exec("COMMIT");
+      if (was_full_) {
+        std::lock_guard lock(mu_);
+        was_full_ = false;
+        spdlog::info("the disk has room again; writes resume");
+      }
       return true;
     } catch (const DbError& e) {
       writer_db_->ExecQuietly("ROLLBACK");
@@ -2098,7 +2111,14 @@ class SqlStore final : public Store {
       // with each write isolated (and waited for), so that only that one fails.
       if (e.OnlyThisWrite() && !isolate) return false;
       std::lock_guard lock(mu_);
-      if (e.kind == DbError::Kind::kConnection) {
+      if (e.kind == DbError::Kind::kFull) {
+        full_ = true;
+        if (!was_full_) {
+          spdlog::error("the disk is full ({}); writes answer 503 until there is room again",
+                        e.what());
+        }
+        was_full_ = true;
+      } else if (e.kind == DbError::Kind::kConnection) {
         // The commit's fate is unknown: its writers are told it failed (503), and whoever keeps
         // state beside the store (the line leases) learns of the loss through ConnectionLosses().
         disconnected_ = true;
@@ -2183,6 +2203,9 @@ class SqlStore final : public Store {
   bool stopping_ = false;
   bool failed_ = false;
   bool disconnected_ = false;  // PostgreSQL unreachable: writes fail fast until it is back
+  // The disk was full at the last commit: writes fail fast until the writer tries again.
+  bool full_ = false;
+  bool was_full_ = false;  // on the writer thread: logged once per episode
   uint64_t connection_losses_ = 0;
   bool aborted_ = false;  // writer thread: the last batch was aborted by the server
   uint64_t enqueued_ = 0;

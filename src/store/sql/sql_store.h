@@ -21,6 +21,8 @@ struct SqlEngine {
   // Run every 100 ms on a connection of its own (SQLite: WAL checkpoints). May be empty.
   std::function<void(Db&)> housekeeping;
   size_t max_batch = 4096;  // writes per transaction at most
+  // After a full disk (DbError::kFull), writes fail fast this long before the writer tries again.
+  Millis full_disk_retry{1000};
   std::string node_id;      // see PostgresSettings::node_id
 };
 

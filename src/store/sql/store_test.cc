@@ -1,6 +1,8 @@
 // The store's behaviour, once for each engine: every TEST_P runs on SQLite and on PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 #include <future>
 
@@ -43,6 +45,7 @@ class StoreFixture : public ::testing::Test {
     SqliteSettings s;
     s.path = dir_.File("test.db");
     s.vfs = testing::RegisterFailingVfs();
+    s.full_disk_retry = Millis(20);
     store_ = MakeSqliteStore(s, clock_);
   }
 
@@ -524,6 +527,27 @@ TEST_P(StoreTest, PruningRemovesOldFinishedDeliveriesAndAttemptsOnly) {
   DeliveryQuery all;
   EXPECT_EQ(store_->ListDeliveries(all)->total, 4) << "the fresh message's deliveries stay";
   EXPECT_EQ(store_->PruneDeliveries(clock_.Now() - std::chrono::hours(24)).value(), 0);
+}
+
+TEST_F(SqliteStoreTest, AFullDiskRefusesWritesWhileItLastsAndTheStoreResumesByItself) {
+  ASSERT_TRUE(Accept(NewMessage("before")).ok());
+  testing::SetVfsFull(true);
+  auto during = Accept(NewMessage("during"));
+  ASSERT_FALSE(during.ok());
+  EXPECT_EQ(during.error().kind, ErrorKind::kStorageFailure);
+  EXPECT_EQ(during.error().code, ErrorCode::kServerRateExceeded) << "503 / 5003";
+  EXPECT_FALSE(store_->healthy()) << "/readyz fails while the disk is full";
+  testing::SetVfsFull(false);
+  // The writer tries again after full_disk_retry (20 ms here): wait for it to say so.
+  for (int i = 0; i < 500 && !store_->healthy(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(store_->healthy()) << "no restart needed";
+  auto after = Accept(NewMessage("after"));
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_TRUE(store_->healthy());
+  EXPECT_TRUE(store_->FindMessage(account_.id, "before").ok()) << "what was acknowledged stays";
+  EXPECT_FALSE(store_->FindMessage(account_.id, "during").ok()) << "what was refused is not there";
 }
 
 TEST_F(SqliteStoreTest, ACommitFailureIsStickyAndNothingMoreIsAcknowledged) {

@@ -191,6 +191,8 @@ DbError Failure(sqlite3* db, const std::string& what) {
   DbError::Kind kind = DbError::Kind::kOther;
   if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
     kind = DbError::Kind::kUnique;
+  } else if (primary == SQLITE_FULL) {
+    kind = DbError::Kind::kFull;
   } else if (primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH ||
              primary == SQLITE_TOOBIG || primary == SQLITE_RANGE) {
     kind = DbError::Kind::kConstraint;

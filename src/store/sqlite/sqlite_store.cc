@@ -23,6 +23,7 @@ std::unique_ptr<Store> MakeSqliteStore(const SqliteSettings& settings, Clock& cl
   };
   engine.housekeeping = [](Db& db) { CheckpointSqlite(db); };
   engine.max_batch = settings.max_batch;
+  engine.full_disk_retry = settings.full_disk_retry;
   return MakeSqlStore(std::move(engine), clock);
 }
 

@@ -15,6 +15,7 @@ struct SqliteSettings {
   size_t max_batch = 4096;    // writes per transaction at most
   Millis busy_timeout{5000};  // waiting for another process (an admin command) to finish
   std::string vfs;            // SQLite VFS name; empty: the default (tests inject failures)
+  Millis full_disk_retry{1000};  // after a full disk, how long writes fail fast before a retry
 };
 
 // Opens (and migrates) the database. Throws std::runtime_error when it cannot be opened: a
