@@ -15,7 +15,7 @@ TEST_PACKAGES := nodejs npm  # openssl (the CLI) too: the TLS test makes its cer
 POSTGRES_PACKAGES := postgresql python3
 BENCH_PACKAGES := wrk sqlite3
 
-.PHONY: all build run test unit-test integration-test run-unit-tests run-integration-tests sanitize-test bench fuzz deps test-deps bench-deps clean format
+.PHONY: all build run test unit-test integration-test run-unit-tests run-integration-tests sanitize-test bench fuzz fuzz-build fuzz-smoke deps test-deps fuzz-deps bench-deps clean format
 
 all: build
 
@@ -56,7 +56,7 @@ unit-test: build test-deps
 integration-test: build test-deps
 	tests/with-postgres.sh $(MAKE) --no-print-directory run-integration-tests
 
-test: build test-deps
+test: build test-deps fuzz-smoke
 	tests/with-postgres.sh $(MAKE) --no-print-directory run-unit-tests run-integration-tests
 
 # These expect BLUEGATE_TEST_DATABASE_URL (set by tests/with-postgres.sh).
@@ -76,16 +76,38 @@ sanitize-test: deps test-deps
 bench: build bench-deps
 	bench/run.sh
 
-# Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS (default 60).
+# The libFuzzer targets (fuzz/): every parser at the edge, built with clang, ASan and UBSan.
+FUZZ_TARGETS := fuzz_http_request fuzz_json fuzz_send_request fuzz_webhook_config fuzz_carrier_push \
+  fuzz_smpp_pdu fuzz_config
 FUZZ_SECONDS ?= 60
-fuzz: deps
+FUZZ_SMOKE_SECONDS ?= 4
+
+fuzz-deps: deps
 	$(call apt_install,clang libclang-rt-14-dev)
+
+fuzz-build: fuzz-deps
 	cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DBLUEGATE_FUZZ=ON -DBLUEGATE_TESTS=OFF -DBLUEGATE_BENCH=OFF
-	cmake --build build-fuzz
-	mkdir -p build-fuzz/corpus/send_request && cp fuzz/corpus/send_request/* build-fuzz/corpus/send_request/
-	./build-fuzz/fuzz/fuzz_send_request -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/send_request
-	mkdir -p build-fuzz/corpus/smpp_pdu && cp fuzz/corpus/smpp_pdu/* build-fuzz/corpus/smpp_pdu/
-	./build-fuzz/fuzz/fuzz_smpp_pdu -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/smpp_pdu
+	cmake --build build-fuzz -j $(JOBS)
+
+# Each target over its seed corpus (fuzz/corpus/<name without fuzz_>) for SECONDS; new inputs go
+# to a copy under build-fuzz, never into the committed corpus.
+define run_fuzzers
+	@for t in $(FUZZ_TARGETS); do \
+	  c=$${t#fuzz_}; mkdir -p build-fuzz/corpus/$$c && cp fuzz/corpus/$$c/* build-fuzz/corpus/$$c/ && \
+	  echo "fuzzing $$t for $(1) s" && \
+	  ./build-fuzz/fuzz/$$t -max_total_time=$(1) -print_final_stats=1 build-fuzz/corpus/$$c 2>build-fuzz/$$t.log || \
+	  { tail -40 build-fuzz/$$t.log; echo "$$t found a crash (build-fuzz/$$t.log)"; exit 1; }; \
+	  grep -h 'stat::number_of_executed_units' build-fuzz/$$t.log; \
+	done
+endef
+
+# A few seconds per target: part of `make test`, so that CI catches regressions.
+fuzz-smoke: fuzz-build
+	$(call run_fuzzers,$(FUZZ_SMOKE_SECONDS))
+
+# The long run (FUZZ_SECONDS per target).
+fuzz: fuzz-build
+	$(call run_fuzzers,$(FUZZ_SECONDS))
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "api/http_errors.h"
 #include "api/request_decoding.h"
+#include "api/webhook_config.h"
 #include "core/text.h"
 #include "core/url.h"
 
@@ -16,106 +17,6 @@ namespace {
 
 using store::WebhookConfig;
 using store::WebhookEntry;
-
-constexpr size_t kMaxSecretBytes = 256;
-constexpr size_t kMaxUrlBytes = 2048;
-
-// A signing secret travels in the sb-signing-secret header of every delivery: it may not carry
-// anything that would end that header.
-std::optional<Error> CheckSecret(std::string_view secret, const std::string& field) {
-  if (secret.size() > kMaxSecretBytes) {
-    return Error::Invalid(field + " is longer than " + std::to_string(kMaxSecretBytes) + " bytes");
-  }
-  if (!IsHeaderSafe(secret)) {
-    return Error::Invalid(field + " may not contain CR, LF, NUL or other control characters");
-  }
-  return std::nullopt;
-}
-
-bool IsWebhookType(std::string_view type) {
-  for (const char* t : store::kWebhookTypes) {
-    if (type == t) return true;
-  }
-  return false;
-}
-
-std::string TypeList() {
-  std::string out;
-  for (const char* t : store::kWebhookTypes) out += (out.empty() ? "" : ", ") + std::string(t);
-  return out;
-}
-
-Result<WebhookEntry> ParseEntry(const rapidjson::Value& v, const std::string& field,
-                                const PhoneNumbers& phones) {
-  WebhookEntry e;
-  if (v.IsString()) {
-    e.url = std::string(v.GetString(), v.GetStringLength());
-  } else if (v.IsObject()) {
-    e.plain = false;
-    if (!v.HasMember("url") || !v["url"].IsString())
-      return Error::Invalid(field + ".url is required and must be a string");
-    e.url = std::string(v["url"].GetString(), v["url"].GetStringLength());
-    if (v.HasMember("secret") && !v["secret"].IsNull()) {
-      if (!v["secret"].IsString()) return Error::Invalid(field + ".secret must be a string");
-      e.secret = std::string(v["secret"].GetString(), v["secret"].GetStringLength());
-      if (auto bad = CheckSecret(*e.secret, field + ".secret")) return *bad;
-    }
-    if (v.HasMember("sendblue_numbers") && !v["sendblue_numbers"].IsNull()) {
-      const auto& numbers = v["sendblue_numbers"];
-      if (!numbers.IsArray())
-        return Error::Invalid(field + ".sendblue_numbers must be an array of phone numbers");
-      std::vector<std::string> list;
-      for (rapidjson::SizeType i = 0; i < numbers.Size(); ++i) {
-        const std::string nfield = field + ".sendblue_numbers[" + std::to_string(i) + "]";
-        if (!numbers[i].IsString()) return Error::Invalid(nfield + " must be a string");
-        auto n = phones.Normalize(numbers[i].GetString(), nfield);
-        if (!n.ok()) return n.error();
-        list.push_back(std::move(n).value());
-      }
-      e.sendblue_numbers = std::move(list);
-    }
-  } else {
-    return Error::Invalid(field +
-                          " must be a URL string or an object {url, secret, sendblue_numbers}");
-  }
-  if (e.url.size() > kMaxUrlBytes) {
-    return Error::Invalid(field + " is longer than " + std::to_string(kMaxUrlBytes) + " bytes");
-  }
-  if (!ParseHttpUrl(e.url) || e.url.find('\0') != std::string::npos) {
-    return Error::Invalid(field + " must be an http or https URL; got \"" + ForLog(e.url) + "\"");
-  }
-  return e;
-}
-
-Result<std::vector<WebhookEntry>> ParseEntries(const rapidjson::Value& v, const std::string& field,
-                                               const PhoneNumbers& phones) {
-  if (!v.IsArray())
-    return Error::Invalid(field + " must be an array of URLs or {url, secret, sendblue_numbers}");
-  std::vector<WebhookEntry> out;
-  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-    auto e = ParseEntry(v[i], field + "[" + std::to_string(i) + "]", phones);
-    if (!e.ok()) return e.error();
-    out.push_back(std::move(e).value());
-  }
-  return out;
-}
-
-Result<std::string> TypeOf(const rapidjson::Document& doc) {
-  if (!doc.HasMember("type") || doc["type"].IsNull()) return std::string("receive");
-  if (!doc["type"].IsString() || !IsWebhookType(doc["type"].GetString())) {
-    return Error::Invalid("type must be one of " + TypeList());
-  }
-  return std::string(doc["type"].GetString());
-}
-
-Result<std::optional<std::string>> GlobalSecretOf(const rapidjson::Value& v) {
-  if (!v.HasMember("globalSecret") || v["globalSecret"].IsNull())
-    return std::optional<std::string>();
-  if (!v["globalSecret"].IsString()) return Error::Invalid("globalSecret must be a string");
-  std::string secret(v["globalSecret"].GetString(), v["globalSecret"].GetStringLength());
-  if (auto bad = CheckSecret(secret, "globalSecret")) return *bad;
-  return std::optional<std::string>(std::move(secret));
-}
 
 // The bounds on one account's webhooks (webhooks.max_per_type, webhooks.max_per_account), checked
 // on the configuration as it would be after the change.
@@ -198,80 +99,32 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
     if (!config.ok()) return respond(ErrorResponse(config.error()));
     return respond(Render(config.value(), nullptr));
   }
-  auto doc = ParseJsonObject(req);
-  if (!doc.ok()) return respond(ErrorResponse(doc.error()));
-  const rapidjson::Document& body = doc.value();
-  if (!body.HasMember("webhooks"))
-    return respond(ErrorResponse(Error::Invalid("webhooks is required")));
-  const auto& webhooks = body["webhooks"];
-
+  auto change = DecodeWebhookChange(req, ctx.phones);
+  if (!change.ok()) return respond(ErrorResponse(change.error()));
+  WebhookChange& c = change.value();
   Result<WebhookConfig> result = Error::Internal("unhandled method");
   const char* message = nullptr;
   if (req.method == "POST") {
-    auto type = TypeOf(body);
-    if (!type.ok()) return respond(ErrorResponse(type.error()));
-    auto entries = ParseEntries(webhooks, "webhooks", ctx.phones);
-    if (!entries.ok()) return respond(ErrorResponse(entries.error()));
-    auto secret = GlobalSecretOf(body);
-    if (!secret.ok()) return respond(ErrorResponse(secret.error()));
     auto current = ctx.store.GetWebhooks(account);
     if (!current.ok()) return respond(ErrorResponse(current.error()));
     WebhookConfig after = std::move(current).value();
-    auto& of_type = after.by_type[type.value()];
-    for (const auto& e : entries.value()) {
+    auto& of_type = after.by_type[c.type];
+    for (const auto& e : c.entries) {
       if (std::none_of(of_type.begin(), of_type.end(),
                        [&e](const WebhookEntry& x) { return x.url == e.url; })) {
         of_type.push_back(e);
       }
     }
     if (auto bad = CheckBounds(after, ctx.limits)) return respond(ErrorResponse(*bad));
-    result =
-        ctx.store.AddWebhooks(account, type.value(), std::move(entries).value(), secret.value());
+    result = ctx.store.AddWebhooks(account, c.type, std::move(c.entries), c.global_secret);
     message = "Webhooks added successfully";
   } else if (req.method == "PUT") {
-    if (!webhooks.IsObject()) {
-      return respond(ErrorResponse(Error::Invalid("webhooks must be an object of arrays by type (" +
-                                                  TypeList() + ") and globalSecret")));
-    }
-    WebhookConfig config;
-    for (auto it = webhooks.MemberBegin(); it != webhooks.MemberEnd(); ++it) {
-      const std::string key = it->name.GetString();
-      if (key == "globalSecret") continue;
-      if (!IsWebhookType(key)) {
-        return respond(ErrorResponse(
-            Error::Invalid("webhooks." + key + " is not a webhook type; use " + TypeList())));
-      }
-      auto entries = ParseEntries(it->value, "webhooks." + key, ctx.phones);
-      if (!entries.ok()) return respond(ErrorResponse(entries.error()));
-      config.by_type[key] = std::move(entries).value();
-    }
-    auto secret = GlobalSecretOf(webhooks);
-    if (!secret.ok()) return respond(ErrorResponse(secret.error()));
-    config.global_secret = secret.value();
-    if (auto bad = CheckBounds(config, ctx.limits)) return respond(ErrorResponse(*bad));
-    result = ctx.store.ReplaceWebhooks(account, std::move(config));
+    if (auto bad = CheckBounds(c.replacement, ctx.limits)) return respond(ErrorResponse(*bad));
+    result = ctx.store.ReplaceWebhooks(account, std::move(c.replacement));
     message = "Webhooks updated successfully";
-  } else if (req.method == "DELETE") {
-    auto type = TypeOf(body);
-    if (!type.ok()) return respond(ErrorResponse(type.error()));
-    if (!webhooks.IsArray())
-      return respond(ErrorResponse(Error::Invalid("webhooks must be an array of URLs to remove")));
-    std::vector<std::string> urls;
-    for (rapidjson::SizeType i = 0; i < webhooks.Size(); ++i) {
-      const auto& v = webhooks[i];
-      if (v.IsString()) {
-        urls.emplace_back(v.GetString());
-      } else if (v.IsObject() && v.HasMember("url") && v["url"].IsString()) {
-        urls.emplace_back(v["url"].GetString());
-      } else {
-        return respond(ErrorResponse(
-            Error::Invalid("webhooks[" + std::to_string(i) + "] must be a URL string")));
-      }
-    }
-    result = ctx.store.DeleteWebhooks(account, type.value(), std::move(urls));
-    message = "Webhooks deleted successfully";
   } else {
-    return respond(ErrorResponse(Error::NotFound("No route for " + req.method + " " + req.path)));
+    result = ctx.store.DeleteWebhooks(account, c.type, std::move(c.urls));
+    message = "Webhooks deleted successfully";
   }
   if (!result.ok()) return respond(ErrorResponse(result.error()));
   respond(Render(result.value(), message));

@@ -130,6 +130,8 @@ void ReadBounds(const toml::table& root, Config& c) {
   }
 }
 
+void ApplyTable(Config& c, const toml::table& root, const std::string& path);
+
 void ApplyFile(Config& c, const std::string& path) {
   toml::table root;
   try {
@@ -137,6 +139,10 @@ void ApplyFile(Config& c, const std::string& path) {
   } catch (const toml::parse_error& e) {
     Fail(path, std::string(e.description()) + " at line " + std::to_string(e.source().begin.line));
   }
+  ApplyTable(c, root, path);
+}
+
+void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
   CheckKeys(root, path,
             {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers", "bootstrap",
              "log_level", "lines", "rate_limits", "sim", "webhooks", "public_url", "media",
@@ -298,6 +304,19 @@ void ApplyEnv(Config& c) {
 }
 
 }  // namespace
+
+Config ParseConfigText(std::string_view text, const std::string& name) {
+  Config c;
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    Fail(name, std::string(e.description()) + " at line " + std::to_string(e.source().begin.line));
+  }
+  ApplyTable(c, root, name);
+  CheckConfig(c);
+  return c;
+}
 
 Config LoadConfig(const std::optional<std::string>& path) {
   Config c;

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/rate_limiter.h"
@@ -87,6 +88,10 @@ struct Config {
 // Reads `path` (when given) and the environment. Throws std::runtime_error naming the file, key
 // and problem on an unreadable file, an unknown key or a value of the wrong type.
 Config LoadConfig(const std::optional<std::string>& path);
+
+// The same reading for a file's text (without the environment): what the config fuzz target and
+// tests use. Throws like LoadConfig.
+Config ParseConfigText(std::string_view text, const std::string& name);
 
 // Checks what no single key can (a database URL's scheme, lease timing); throws like LoadConfig.
 // Call again after command-line flags changed the configuration.

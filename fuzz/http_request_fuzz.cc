@@ -1,0 +1,44 @@
+// libFuzzer target: bytes as a connection delivers them, read as the server reads a request: the
+// head scan (http_framing.h), Beast's parser, then the framing check. None may crash, hang or
+// read out of bounds, whatever the bytes.
+#include <utility>  // before Asio: Boost 1.74 with GCC 12 coroutines
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "api/http_framing.h"
+
+namespace http = boost::beast::http;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const auto scan = bluegate::api::ScanRequestHead(input, 16 * 1024);
+  if (scan.state != bluegate::api::HeadState::kComplete) return 0;
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(16 * 1024);
+  parser.body_limit(1 << 20);
+  parser.eager(true);
+  boost::beast::error_code ec;
+  size_t offset = 0;
+  while (offset < size && !parser.is_done()) {
+    const size_t used = parser.put(boost::asio::buffer(data + offset, size - offset), ec);
+    if (ec || used == 0) break;
+    offset += used;
+  }
+  if (!parser.is_header_done()) return 0;
+  const auto& head = parser.get();
+  std::vector<std::string_view> codings;
+  for (const auto& field : head) {
+    if (field.name() == http::field::transfer_encoding) {
+      codings.emplace_back(field.value().data(), field.value().size());
+    }
+  }
+  (void)bluegate::api::CheckFraming(head.version(), codings,
+                                    head.find(http::field::content_length) != head.end());
+  return 0;
+}
