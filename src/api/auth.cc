@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <charconv>
+
 namespace bluegate::api {
 namespace {
 
@@ -11,7 +13,61 @@ Error Unauthenticated(std::string msg) {
   return Error{ErrorKind::kUnauthenticated, std::move(msg), std::nullopt, {}};
 }
 
+constexpr std::string_view kScrypt = "scrypt$";
+
+std::string Hex(const unsigned char* data, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kHex[data[i] >> 4]);
+    out.push_back(kHex[data[i] & 15]);
+  }
+  return out;
+}
+
+// scrypt with the given parameters as hex, or "" when OpenSSL refuses them.
+std::string Scrypt(std::string_view salt, std::string_view secret, uint64_t n, uint64_t r,
+                   uint64_t p) {
+  unsigned char out[32];
+  if (EVP_PBE_scrypt(secret.data(), secret.size(), reinterpret_cast<const unsigned char*>(salt.data()),
+                     salt.size(), n, r, p, 64ull << 20, out, sizeof out) != 1) {
+    return "";
+  }
+  return Hex(out, sizeof out);
+}
+
 }  // namespace
+
+std::string Authenticator::HashChosenSecret(std::string_view salt, std::string_view secret) {
+  constexpr uint64_t kN = 1 << 14, kR = 8, kP = 1;
+  return std::string(kScrypt) + std::to_string(kN) + "$" + std::to_string(kR) + "$" +
+         std::to_string(kP) + "$" + Scrypt(salt, secret, kN, kR, kP);
+}
+
+bool Authenticator::Matches(std::string_view salt, std::string_view stored,
+                            std::string_view secret) {
+  std::string computed;
+  if (stored.starts_with(kScrypt)) {
+    // scrypt$N$r$p$hex
+    uint64_t params[3] = {0, 0, 0};
+    std::string_view rest = stored.substr(kScrypt.size());
+    for (auto& v : params) {
+      const size_t dollar = rest.find('$');
+      if (dollar == std::string_view::npos) return false;
+      auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + dollar, v);
+      if (ec != std::errc() || ptr != rest.data() + dollar) return false;
+      rest.remove_prefix(dollar + 1);
+    }
+    // Parameters as stored, within what this process accepts to compute.
+    if (params[0] < 2 || params[0] > (1u << 20) || params[1] > 32 || params[2] > 4) return false;
+    computed = Scrypt(salt, secret, params[0], params[1], params[2]);
+    stored = rest;
+  } else {
+    computed = HashSecret(salt, secret);
+  }
+  return !computed.empty() && computed.size() == stored.size() &&
+         CRYPTO_memcmp(computed.data(), stored.data(), stored.size()) == 0;
+}
 
 std::string Authenticator::HashSecret(std::string_view salt, std::string_view secret) {
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -58,9 +114,7 @@ Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {
       !entry.verified_secret.empty() && entry.verified_secret.size() == secret->size() &&
       CRYPTO_memcmp(entry.verified_secret.data(), secret->data(), secret->size()) == 0;
   if (!known) {
-    const std::string hash = HashSecret(entry.key.salt, *secret);
-    if (hash.size() != entry.key.secret_hash.size() ||
-        CRYPTO_memcmp(hash.data(), entry.key.secret_hash.data(), hash.size()) != 0) {
+    if (!Matches(entry.key.salt, entry.key.secret_hash, *secret)) {
       return Unauthenticated(
           "Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
     }

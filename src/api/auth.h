@@ -1,6 +1,8 @@
-// API key authentication (SPEC.md §1): `sb-api-key-id` and `sb-api-secret-key`. Secrets are
-// stored as HMAC-SHA256(salt, secret) and compared in constant time; verified keys are cached so
-// a request costs one HMAC, and a key created by an admin command is found on its first use.
+// API key authentication (SPEC.md §1): `sb-api-key-id` and `sb-api-secret-key`. A secret bluegate
+// generated is stored as HMAC-SHA256(salt, secret); one an operator chose (`--secret`) as
+// scrypt(secret, salt), slow to guess offline. Hashes are compared in constant time; the secret
+// that last matched is cached, so a request costs one comparison, and a key created by an admin
+// command is found on its first use.
 #pragma once
 
 #include <mutex>
@@ -25,6 +27,10 @@ class Authenticator {
   Result<Principal> Authenticate(const HttpRequest& req);
 
   static std::string HashSecret(std::string_view salt, std::string_view secret);
+  // "scrypt$N$r$p$<hex>" (N = 2^14, r = 8, p = 1: about 16 MiB and tens of milliseconds).
+  static std::string HashChosenSecret(std::string_view salt, std::string_view secret);
+  // Whether `secret` matches `stored` (either form), in constant time.
+  static bool Matches(std::string_view salt, std::string_view stored, std::string_view secret);
 
  private:
   struct Entry {

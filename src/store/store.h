@@ -35,7 +35,7 @@ struct ApiKey {
   std::string key_id;
   int64_t account_id = 0;
   std::string salt;
-  std::string secret_hash;  // hex HMAC-SHA256(salt, secret)
+  std::string secret_hash;  // hex HMAC-SHA256(salt, secret), or "scrypt$N$r$p$hex" (api/auth.h)
 };
 
 // A line's own limits and policy, set by `bluegate lines set` and stored with the line. An unset
@@ -177,7 +177,9 @@ struct Delivery {
   int64_t message_id = 0;
   std::string kind;  // "status_callback", or the account webhook type ("outbound", "receive", ...)
   std::string url;
-  std::string secret;               // empty: unsigned
+  // The signing secret (empty: unsigned). Not stored with the delivery: read from its webhook's
+  // configuration (its own secret, else the account's global one) whenever it is loaded.
+  std::string secret;
   Status status = Status::kQueued;  // the status a message event announces
   TimePoint event_at{};
   int attempts = 0;

@@ -178,6 +178,11 @@ CREATE TABLE line_leases(
   acquired_at BIGINT NOT NULL,
   expires_at BIGINT NOT NULL);
 )sql",
+    R"sql(
+-- Webhook secrets are kept once, in the webhook configuration; a delivery's is looked up when
+-- it is read (store/sql/rows.cc), so no copy outlives a replaced webhook.
+UPDATE webhook_deliveries SET secret = '' WHERE secret <> '';
+)sql",
 };
 
 constexpr Oid kInt8Oid = 20;

@@ -2,8 +2,17 @@
 
 namespace bluegate::store {
 
+// A delivery's signing secret is not stored with it: it is the secret its webhook has now (its
+// own, else the account's global one), and none for a status_callback. So a secret is kept once,
+// and one that was replaced is gone from the database.
 const char* const kDeliveryColumns =
-    "id, message_id, kind, url, secret, status, event_at, attempts, next_attempt_at, payload";
+    "id, message_id, kind, url, "
+    "CASE WHEN webhook_deliveries.kind = 'status_callback' THEN '' ELSE COALESCE((SELECT "
+    "COALESCE(w.secret, a.webhook_secret) FROM accounts a LEFT JOIN account_webhooks w ON "
+    "w.account_id = a.id AND w.type = webhook_deliveries.kind AND w.url = webhook_deliveries.url "
+    "WHERE a.id = COALESCE(webhook_deliveries.account_id, (SELECT m.account_id FROM messages m "
+    "WHERE m.id = webhook_deliveries.message_id))), '') END, "
+    "status, event_at, attempts, next_attempt_at, payload";
 
 Delivery ReadDelivery(const Stmt& s) {
   Delivery d;

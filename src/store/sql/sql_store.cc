@@ -1115,7 +1115,7 @@ class SqlStore final : public Store {
         .Bind(message_id)
         .Bind(d.kind)
         .Bind(d.url)
-        .Bind(d.secret)
+        .Bind(std::string())  // the secret stays in the configuration (see rows.cc)
         .Bind(StatusName(status))
         .Bind(ToUnixMillis(at))
         .Bind(ToUnixMillis(at))
@@ -1606,7 +1606,7 @@ class SqlStore final : public Store {
       count.Step();
       page.total = count.Int(0);
       Stmt& rows = c.Prepare(
-          "SELECT d.id, d.message_id, d.kind, d.url, d.secret, d.status, d.event_at, d.attempts, "
+          "SELECT d.id, d.message_id, d.kind, d.url, '', d.status, d.event_at, d.attempts, "
           "d.next_attempt_at, d.payload, COALESCE(m.handle, ''), d.state, d.updated_at, "
           "d.last_http_status, d.last_latency_ms, d.last_error" +
           from + where + " ORDER BY d.id DESC LIMIT ? OFFSET ?");

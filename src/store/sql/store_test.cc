@@ -1,5 +1,6 @@
 // The store's behaviour, once for each engine: every TEST_P runs on SQLite and on PostgreSQL.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <thread>
 
@@ -430,6 +431,50 @@ TEST_P(StoreTest, UnfinishedMessagesAndPendingDeliveriesSurviveReopening) {
   for (const auto& m : store_->UnfinishedOutbound().value()) handles.push_back(m.handle);
   EXPECT_EQ(handles, (std::vector<std::string>{"q", "a", "s"})) << "SMS SENT is final";
   EXPECT_EQ(store_->PendingDeliveries()->size(), 3u);
+}
+
+TEST_P(StoreTest, AWebhookSecretIsKeptOnceAndAReplacedOneIsGone) {
+  WebhookConfig config;
+  WebhookEntry hook;
+  hook.url = "http://receiver.test/outbound";
+  hook.secret = "first-secret";
+  hook.plain = false;
+  config.by_type["outbound"] = {hook};
+  ASSERT_TRUE(store_->ReplaceWebhooks(account_.id, config).ok());
+  ASSERT_TRUE(Accept(NewMessage("signed", "http://receiver.test/cb")).ok());
+  auto secret_of = [this](const std::string& url) {
+    std::vector<std::string> out;
+    for (const auto& d : store_->PendingDeliveries().value()) {
+      if (d.url == url) out.push_back(d.secret);
+    }
+    return out;
+  };
+  auto hooks = secret_of("http://receiver.test/outbound");
+  ASSERT_FALSE(hooks.empty());
+  for (const auto& s : hooks) EXPECT_EQ(s, "first-secret");
+  for (const auto& s : secret_of("http://receiver.test/cb")) EXPECT_EQ(s, "") << "unsigned";
+
+  // Rotated: the waiting deliveries are signed with the secret the webhook has now.
+  config.by_type["outbound"][0].secret = "second-secret";
+  ASSERT_TRUE(store_->ReplaceWebhooks(account_.id, config).ok());
+  for (const auto& s : secret_of("http://receiver.test/outbound")) EXPECT_EQ(s, "second-secret");
+  // Replaced by nothing: no copy of either secret is left to read.
+  ASSERT_TRUE(store_->ReplaceWebhooks(account_.id, WebhookConfig{}).ok());
+  for (const auto& s : secret_of("http://receiver.test/outbound")) EXPECT_EQ(s, "");
+  if (GetParam() == Engine::kSqlite) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("test.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "SELECT COUNT(*) FROM webhook_deliveries WHERE secret LIKE "
+                                 "'%secret%'",
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), 0) << "no delivery row holds a secret";
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
 }
 
 TEST_P(StoreTest, RecordedAttemptsMoveDeliveriesOutOfPending) {

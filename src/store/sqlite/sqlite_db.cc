@@ -183,6 +183,11 @@ CREATE TABLE store_epochs(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO store_epochs VALUES ('webhooks', 0), ('contacts', 0);
 ALTER TABLE webhook_deliveries ADD COLUMN owner TEXT;
 )sql",
+    R"sql(
+-- Webhook secrets are kept once, in the webhook configuration; a delivery's is looked up when
+-- it is read (store/sql/rows.cc), so no copy outlives a replaced webhook.
+UPDATE webhook_deliveries SET secret = '' WHERE secret <> '';
+)sql",
 };
 
 DbError Failure(sqlite3* db, const std::string& what) {
