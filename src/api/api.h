@@ -45,6 +45,7 @@ struct ApiLimits {
   size_t webhooks_per_type = 100;
   size_t webhooks_per_account = 500;
   int auth_failures_per_minute = 10;  // per client address and key id
+  size_t bulk_items = 10'000;          // entries in one bulk contacts request
   std::string metrics_token;          // when set, /metrics asks for "Authorization: Bearer <it>"
 };
 

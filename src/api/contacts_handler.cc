@@ -17,7 +17,6 @@ namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-constexpr size_t kMaxBulk = 10'000;
 constexpr std::string_view kPrefix = "/api/v2/contacts";
 
 void WriteString(JsonWriter& w, const char* key, const std::string& value) {
@@ -300,10 +299,10 @@ void BulkCreate(ApiContext& ctx, const Principal& principal, const HttpRequest& 
     return respond(ErrorResponse(
         Error::Invalid("contacts is required: a non-empty array of {phone, first_name, ...}")));
   }
-  if (list->Size() > kMaxBulk) {
-    return respond(ErrorResponse(Error::Invalid("contacts holds " + std::to_string(list->Size()) +
-                                                " entries; at most " + std::to_string(kMaxBulk) +
-                                                " per request")));
+  if (list->Size() > ctx.limits.bulk_items) {
+    return respond(ErrorResponse(Error::Invalid(
+        "contacts holds " + std::to_string(list->Size()) + " entries; at most " +
+        std::to_string(ctx.limits.bulk_items) + " per request (contacts.max_bulk_items)")));
   }
   std::vector<std::pair<std::string, store::ContactFields>> batch;
   for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
@@ -338,9 +337,10 @@ void BulkDelete(ApiContext& ctx, const Principal& principal, const HttpRequest& 
     return respond(ErrorResponse(Error::Invalid(
         "contact_ids is required: a non-empty array of phone numbers (or contact ids)")));
   }
-  if (ids->Size() > kMaxBulk) {
-    return respond(ErrorResponse(
-        Error::Invalid("contact_ids holds at most " + std::to_string(kMaxBulk) + " entries")));
+  if (ids->Size() > ctx.limits.bulk_items) {
+    return respond(ErrorResponse(Error::Invalid("contact_ids holds at most " +
+                                                std::to_string(ctx.limits.bulk_items) +
+                                                " entries (contacts.max_bulk_items)")));
   }
   std::vector<std::string> keys;
   for (rapidjson::SizeType i = 0; i < ids->Size(); ++i) {

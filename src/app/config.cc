@@ -119,6 +119,12 @@ void ReadBounds(const toml::table& root, Config& c) {
           static_cast<int>(Positive(*n, "auth.max_failures_per_minute"));
     }
   }
+  if (auto* contacts = root.get_as<toml::table>("contacts")) {
+    CheckKeys(*contacts, "contacts", {"max_bulk_items"});
+    if (auto n = contacts->get("max_bulk_items")) {
+      c.contacts_max_bulk_items = Positive(*n, "contacts.max_bulk_items");
+    }
+  }
   if (auto* metrics = root.get_as<toml::table>("metrics")) {
     CheckKeys(*metrics, "metrics", {"per_line", "token"});
     if (auto n = metrics->get("per_line")) {
@@ -146,7 +152,8 @@ void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
   CheckKeys(root, path,
             {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers", "bootstrap",
              "log_level", "lines", "rate_limits", "sim", "webhooks", "public_url", "media",
-             "database_url", "cluster", "http", "events", "auth", "metrics"});
+             "database_url", "cluster", "http", "events", "auth", "metrics",
+             "contacts"});
   ReadBounds(root, c);
   if (auto n = root.get("database_url")) {
     c.database_url = Value<std::string>(*n, "database_url", "a URL postgresql://...");

@@ -66,6 +66,7 @@ struct Config {
   size_t webhooks_max_per_type = 100;      // webhooks an account may configure for one type
   size_t webhooks_max_per_account = 500;   // and for all types together
   int auth_max_failures_per_minute = 10;   // per client address and key id; then 429
+  size_t contacts_max_bulk_items = 10'000;  // entries in one bulk contacts request
   bool metrics_per_line = false;           // /metrics names lines (their phone numbers)
   std::string metrics_token;               // when set, /metrics requires "Authorization: Bearer"
 

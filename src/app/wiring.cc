@@ -477,6 +477,7 @@ void Gateway::Start() {
   context.limits.webhooks_per_account = config_.webhooks_max_per_account;
   context.limits.auth_failures_per_minute = config_.auth_max_failures_per_minute;
   context.limits.metrics_token = config_.metrics_token;
+  context.limits.bulk_items = config_.contacts_max_bulk_items;
   if (config_.clustered()) {
     context.nodes = [&p] { return p.coordinator->Nodes(); };
     context.leases = [&p] { return p.coordinator->Leases(); };

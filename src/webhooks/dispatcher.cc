@@ -12,6 +12,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "core/message_json.h"
+#include "core/text.h"
 #include "webhooks/signing.h"
 
 namespace bluegate::webhooks {
@@ -303,8 +304,8 @@ class OutboxDispatcher final : public Dispatcher {
       metrics_.CountWebhook("disabled");
       if (chain.kind == "status_callback") {
         a.error = "the receiver answered 410 Gone: this callback is disabled for the message";
-        spdlog::warn("status_callback {} answered 410: no more deliveries for message {}", url,
-                     d.message_id);
+        spdlog::warn("status_callback {} answered 410: no more deliveries for message {}",
+                     ForLog(url), d.message_id);
       } else {
         // An account webhook that answers 410 is switched off for the account (PUT or POST it
         // again to switch it back on).
@@ -312,7 +313,8 @@ class OutboxDispatcher final : public Dispatcher {
         a.disable_endpoint = true;
         a.url = url;
         a.message_id = d.message_id;
-        spdlog::warn("{} webhook {} answered 410 Gone: disabled for the account", chain.kind, url);
+        spdlog::warn("{} webhook {} answered 410 Gone: disabled for the account", chain.kind,
+                     ForLog(url));
       }
     } else if (auto next = r.refused
                                ? std::nullopt
@@ -326,9 +328,10 @@ class OutboxDispatcher final : public Dispatcher {
     } else {
       a.new_state = store::DeliveryState::kFailed;
       metrics_.CountWebhook("failed");
-      spdlog::warn("webhook {} for message {} failed for good after {} attempts: {}", url,
+      // The URL is a tenant's and the error may quote a receiver: neither may forge a log line.
+      spdlog::warn("webhook {} for message {} failed for good after {} attempts: {}", ForLog(url),
                    d.message_id, attempts,
-                   r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
+                   r.error.empty() ? "HTTP " + std::to_string(r.status) : ForLog(r.error));
     }
     const bool disable_rest = a.new_state == store::DeliveryState::kDisabled;
     store_.RecordAttempt(std::move(a), [](Result<Ok>) {});

@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import http from 'node:http';
 import { readFileSync, writeFileSync, mkdirSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Gateway, FAST_CONFIG, makeDataDir } from './lib/gateway.mjs';
@@ -205,6 +206,70 @@ test('media files are streamed from disk: 30 clients that do not read a large fi
   assert.equal((await res.arrayBuffer()).byteLength, 64 << 20);
 });
 
+// utime + stime of the server process, in seconds.
+function cpuSeconds(gw) {
+  const fields = readFileSync(`/proc/${gw.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+test('out of file descriptors, the server pauses accepting instead of spinning, and serves again once they are back', async () => {
+  // prlimit runs the server with 64 descriptors; the flood takes what is left.
+  const gw = await gateway({ http: { header_timeout: '30s' } }, { wrapper: ['prlimit', '--nofile=64:64', '--'] });
+  const { host, port } = hostPort(gw);
+  const flood = [];
+  for (let i = 0; i < 120; i += 1) {
+    const s = net.connect({ host, port, localAddress: '127.0.0.3' });
+    s.on('error', () => {});
+    s.on('connect', () => s.write('GET /healthz HTTP/1.1\r\n'));
+    flood.push(s);
+  }
+  cleanups.push(() => flood.forEach((s) => s.destroy()));
+  await new Promise((r) => setTimeout(r, 500));
+  const before = cpuSeconds(gw);
+  await new Promise((r) => setTimeout(r, 1500));
+  const used = cpuSeconds(gw) - before;
+  assert.ok(used < 0.5, `the server used ${used} s of CPU in 1.5 s while out of descriptors`);
+  flood.forEach((s) => s.destroy());
+  const ms = await healthy(gw, 3000);
+  assert.ok(ms < 1500, `answered ${ms} ms after the descriptors came back`);
+  assert.match(gw.output, /cannot accept connections .*pausing 100 ms/);
+});
+
+test('an event stream that does not read is closed, and frees its place, instead of being buffered without end', async () => {
+  const gw = await gateway({ events: { max_streams_per_account: 1, max_queued_frames: 50 }, http: { send_timeout: '1s' } });
+  const { host, port } = hostPort(gw);
+  const stalled = net.connect({ host, port }, () => {
+    stalled.write(`GET /api/v2/events HTTP/1.1\r\nHost: a\r\nsb-api-key-id: ${gw.keyId}\r\nsb-api-secret-key: ${gw.secret}\r\n\r\n`);
+    stalled.pause();  // never reads
+  });
+  stalled.on('error', () => {});
+  cleanups.push(() => stalled.destroy());
+  const open = () => fetch(`${gw.baseURL}/api/v2/events`, { headers: gw.headers() });
+  // The stream holds the account's one place.
+  let other;
+  for (let i = 0; i < 100; i += 1) {
+    other = await open();
+    if (other.status === 429) break;
+    await other.body?.cancel();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(other.status, 429, 'the stalled stream holds the place');
+  const before = rssKb(gw);
+  // Large events (each message's content rides in several of them) until the stream is dropped.
+  const content = 'x'.repeat(18000);
+  let freed;
+  for (let round = 0; round < 60 && !freed; round += 1) {
+    await Promise.all(Array.from({ length: 20 }, () => gw.send({ number: '+12125550100', content })));
+    const r = await open();
+    if (r.status === 200) freed = r;
+    else await r.body?.cancel();
+  }
+  assert.ok(freed, 'the stalled stream was closed and its place freed');
+  await freed.body.cancel();
+  const grown = rssKb(gw) - before;
+  assert.ok(grown < 100 * 1024, `RSS grew by ${grown} kB`);
+});
+
 test('an account holds at most events.max_streams_per_account event streams', async () => {
   const gw = await gateway({ events: { max_streams_per_account: 2 } });
   const open = () => fetch(`${gw.baseURL}/api/v2/events`, { headers: gw.headers() });
@@ -228,6 +293,32 @@ test('an account holds at most events.max_streams_per_account event streams', as
   assert.equal(d.status, 200);
   await b.body.cancel();
   await d.body.cancel();
+});
+
+test('a bulk contacts request holds at most contacts.max_bulk_items entries, and one account\'s media at most media.max_account_bytes', async () => {
+  const gw = await gateway({ contacts: { max_bulk_items: 2 }, media: { max_account_bytes: 10 } });
+  const three = await gw.request('POST', '/api/v2/contacts/bulk', {
+    body: { contacts: [{ phone: '+12125550601' }, { phone: '+12125550602' }, { phone: '+12125550603' }] },
+  });
+  assert.equal(three.status, 400, three.text);
+  assert.match(three.json.message, /contacts\.max_bulk_items/);
+  // A file server with a 10-byte and an 11-byte file; the account may keep 10 bytes.
+  const files = http.createServer((req, res) => {
+    const body = req.url.startsWith('/ten') ? '0123456789' : '0123456789A';
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise((r) => files.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => files.close(r)));
+  const base = `http://127.0.0.1:${files.address().port}`;
+  const upload = (name) => gw.request('POST', '/api/upload-media-object', { body: { media_url: `${base}/${name}` } });
+  const tooBig = await upload('eleven.jpg');
+  assert.equal(tooBig.status, 400, 'an upload is capped at what the account has left');
+  const ten = await upload('ten.jpg');
+  assert.equal(ten.status, 201, ten.text);
+  const full = await upload('ten-again.jpg');
+  assert.equal(full.status, 413, full.text);
+  assert.match(full.json.message, /media\.max_account_bytes/);
 });
 
 test('repeated wrong secrets from one address are answered 429 without checking, other keys are not', async () => {

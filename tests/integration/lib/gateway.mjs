@@ -56,10 +56,12 @@ export function cli(args, { dataDir } = {}) {
 
 export class Gateway {
   // `args`: more `serve` arguments (--database-url, --node-id for a scale-out node).
-  // `listen`: the address to serve on (port 0: any free port).
-  constructor({ config = FAST_CONFIG, dataDir = makeDataDir(), args = [], listen = '127.0.0.1:0' } = {}) {
+  // `listen`: the address to serve on (port 0: any free port). `wrapper`: a command (and its
+  // arguments) the binary runs under, such as prlimit.
+  constructor({ config = FAST_CONFIG, dataDir = makeDataDir(), args = [], listen = '127.0.0.1:0', wrapper = [] } = {}) {
     this.dataDir = dataDir;
     this.listen = listen;
+    this.wrapper = wrapper;
     this.args = args;
     this.configPath = path.join(dataDir, 'bluegate.toml');
     writeFileSync(this.configPath, toToml(config));
@@ -70,7 +72,8 @@ export class Gateway {
   // bootstrap credentials are captured from the output.
   async start() {
     this.output = '';  // a restart reads its own address
-    this.proc = spawn(BINARY, ['serve', '--config', this.configPath, '--data-dir', this.dataDir, '--listen', this.listen, ...this.args], {
+    const argv = [BINARY, 'serve', '--config', this.configPath, '--data-dir', this.dataDir, '--listen', this.listen, ...this.args];
+    this.proc = spawn(this.wrapper.length ? this.wrapper[0] : argv[0], [...this.wrapper.slice(1), ...(this.wrapper.length ? argv : argv.slice(1))], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
