@@ -74,13 +74,7 @@ std::string Authenticator::HashSecret(std::string_view salt, std::string_view se
   unsigned int len = 0;
   HMAC(EVP_sha256(), salt.data(), static_cast<int>(salt.size()),
        reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), mac, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[mac[i] >> 4]);
-    out.push_back(kHex[mac[i] & 15]);
-  }
-  return out;
+  return Hex(mac, len);
 }
 
 Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {

@@ -3,7 +3,9 @@
 #include <boost/asio/ip/address.hpp>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
+#include <functional>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -77,7 +79,26 @@ uint64_t Positive(const toml::node& n, const std::string& where) {
   return static_cast<uint64_t>(v);
 }
 
-// [http], [events], [auth] and [metrics]: the bounds on what a client or an account may hold.
+// A table whose keys are all whole numbers of at least 1, each stored by its setter.
+struct PositiveKey {
+  const char* key;
+  std::function<void(uint64_t)> set;
+};
+
+void ReadPositives(const toml::table& root, const std::string& table,
+                   const std::vector<PositiveKey>& keys) {
+  auto* t = root.get_as<toml::table>(table);
+  if (!t) return;
+  std::set<std::string> known;
+  for (const auto& k : keys) known.insert(k.key);
+  CheckKeys(*t, table, known);
+  for (const auto& k : keys) {
+    if (auto n = t->get(k.key)) k.set(Positive(*n, table + "." + k.key));
+  }
+}
+
+// [http], [events], [auth], [contacts] and [metrics]: the bounds on what a client or an account
+// may hold.
 void ReadBounds(const toml::table& root, Config& c) {
   if (auto* http = root.get_as<toml::table>("http")) {
     CheckKeys(*http, "http",
@@ -103,28 +124,18 @@ void ReadBounds(const toml::table& root, Config& c) {
       }
     }
   }
-  if (auto* events = root.get_as<toml::table>("events")) {
-    CheckKeys(*events, "events", {"max_streams_per_account", "max_queued_frames"});
-    if (auto n = events->get("max_streams_per_account")) {
-      c.events_max_streams_per_account = Positive(*n, "events.max_streams_per_account");
-    }
-    if (auto n = events->get("max_queued_frames")) {
-      c.events_max_queued_frames = Positive(*n, "events.max_queued_frames");
-    }
-  }
-  if (auto* auth = root.get_as<toml::table>("auth")) {
-    CheckKeys(*auth, "auth", {"max_failures_per_minute"});
-    if (auto n = auth->get("max_failures_per_minute")) {
-      c.auth_max_failures_per_minute =
-          static_cast<int>(Positive(*n, "auth.max_failures_per_minute"));
-    }
-  }
-  if (auto* contacts = root.get_as<toml::table>("contacts")) {
-    CheckKeys(*contacts, "contacts", {"max_bulk_items"});
-    if (auto n = contacts->get("max_bulk_items")) {
-      c.contacts_max_bulk_items = Positive(*n, "contacts.max_bulk_items");
-    }
-  }
+  ReadPositives(root, "events",
+                {{"max_streams_per_account", [&c](uint64_t v) { c.events_max_streams_per_account = v; }},
+                 {"max_queued_frames", [&c](uint64_t v) { c.events_max_queued_frames = v; }}});
+  ReadPositives(root, "auth", {{"max_failures_per_minute", [&c](uint64_t v) {
+                                  c.auth_max_failures_per_minute = static_cast<int>(
+                                      std::min<uint64_t>(v, 1'000'000));
+                                }}});
+  ReadPositives(root, "contacts",
+                {{"max_bulk_items", [&c](uint64_t v) { c.contacts_max_bulk_items = v; }}});
+  ReadPositives(root, "media",
+                {{"max_upload_bytes", [&c](uint64_t v) { c.media_max_upload_bytes = v; }},
+                 {"max_account_bytes", [&c](uint64_t v) { c.media_max_account_bytes = v; }}});
   if (auto* metrics = root.get_as<toml::table>("metrics")) {
     CheckKeys(*metrics, "metrics", {"per_line", "token"});
     if (auto n = metrics->get("per_line")) {
@@ -220,15 +231,6 @@ void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
     c.public_url =
         Value<std::string>(*n, "public_url", "a URL such as \"https://sms.example.com\"");
     while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
-  }
-  if (auto* media = root.get_as<toml::table>("media")) {
-    CheckKeys(*media, "media", {"max_upload_bytes", "max_account_bytes"});
-    if (auto n = media->get("max_upload_bytes")) {
-      c.media_max_upload_bytes = Positive(*n, "media.max_upload_bytes");
-    }
-    if (auto n = media->get("max_account_bytes")) {
-      c.media_max_account_bytes = Positive(*n, "media.max_account_bytes");
-    }
   }
   if (auto* limits = root.get_as<toml::table>("rate_limits")) {
     // A rule given here replaces the default rule with the same pattern.

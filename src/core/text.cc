@@ -1,40 +1,36 @@
 #include "core/text.h"
 
-#include <cstdint>
 
 namespace bluegate {
-namespace {
-
-// The length of the UTF-8 sequence at the start of `s`, or 0 when it is not valid UTF-8.
-size_t Utf8SequenceLength(std::string_view s) {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  if (b0 < 0x80) return 1;
-  size_t n;
-  uint32_t cp;
+Utf8Char DecodeUtf8At(std::string_view s, size_t i) {
+  Utf8Char out;
+  out.code = 0xFFFD;
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return Utf8Char{b0, 1, true};
+  size_t extra;
+  char32_t cp;
   if ((b0 & 0xE0) == 0xC0) {
-    n = 2;
+    extra = 1;
     cp = b0 & 0x1F;
   } else if ((b0 & 0xF0) == 0xE0) {
-    n = 3;
+    extra = 2;
     cp = b0 & 0x0F;
   } else if ((b0 & 0xF8) == 0xF0) {
-    n = 4;
+    extra = 3;
     cp = b0 & 0x07;
   } else {
-    return 0;
+    return out;
   }
-  if (s.size() < n) return 0;
-  for (size_t i = 1; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
+  for (size_t k = 1; k <= extra; ++k) {
+    if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return out;
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    out.length = k + 1;
   }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
+  static constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return out;
+  return Utf8Char{cp, extra + 1, true};
 }
 
-}  // namespace
 
 bool IsHeaderSafe(std::string_view value) {
   for (char c : value) {
@@ -45,10 +41,10 @@ bool IsHeaderSafe(std::string_view value) {
 }
 
 bool IsValidUtf8(std::string_view text) {
-  while (!text.empty()) {
-    const size_t n = Utf8SequenceLength(text);
-    if (n == 0) return false;
-    text.remove_prefix(n);
+  for (size_t i = 0; i < text.size();) {
+    const Utf8Char c = DecodeUtf8At(text, i);
+    if (!c.valid) return false;
+    i += c.length;
   }
   return true;
 }
@@ -58,18 +54,18 @@ std::string ForLog(std::string_view text, size_t max) {
   std::string out;
   const bool cut = text.size() > max;
   if (cut) text = text.substr(0, max);
-  while (!text.empty()) {
-    const size_t n = Utf8SequenceLength(text);
-    const auto b = static_cast<unsigned char>(text[0]);
-    if (n == 0 || (n == 1 && (b < 0x20 || b == 0x7f || b == '\\'))) {
+  for (size_t i = 0; i < text.size();) {
+    const Utf8Char c = DecodeUtf8At(text, i);
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (!c.valid || (c.length == 1 && (b < 0x20 || b == 0x7f || b == '\\'))) {
       out += "\\x";
       out += kHex[b >> 4];
       out += kHex[b & 15];
-      text.remove_prefix(1);
+      ++i;
       continue;
     }
-    out.append(text.substr(0, n));
-    text.remove_prefix(n);
+    out.append(text.substr(i, c.length));
+    i += c.length;
   }
   if (cut) out += "...";
   return out;

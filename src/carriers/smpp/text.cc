@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/text.h"
+
 namespace bluegate::carriers::smpp {
 namespace {
 
@@ -62,29 +64,9 @@ int GsmSeptets(char32_t c, uint8_t out[2]) {
 
 // Decodes one UTF-8 character at `i`, advancing it; malformed input reads as U+FFFD.
 char32_t NextCodePoint(std::string_view s, size_t& i) {
-  const auto b = static_cast<unsigned char>(s[i++]);
-  if (b < 0x80) return b;
-  int extra = 0;
-  char32_t c = 0;
-  if ((b & 0xE0) == 0xC0) {
-    extra = 1;
-    c = b & 0x1F;
-  } else if ((b & 0xF0) == 0xE0) {
-    extra = 2;
-    c = b & 0x0F;
-  } else if ((b & 0xF8) == 0xF0) {
-    extra = 3;
-    c = b & 0x07;
-  } else {
-    return kReplacement;
-  }
-  for (int k = 0; k < extra; ++k) {
-    if (i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) return kReplacement;
-    c = (c << 6) | (static_cast<unsigned char>(s[i++]) & 0x3F);
-  }
-  static constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-  if (c < kMin[extra] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return kReplacement;
-  return c;
+  const Utf8Char c = DecodeUtf8At(s, i);
+  i += c.length;
+  return c.valid ? c.code : kReplacement;
 }
 
 void AppendUtf8(std::string& out, char32_t c) {
