@@ -24,55 +24,53 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-HeadScan ScanRequestHead(std::string_view bytes, size_t max_head_bytes) {
-  HeadScan out;
-  size_t i = 0;
-  // Empty lines before the request line (a client's stray CRLF after a body).
-  while (i + 1 < bytes.size() && bytes[i] == '\r' && bytes[i + 1] == '\n') i += 2;
-  bool line_start = true;
-  bool request_line = true;
-  for (; i < bytes.size(); ++i) {
+HeadScan ScanRequestHead(std::string_view bytes, size_t max_head_bytes, HeadScan from) {
+  HeadScan out = std::move(from);
+  size_t i = out.resume;
+  auto incomplete = [&out, &i, &bytes, max_head_bytes]() {
+    out.state = bytes.size() > max_head_bytes ? HeadState::kTooLarge : HeadState::kIncomplete;
+    out.resume = i;
+    return out;
+  };
+  auto malformed = [&out](const char* why) {
+    out.state = HeadState::kMalformed;
+    out.reason = why;
+    return out;
+  };
+  while (i < bytes.size()) {
     if (i >= max_head_bytes) {
       out.state = HeadState::kTooLarge;
       return out;
     }
     const auto c = static_cast<unsigned char>(bytes[i]);
-    if (line_start && !request_line && (c == ' ' || c == '\t')) {
-      out.state = HeadState::kMalformed;
-      out.reason = "obsolete line folding (a header line starting with white space)";
-      return out;
+    if (out.line_start && !out.request_line && (c == ' ' || c == '\t')) {
+      return malformed("obsolete line folding (a header line starting with white space)");
     }
-    line_start = false;
     if (c == '\r') {
-      if (i + 1 == bytes.size()) break;  // the LF has not arrived yet
-      if (bytes[i + 1] != '\n') {
-        out.state = HeadState::kMalformed;
-        out.reason = "a CR not followed by LF";
-        return out;
+      if (i + 1 == bytes.size()) return incomplete();  // the LF has not arrived yet
+      if (bytes[i + 1] != '\n') return malformed("a CR not followed by LF");
+      if (out.line_start && out.request_line) {
+        i += 2;  // an empty line before the request line
+        continue;
       }
-      ++i;
-      if (!request_line && i >= 3 && bytes[i - 2] == '\n' && bytes[i - 3] == '\r') {
+      if (out.line_start) {  // the blank line that ends the head
         out.state = HeadState::kComplete;
-        out.end = i + 1;
+        out.end = i + 2;
         return out;
       }
-      request_line = false;
-      line_start = true;
+      i += 2;
+      out.request_line = false;
+      out.line_start = true;
       continue;
     }
-    if (c == '\n') {
-      out.state = HeadState::kMalformed;
-      out.reason = "a line ending in LF without CR";
-      return out;
-    }
+    out.line_start = false;
+    if (c == '\n') return malformed("a line ending in LF without CR");
     if ((c < 0x20 && c != '\t') || c == 0x7f) {
-      out.state = HeadState::kMalformed;
-      out.reason = "a control character in the request head";
-      return out;
+      return malformed("a control character in the request head");
     }
+    ++i;
   }
-  if (bytes.size() > max_head_bytes) out.state = HeadState::kTooLarge;
-  return out;
+  return incomplete();
 }
 
 std::optional<FramingError> CheckFraming(unsigned version,

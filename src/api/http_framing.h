@@ -22,11 +22,17 @@ struct HeadScan {
   HeadState state = HeadState::kIncomplete;
   size_t end = 0;      // kComplete: bytes up to and including the blank line
   std::string reason;  // kMalformed: what was wrong
+  // kIncomplete: where the scan stopped, so that the next call on the same bytes grown longer
+  // goes on from there (a client sending a byte at a time costs linear, not quadratic, work).
+  size_t resume = 0;
+  bool line_start = true;
+  bool request_line = true;
 };
 
-// Scans the start of `bytes` (a connection's unread input) for one request head. Empty lines
-// before the request line are skipped, as RFC 9112 §2.2 allows.
-HeadScan ScanRequestHead(std::string_view bytes, size_t max_head_bytes);
+// Scans the start of `bytes` (a connection's unread input) for one request head, going on from
+// `from` (the previous kIncomplete result for a prefix of these bytes, or a fresh HeadScan).
+// Empty lines before the request line are skipped, as RFC 9112 §2.2 allows.
+HeadScan ScanRequestHead(std::string_view bytes, size_t max_head_bytes, HeadScan from = {});
 
 struct FramingError {
   int status = 400;  // 400, or 501 for a transfer coding bluegate does not implement

@@ -37,6 +37,25 @@ TEST(HttpFramingTest, RefusesObsFoldBareLineEndsAndControlCharacters) {
   }
 }
 
+TEST(HttpFramingTest, GoesOnFromWhereItStoppedAsBytesArrive) {
+  const std::string head = "\r\nGET /healthz HTTP/1.1\r\nHost: a\r\nX: b\r\n\r\nNEXT";
+  HeadScan scan;
+  for (size_t n = 1; n <= head.size(); ++n) {
+    scan = ScanRequestHead(std::string_view(head).substr(0, n), 16 * 1024, scan);
+    if (scan.state != HeadState::kIncomplete) break;
+    EXPECT_LE(scan.resume, n) << "never past what it was given";
+  }
+  EXPECT_EQ(scan.state, HeadState::kComplete);
+  EXPECT_EQ(scan.end, head.size() - 4);
+  // Byte by byte, a fold is still seen.
+  const std::string folded = "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n";
+  scan = HeadScan{};
+  for (size_t n = 1; n <= folded.size() && scan.state == HeadState::kIncomplete; ++n) {
+    scan = ScanRequestHead(std::string_view(folded).substr(0, n), 16 * 1024, scan);
+  }
+  EXPECT_EQ(scan.state, HeadState::kMalformed);
+}
+
 TEST(HttpFramingTest, SaysWhenAHeadIsTooLarge) {
   EXPECT_EQ(ScanRequestHead("GET / HTTP/1.1\r\nX: " + std::string(100, 'a'), 64).state,
             HeadState::kTooLarge);

@@ -294,7 +294,7 @@ class BeastServer final : public HttpServer {
       for (;;) {
         scan = ScanRequestHead(
             std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
-            settings_.max_header_bytes);
+            settings_.max_header_bytes, std::move(scan));
         if (scan.state != HeadState::kIncomplete) break;
         state->idle = !started;
         if (started) {
