@@ -6,7 +6,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -18,6 +20,16 @@ namespace http = boost::beast::http;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const auto scan = bluegate::api::ScanRequestHead(input, 16 * 1024);
+  // The scan as the server runs it, going on as pieces arrive, must decide as the one-shot scan.
+  bluegate::api::HeadScan step;
+  for (size_t n = 0; n < size && step.state == bluegate::api::HeadState::kIncomplete;) {
+    n = std::min(size, n + 1 + (data[n] % 7));
+    step = bluegate::api::ScanRequestHead(input.substr(0, n), 16 * 1024, std::move(step));
+  }
+  if (size > 0 && (step.state != scan.state ||
+                   (scan.state == bluegate::api::HeadState::kComplete && step.end != scan.end))) {
+    std::abort();
+  }
   if (scan.state != bluegate::api::HeadState::kComplete) return 0;
   http::request_parser<http::string_body> parser;
   parser.header_limit(16 * 1024);
