@@ -122,8 +122,12 @@ class BeastServer final : public HttpServer {
         continue;
       }
       std::string address = "?";
-      if (auto remote = socket.remote_endpoint(ec); !ec) address = remote.address().to_string();
-      if (!Admit(address)) {
+      std::string group = "?";
+      if (auto remote = socket.remote_endpoint(ec); !ec) {
+        address = remote.address().to_string();
+        group = ConnectionGroup(remote.address());
+      }
+      if (!Admit(group)) {
         metrics_.CountRequest("connection_refused", 503);
         socket.non_blocking(true, ec);
         socket.write_some(asio::buffer(BusyAnswer()), ec);
@@ -133,8 +137,9 @@ class BeastServer final : public HttpServer {
       }
       socket.set_option(tcp::no_delay(true), ec);
       auto exec = socket.get_executor();
-      asio::co_spawn(exec, Session(beast::tcp_stream(std::move(socket)), std::move(address)),
-                     asio::detached);
+      asio::co_spawn(
+          exec, Session(beast::tcp_stream(std::move(socket)), std::move(address), std::move(group)),
+          asio::detached);
     }
   }
 
@@ -270,7 +275,8 @@ class BeastServer final : public HttpServer {
            ec == asio::error::bad_descriptor;
   }
 
-  asio::awaitable<void> Session(beast::tcp_stream stream, std::string address) {
+  // `address`: the client's; `group`: what its connections are counted under (see Admit).
+  asio::awaitable<void> Session(beast::tcp_stream stream, std::string address, std::string group) {
     auto state = std::make_shared<SessionState>();
     state->exec = stream.get_executor();
     state->stream = &stream;
@@ -409,7 +415,7 @@ class BeastServer final : public HttpServer {
       state->stream = nullptr;
       sessions_.erase(id);
     }
-    Leave(address);
+    Leave(group);
   }
 
   // A file as the body, read from disk a piece at a time as the client takes it; each piece must
@@ -495,6 +501,15 @@ class BeastServer final : public HttpServer {
 };
 
 }  // namespace
+
+std::string ConnectionGroup(const asio::ip::address& a) {
+  if (a.is_v4()) return a.to_string();
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return v6.to_v4().to_string();
+  auto bytes = v6.to_bytes();
+  for (size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
 
 std::unique_ptr<HttpServer> MakeHttpServer(asio::io_context& io, const HttpServerSettings& settings,
                                            Handler handler, Metrics& metrics) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include <memory>
 #include <string>
@@ -38,6 +39,11 @@ class HttpServer {
   virtual void Stop() = 0;
   virtual size_t open_connections() const = 0;
 };
+
+// What a client's connections are counted under for max_connections_per_address: its IPv4
+// address, or its IPv6 /64 (one subscriber usually holds a whole /64, so counting single IPv6
+// addresses would bound nothing). An IPv4-mapped address counts as its IPv4 address.
+std::string ConnectionGroup(const boost::asio::ip::address& a);
 
 std::unique_ptr<HttpServer> MakeHttpServer(boost::asio::io_context& io,
                                            const HttpServerSettings& settings, Handler handler,
