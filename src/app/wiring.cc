@@ -472,6 +472,7 @@ void Gateway::Start() {
       {},
       {},
       {},
+      {},
       {}};
   context.limits.webhooks_per_type = config_.webhooks_max_per_type;
   context.limits.webhooks_per_account = config_.webhooks_max_per_account;
