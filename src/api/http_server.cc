@@ -448,12 +448,30 @@ class BeastServer final : public HttpServer {
   // every 15 s; ends when a write fails (the client went) or the server stops.
   asio::awaitable<void> StreamEvents(beast::tcp_stream& stream, HttpResponse& out) {
     auto exec = co_await asio::this_coro::executor;
-    auto wake = std::make_shared<asio::steady_timer>(exec);
-    auto subscription = out.open_events([exec, weak = std::weak_ptr<asio::steady_timer>(wake)] {
+    // What the publisher's wake-up reaches, while this stream lives.
+    struct Waker {
+      explicit Waker(const asio::any_io_executor& e) : timer(e) {}
+      asio::steady_timer timer;
+      beast::tcp_stream* stream = nullptr;
+      std::weak_ptr<EventSubscription> subscription;
+    };
+    auto waker = std::make_shared<Waker>(exec);
+    waker->stream = &stream;
+    auto subscription = out.open_events([exec, weak = std::weak_ptr<Waker>(waker)] {
       asio::post(exec, [weak] {
-        if (auto t = weak.lock()) t->cancel();
+        auto w = weak.lock();
+        if (!w) return;
+        w->timer.cancel();
+        // Overflowed: the client is not reading, and a write may be stuck on its full socket.
+        // Cancel it now rather than wait for send_timeout.
+        if (auto sub = w->subscription.lock(); sub && sub->overflowed()) {
+          boost::system::error_code ignored;
+          w->stream->socket().cancel(ignored);
+        }
       });
     });
+    waker->subscription = subscription;
+    auto* wake = &waker->timer;
     boost::system::error_code ec;
     std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
