@@ -13,9 +13,8 @@
 #include <future>
 #include <map>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
+#include "core/account_events.h"
 #include "api/deliveries_json.h"
 #include "app/config.h"
 #include "app/wiring.h"
@@ -156,23 +155,9 @@ int LinesAdd(const CommonOptions& common, const std::string& email, const std::s
     return 1;
   }
   // Tell the account's line_assigned webhooks (a running server delivers them).
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("type");
-  w.String("line_assigned");
-  w.Key("sendblue_number");
-  w.String(line->number.c_str());
-  w.Key("account_email");
-  w.String(email.c_str());
-  w.Key("carrier");
-  w.String(carrier.c_str());
-  w.Key("assigned_at");
-  const std::string now = FormatIso8601(SystemClock().Now());
-  w.String(now.c_str());
-  w.EndObject();
   std::promise<Result<Ok>> recorded;
-  store->RecordEvent(account->id, "line_assigned", std::string(buf.GetString(), buf.GetSize()),
+  store->RecordEvent(account->id, "line_assigned",
+                     LineAssignedJson(line->number, email, carrier, SystemClock().Now()),
                      line->number, [&recorded](Result<Ok> r) { recorded.set_value(std::move(r)); });
   if (auto r = recorded.get_future().get(); !r.ok()) {
     std::cerr << "warning: the line was added, but its line_assigned webhooks were not queued: "

@@ -1,5 +1,6 @@
 #include "queue/outbound.h"
 
+#include "core/account_events.h"
 #include "core/message_json.h"
 
 #include <algorithm>
@@ -11,8 +12,6 @@
 #include <tuple>
 #include <unordered_set>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -501,29 +500,13 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
     if (e.health == carriers::LineHealth::kOnline) return;
     if (events_) {
       events_->Publish(line_.account_id, "line.blocked",
-                       std::string("{\"sendblue_number\":\"") + line_.number + "\",\"status\":\"" +
-                           std::string(carriers::LineHealthName(e.health)) + "\"}",
+                       LineBlockedEventData(line_.number, carriers::LineHealthName(e.health)),
                        e.at);
     }
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartObject();
-    w.Key("type");
-    w.String("line_blocked");
-    w.Key("sendblue_number");
-    w.String(line_.number.c_str());
-    w.Key("status");
-    w.String(carriers::LineHealthName(e.health).data());
-    w.Key("previous_status");
-    w.String(carriers::LineHealthName(before).data());
-    w.Key("reason");
-    w.String(e.reason.c_str());
-    w.Key("changed_at");
-    const std::string at = FormatIso8601(e.at);
-    w.String(at.c_str());
-    w.EndObject();
     store_.RecordEvent(line_.account_id, "line_blocked",
-                       std::string(buf.GetString(), buf.GetSize()), line_.number,
+                       LineBlockedJson(line_.number, carriers::LineHealthName(e.health),
+                                       carriers::LineHealthName(before), e.reason, e.at),
+                       line_.number,
                        [number = line_.number](Result<Ok> r) {
                          if (!r.ok()) {
                            spdlog::error("line {}: line_blocked webhooks not queued: {}", number,
@@ -1130,27 +1113,12 @@ void Outbound::SendSignal(const store::Line& line, carriers::Signal signal,
 }
 
 void Outbound::RecordTyping(const store::Line& line, const carriers::CarrierEvent& event) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("number");
-  w.String(event.from.c_str());
-  w.Key("is_typing");
-  w.Bool(event.is_typing);
-  w.Key("from_number");
-  w.String(event.from.c_str());
-  w.Key("sendblue_number");
-  w.String(line.number.c_str());
-  w.Key("timestamp");
-  const std::string at = FormatIso8601(event.at);
-  w.String(at.c_str());
-  w.EndObject();
+  std::string payload = TypingJson(event.from, event.is_typing, line.number, event.at);
   if (settings_.events) {
-    settings_.events->Publish(line.account_id, "typing.changed",
-                              std::string(buf.GetString(), buf.GetSize()), event.at);
+    settings_.events->Publish(line.account_id, "typing.changed", payload, event.at);
   }
-  store_.RecordEvent(line.account_id, "typing_indicator",
-                     std::string(buf.GetString(), buf.GetSize()), line.number, [](Result<Ok> r) {
+  store_.RecordEvent(line.account_id, "typing_indicator", std::move(payload), line.number,
+                     [](Result<Ok> r) {
                        if (!r.ok())
                          spdlog::warn("typing_indicator not queued: {}", r.error().message);
                      });

@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/account_events.h"
 #include "core/json.h"
 #include "store/sql/db.h"
 
@@ -227,22 +228,7 @@ int64_t Delete(Db* db, int64_t account_id, const std::vector<std::string>& numbe
 }
 
 std::string CreatedEventJson(const Contact& c) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("type");
-  w.String("contact_created");
-  w.Key("number");
-  w.String(c.number.c_str());
-  w.Key("sendblue_number");
-  w.String(c.line.value_or("").c_str());
-  w.Key("contact_id");
-  w.String(c.contact_id.c_str());
-  w.Key("created_at");
-  const std::string when = FormatIso8601(c.created_at);
-  w.String(when.c_str());
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  return ContactCreatedJson(c.number, c.line.value_or(""), c.contact_id, c.created_at);
 }
 
 }  // namespace bluegate::store::contacts
