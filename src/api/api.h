@@ -19,7 +19,7 @@
 #include "core/send_request.h"
 #include "core/url.h"
 #include "queue/outbound.h"
-#include "store/postgres/coordinator.h"
+#include "store/coordinator.h"
 #include "store/store.h"
 
 namespace bluegate::api {

@@ -16,7 +16,7 @@
 
 #include "core/clock.h"
 #include "queue/outbound.h"
-#include "store/postgres/coordinator.h"
+#include "store/coordinator.h"
 #include "store/store.h"
 
 namespace bluegate::queue {
