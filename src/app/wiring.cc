@@ -18,9 +18,7 @@
 #include "api/api.h"
 #include "api/http_errors.h"
 #include "api/http_server.h"
-#include "carriers/bluebubbles/bluebubbles_carrier.h"
-#include "carriers/sim/sim_carrier.h"
-#include "carriers/smpp/smpp_carrier.h"
+#include "carriers/registry.h"
 #include "core/event_hub.h"
 #include "core/ids.h"
 #include "core/metrics.h"
@@ -81,17 +79,7 @@ Result<carriers::CarrierOptions> EffectiveOptions(const Config& config, const st
 }
 
 Result<Ok> CheckLineCarrier(const std::string& carrier, const carriers::CarrierOptions& options) {
-  if (carrier == "smpp") {
-    auto s = carriers::smpp::ParseSmppSettings(options);
-    if (!s.ok()) return s.error();
-    return Ok{};
-  }
-  if (carrier == "bluebubbles") {
-    auto s = carriers::bluebubbles::ParseBlueBubblesSettings(options);
-    if (!s.ok()) return s.error();
-    return Ok{};
-  }
-  return carriers::CheckCarrierOptions(carrier, options);
+  return carriers::CheckLineOptions(carrier, options);
 }
 
 std::optional<std::string> HostName() {
@@ -196,6 +184,7 @@ struct Gateway::Parts {
   std::unique_ptr<queue::Outbound> outbound;
   std::unique_ptr<store::Coordinator> coordinator;  // scale-out (PostgreSQL) only
   std::unique_ptr<api::MediaQuota> media_quota;
+  std::unique_ptr<carriers::CarrierEnv> carrier_env;  // what the lines' carriers are made with
   std::unique_ptr<queue::LeaseKeeper> leases;
   std::thread lease_stopper;  // gives the leases up while the io_context still runs
   std::atomic<bool> leases_stopped{false};
@@ -342,57 +331,47 @@ void Gateway::Start() {
       });
     });
   };
-  // Every carrier the binary can drive is named here.
+  // The carriers this build drives are the rows of carriers/registry.cc; this is what they are
+  // made with. The operator named a BlueBubbles server (often on the LAN): its calls skip the
+  // webhook address policy, through a client of their own; attachments a caller named do not.
+  p.carrier_env = std::make_unique<carriers::CarrierEnv>(carriers::CarrierEnv{
+      p.io, SystemClock(), config_.sim,
+      [client = p.carrier_http.get(), media_client = p.http_client.get()](
+          carriers::bluebubbles::HttpRequestSpec spec,
+          std::function<void(carriers::bluebubbles::HttpReply)> done) {
+        auto parsed = ParseHttpUrl(spec.url);
+        if (!parsed) return done({0, "", "not an http(s) URL", false});
+        webhooks::HttpCall call;
+        call.method = std::move(spec.method);
+        call.url = *parsed;
+        call.body = std::move(spec.body);
+        if (!spec.content_type.empty()) call.headers.emplace_back("content-type", spec.content_type);
+        call.timeout = spec.timeout;
+        call.max_response_bytes = spec.max_response_bytes;
+        (spec.untrusted ? media_client : client)
+            ->Call(std::move(call), [done = std::move(done)](webhooks::PostResult r) {
+              const bool timed_out = r.status == 0 && r.error.starts_with("timed out");
+              done({r.status, std::move(r.body), std::move(r.error), timed_out});
+            });
+      },
+      [this]() -> std::string {
+        if (!config_.public_url.empty()) return config_.public_url;
+        return parts_->server ? "http://" + parts_->server->local_address() : "";
+      }});
   queue::CarrierFactory carriers =
       [this](const store::Line& line,
              carriers::CarrierSink& sink) -> std::unique_ptr<carriers::Carrier> {
-    auto options = EffectiveOptions(config_, line);
     auto broken = [&line](const std::string& why) -> std::unique_ptr<carriers::Carrier> {
       spdlog::error("line {} ({}): {}; its messages fail until this is fixed", line.number,
                     line.carrier, why);
       return std::make_unique<UnavailableCarrier>("the line's carrier is misconfigured: " + why);
     };
+    auto options = EffectiveOptions(config_, line);
     if (!options.ok()) return broken(options.error().message);
-    if (line.carrier == "smpp") {
-      auto settings = carriers::smpp::ParseSmppSettings(options.value());
-      if (!settings.ok()) return broken(settings.error().message);
-      return carriers::smpp::MakeSmppCarrier(parts_->io, sink, SystemClock(),
-                                             std::move(settings.value()), line.number);
-    }
-    if (line.carrier == "bluebubbles") {
-      auto settings = carriers::bluebubbles::ParseBlueBubblesSettings(options.value());
-      if (!settings.ok()) return broken(settings.error().message);
-      // The operator named the server (often on the LAN): its calls skip the webhook address
-      // policy, through a client of their own.
-      carriers::bluebubbles::HttpFn http =
-          [client = parts_->carrier_http.get(), media_client = parts_->http_client.get()](
-              carriers::bluebubbles::HttpRequestSpec spec,
-              std::function<void(carriers::bluebubbles::HttpReply)> done) {
-            auto parsed = ParseHttpUrl(spec.url);
-            if (!parsed) return done({0, "", "not an http(s) URL", false});
-            webhooks::HttpCall call;
-            call.method = std::move(spec.method);
-            call.url = *parsed;
-            call.body = std::move(spec.body);
-            if (!spec.content_type.empty())
-              call.headers.emplace_back("content-type", spec.content_type);
-            call.timeout = spec.timeout;
-            call.max_response_bytes = spec.max_response_bytes;
-            (spec.untrusted ? media_client : client)
-                ->Call(std::move(call), [done = std::move(done)](webhooks::PostResult r) {
-                  const bool timed_out = r.status == 0 && r.error.starts_with("timed out");
-                  done({r.status, std::move(r.body), std::move(r.error), timed_out});
-                });
-          };
-      return carriers::bluebubbles::MakeBlueBubblesCarrier(
-          parts_->io, sink, SystemClock(), std::move(settings.value()), line.number,
-          std::move(http), [this]() -> std::string {
-            if (!config_.public_url.empty()) return config_.public_url;
-            return parts_->server ? "http://" + parts_->server->local_address() : "";
-          });
-    }
-    if (line.carrier != "sim") return broken("this build has no carrier \"" + line.carrier + "\"");
-    return carriers::sim::MakeSimCarrier(parts_->io, sink, SystemClock(), config_.sim);
+    auto made = carriers::MakeLineCarrier(line.carrier, *parts_->carrier_env, sink,
+                                          options.value(), line.number);
+    if (!made.ok()) return broken(made.error().message);
+    return std::move(made).value();
   };
   p.outbound = std::make_unique<queue::Outbound>(p.io, *p.store, SystemClock(), SecureIds(),
                                                  p.metrics, std::move(carriers), qs);

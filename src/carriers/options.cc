@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "carriers/registry.h"
 #include "core/json.h"
 
 namespace bluegate::carriers {
@@ -54,7 +55,12 @@ std::string KeyList(const std::vector<OptionSpec>& specs) {
 }  // namespace
 
 const std::vector<std::string>& CarrierNames() {
-  static const std::vector<std::string> kNames{"sim", "smpp", "bluebubbles"};
+  // The names of registry.cc's table, in its order.
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const auto& kind : CarrierKinds()) names.emplace_back(kind.name);
+    return names;
+  }();
   return kNames;
 }
 
