@@ -8,6 +8,7 @@ import { Receiver } from './lib/receiver.mjs';
 import { Smsc } from './lib/smsc.mjs';
 import { freshDatabase, serverCtl } from './lib/postgres.mjs';
 import { sendWithCallback } from './lib/stack.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 const KEY_ID = 'cluster-key';
 const SECRET = 'cluster-secret';
@@ -23,14 +24,9 @@ function contactFor(i) {
 }
 
 async function until(what, predicate, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await predicate();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  const last = await eventually(predicate, Boolean, { timeoutMs, intervalMs: 50 });
+  if (!last) throw new Error(`timed out waiting for ${what}`);
+  return last;
 }
 
 // A database with an account and `lines` lines (each on an SMSC of its own, or the simulator),

@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, rejects } from './lib/stack.mjs';
 import { cli } from './lib/gateway.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 let stack;
 let gw;
@@ -170,12 +171,7 @@ test('a shared line sends only to verified contacts; a reply verifies, and verif
   assert.equal(asked.verified, false);
   assert.equal(asked.sendblue_number, SHARED);
   await gw.waitForStatus(asked.message_handle, (m) => m.status === 'DELIVERED');
-  const deadline = Date.now() + 5000;
-  let contact;
-  do {
-    contact = (await client.contacts.retrieve(echo)).contact;
-    if (!contact.verified) await new Promise((r) => setTimeout(r, 25));
-  } while (!contact.verified && Date.now() < deadline);
+  const contact = await eventually(async () => (await client.contacts.retrieve(echo)).contact, (c) => c.verified);
   assert.equal(contact.verified, true);
   const sent = await client.messages.send({ number: echo, from_number: SHARED, content: 'now you hear me' });
   assert.equal(sent.status, 'QUEUED');

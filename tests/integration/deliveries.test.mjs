@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAST_CONFIG, cli } from './lib/gateway.mjs';
 import { startStack } from './lib/stack.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 let stack;
 let gw;
@@ -22,11 +23,8 @@ test('each delivery lists its attempts: failures and the final success', async (
   const r = await gw.send({ number: '+12125550100', content: 'logged', status_callback: `${rx.url}/flaky` });
   const h = r.json.message_handle;
   await rx.waitFor(() => rx.forHandle(h).length === 6);
-  let page;
-  const deadline = Date.now() + 5000;
-  do {
-    page = (await log(`message_handle=${h}`)).json;
-  } while (page.data.some((d) => d.outcome !== 'delivered') && Date.now() < deadline);
+  const page = await eventually(async () => (await log(`message_handle=${h}`)).json,
+    (p) => p.data.every((d) => d.outcome === 'delivered'));
   assert.equal(page.status, 'OK');
   assert.equal(page.pagination.total, 6);
   const byStatus = Object.fromEntries(page.data.map((d) => [d.status, d]));
@@ -52,13 +50,10 @@ async function failedDelivery(path) {
   rx.behaviour = (req) => (req.url === path ? { status: 503 } : undefined);
   const r = await gw.send({ number: '+12125550100', content: `will fail ${path}`, status_callback: `${rx.url}${path}` });
   const h = r.json.message_handle;
-  const deadline = Date.now() + 10000;
-  for (;;) {
-    const page = (await log(`message_handle=${h}&outcome=failed`)).json;
-    if (page.pagination.total === 6) return page.data.find((d) => d.status === 'DELIVERED');
-    if (Date.now() > deadline) throw new Error('deliveries did not fail');
-    await new Promise((res) => setTimeout(res, 20));
-  }
+  const page = await eventually(async () => (await log(`message_handle=${h}&outcome=failed`)).json,
+    (p) => p.pagination.total === 6, { timeoutMs: 10000 });
+  if (page.pagination.total !== 6) throw new Error('deliveries did not fail');
+  return page.data.find((d) => d.status === 'DELIVERED');
 }
 
 test('POST .../retry sends a failed delivery again', async () => {
@@ -69,11 +64,8 @@ test('POST .../retry sends a failed delivery again', async () => {
   assert.equal(retry.status, 202, retry.text);
   await rx.waitFor(() => rx.received.some((x) => x.path === '/down-api' && x.answered === 200));
   // The attempt is recorded right after the answer; wait for the record, not for time.
-  let after;
-  const deadline = Date.now() + 5000;
-  do {
-    after = (await log(`message_handle=${failed.message_handle}&outcome=delivered`)).json;
-  } while (after.pagination.total === 0 && Date.now() < deadline);
+  const after = await eventually(async () => (await log(`message_handle=${failed.message_handle}&outcome=delivered`)).json,
+    (p) => p.pagination.total > 0);
   assert.equal(after.pagination.total, 1);
   assert.equal(after.data[0].id, failed.id);
   assert.equal((await gw.request('POST', '/api/v2/webhooks/deliveries/999999/retry')).status, 404);

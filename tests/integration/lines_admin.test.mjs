@@ -4,6 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gateway, FAST_CONFIG, cli } from './lib/gateway.mjs';
 import { Receiver } from './lib/receiver.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
@@ -26,13 +27,9 @@ async function usageOf(gw, line) {
 
 // The server polls for line changes; wait until it shows the daily limit `limit` on `line`.
 async function waitForDailyLimit(gw, line, limit) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const u = await usageOf(gw, line);
-    if (u && u.daily.limit === limit) return u;
-    if (Date.now() > deadline) throw new Error(`line ${line} never showed daily limit ${limit}: ${JSON.stringify(u)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const u = await eventually(() => usageOf(gw, line), (x) => x && x.daily.limit === limit, { intervalMs: 50 });
+  if (!u || u.daily.limit !== limit) throw new Error(`line ${line} never showed daily limit ${limit}: ${JSON.stringify(u)}`);
+  return u;
 }
 
 test('lines set stores a line\'s own limits, prints what applies, and a running server applies them', async () => {
@@ -115,12 +112,8 @@ test('removing a line with queued messages asks; moving takes messages and conta
   }
   // The server no longer sends from the removed line, and the contacts stay with their new line.
   // (Within the server's one-second poll; a send accepted meanwhile is forwarded like the rest.)
-  const deadline = Date.now() + 5000;
-  let refused = await gw.send({ number: '+12125550414', content: 'x', from_number: OTHER });
-  while (refused.status !== 400 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    refused = await gw.send({ number: '+12125550414', content: 'x', from_number: OTHER });
-  }
+  const refused = await eventually(() => gw.send({ number: '+12125550414', content: 'x', from_number: OTHER }),
+    (r) => r.status === 400, { intervalMs: 50 });
   assert.equal(refused.status, 400);
   assert.match(refused.json.message, /from_number \+13125550410 is not a line of this account/);
   const again = await gw.send({ number: '+12125550411', content: 'same contact, its new line' });

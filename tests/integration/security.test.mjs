@@ -8,6 +8,7 @@ import http from 'node:http';
 import { readFileSync, writeFileSync, mkdirSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Gateway, FAST_CONFIG, makeDataDir } from './lib/gateway.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
@@ -257,14 +258,13 @@ test('an event stream that does not read is closed, and frees its place, instead
   const before = rssKb(gw);
   // Large events (each message's content rides in several of them) until the stream is dropped.
   const content = 'x'.repeat(18000);
-  let freed;
-  const deadline = Date.now() + 20000;
-  while (!freed && Date.now() < deadline) {
+  const freed = await eventually(async () => {
     await Promise.all(Array.from({ length: 20 }, () => gw.send({ number: '+12125550100', content })));
     const r = await open();
-    if (r.status === 200) freed = r;
-    else await r.body?.cancel();
-  }
+    if (r.status === 200) return r;
+    await r.body?.cancel();
+    return undefined;
+  }, Boolean, { timeoutMs: 20000, intervalMs: 0 });
   assert.ok(freed, 'the stalled stream was closed and its place freed');
   await freed.body.cancel();
   const grown = rssKb(gw) - before;

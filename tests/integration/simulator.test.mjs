@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gateway } from './lib/gateway.mjs';
 import { Receiver } from './lib/receiver.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 let gw;
 let rx;
@@ -30,6 +31,14 @@ async function sendAndSettle(number, finalStatuses) {
   return { handle, final, callbacks: rx.forHandle(handle).map((c) => c.json) };
 }
 
+
+// The newest inbound message from `number`, once one has arrived.
+function firstInbound(number) {
+  return eventually(async () => {
+    const r = await gw.request('GET', `/api/v2/messages?is_outbound=false&number=${encodeURIComponent(number)}`);
+    return r.json.data[0];
+  });
+}
 test('0100 is delivered over iMessage with a callback for every status, in order', async () => {
   const { final, callbacks } = await sendAndSettle('+12125550100', ['DELIVERED']);
   assert.equal(final.service, 'iMessage');
@@ -69,14 +78,7 @@ test('0104 replies STOP and is then opted out: the next send is DECLINED', async
   const number = '+13125550104';
   await sendAndSettle(number, ['DELIVERED']);
   // The STOP arrives as an inbound message.
-  const deadline = Date.now() + 5000;
-  let inbound;
-  while (Date.now() < deadline) {
-    const r = await gw.request('GET', `/api/v2/messages?is_outbound=false&number=${encodeURIComponent(number)}`);
-    inbound = r.json.data[0];
-    if (inbound) break;
-    await new Promise((res) => setTimeout(res, 20));
-  }
+  const inbound = await firstInbound(number);
   assert.equal(inbound.content, 'STOP');
   assert.equal(inbound.status, 'RECEIVED');
   assert.equal(inbound.is_outbound, false);
@@ -92,13 +94,7 @@ test('0104 replies STOP and is then opted out: the next send is DECLINED', async
 test('0105 echoes the content back as an inbound message', async () => {
   const number = '+13125550105';
   await gw.send({ number, content: 'ping 42' });
-  const deadline = Date.now() + 5000;
-  let inbound;
-  while (Date.now() < deadline && !inbound) {
-    const r = await gw.request('GET', `/api/v2/messages?is_outbound=false&number=${encodeURIComponent(number)}`);
-    inbound = r.json.data[0];
-    if (!inbound) await new Promise((res) => setTimeout(res, 20));
-  }
+  const inbound = await firstInbound(number);
   assert.equal(inbound.content, 'Echo: ping 42');
 });
 

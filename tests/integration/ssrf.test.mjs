@@ -4,6 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gateway, FAST_CONFIG } from './lib/gateway.mjs';
 import { Receiver } from './lib/receiver.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
@@ -26,8 +27,7 @@ test('with loopback not allowed, callbacks to 127.0.0.1 and to names resolving t
     await gw.waitForStatus(r.json.message_handle, (m) => m.status === 'DELIVERED');
   }
   // Six events per message, each refused at once (no retries: another attempt cannot help).
-  const deadline = Date.now() + 10000;
-  while ((await failedCount(gw)) < 18 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await eventually(() => failedCount(gw), (n) => n >= 18, { timeoutMs: 10000 });
   assert.equal(await failedCount(gw), 18);
   assert.equal(rx.received.length, 0, 'nothing reached the receiver');
   assert.doesNotMatch(await gw.metrics(), /outcome="retry"/);

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Gateway, FAST_CONFIG } from './lib/gateway.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 let dir;
 let server;
@@ -37,11 +38,7 @@ after(async () => {
 });
 
 async function waitFor(predicate, ms = 10000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  if (!(await eventually(predicate, Boolean, { timeoutMs: ms }))) throw new Error('timed out');
 }
 
 test('callbacks reach an https receiver whose certificate is trusted through webhooks.ca_file', async () => {
@@ -66,12 +63,9 @@ test('an https receiver with an untrusted certificate is not sent to', async () 
     const r = await gw.send({ number: '+12125550100', content: 'untrusted', status_callback: `https://localhost:${port}/untrusted` });
     await gw.waitForStatus(r.json.message_handle, (m) => m.status === 'DELIVERED');
     // Every event is tried twice and then given up: 6 failed deliveries, nothing received.
-    const deadline = Date.now() + 10000;
-    let failed = 0;
-    while (failed < 6 && Date.now() < deadline) {
-      failed = Number(((await gw.metrics()).match(/outcome="failed"\} (\d+)/) ?? [0, 0])[1]);
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    const failed = await eventually(
+      async () => Number(((await gw.metrics()).match(/outcome="failed"\} (\d+)/) ?? [0, 0])[1]),
+      (n) => n >= 6, { timeoutMs: 10000 });
     assert.equal(failed, 6);
     assert.equal(received.length, before);
     assert.match(gw.output, /TLS handshake with localhost:\d+ failed: certificate verify failed/);

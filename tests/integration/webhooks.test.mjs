@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Gateway, FAST_CONFIG, makeDataDir } from './lib/gateway.mjs';
 import { Receiver } from './lib/receiver.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 const FULL = ['REGISTERED', 'PENDING', 'QUEUED', 'ACCEPTED', 'SENT', 'DELIVERED'];
 const config = { ...FAST_CONFIG, webhooks: { timeout: '300ms', retry_schedule: ['0ms', '100ms', '200ms', '400ms', '800ms'] } };
@@ -126,8 +127,7 @@ test('redirects are not followed: a 3xx is a failed attempt', async () => {
   const r = await gw.send({ number: '+12125550100', content: 'redirected', status_callback: `${rx.url}/moved` });
   // Five attempts of the first event (the whole test schedule), then it gives up.
   await rx.waitFor((all) => all.filter((x) => x.path === '/moved').length >= 5);
-  const deadline = Date.now() + 5000;
-  while (!/outcome="failed"\} [1-9]/.test(await gw.metrics()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+  await eventually(() => gw.metrics(), (text) => /outcome="failed"\} [1-9]/.test(text));
   assert.match(await gw.metrics(), /outcome="failed"\} [1-9]/);
   assert.equal(rx.received.filter((x) => x.path === '/elsewhere').length, 0, 'the Location was never called');
   assert.ok(r.status === 200);

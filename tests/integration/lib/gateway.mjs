@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const BINARY = process.env.BLUEGATE_BIN ?? path.resolve(here, '../../../build/bluegate');
@@ -131,13 +132,9 @@ export class Gateway {
   // Polls GET /api/status until `predicate(message)` holds (event-driven wait with a deadline, no
   // fixed sleeps deciding outcomes).
   async waitForStatus(handle, predicate, timeoutMs = 10000) {
-    const deadline = Date.now() + timeoutMs;
-    let last;
-    while (Date.now() < deadline) {
-      last = (await this.status(handle)).json;
-      if (last && predicate(last)) return last;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const last = await eventually(async () => (await this.status(handle)).json,
+      (m) => m && predicate(m), { timeoutMs });
+    if (last && predicate(last)) return last;
     throw new Error(`timed out waiting on ${handle}; last seen: ${JSON.stringify(last)}`);
   }
 
