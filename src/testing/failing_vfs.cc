@@ -10,6 +10,7 @@ namespace {
 
 std::atomic<bool> g_failing{false};
 std::atomic<bool> g_full{false};
+std::atomic<uint64_t> g_syncs{0};
 sqlite3_vfs* g_real = nullptr;
 sqlite3_vfs g_vfs;
 sqlite3_io_methods g_methods;
@@ -33,6 +34,7 @@ int Write(sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
 int Truncate(sqlite3_file* f, sqlite3_int64 s) { return Real(f)->pMethods->xTruncate(Real(f), s); }
 int Sync(sqlite3_file* f, int flags) {
   if (g_failing) return SQLITE_IOERR_FSYNC;
+  g_syncs.fetch_add(1, std::memory_order_relaxed);
   return Real(f)->pMethods->xSync(Real(f), flags);
 }
 int FileSize(sqlite3_file* f, sqlite3_int64* s) { return Real(f)->pMethods->xFileSize(Real(f), s); }
@@ -108,5 +110,6 @@ const char* RegisterFailingVfs() {
 
 void SetVfsFailing(bool failing) { g_failing = failing; }
 void SetVfsFull(bool full) { g_full = full; }
+uint64_t VfsSyncs() { return g_syncs.load(); }
 
 }  // namespace bluegate::testing

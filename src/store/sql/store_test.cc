@@ -574,6 +574,22 @@ TEST_P(StoreTest, PruningRemovesOldFinishedDeliveriesAndAttemptsOnly) {
   EXPECT_EQ(store_->PruneDeliveries(clock_.Now() - std::chrono::hours(24)).value(), 0);
 }
 
+TEST_F(SqliteStoreTest, ConcurrentWritesShareCommits) {
+  // With synchronous=FULL every commit syncs: if each of these writes committed alone, there
+  // would be at least kN syncs.
+  constexpr int kN = 2000;
+  const uint64_t before = testing::VfsSyncs();
+  std::vector<std::promise<Result<Message>>> ps(kN);
+  for (int i = 0; i < kN; ++i) {
+    store_->Accept(NewMessage("grouped-" + std::to_string(i)), {},
+                   [&ps, i](Result<Message> r) { ps[i].set_value(std::move(r)); });
+  }
+  for (auto& p : ps) ASSERT_TRUE(p.get_future().get().ok());
+  const uint64_t syncs = testing::VfsSyncs() - before;
+  EXPECT_GT(syncs, 0u) << "the writes were synced";
+  EXPECT_LT(syncs, static_cast<uint64_t>(kN) / 10) << "one sync serves a batch of writes";
+}
+
 TEST_F(SqliteStoreTest, AFullDiskRefusesWritesWhileItLastsAndTheStoreResumesByItself) {
   ASSERT_TRUE(Accept(NewMessage("before")).ok());
   testing::SetVfsFull(true);
