@@ -220,29 +220,32 @@ class BeastServer final : public HttpServer {
    public:
     ReadDeadline(const std::shared_ptr<SessionState>& state,
                  std::chrono::steady_clock::time_point at)
-        : timer_(state->exec), fired_(std::make_shared<bool>(false)),
-          alive_(std::make_shared<bool>(true)) {
+        : timer_(state->exec), flags_(std::make_shared<Flags>()) {
       timer_.expires_at(at);
-      timer_.async_wait([weak = std::weak_ptr<SessionState>(state), fired = fired_,
-                         alive = alive_](const boost::system::error_code& ec) {
+      timer_.async_wait([weak = std::weak_ptr<SessionState>(state),
+                         flags = flags_](const boost::system::error_code& ec) {
         auto s = weak.lock();
-        if (ec || !*alive || !s || !s->stream) return;
-        *fired = true;
+        if (ec || !flags->alive || !s || !s->stream) return;
+        flags->fired = true;
         boost::system::error_code ignored;
         s->stream->socket().cancel(ignored);
       });
     }
     ~ReadDeadline() {
-      *alive_ = false;
+      flags_->alive = false;
       timer_.cancel();
     }
-    bool fired() const { return *fired_; }
+    bool fired() const { return flags_->fired; }
 
    private:
+    struct Flags {
+      bool alive = true;   // false once this deadline is gone: a late expiry does nothing
+      bool fired = false;  // it passed and cancelled the read
+    };
     asio::steady_timer timer_;
-    std::shared_ptr<bool> fired_;
-    std::shared_ptr<bool> alive_;
+    std::shared_ptr<Flags> flags_;
   };
+
 
   // Answers a request that cannot be served and closes the connection. Lingering close: the
   // client may still be sending what we refused; closing with unread data would reset the

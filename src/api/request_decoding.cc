@@ -1,5 +1,6 @@
 #include "api/request_decoding.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <rapidjson/document.h>
@@ -110,11 +111,12 @@ struct Member {
   bool null = false;
 };
 
-// The one validation of a send body: JSON and form bodies reach here alike, so the same fields
-// are read, refused and reported the same way.
-Result<SendRequest> DecodeMembers(const std::vector<Member>& members) {
+// The one validation of a send body: JSON and form bodies reach here alike (their text already
+// checked as UTF-8: by the JSON parser, or as the form was read), so the same fields are read,
+// refused and reported the same way.
+Result<SendRequest> DecodeMembers(std::vector<Member>& members) {
   SendRequest out;
-  for (const Member& m : members) {
+  for (Member& m : members) {
     for (auto u : kUnsupported) {
       if (m.key == u && !m.null) out.unsupported.emplace_back(m.key);
     }
@@ -122,8 +124,7 @@ Result<SendRequest> DecodeMembers(const std::vector<Member>& members) {
     for (auto f : kStringFields) known |= m.key == f;
     if (!known || m.null) continue;
     if (!m.text) return Error::Invalid(std::string(m.key) + " must be a string");
-    if (!IsValidUtf8(*m.text)) return Error::Invalid(std::string(m.key) + " is not valid UTF-8");
-    Assign(out, m.key, *m.text);
+    Assign(out, m.key, std::move(*m.text));
   }
   return out;
 }
@@ -135,11 +136,12 @@ Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
   if (IsForm(req)) {
     // A key given twice counts once, as in JSON objects (the first wins).
     auto fields = ParseQuery(req.body);
-    for (const auto& [k, v] : fields) {
+    for (auto& [k, v] : fields) {
       if (!IsValidUtf8(k)) return Error::Invalid("a form field name is not valid UTF-8");
+      if (!IsValidUtf8(v)) return Error::Invalid(k + " is not valid UTF-8");
       // '+' arrived as a space in a form's phone number.
       const bool phone = k == "number" || k == "from_number";
-      members.push_back(Member{k, phone ? NormalizeQueryPhone(v) : v, false});
+      members.push_back(Member{k, phone ? NormalizeQueryPhone(std::move(v)) : std::move(v), false});
     }
     return DecodeMembers(members);
   }
@@ -149,7 +151,12 @@ Result<SendRequest> DecodeSendRequest(const HttpRequest& req) {
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     Member m{std::string_view(it->name.GetString(), it->name.GetStringLength()), std::nullopt,
              it->value.IsNull()};
-    if (it->value.IsString()) m.text.emplace(it->value.GetString(), it->value.GetStringLength());
+    // Only the fields that are read are copied out of the document.
+    const bool read = std::find(std::begin(kStringFields), std::end(kStringFields), m.key) !=
+                      std::end(kStringFields);
+    if (it->value.IsString()) {
+      m.text.emplace(read ? std::string(it->value.GetString(), it->value.GetStringLength()) : "");
+    }
     members.push_back(std::move(m));
   }
   return DecodeMembers(members);

@@ -7,10 +7,7 @@
 
 #include "api/api.h"
 #include "api/http_errors.h"
-#include "api/request_decoding.h"
 #include "api/webhook_config.h"
-#include "core/text.h"
-#include "core/url.h"
 
 namespace bluegate::api {
 namespace {
