@@ -37,7 +37,7 @@ struct MediaSettings {
   // GETs a URL into a file, streamed, refusing a body over max_bytes; empty: uploads are off.
   std::function<void(const HttpUrl&, uint64_t, std::string, std::function<void(MediaFetchResult)>)>
       fetch;
-  MediaQuota* quota = nullptr;  // bytes per account; null: unbounded
+  MediaQuota* quota = nullptr;  // where uploads live and the bytes per account (required)
 };
 
 // Bounds on what one account or client may hold through the API (docs/security.md).

@@ -70,34 +70,28 @@ void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRe
         Error{ErrorKind::kNotImplemented, "media uploads are not configured", std::nullopt, {}}));
   }
   const int64_t account = principal.account.id;
-  uint64_t allowed = ctx.media.max_bytes;
-  if (ctx.media.quota) {
-    auto grant = ctx.media.quota->Reserve(account, ctx.media.max_bytes);
-    if (!grant) {
-      return respond(ErrorResponse(Error{
-          ErrorKind::kTooLarge,
-          "This account's uploaded media already take " +
-              std::to_string(ctx.media.quota->max()) +
-              " bytes (media.max_account_bytes); no more can be stored",
-          ErrorCode::kValidation,
-          {}}));
-    }
-    allowed = *grant;
+  MediaQuota& quota = *ctx.media.quota;
+  const auto grant = quota.Reserve(account, ctx.media.max_bytes);
+  if (!grant) {
+    return respond(ErrorResponse(Error{ErrorKind::kTooLarge,
+                                       "This account's uploaded media already take " +
+                                           std::to_string(quota.max()) +
+                                           " bytes (media.max_account_bytes); no more can be stored",
+                                       ErrorCode::kValidation,
+                                       {}}));
   }
-  const std::string folder =
-      ctx.media.quota ? ctx.media.dir + "/" + MediaQuota::Folder(account) : ctx.media.dir;
+  const uint64_t allowed = *grant;
+  const std::string folder = ctx.media.dir + "/" + MediaQuota::Folder(account);
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);
   const std::string id = ctx.ids.NewUuid();
   const std::string file = id + "." + *ext;
   const std::string path = folder + "/" + file;
   const std::string public_url = ctx.media.public_url() + "/media/" + file;
-  ctx.media.fetch(*url, allowed, path, [respond, id, public_url, quota = ctx.media.quota, account,
+  ctx.media.fetch(*url, allowed, path, [respond, id, public_url, quota = &quota, account,
                                         allowed, file, path](MediaFetchResult r) {
-    if (quota) {
-      quota->Settle(account, allowed, r.error.empty() ? r.bytes : 0);
-      if (r.error.empty()) quota->Add(file, path);
-    }
+    quota->Settle(account, allowed, r.error.empty() ? r.bytes : 0);
+    if (r.error.empty()) quota->Add(file, path);
     if (!r.error.empty()) return respond(InvalidMediaUrl(r.error));
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -125,20 +119,15 @@ HttpResponse ServeMedia(ApiContext& ctx, std::string_view file) {
                   }) &&
       file.find("..") == std::string_view::npos;
   if (!safe) return ErrorResponse(Error::NotFound("no media " + std::string(file)));
-  std::string path = ctx.media.dir + "/" + std::string(file);
-  if (ctx.media.quota) {
-    auto found = ctx.media.quota->Locate(std::string(file));
-    if (!found) return ErrorResponse(Error::NotFound("no media " + std::string(file)));
-    path = std::move(*found);
-  }
+  const auto path = ctx.media.quota->Locate(std::string(file));
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
+  if (!path || !std::filesystem::is_regular_file(*path, ec)) {
     return ErrorResponse(Error::NotFound("no media " + std::string(file)));
   }
   // Streamed from disk by the server, a piece at a time (never read whole into memory).
   HttpResponse r;
   r.status = 200;
-  r.file_path = path;
+  r.file_path = *path;
   const size_t dot = file.rfind('.');
   r.content_type = ContentTypeFor(dot == std::string_view::npos ? "" : file.substr(dot + 1));
   return r;
