@@ -1866,7 +1866,7 @@ class SqlStore final : public Store {
         std::lock_guard lock(mu_);
         announce_ = !observer_;
       }
-      if (Writable()) {
+      if (healthy()) {
         // Optimistically without savepoints; if one write fails on its own (a constraint), the
         // batch is rolled back and run again with a savepoint around each write, so that only
         // that write fails. A transaction the server aborted (a deadlock with another node) is
@@ -1876,7 +1876,7 @@ class SqlStore final : public Store {
           created.clear();
           committed = RunBatch(batch, created, /*isolate=*/false);
         }
-        if (!committed && Writable()) {
+        if (!committed && healthy()) {
           created.clear();
           committed = RunBatch(batch, created, /*isolate=*/true);
         }
@@ -1959,11 +1959,6 @@ class SqlStore final : public Store {
       }
     }
     return ok;
-  }
-
-  bool Writable() {
-    std::lock_guard lock(mu_);
-    return !failed_ && !disconnected_ && !full_;
   }
 
   bool Reconnect() {
