@@ -13,8 +13,10 @@ Made MakeSim(CarrierEnv& env, CarrierSink& sink, const CarrierOptions&, const st
   return sim::MakeSimCarrier(env.io, sink, env.clock, env.sim);
 }
 
-Result<Ok> CheckSmpp(const CarrierOptions& o) {
-  auto s = smpp::ParseSmppSettings(o);
+// A carrier's options are good when its settings parser takes them.
+template <auto Parse>
+Result<Ok> ParsesAs(const CarrierOptions& o) {
+  auto s = Parse(o);
   if (!s.ok()) return s.error();
   return Ok{};
 }
@@ -24,12 +26,6 @@ Made MakeSmpp(CarrierEnv& env, CarrierSink& sink, const CarrierOptions& o,
   auto settings = smpp::ParseSmppSettings(o);
   if (!settings.ok()) return settings.error();
   return smpp::MakeSmppCarrier(env.io, sink, env.clock, std::move(settings).value(), line);
-}
-
-Result<Ok> CheckBlueBubbles(const CarrierOptions& o) {
-  auto s = bluebubbles::ParseBlueBubblesSettings(o);
-  if (!s.ok()) return s.error();
-  return Ok{};
 }
 
 Made MakeBlueBubbles(CarrierEnv& env, CarrierSink& sink, const CarrierOptions& o,
@@ -45,8 +41,8 @@ Made MakeBlueBubbles(CarrierEnv& env, CarrierSink& sink, const CarrierOptions& o
 const std::vector<CarrierKind>& CarrierKinds() {
   static const std::vector<CarrierKind> kinds{
       {"sim", CheckSim, MakeSim},
-      {"smpp", CheckSmpp, MakeSmpp},
-      {"bluebubbles", CheckBlueBubbles, MakeBlueBubbles},
+      {"smpp", ParsesAs<smpp::ParseSmppSettings>, MakeSmpp},
+      {"bluebubbles", ParsesAs<bluebubbles::ParseBlueBubblesSettings>, MakeBlueBubbles},
   };
   return kinds;
 }
