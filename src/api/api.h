@@ -9,8 +9,8 @@
 
 #include "api/auth.h"
 #include "api/auth_throttle.h"
-#include "api/media_quota.h"
 #include "api/http_types.h"
+#include "api/media_quota.h"
 #include "api/rate_limiter.h"
 #include "core/clock.h"
 #include "core/ids.h"
@@ -45,12 +45,24 @@ struct ApiLimits {
   size_t webhooks_per_type = 100;
   size_t webhooks_per_account = 500;
   int auth_failures_per_minute = 10;  // per client address and key id
-  size_t bulk_items = 10'000;          // entries in one bulk contacts request
+  size_t bulk_items = 10'000;         // entries in one bulk contacts request
   std::string metrics_token;          // when set, /metrics asks for "Authorization: Bearer <it>"
 };
 
+// The store roles the API uses, by what they serve; a whole store converts to it.
+struct ApiStore {
+  ApiStore(store::Store& s)  // NOLINT(google-explicit-constructor)
+      : log(s), messages(s), deliveries(s), directory(s), contacts(s), webhooks(s) {}
+  store::MessageLog& log;           // health (/readyz)
+  store::MessageQueries& messages;  // status, history
+  store::DeliveryLog& deliveries;   // the webhook delivery log, retries
+  store::Directory& directory;      // authentication, lines
+  store::Contacts& contacts;        // contacts, routes, groups
+  store::WebhookConfigs& webhooks;  // account webhooks
+};
+
 struct ApiContext {
-  store::Store& store;
+  ApiStore store;
   queue::Outbound& outbound;
   const PhoneNumbers& phones;
   Clock& clock;
@@ -77,7 +89,7 @@ class Api {
  public:
   Api(ApiContext ctx, std::vector<RateRule> rate_rules)
       : ctx_(ctx),
-        auth_(ctx.store),
+        auth_(ctx.store.directory),
         throttle_(ctx.clock, ctx.limits.auth_failures_per_minute),
         limiter_(std::move(rate_rules), ctx.clock) {}
   // Serves one request; `respond` is called exactly once, possibly from the store's thread.

@@ -201,7 +201,7 @@ void Create(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
       return respond(ErrorResponse(Error::Invalid("update_if_exists must be true or false")));
     update = u->GetBool();
   }
-  auto c = ctx.store.WriteContact(
+  auto c = ctx.store.contacts.WriteContact(
       principal.account.id, number.value(), fields.value(),
       update ? store::ContactWrite::kCreateOrUpdate : store::ContactWrite::kCreate);
   if (!c.ok()) {
@@ -224,8 +224,8 @@ void Update(ApiContext& ctx, const Principal& principal, const std::string& numb
   if (!body.ok()) return respond(ErrorResponse(body.error()));
   auto fields = ParseFields(ctx, principal, body.value(), "");
   if (!fields.ok()) return respond(ErrorResponse(fields.error()));
-  auto c = ctx.store.WriteContact(principal.account.id, number, fields.value(),
-                                  store::ContactWrite::kUpdate);
+  auto c = ctx.store.contacts.WriteContact(principal.account.id, number, fields.value(),
+                                           store::ContactWrite::kUpdate);
   if (!c.ok()) return respond(ErrorResponse(c.error()));
   respond(OneContact(200, c.value()));
 }
@@ -279,7 +279,7 @@ void List(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
     }
     query.descending = it->second == "desc";
   }
-  auto contacts = ctx.store.ListContacts(query);
+  auto contacts = ctx.store.contacts.ListContacts(query);
   if (!contacts.ok()) return respond(ErrorResponse(contacts.error()));
   // The SDK types the list as a bare array of contacts.
   rapidjson::StringBuffer buf;
@@ -318,7 +318,7 @@ void BulkCreate(ApiContext& ctx, const Principal& principal, const HttpRequest& 
     if (!fields.ok()) return respond(ErrorResponse(fields.error()));
     batch.emplace_back(std::move(number).value(), std::move(fields).value());
   }
-  auto written = ctx.store.WriteContacts(principal.account.id, batch);
+  auto written = ctx.store.contacts.WriteContacts(principal.account.id, batch);
   if (!written.ok()) return respond(ErrorResponse(written.error()));
   respond(Ok(200, [&written](JsonWriter& w) {
     w.Key("contacts");
@@ -353,7 +353,7 @@ void BulkDelete(ApiContext& ctx, const Principal& principal, const HttpRequest& 
     auto n = ctx.phones.Normalize(raw, "contact_ids");
     keys.push_back(n.ok() ? n.value() : raw);
   }
-  auto n = ctx.store.DeleteContacts(principal.account.id, keys);
+  auto n = ctx.store.contacts.DeleteContacts(principal.account.id, keys);
   if (!n.ok()) return respond(ErrorResponse(n.error()));
   respond(Ok(200, [&n](JsonWriter& w) {
     w.Key("amount");
@@ -374,8 +374,8 @@ void OptOut(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
       return respond(ErrorResponse(Error::Invalid("opted_out must be true or false")));
     f.opted_out = v->GetBool();
   }
-  auto c = ctx.store.WriteContact(principal.account.id, number.value(), f,
-                                  store::ContactWrite::kCreateOrUpdate);
+  auto c = ctx.store.contacts.WriteContact(principal.account.id, number.value(), f,
+                                           store::ContactWrite::kCreateOrUpdate);
   if (!c.ok()) return respond(ErrorResponse(c.error()));
   respond(Ok(200, [&c](JsonWriter& w) {
     WriteString(w, "number", c->number);
@@ -392,7 +392,7 @@ void Verify(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
   if (!body.ok()) return respond(ErrorResponse(body.error()));
   auto number = PhoneField(body.value(), {"number", "phone_number", "phone"}, "", ctx.phones);
   if (!number.ok()) return respond(ErrorResponse(number.error()));
-  auto existing = ctx.store.FindContact(principal.account.id, number.value());
+  auto existing = ctx.store.contacts.FindContact(principal.account.id, number.value());
   if (existing.ok() && existing->verified) {
     return respond(Ok(200, [&](JsonWriter& w) {
       WriteString(w, "number", number.value());
@@ -444,7 +444,7 @@ void HandleContacts(ApiContext& ctx, const Principal& principal, const HttpReque
     if (method == "DELETE") return BulkDelete(ctx, principal, req, respond);
   } else if (rest == "/count") {
     if (method == "GET") {
-      auto n = ctx.store.CountContacts(account);
+      auto n = ctx.store.contacts.CountContacts(account);
       if (!n.ok()) return respond(ErrorResponse(n.error()));
       return respond(Ok(200, [&n](JsonWriter& w) {
         w.Key("count");
@@ -461,7 +461,7 @@ void HandleContacts(ApiContext& ctx, const Principal& principal, const HttpReque
     auto number = PathPhone(ctx, rest.substr(1));
     if (!number.ok()) return respond(ErrorResponse(number.error()));
     if (method == "GET") {
-      auto c = ctx.store.FindContact(account, number.value());
+      auto c = ctx.store.contacts.FindContact(account, number.value());
       if (!c.ok()) return respond(ErrorResponse(c.error()));
       return respond(OneContact(200, c.value()));
     }
@@ -469,7 +469,7 @@ void HandleContacts(ApiContext& ctx, const Principal& principal, const HttpReque
       return Update(ctx, principal, number.value(), req, respond);
     }
     if (method == "DELETE") {
-      auto n = ctx.store.DeleteContacts(account, {number.value()});
+      auto n = ctx.store.contacts.DeleteContacts(account, {number.value()});
       if (!n.ok()) return respond(ErrorResponse(n.error()));
       if (n.value() == 0) {
         return respond(ErrorResponse(Error::NotFound("no contact with number " + number.value())));

@@ -42,7 +42,7 @@ Result<store::Line> ConversationLine(ApiContext& ctx, const Principal& principal
     if (!n.ok()) return n.error();
     from = n.value();
   }
-  auto route = ctx.store.FindRoute(principal.account.id, contact);
+  auto route = ctx.store.contacts.FindRoute(principal.account.id, contact);
   if (!route.ok()) return route.error();
   if (!route.value()) {
     return Error::Invalid("number " + contact +
@@ -100,11 +100,12 @@ void HandleEvaluateService(ApiContext& ctx, const Principal& principal, const Ht
   }
   // Through the line the contact is bound to, or else the account's first line.
   std::optional<store::Line> line;
-  if (auto route = ctx.store.FindRoute(principal.account.id, address); route.ok() && *route) {
+  if (auto route = ctx.store.contacts.FindRoute(principal.account.id, address);
+      route.ok() && *route) {
     line = ctx.outbound.FindLine(**route);
   }
   if (!line) {
-    auto lines = ctx.store.ListLines(principal.account.id);
+    auto lines = ctx.store.directory.ListLines(principal.account.id);
     if (!lines.ok()) return respond(ErrorResponse(lines.error()));
     if (lines->empty()) {
       return respond(ErrorResponse(Error::Invalid("this account has no lines to look up from")));
@@ -220,7 +221,7 @@ void HandleSendReaction(ApiContext& ctx, const Principal& principal, const HttpR
     return respond(ErrorResponse(
         Error::Invalid("reaction must be one of love, like, dislike, laugh, emphasize, question")));
   }
-  auto m = ctx.store.FindMessage(principal.account.id, **handle);
+  auto m = ctx.store.messages.FindMessage(principal.account.id, **handle);
   if (!m.ok()) return respond(ErrorResponse(m.error()));
   auto line = ctx.outbound.FindLine(m->line_number);
   if (!line) {

@@ -18,7 +18,7 @@ void HandleListDeliveries(ApiContext& ctx, const Principal& principal, const Htt
   auto query = ParseDeliveryQuery(params);
   if (!query.ok()) return respond(ErrorResponse(query.error()));
   query->account_id = principal.account.id;
-  auto page = ctx.store.ListDeliveries(query.value());
+  auto page = ctx.store.deliveries.ListDeliveries(query.value());
   if (!page.ok()) return respond(ErrorResponse(page.error()));
   respond(JsonResponse(200, RenderDeliveryPage(page.value(), query.value())));
 }
@@ -30,7 +30,7 @@ void HandleRetryDelivery(ApiContext& ctx, const Principal& principal, std::strin
   if (ec != std::errc() || ptr != id_text.data() + id_text.size() || id <= 0) {
     return respond(ErrorResponse(Error::NotFound("no webhook delivery " + std::string(id_text))));
   }
-  auto d = ctx.store.RequeueDelivery(principal.account.id, id);
+  auto d = ctx.store.deliveries.RequeueDelivery(principal.account.id, id);
   if (!d.ok()) return respond(ErrorResponse(d.error()));
   if (ctx.redeliver) ctx.redeliver({d.value()});
   respond(JsonResponse(

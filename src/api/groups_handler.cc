@@ -100,7 +100,7 @@ void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpReq
 
   std::optional<store::Group> group;
   if (group_id.value()) {
-    auto g = ctx.store.FindGroup(principal.account.id, **group_id);
+    auto g = ctx.store.contacts.FindGroup(principal.account.id, **group_id);
     if (!g.ok()) return respond(ErrorResponse(g.error()));
     group = g.value();
     if (!valid->line.empty() && valid->line != group->line) {
@@ -120,8 +120,8 @@ void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpReq
                        " is not a line of this account (GET /api/lines lists them)")));
   }
   if (!group) {
-    auto g =
-        ctx.store.FindOrCreateGroup(principal.account.id, line->number, numbers, ctx.ids.NewUuid());
+    auto g = ctx.store.contacts.FindOrCreateGroup(principal.account.id, line->number, numbers,
+                                                  ctx.ids.NewUuid());
     if (!g.ok()) return respond(ErrorResponse(g.error()));
     group = g.value();
   }
@@ -159,8 +159,8 @@ void HandleModifyGroup(ApiContext& ctx, const Principal& principal, const HttpRe
   if (!number.value()) return respond(ErrorResponse(Error::Invalid("number is required")));
   auto n = ctx.phones.Normalize(**number, "number");
   if (!n.ok()) return respond(ErrorResponse(n.error()));
-  auto g =
-      ctx.store.ModifyGroup(principal.account.id, **group_id, **type == "add_recipient", n.value());
+  auto g = ctx.store.contacts.ModifyGroup(principal.account.id, **group_id,
+                                          **type == "add_recipient", n.value());
   if (!g.ok()) return respond(ErrorResponse(g.error()));
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -187,7 +187,7 @@ void HandleModifyGroup(ApiContext& ctx, const Principal& principal, const HttpRe
 
 void HandleGetGroup(ApiContext& ctx, const Principal& principal, std::string_view id,
                     Responder respond) {
-  auto g = ctx.store.FindGroup(principal.account.id, id);
+  auto g = ctx.store.contacts.FindGroup(principal.account.id, id);
   if (!g.ok()) return respond(ErrorResponse(g.error()));
   respond(JsonResponse(200, GroupJson(g.value())));
 }

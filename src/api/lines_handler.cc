@@ -18,7 +18,7 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 template <typename Head, typename Each>
 void RespondPerLine(ApiContext& ctx, const Principal& principal, const Responder& respond,
                     const char* key, Head head, Each each) {
-  auto lines = ctx.store.ListLines(principal.account.id);
+  auto lines = ctx.store.directory.ListLines(principal.account.id);
   if (!lines.ok()) return respond(ErrorResponse(lines.error()));
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -137,7 +137,7 @@ void HandleLinesUsage(ApiContext& ctx, const Principal& principal, const HttpReq
 // (SQLite) answers for itself.
 void HandleNodes(ApiContext& ctx, const Principal& principal, const HttpRequest&,
                  Responder respond) {
-  auto lines = ctx.store.ListLines(principal.account.id);
+  auto lines = ctx.store.directory.ListLines(principal.account.id);
   if (!lines.ok()) return respond(ErrorResponse(lines.error()));
   std::vector<store::NodeInfo> nodes;
   std::map<std::string, std::vector<std::string>> held;  // node → the account's lines

@@ -11,7 +11,7 @@ namespace {
 // For a contact bound to no line when from_number is omitted: the account's line with the most
 // new-contact capacity left now, then the one with the shortest queue.
 Result<std::string> PickPoolLine(ApiContext& ctx, int64_t account_id) {
-  auto lines = ctx.store.ListLines(account_id);
+  auto lines = ctx.store.directory.ListLines(account_id);
   if (!lines.ok()) return lines.error();
   if (lines->empty()) return Error::Invalid("this account has no lines to send from");
   const std::string* best = nullptr;
@@ -34,9 +34,9 @@ void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send,
   // Route mapping (SPEC.md §6): a contact stays with the line it first talked to. A send that
   // names its line is checked against the bindings known here; the store checks it again as it
   // stores the message (and binds a new contact), without a read on this thread first.
-  auto route = send.line.empty() ? ctx.store.FindRoute(principal.account.id, send.contact)
-                                 : Result<std::optional<std::string>>(
-                                       ctx.store.KnownRoute(principal.account.id, send.contact));
+  auto route = send.line.empty() ? ctx.store.contacts.FindRoute(principal.account.id, send.contact)
+                                 : Result<std::optional<std::string>>(ctx.store.contacts.KnownRoute(
+                                       principal.account.id, send.contact));
   if (!route.ok()) return done(route.error());
   if (send.line.empty()) {
     if (route.value()) {
@@ -88,7 +88,7 @@ void StoreAndQueue(ApiContext& ctx, const store::Line& line, Message m, bool ver
   policy.new_contact_after = limits.new_contact_after;
   policy.verified_only = limits.shared;
   policy.verification = verification;
-  ctx.store.Accept(
+  ctx.store.log.Accept(
       std::move(m), policy,
       [&ctx, line_number = line.number, done = std::move(done)](Result<Message> stored) {
         if (!stored.ok()) {
@@ -134,7 +134,7 @@ void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequ
     return respond(ErrorResponse(
         Error::Invalid("handle is required: the message_handle returned by send-message")));
   }
-  auto m = ctx.store.FindMessage(principal.account.id, it->second);
+  auto m = ctx.store.messages.FindMessage(principal.account.id, it->second);
   if (!m.ok()) return respond(ErrorResponse(m.error()));
   respond(JsonResponse(200, RenderMessageJson(m.value())));
 }
@@ -241,7 +241,7 @@ void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpR
                         Responder respond) {
   auto query = ParseListQuery(ParseQuery(req.query), principal.account.id);
   if (!query.ok()) return respond(ErrorResponse(query.error()));
-  auto page = ctx.store.ListMessages(query.value());
+  auto page = ctx.store.messages.ListMessages(query.value());
   if (!page.ok()) return respond(ErrorResponse(page.error()));
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -272,7 +272,7 @@ void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpR
 
 void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle,
                       Responder respond) {
-  auto m = ctx.store.FindMessage(principal.account.id, handle);
+  auto m = ctx.store.messages.FindMessage(principal.account.id, handle);
   if (!m.ok()) return respond(ErrorResponse(m.error()));
   respond(JsonResponse(200, R"({"status":"OK","data":)" + RenderMessageJson(m.value()) + "}"));
 }

@@ -9,7 +9,7 @@ namespace bluegate::api {
 HttpResponse HandleHealth(ApiContext&) { return JsonResponse(200, R"({"status":"OK"})"); }
 
 HttpResponse HandleReady(ApiContext& ctx) {
-  if (!ctx.store.healthy()) {
+  if (!ctx.store.log.healthy()) {
     return ErrorResponse(
         Error::Storage("The store cannot commit (see the log): a full disk resumes by itself once "
                        "there is room; another storage failure needs a restart"));

@@ -33,7 +33,7 @@ void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpReq
   if (!group_id.ok()) return respond(ErrorResponse(group_id.error()));
   std::optional<store::Group> group;
   if (!group_id->empty()) {
-    auto g = ctx.store.FindGroup(principal.account.id, group_id.value());
+    auto g = ctx.store.contacts.FindGroup(principal.account.id, group_id.value());
     if (!g.ok()) return respond(ErrorResponse(g.error()));
     group = g.value();
   }

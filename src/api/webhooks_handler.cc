@@ -22,8 +22,8 @@ std::optional<Error> CheckBounds(const WebhookConfig& config, const ApiLimits& l
   for (const auto& [type, entries] : config.by_type) {
     if (entries.size() > limits.webhooks_per_type) {
       return Error::Invalid("webhooks: an account may have at most " +
-                            std::to_string(limits.webhooks_per_type) + " webhooks of type " +
-                            type + " (webhooks.max_per_type)");
+                            std::to_string(limits.webhooks_per_type) + " webhooks of type " + type +
+                            " (webhooks.max_per_type)");
     }
     total += entries.size();
   }
@@ -92,7 +92,7 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
                     Responder respond) {
   const int64_t account = principal.account.id;
   if (req.method == "GET") {
-    auto config = ctx.store.GetWebhooks(account);
+    auto config = ctx.store.webhooks.GetWebhooks(account);
     if (!config.ok()) return respond(ErrorResponse(config.error()));
     return respond(Render(config.value(), nullptr));
   }
@@ -102,7 +102,7 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
   Result<WebhookConfig> result = Error::Internal("unhandled method");
   const char* message = nullptr;
   if (req.method == "POST") {
-    auto current = ctx.store.GetWebhooks(account);
+    auto current = ctx.store.webhooks.GetWebhooks(account);
     if (!current.ok()) return respond(ErrorResponse(current.error()));
     WebhookConfig after = std::move(current).value();
     auto& of_type = after.by_type[c.type];
@@ -113,14 +113,14 @@ void HandleWebhooks(ApiContext& ctx, const Principal& principal, const HttpReque
       }
     }
     if (auto bad = CheckBounds(after, ctx.limits)) return respond(ErrorResponse(*bad));
-    result = ctx.store.AddWebhooks(account, c.type, std::move(c.entries), c.global_secret);
+    result = ctx.store.webhooks.AddWebhooks(account, c.type, std::move(c.entries), c.global_secret);
     message = "Webhooks added successfully";
   } else if (req.method == "PUT") {
     if (auto bad = CheckBounds(c.replacement, ctx.limits)) return respond(ErrorResponse(*bad));
-    result = ctx.store.ReplaceWebhooks(account, std::move(c.replacement));
+    result = ctx.store.webhooks.ReplaceWebhooks(account, std::move(c.replacement));
     message = "Webhooks updated successfully";
   } else {
-    result = ctx.store.DeleteWebhooks(account, c.type, std::move(c.urls));
+    result = ctx.store.webhooks.DeleteWebhooks(account, c.type, std::move(c.urls));
     message = "Webhooks deleted successfully";
   }
   if (!result.ok()) return respond(ErrorResponse(result.error()));

@@ -7,8 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -125,7 +125,6 @@ void PrivateDataDir(const std::string& dir) {
   }
 }
 
-
 std::unique_ptr<store::Store> OpenStore(const Config& config) {
   if (config.clustered()) {
     store::PostgresSettings settings;
@@ -202,7 +201,8 @@ struct Gateway::Parts {
   }
 };
 
-Gateway::Gateway(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>(config_)) {}
+Gateway::Gateway(Config config)
+    : config_(std::move(config)), parts_(std::make_unique<Parts>(config_)) {}
 
 Gateway::~Gateway() {
   if (!parts_) return;
@@ -273,9 +273,10 @@ void Gateway::Start() {
   spdlog::info(
       "webhook and media targets: loopback {} ({}), private networks {} (webhooks.allow_private)",
       hc.policy.allow_loopback ? "allowed" : "refused",
-      config_.webhook_allow_loopback ? "webhooks.allow_loopback"
-                                     : (hc.policy.allow_loopback ? "the API listens on loopback"
-                                                                 : "the API listens beyond loopback"),
+      config_.webhook_allow_loopback
+          ? "webhooks.allow_loopback"
+          : (hc.policy.allow_loopback ? "the API listens on loopback"
+                                      : "the API listens beyond loopback"),
       hc.policy.allow_private ? "allowed" : "refused");
   webhooks::HttpClientSettings carrier_hc;
   carrier_hc.timeout = std::chrono::seconds(60);
@@ -286,8 +287,8 @@ void Gateway::Start() {
   webhooks::DispatcherSettings ds;
   ds.schedule = config_.webhook_schedule;
   ds.retention = config_.webhook_retention;
-  p.dispatcher =
-      webhooks::MakeDispatcher(p.io, *p.store, *p.http_client, SystemClock(), p.metrics, ds);
+  p.dispatcher = webhooks::MakeDispatcher(p.io, *p.store, *p.store, *p.http_client, SystemClock(),
+                                          p.metrics, ds);
   p.store->SetEventObserver(
       [hub = &p.events](int64_t account) { return hub->Listening(account); },
       [hub = &p.events](int64_t account, const std::string& type, const std::string& data,
@@ -345,7 +346,8 @@ void Gateway::Start() {
         call.method = std::move(spec.method);
         call.url = *parsed;
         call.body = std::move(spec.body);
-        if (!spec.content_type.empty()) call.headers.emplace_back("content-type", spec.content_type);
+        if (!spec.content_type.empty())
+          call.headers.emplace_back("content-type", spec.content_type);
         call.timeout = spec.timeout;
         call.max_response_bytes = spec.max_response_bytes;
         (spec.untrusted ? media_client : client)
@@ -368,8 +370,8 @@ void Gateway::Start() {
     };
     auto options = EffectiveOptions(config_, line);
     if (!options.ok()) return broken(options.error().message);
-    auto made = carriers::MakeLineCarrier(line.carrier, *parts_->carrier_env, sink,
-                                          options.value(), line.number);
+    auto made = carriers::MakeLineCarrier(line.carrier, *parts_->carrier_env, sink, options.value(),
+                                          line.number);
     if (!made.ok()) return broken(made.error().message);
     return std::move(made).value();
   };
@@ -516,7 +518,7 @@ void Gateway::Start() {
     ls.ttl = config_.lease_ttl;
     ls.renew = config_.lease_renew;
     p.leases = std::make_unique<queue::LeaseKeeper>(
-        *p.coordinator, *p.store, *p.outbound,
+        *p.coordinator, *p.store, *p.store, *p.outbound,
         [d = p.dispatcher.get()](std::vector<store::Delivery> ds) { d->Add(std::move(ds)); }, ls);
     p.leases->Start();
     spdlog::info("node {} drives {} lines", config_.node_id, p.outbound->Driven().size());

@@ -12,10 +12,12 @@ int64_t SteadyNow() { return std::chrono::steady_clock::now().time_since_epoch()
 
 }  // namespace
 
-LeaseKeeper::LeaseKeeper(store::Coordinator& coordinator, store::Store& store, Outbound& outbound,
-                         DispatchFn dispatch, LeaseSettings settings)
+LeaseKeeper::LeaseKeeper(store::Coordinator& coordinator, store::MessageLog& log,
+                         store::DeliveryLog& deliveries, Outbound& outbound, DispatchFn dispatch,
+                         LeaseSettings settings)
     : coordinator_(coordinator),
-      store_(store),
+      log_(log),
+      deliveries_(deliveries),
       outbound_(outbound),
       dispatch_(std::move(dispatch)),
       settings_(settings) {}
@@ -23,7 +25,7 @@ LeaseKeeper::LeaseKeeper(store::Coordinator& coordinator, store::Store& store, O
 LeaseKeeper::~LeaseKeeper() { Stop(); }
 
 void LeaseKeeper::Start() {
-  connection_losses_ = store_.ConnectionLosses();
+  connection_losses_ = log_.ConnectionLosses();
   auto nodes = coordinator_.Heartbeat(settings_.ttl);
   if (!nodes.ok() && nodes.error().kind == ErrorKind::kConflict) {
     throw std::runtime_error(nodes.error().message);
@@ -32,7 +34,7 @@ void LeaseKeeper::Start() {
                       [this](int64_t id) {
                         // Announced before the message itself, so its first statuses go out
                         // before the ones this node's queue adds.
-                        auto pending = store_.PendingDeliveriesOf(id);
+                        auto pending = deliveries_.PendingDeliveriesOf(id);
                         if (pending.ok() && !pending->empty()) {
                           dispatch_(std::move(pending).value());
                         }
@@ -100,7 +102,7 @@ void LeaseKeeper::Round() {
 
   // Writes were lost with a connection: what the queues here hold may no longer match the store.
   // Every line is stopped and taken up again from the store (its lease is kept).
-  if (const uint64_t losses = store_.ConnectionLosses(); losses != connection_losses_) {
+  if (const uint64_t losses = log_.ConnectionLosses(); losses != connection_losses_) {
     connection_losses_ = losses;
     ReleaseAllLocally("the store lost its database connection; resuming from the store");
   }
@@ -118,7 +120,7 @@ void LeaseKeeper::Round() {
   safe_until_.store(safe);
 
   // The store's writer is still reconnecting: lines are taken up once it can write again.
-  if (!store_.healthy()) return;
+  if (!log_.healthy()) return;
 
   std::lock_guard hold(lines_mu_);
   std::set<std::string> leased(held->begin(), held->end());

@@ -17,7 +17,8 @@
 #include "core/clock.h"
 #include "queue/outbound.h"
 #include "store/coordinator.h"
-#include "store/store.h"
+#include "store/delivery_log.h"
+#include "store/message_log.h"
 
 namespace bluegate::queue {
 
@@ -29,8 +30,9 @@ struct LeaseSettings {
 class LeaseKeeper {
  public:
   using DispatchFn = std::function<void(std::vector<store::Delivery>)>;
-  LeaseKeeper(store::Coordinator& coordinator, store::Store& store, Outbound& outbound,
-              DispatchFn dispatch, LeaseSettings settings);
+  LeaseKeeper(store::Coordinator& coordinator, store::MessageLog& log,
+              store::DeliveryLog& deliveries, Outbound& outbound, DispatchFn dispatch,
+              LeaseSettings settings);
   ~LeaseKeeper();
 
   // Takes this node's first share of lines (returns after the first round, so that a node that
@@ -49,7 +51,8 @@ class LeaseKeeper {
   void ReleaseAllLocally(const std::string& why);
 
   store::Coordinator& coordinator_;
-  store::Store& store_;
+  store::MessageLog& log_;
+  store::DeliveryLog& deliveries_;
   Outbound& outbound_;
   DispatchFn dispatch_;
   LeaseSettings settings_;

@@ -52,14 +52,16 @@ struct Endpoint {
 
 class OutboxDispatcher final : public Dispatcher {
  public:
-  OutboxDispatcher(asio::io_context& io, store::Store& store, HttpClient& client, Clock& clock,
+  OutboxDispatcher(asio::io_context& io, store::DeliveryLog& deliveries,
+                   store::MessageQueries& messages, HttpClient& client, Clock& clock,
                    Metrics& metrics, const DispatcherSettings& settings)
       : io_(io),
         strand_(asio::make_strand(io)),
         timer_(strand_),
         poll_timer_(strand_),
         prune_timer_(strand_),
-        store_(store),
+        store_(deliveries),
+        messages_(messages),
         client_(client),
         clock_(clock),
         metrics_(metrics),
@@ -194,7 +196,7 @@ class OutboxDispatcher final : public Dispatcher {
     if (url && !d.payload.empty()) {
       body = d.payload;
     } else if (url) {
-      auto m = store_.FindMessageById(d.message_id);
+      auto m = messages_.FindMessageById(d.message_id);
       if (m.ok()) body = RenderAt(std::move(m).value(), d);
     }
     if (!url || body.empty()) {
@@ -361,7 +363,8 @@ class OutboxDispatcher final : public Dispatcher {
   std::unordered_set<int64_t> known_;  // ids of the deliveries in chains_
   bool timer_armed_ = false;
   TimePoint timer_due_{};
-  store::Store& store_;
+  store::DeliveryLog& store_;
+  store::MessageQueries& messages_;
   HttpClient& client_;
   Clock& clock_;
   Metrics& metrics_;
@@ -376,10 +379,12 @@ class OutboxDispatcher final : public Dispatcher {
 
 }  // namespace
 
-std::unique_ptr<Dispatcher> MakeDispatcher(asio::io_context& io, store::Store& store,
-                                           HttpClient& client, Clock& clock, Metrics& metrics,
+std::unique_ptr<Dispatcher> MakeDispatcher(asio::io_context& io, store::DeliveryLog& deliveries,
+                                           store::MessageQueries& messages, HttpClient& client,
+                                           Clock& clock, Metrics& metrics,
                                            const DispatcherSettings& settings) {
-  return std::make_unique<OutboxDispatcher>(io, store, client, clock, metrics, settings);
+  return std::make_unique<OutboxDispatcher>(io, deliveries, messages, client, clock, metrics,
+                                            settings);
 }
 
 }  // namespace bluegate::webhooks

@@ -13,7 +13,8 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/retry_schedule.h"
-#include "store/store.h"
+#include "store/delivery_log.h"
+#include "store/message_queries.h"
 #include "webhooks/http_client.h"
 
 namespace bluegate::webhooks {
@@ -49,8 +50,10 @@ class Dispatcher {
   virtual std::future<void> Kick() = 0;
 };
 
-std::unique_ptr<Dispatcher> MakeDispatcher(boost::asio::io_context& io, store::Store& store,
-                                           HttpClient& client, Clock& clock, Metrics& metrics,
+std::unique_ptr<Dispatcher> MakeDispatcher(boost::asio::io_context& io,
+                                           store::DeliveryLog& deliveries,
+                                           store::MessageQueries& messages, HttpClient& client,
+                                           Clock& clock, Metrics& metrics,
                                            const DispatcherSettings& settings);
 
 }  // namespace bluegate::webhooks

@@ -33,7 +33,7 @@ class DispatcherTest : public ::testing::Test {
     DispatcherSettings ds;
     ds.requeue_poll = hours(1000);
     ds.prune_every = hours(1000);
-    dispatcher_ = MakeDispatcher(io_, *store_, client_, clock_, metrics_, ds);
+    dispatcher_ = MakeDispatcher(io_, *store_, *store_, client_, clock_, metrics_, ds);
     store_->SetDeliveryObserver(
         [d = dispatcher_.get()](std::vector<store::Delivery> v) { d->Add(std::move(v)); });
     dispatcher_->Start();

@@ -1,0 +1,104 @@
+// The Directory role of the store: accounts, API keys and lines.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/message.h"
+#include "core/result.h"
+
+namespace bluegate::store {
+
+struct Account {
+  int64_t id = 0;
+  std::string email;
+  std::string plan;
+};
+
+struct ApiKey {
+  std::string key_id;
+  int64_t account_id = 0;
+  std::string salt;
+  std::string secret_hash;  // hex HMAC-SHA256(salt, secret), or "scrypt$N$r$p$hex" (api/auth.h)
+};
+
+// A line's own limits and policy, set by `bluegate lines set` and stored with the line. An unset
+// field takes the configuration's value for the line ([lines] and [lines.overrides."+1..."]).
+struct LineSettings {
+  std::optional<double> burst_per_second;
+  std::optional<int64_t> queue_capacity;
+  std::optional<int64_t> new_contacts_per_day;
+  std::optional<int64_t> new_contacts_per_hour;
+  std::optional<Millis> new_contact_after;  // silence after which a contact is new again
+  std::optional<Millis> resolve_timeout;
+  std::optional<bool> shared;  // a shared (free-plan) line sends only to verified contacts
+
+  bool empty() const {
+    return !burst_per_second && !queue_capacity && !new_contacts_per_day &&
+           !new_contacts_per_hour && !new_contact_after && !resolve_timeout && !shared;
+  }
+};
+
+struct Line {
+  std::string number;  // E.164
+  int64_t account_id = 0;
+  std::string carrier;       // "sim"
+  std::string options_json;  // carrier settings, "{}" when none
+  LineSettings settings;
+};
+
+// What becomes of the messages waiting in QUEUED on a line that is removed.
+enum class QueuedOnRemoval {
+  kRefuse,  // remove nothing if any message waits (the caller asks the operator)
+  kFail,    // they end in ERROR 10001, their callbacks told
+  kMove,    // they move, with the line's contacts, to another line of the same account
+};
+
+struct LineRemoval {
+  int64_t failed = 0;            // queued messages that ended in ERROR
+  int64_t moved = 0;             // queued messages moved to the other line
+  int64_t contacts_rebound = 0;  // contacts bound to the other line (kMove) or unbound
+};
+
+// Accounts, their API keys and their lines: who may call, and what they send from. Synchronous
+// and thread-safe; writes go through short transactions of their own (an admin command in another
+// process writes the same way), so a running server sees them at once.
+class Directory {
+ public:
+  virtual ~Directory() = default;
+  virtual Result<Account> CreateAccount(std::string_view email, std::string_view plan) = 0;
+  virtual Result<Account> FindAccount(int64_t id) = 0;
+  virtual Result<Account> FindAccountByEmail(std::string_view email) = 0;
+  virtual Result<Ok> AddApiKey(const ApiKey& key) = 0;
+  virtual Result<ApiKey> FindApiKey(std::string_view key_id) = 0;
+  virtual Result<Line> AddLine(const Line& line) = 0;
+  virtual Result<Line> FindLine(std::string_view number) = 0;
+
+  // All lines, or one account's.
+  virtual Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) = 0;
+
+  // Replaces the line's own settings.
+  virtual Result<Line> SetLineSettings(std::string_view number, const LineSettings& settings) = 0;
+
+  // Replaces the line's carrier options (a JSON object of strings; see carriers/options.h).
+  virtual Result<Line> SetLineOptions(std::string_view number, const std::string& options_json) = 0;
+
+  // Removes a line in one transaction, with its queued messages handled as `queued` says
+  // (`move_to` for kMove: another line of the same account). kRefuse with messages waiting is
+  // kConflict and changes nothing. Messages already handed to the carrier are left to finish.
+  virtual Result<LineRemoval> RemoveLine(std::string_view number, QueuedOnRemoval queued,
+                                         std::optional<std::string> move_to) = 0;
+
+  // Lines added, changed or removed after change `since` (0: from the start), by any process,
+  // with the newest change's number.
+  virtual Result<std::pair<std::vector<std::string>, int64_t>> LineChangesSince(int64_t since) = 0;
+};
+
+}  // namespace bluegate::store

@@ -1,0 +1,67 @@
+// The MessageQueries role of the store: reading messages.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/message.h"
+#include "core/result.h"
+
+namespace bluegate::store {
+
+// GET /api/v2/messages: every filter the SDK sends. Unset fields do not filter.
+struct MessageQuery {
+  int64_t account_id = 0;
+  std::optional<std::string> number;       // the contact
+  std::optional<std::string> from_number;  // the sender (line for outbound, contact for inbound)
+  std::optional<std::string> to_number;    // the recipient
+  std::optional<std::string> line;         // sendblue_number
+  std::optional<std::string> group_id;
+  std::optional<std::string> message_type;
+  std::optional<bool> is_outbound;
+  std::optional<Status> status;
+  std::optional<Service> service;
+  std::optional<TimePoint> created_gte, created_lte, updated_gte, updated_lte;
+  enum class Order { kCreated, kUpdated } order_by = Order::kCreated;
+  bool descending = true;
+  int limit = 50;
+  int offset = 0;
+};
+
+struct MessagePage {
+  std::vector<Message> data;
+  int64_t total = 0;
+};
+
+// Reads of messages: one message, history and search, and what a restart or a line's new holder
+// must pick up. Synchronous and thread-safe.
+class MessageQueries {
+ public:
+  virtual ~MessageQueries() = default;
+  virtual Result<Message> FindMessage(int64_t account_id, std::string_view handle) = 0;
+  virtual Result<Message> FindMessageById(int64_t id) = 0;
+  virtual Result<MessagePage> ListMessages(const MessageQuery& q) = 0;
+
+  // Outbound messages a restart must pick up, oldest first: QUEUED (waiting), ACCEPTED (handed
+  // to a carrier, outcome unknown) and SENT over iMessage (awaiting delivery). With `line`, only
+  // that line's (a node taking a line over).
+  virtual Result<std::vector<Message>> UnfinishedOutbound(
+      std::optional<std::string> line = std::nullopt) = 0;
+
+  // Messages waiting in QUEUED on the line.
+  virtual Result<int64_t> CountQueued(std::string_view line) = 0;
+
+  // When the line's new-contact messages were handed to its carrier, from `since` on, oldest
+  // first: restores the line's new-contact window after a restart.
+  virtual Result<std::vector<TimePoint>> NewContactStarts(std::string_view line,
+                                                          TimePoint since) = 0;
+};
+
+}  // namespace bluegate::store
