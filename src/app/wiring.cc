@@ -23,6 +23,7 @@
 #include "core/ids.h"
 #include "core/metrics.h"
 #include "core/phone.h"
+#include "queue/asio_timers.h"
 #include "queue/leases.h"
 #include "queue/outbound.h"
 #include "store/postgres/coordinator.h"
@@ -180,6 +181,7 @@ struct Gateway::Parts {
   std::unique_ptr<webhooks::HttpClient> http_client;
   std::unique_ptr<webhooks::HttpClient> carrier_http;  // carriers' REST servers
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
+  std::unique_ptr<Timers> timers;  // the outbound engine's (lines' pacing and resolve timeouts)
   std::unique_ptr<queue::Outbound> outbound;
   std::unique_ptr<store::Coordinator> coordinator;  // scale-out (PostgreSQL) only
   std::unique_ptr<api::MediaQuota> media_quota;
@@ -375,8 +377,9 @@ void Gateway::Start() {
     if (!made.ok()) return broken(made.error().message);
     return std::move(made).value();
   };
-  p.outbound = std::make_unique<queue::Outbound>(p.io, *p.store, SystemClock(), SecureIds(),
-                                                 p.metrics, std::move(carriers), qs);
+  p.timers = queue::MakeAsioTimers(p.io, SystemClock());
+  p.outbound = std::make_unique<queue::Outbound>(p.io, *p.store, SystemClock(), *p.timers,
+                                                 SecureIds(), p.metrics, std::move(carriers), qs);
   p.metrics.AddGaugeProvider([o = p.outbound.get(), per_line = config_.metrics_per_line](
                                  std::string& out) { o->RenderGauges(out, per_line); });
   p.metrics.AddGaugeProvider([d = p.dispatcher.get()](std::string& out) {

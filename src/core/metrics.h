@@ -29,6 +29,7 @@ class Metrics {
 
   uint64_t StatusCount(Status s) const { return statuses_[static_cast<size_t>(s)].load(); }
   uint64_t WebhookCount(std::string_view outcome) const;
+  uint64_t CarrierResubmits() const { return resubmits_.load(); }
 
   // Gauges computed at scrape time: each provider appends "name{labels} value\n" lines.
   void AddGaugeProvider(std::function<void(std::string&)> provider);

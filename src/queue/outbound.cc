@@ -14,609 +14,11 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 namespace bluegate::queue {
 
 namespace asio = boost::asio;
-
-// One line: its queue, its carrier, its timers. Touched only on `strand_`, except the atomics
-// and what `queue_mu_` guards, which other threads read (usage, pool choice).
-class LineDriver final : public std::enable_shared_from_this<LineDriver>,
-                         public carriers::CarrierSink {
- public:
-  LineDriver(asio::io_context& io, store::Store& store, Clock& clock, Metrics& metrics,
-             store::Line line, const LineLimits& limits, Millis reconnect_backoff,
-             std::function<void(int64_t)> forward,
-             std::function<void(carriers::CarrierEvent)> inbound, MediaProbe media_probe,
-             EventHub* events)
-      : strand_(asio::make_strand(io)),
-        store_(store),
-        clock_(clock),
-        metrics_(metrics),
-        line_(std::move(line)),
-        limits_(limits),
-        reconnect_backoff_(reconnect_backoff),
-        forward_(std::move(forward)),
-        inbound_(std::move(inbound)),
-        media_probe_(std::move(media_probe)),
-        events_(events),
-        queue_(limits),
-        pump_timer_(strand_),
-        resolve_timer_(strand_),
-        state_{carriers::LineHealth::kOnline, clock.Now(), ""},
-        capacity_(static_cast<int64_t>(limits.queue_capacity)),
-        lookup_ttl_(limits.lookup_ttl) {}
-
-  void SetCarrier(std::unique_ptr<carriers::Carrier> carrier) { carrier_ = std::move(carrier); }
-  void Push(std::string token, std::string body, std::function<void(Result<Ok>)> done) {
-    asio::post(strand_, [self = shared_from_this(), token = std::move(token),
-                         body = std::move(body), done = std::move(done)]() mutable {
-      if (!self->carrier_) return done(self->NotDrivenHere());
-      done(self->carrier_->Push(token, std::move(body)));
-    });
-  }
-
-  // This node no longer drives the line (scale-out: its lease went to another node). Nothing more
-  // is submitted from here; waiting messages stay QUEUED in the store for the next holder, and
-  // the carrier connection closes. Ready once done, on the strand.
-  std::future<void> Stop() {
-    auto done = std::make_shared<std::promise<void>>();
-    auto ready = done->get_future();
-    asio::post(strand_, [self = shared_from_this(), done] {
-      self->retired_ = true;
-      self->pump_timer_.cancel();
-      self->resolve_timer_.cancel();
-      {
-        std::lock_guard lock(self->queue_mu_);
-        self->queue_.TakeAll();
-      }
-      self->depth_.store(0, std::memory_order_relaxed);
-      self->waiting_new_.store(0, std::memory_order_relaxed);
-      self->waiting_ids_.clear();
-      self->awaiting_report_.clear();
-      self->carrier_.reset();
-      done->set_value();
-    });
-    return ready;
-  }
-
-  // What a carrier-less driver (a line another node drives, or one stopped here) answers.
-  Error NotDrivenHere() const {
-    return Error{ErrorKind::kDisconnected,
-                 "line " + line_.number + " is driven by another node of this deployment",
-                 ErrorCode::kServerRateExceeded, Millis(1000)};
-  }
-  // The line's carrier settings changed: the new carrier takes over on the strand. The old one
-  // hands back what it held (waiting messages return to the queue; messages whose fate it cannot
-  // tell are reconciled through the new one).
-  void ReplaceCarrier(std::unique_ptr<carriers::Carrier> carrier) {
-    asio::post(strand_, [self = shared_from_this(), carrier = std::move(carrier)]() mutable {
-      auto old = std::move(self->carrier_);
-      self->carrier_ = std::move(carrier);
-      {
-        std::lock_guard lock(self->lookup_mu_);
-        self->lookups_.clear();
-      }
-      old.reset();
-    });
-  }
-  // Before first use: the new contacts the line started before this process did.
-  void SeedNewContacts(const std::vector<TimePoint>& starts) { queue_.SeedNewContacts(starts); }
-  const store::Line& line() const { return line_; }
-  LineLimits limits() const {
-    std::lock_guard lock(queue_mu_);
-    return limits_;
-  }
-  int64_t depth() const { return depth_.load(std::memory_order_relaxed); }
-  // When the next waiting message is due to leave the queue (ms since the epoch; 0: unknown).
-  int64_t next_out_ms() const { return next_out_ms_.load(std::memory_order_relaxed); }
-
-  bool TryReserve() {
-    int64_t d = depth_.load(std::memory_order_relaxed);
-    do {
-      if (d >= capacity_.load(std::memory_order_relaxed)) return false;
-    } while (!depth_.compare_exchange_weak(d, d + 1, std::memory_order_relaxed));
-    return true;
-  }
-
-  Outbound::Usage Usage(TimePoint now) const {
-    std::lock_guard lock(queue_mu_);
-    return Outbound::Usage{queue_.new_contacts().Daily(now), queue_.new_contacts().Hourly(now),
-                           limits_.new_contacts};
-  }
-  // Slots left now, less the first messages already waiting for one.
-  Outbound::LineState State() const {
-    std::lock_guard lock(queue_mu_);
-    return state_;
-  }
-
-  int NewContactsRemaining(TimePoint now) const {
-    int free = 0;
-    {
-      std::lock_guard lock(queue_mu_);
-      free = queue_.new_contacts().Remaining(now);
-    }
-    if (free == std::numeric_limits<int>::max()) return free;
-    return free - static_cast<int>(waiting_new_.load(std::memory_order_relaxed));
-  }
-
-  void UpdateLimits(LineLimits limits) {
-    asio::post(strand_, [self = shared_from_this(), limits] {
-      {
-        std::lock_guard lock(self->queue_mu_);
-        self->limits_ = limits;
-        self->queue_.SetLimits(limits);
-      }
-      self->capacity_.store(static_cast<int64_t>(limits.queue_capacity), std::memory_order_relaxed);
-      {
-        std::lock_guard lock(self->lookup_mu_);
-        self->lookup_ttl_ = limits.lookup_ttl;
-      }
-      self->pump_timer_.cancel();
-      self->Pump();
-    });
-  }
-
-  // The line was removed: no more sends from it. Its waiting messages go back to the Outbound,
-  // which hands them to wherever the store now says they belong; messages in flight still get
-  // their carrier's reports and the resolve timeout.
-  void Retire() {
-    asio::post(strand_, [self = shared_from_this()] {
-      self->retired_ = true;
-      self->pump_timer_.cancel();
-      std::deque<QueuedMessage> waiting;
-      {
-        std::lock_guard lock(self->queue_mu_);
-        waiting = self->queue_.TakeAll();
-      }
-      self->depth_.store(0, std::memory_order_relaxed);
-      self->waiting_new_.store(0, std::memory_order_relaxed);
-      self->waiting_ids_.clear();
-      for (auto& m : waiting) self->forward_(m.message.message_id);
-    });
-  }
-  void Unreserve() { depth_.fetch_sub(1, std::memory_order_relaxed); }
-  void AddRecovered() { depth_.fetch_add(1, std::memory_order_relaxed); }
-
-  void Enqueue(QueuedMessage m) {
-    if (m.new_contact && !m.already_accepted) waiting_new_.fetch_add(1, std::memory_order_relaxed);
-    asio::post(strand_, [self = shared_from_this(), m = std::move(m)]() mutable {
-      if (self->retired_) {
-        self->depth_.fetch_sub(1, std::memory_order_relaxed);
-        if (m.new_contact && !m.already_accepted) {
-          self->waiting_new_.fetch_sub(1, std::memory_order_relaxed);
-        }
-        self->forward_(m.message.message_id);
-        return;
-      }
-      // A message already waiting here (announced by another node and also read from the store,
-      // or swept again) waits once.
-      if (!m.already_accepted && !self->waiting_ids_.insert(m.message.message_id).second) {
-        self->depth_.fetch_sub(1, std::memory_order_relaxed);
-        if (m.new_contact) self->waiting_new_.fetch_sub(1, std::memory_order_relaxed);
-        return;
-      }
-      if (self->carrier_) m.segments = std::max(1, self->carrier_->Segments(m.message));
-      {
-        std::lock_guard lock(self->queue_mu_);
-        self->queue_.Push(std::move(m));
-      }
-      self->Pump();
-    });
-  }
-
-  // The line's carrier reports here directly: no lookup of the line per event.
-  void OnCarrierEvent(carriers::CarrierEvent e) override {
-    if (e.kind == carriers::CarrierEvent::Kind::kInbound ||
-        e.kind == carriers::CarrierEvent::Kind::kTyping) {
-      return inbound_(std::move(e));
-    }
-    OnEvent(std::move(e));
-  }
-
-  void OnEvent(carriers::CarrierEvent e) {
-    asio::post(strand_, [self = shared_from_this(), e = std::move(e)]() mutable {
-      self->HandleEvent(std::move(e));
-    });
-  }
-
- private:
-  // Sends every message the limits allow now, and arms a timer for the next one.
-  void Pump() {
-    if (retired_) return;
-    for (;;) {
-      std::variant<QueuedMessage, TimePoint, LineQueue::Empty> next;
-      {
-        std::lock_guard lock(queue_mu_);
-        next = queue_.Next(clock_.Now());
-      }
-      if (auto* m = std::get_if<QueuedMessage>(&next)) {
-        depth_.fetch_sub(1, std::memory_order_relaxed);
-        if (m->new_contact && !m->already_accepted) {
-          waiting_new_.fetch_sub(1, std::memory_order_relaxed);
-        }
-        next_out_ms_.store(0, std::memory_order_relaxed);
-        waiting_ids_.erase(m->message.message_id);
-        StartSend(std::move(*m));
-      } else if (auto* at = std::get_if<TimePoint>(&next)) {
-        next_out_ms_.store(ToUnixMillis(*at), std::memory_order_relaxed);
-        const auto wait =
-            std::max(Millis(1), std::chrono::duration_cast<Millis>(*at - clock_.Now()));
-        pump_timer_.expires_after(wait);
-        pump_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-          if (!ec) self->Pump();
-        });
-        return;
-      } else {
-        return;
-      }
-    }
-  }
-
-  void StartSend(QueuedMessage m) {
-    if (m.already_accepted) {
-      Submit(std::move(m.message));
-      return;
-    }
-    store::TransitionRequest r;
-    r.message_id = m.message.message_id;
-    r.to = Status::kAccepted;
-    r.at = clock_.Now();
-    r.source = "queue";
-    r.expect_line = line_.number;
-    auto self = shared_from_this();
-    store_.Transition(std::move(r), [self, msg = std::move(m.message)](
-                                        Result<store::TransitionOutcome> out) mutable {
-      asio::post(self->strand_, [self, msg = std::move(msg), out = std::move(out)]() mutable {
-        if (!out.ok()) {
-          // The store is failing: the message stays QUEUED on disk and resumes after a restart.
-          spdlog::error("line {}: cannot mark {} ACCEPTED: {}", self->line_.number, msg.handle,
-                        out.error().message);
-          return;
-        }
-        if (!out->applied) {
-          // Moved to another line (this one is being removed): it goes there. Otherwise it is
-          // already final (failed with the line's removal, or elsewhere).
-          if (out->status == Status::kQueued && out->line != self->line_.number) {
-            self->forward_(msg.message_id);
-          }
-          return;
-        }
-        self->metrics_.CountStatus(Status::kAccepted);
-        self->PublishUpdate(msg.message_id, Status::kAccepted);
-        self->Submit(std::move(msg));
-      });
-    });
-  }
-
-  // SMS fallback (SPEC §6): the lookup decides the service before the carrier gets the message;
-  // SMS carries no send_style. A lookup that cannot tell leaves the carrier to decide.
-  void Submit(carriers::OutboundMessage msg) {
-    if (!carrier_) return;  // stopped: the line's next holder takes the message over
-    if (msg.service) return CheckMedia(std::move(msg));
-    auto self = shared_from_this();
-    const std::string to = msg.to;
-    Lookup(to, [self, msg = std::move(msg)](carriers::LookupResult r) mutable {
-      asio::post(self->strand_, [self, msg = std::move(msg), r = std::move(r)]() mutable {
-        msg.service = r.service.value_or(Service::kIMessage);
-        if (msg.service == Service::kSms) msg.send_style.clear();
-        self->CheckMedia(std::move(msg));
-      });
-    });
-  }
-
- public:
-  // The service that reaches `address` from this line, from a cache kept `lookup_ttl` (answers
-  // that could not tell are not kept). `done` may run on any thread.
-  void Lookup(const std::string& address, std::function<void(carriers::LookupResult)> done) {
-    const TimePoint now = clock_.Now();
-    {
-      std::lock_guard lock(lookup_mu_);
-      if (auto it = lookups_.find(address); it != lookups_.end() && it->second.second > now) {
-        return done(carriers::LookupResult{it->second.first, {}});
-      }
-    }
-    asio::post(strand_, [self = shared_from_this(), address, done = std::move(done)]() mutable {
-      if (!self->carrier_) {
-        return done(carriers::LookupResult{std::nullopt, self->NotDrivenHere().message});
-      }
-      self->carrier_->Lookup(
-          address, [self, address, done = std::move(done)](carriers::LookupResult r) mutable {
-            if (r.service) {
-              std::lock_guard lock(self->lookup_mu_);
-              if (self->lookups_.size() >= 100'000) self->lookups_.clear();
-              self->lookups_[address] = {*r.service, self->clock_.Now() + self->lookup_ttl_};
-            }
-            done(std::move(r));
-          });
-    });
-  }
-
-  // A typing bubble, read receipt or reaction, through the line's carrier.
-  void Send(carriers::Signal signal, std::function<void(Result<Ok>)> done) {
-    asio::post(strand_, [self = shared_from_this(), signal = std::move(signal),
-                         done = std::move(done)]() mutable {
-      if (!self->carrier_) return done(self->NotDrivenHere());
-      self->carrier_->Send(std::move(signal), std::move(done));
-    });
-  }
-
- private:
-  // An attachment must fit its service (iMessage 100 MB, SMS 5 MB): its declared size is asked
-  // with a HEAD request, never downloaded. A size that cannot be told leaves it to the carrier.
-  void CheckMedia(carriers::OutboundMessage msg) {
-    if (msg.media_url.empty() || !media_probe_) return SubmitNow(std::move(msg));
-    auto self = shared_from_this();
-    const std::string url = msg.media_url;
-    media_probe_(
-        url, [self, msg = std::move(msg)](std::optional<uint64_t> bytes, std::string) mutable {
-          asio::post(self->strand_, [self, msg = std::move(msg), bytes]() mutable {
-            const bool sms = msg.service == Service::kSms;
-            const uint64_t limit = sms ? kSmsMediaLimit : kIMessageMediaLimit;
-            if (bytes && *bytes > limit) {
-              MessageError e{ErrorCode::kFailedToSend,
-                             "The attachment is " + std::to_string(*bytes) + " bytes, over the " +
-                                 std::to_string(limit / (1024 * 1024)) + " MB " +
-                                 (sms ? "SMS" : "iMessage") + " limit",
-                             "media_too_large", std::nullopt};
-              self->Report(msg.message_id, Status::kError, std::move(e), msg.service, std::nullopt,
-                           "media-check");
-              return;
-            }
-            self->SubmitNow(std::move(msg));
-          });
-        });
-  }
-
-  void SubmitNow(carriers::OutboundMessage msg) {
-    if (!carrier_) return;
-    auto self = shared_from_this();
-    const int64_t id = msg.message_id;
-    awaiting_report_[id] = clock_.Now() + limits_.resolve_timeout;
-    ArmResolveTimer();
-    auto copy = msg;
-    carrier_->Submit(
-        std::move(copy), [self, msg = std::move(msg)](carriers::SubmitResult r) mutable {
-          asio::post(self->strand_, [self, msg = std::move(msg), r = std::move(r)]() mutable {
-            self->OnSubmitted(std::move(msg), std::move(r));
-          });
-        });
-  }
-
-  void OnSubmitted(carriers::OutboundMessage msg, carriers::SubmitResult r) {
-    using carriers::SubmitOutcome;
-    if (!carrier_) return;
-    switch (r.outcome) {
-      case SubmitOutcome::kAccepted:
-        return;
-      case SubmitOutcome::kRejected: {
-        awaiting_report_.erase(msg.message_id);
-        MessageError e{ErrorCode::kFailedToSend, "The carrier refused the message",
-                       "carrier_rejected",
-                       r.detail.empty() ? std::nullopt : std::optional(r.detail)};
-        Report(msg.message_id, Status::kError, std::move(e), std::nullopt, std::nullopt,
-               "carrier:" + std::string(carrier_->name()));
-        return;
-      }
-      case SubmitOutcome::kThrottled:
-      case SubmitOutcome::kDisconnected: {
-        awaiting_report_.erase(msg.message_id);
-        const Millis wait = r.outcome == SubmitOutcome::kThrottled && r.retry_after.count() > 0
-                                ? r.retry_after
-                                : reconnect_backoff_;
-        depth_.fetch_add(1, std::memory_order_relaxed);
-        {
-          std::lock_guard lock(queue_mu_);
-          queue_.PushFront(QueuedMessage{std::move(msg), true});
-          queue_.PauseUntil(clock_.Now() + wait);
-        }
-        Pump();
-        return;
-      }
-      case SubmitOutcome::kUnknown:
-        awaiting_report_.erase(msg.message_id);
-        Reconcile(std::move(msg), Status::kAccepted);
-        return;
-    }
-  }
-
- public:
-  // Asks the carrier what became of a message last seen at `seen` (ACCEPTED or SENT) and records
-  // the answer; a message the carrier cannot account for is re-submitted if it was never
-  // confirmed sent (ACCEPTED), and counted.
-  void Reconcile(carriers::OutboundMessage msg, Status seen) {
-    asio::post(strand_, [self = shared_from_this(), msg = std::move(msg), seen]() mutable {
-      if (!self->carrier_) return;
-      auto copy = msg;
-      self->carrier_->Reconcile(
-          std::move(copy),
-          [self, msg = std::move(msg), seen](std::optional<carriers::ReconcileResult> r) mutable {
-            asio::post(self->strand_,
-                       [self, msg = std::move(msg), seen, r = std::move(r)]() mutable {
-                         self->OnReconciled(std::move(msg), seen, std::move(r));
-                       });
-          });
-    });
-  }
-
- private:
-  void OnReconciled(carriers::OutboundMessage msg, Status seen,
-                    std::optional<carriers::ReconcileResult> r) {
-    if (!carrier_) return;
-    const std::string source = "reconcile:" + std::string(carrier_->name());
-    if (r) {
-      // Keep the callbacks' story whole: DELIVERED is announced after SENT.
-      if (r->status == Status::kDelivered && seen == Status::kAccepted) {
-        Report(msg.message_id, Status::kSent, std::nullopt, r->service, r->was_downgraded, source);
-      }
-      Report(msg.message_id, r->status, std::move(r->error), r->service, r->was_downgraded, source);
-      return;
-    }
-    if (seen != Status::kAccepted) return;  // it was sent; only its final report is missing
-    metrics_.CountCarrierResubmit();
-    depth_.fetch_add(1, std::memory_order_relaxed);
-    {
-      std::lock_guard lock(queue_mu_);
-      queue_.PushFront(QueuedMessage{std::move(msg), true});
-    }
-    Pump();
-  }
-
-  void HandleEvent(carriers::CarrierEvent e) {
-    using Kind = carriers::CarrierEvent::Kind;
-    if (e.kind == Kind::kStatus) {
-      awaiting_report_.erase(e.message_id);
-      Report(e.message_id, e.status, std::move(e.error), e.service, e.was_downgraded,
-             "carrier:" + std::string(carrier_ ? carrier_->name() : "unknown"), e.at, e.receipt);
-    } else if (e.kind == Kind::kRead) {
-      store_.MarkRead(e.message_id, e.at, [](Result<Message>) {});
-    } else if (e.kind == Kind::kHealth) {
-      OnHealth(std::move(e));
-    }
-  }
-
-  // A change of health is kept for GET /api/v2/lines/state; a line that stops sending normally
-  // (DEGRADED or OFFLINE) fires the account's line_blocked webhooks.
-  void OnHealth(carriers::CarrierEvent e) {
-    carriers::LineHealth before;
-    {
-      std::lock_guard lock(queue_mu_);
-      before = state_.health;
-      if (before == e.health) return;
-      state_ = Outbound::LineState{e.health, e.at, e.reason};
-    }
-    spdlog::warn("line {} is {} (was {}): {}", line_.number, carriers::LineHealthName(e.health),
-                 carriers::LineHealthName(before), e.reason);
-    if (events_) {
-      events_->Publish(line_.account_id, "line.status.changed",
-                       std::string("{\"sendblue_number\":\"") + line_.number + "\",\"status\":\"" +
-                           std::string(carriers::LineHealthName(e.health)) +
-                           "\",\"previous_status\":\"" +
-                           std::string(carriers::LineHealthName(before)) + "\"}",
-                       e.at);
-    }
-    if (e.health == carriers::LineHealth::kOnline) return;
-    if (events_) {
-      events_->Publish(line_.account_id, "line.blocked",
-                       LineBlockedEventData(line_.number, carriers::LineHealthName(e.health)),
-                       e.at);
-    }
-    store_.RecordEvent(line_.account_id, "line_blocked",
-                       LineBlockedJson(line_.number, carriers::LineHealthName(e.health),
-                                       carriers::LineHealthName(before), e.reason, e.at),
-                       line_.number,
-                       [number = line_.number](Result<Ok> r) {
-                         if (!r.ok()) {
-                           spdlog::error("line {}: line_blocked webhooks not queued: {}", number,
-                                         r.error().message);
-                         }
-                       });
-  }
-
-  void Report(int64_t message_id, Status to, std::optional<MessageError> error,
-              std::optional<Service> service, std::optional<bool> was_downgraded,
-              std::string source, std::optional<TimePoint> at = std::nullopt,
-              bool receipt = false) {
-    store::TransitionRequest r;
-    r.message_id = message_id;
-    r.to = to;
-    r.at = at.value_or(clock_.Now());
-    r.error = std::move(error);
-    r.service = service;
-    r.was_downgraded = was_downgraded;
-    r.source = std::move(source);
-    r.receipt = receipt;
-    Metrics& metrics = metrics_;
-    const bool listening = events_ && events_->Listening(line_.account_id);
-    auto self = shared_from_this();
-    store_.Transition(std::move(r), [&metrics, to, listening, self,
-                                     message_id](Result<store::TransitionOutcome> out) {
-      if (!out.ok() || !out->applied) return;
-      metrics.CountStatus(to);
-      if (!listening) return;
-      // Off the store's writer thread.
-      asio::post(self->strand_, [self, message_id, to] { self->PublishUpdate(message_id, to); });
-    });
-  }
-
-  // message.updated for an applied change to `status` (the message is read only when someone
-  // listens to the account; it may have moved on since, so the event says the status it is
-  // about).
-  void PublishUpdate(int64_t message_id, Status status) {
-    if (!events_ || !events_->Listening(line_.account_id)) return;
-    auto m = store_.FindMessageById(message_id);
-    if (!m.ok()) return;
-    m->status = status;
-    events_->Publish(m->account_id, "message.updated", RenderMessageJson(m.value()),
-                     m->date_updated);
-  }
-
-  void ArmResolveTimer() {
-    if (awaiting_report_.empty() || resolve_armed_) return;
-    TimePoint earliest = TimePoint::max();
-    for (const auto& [id, deadline] : awaiting_report_) earliest = std::min(earliest, deadline);
-    resolve_armed_ = true;
-    const auto wait =
-        std::max(Millis(1), std::chrono::duration_cast<Millis>(earliest - clock_.Now()));
-    resolve_timer_.expires_after(wait);
-    resolve_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      self->resolve_armed_ = false;
-      if (ec) return;
-      self->SweepUnresolved();
-    });
-  }
-
-  // A message the carrier took but never reported on within the resolve timeout fails with
-  // 10002 (SPEC.md §3).
-  void SweepUnresolved() {
-    const TimePoint now = clock_.Now();
-    for (auto it = awaiting_report_.begin(); it != awaiting_report_.end();) {
-      if (it->second <= now) {
-        MessageError e{ErrorCode::kFailedToResolve,
-                       "No final status from the carrier within the line's resolve timeout",
-                       "resolve_timeout", std::nullopt};
-        Report(it->first, Status::kError, std::move(e), std::nullopt, std::nullopt,
-               "resolve-timeout");
-        it = awaiting_report_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    ArmResolveTimer();
-  }
-
-  asio::strand<asio::io_context::executor_type> strand_;
-  store::Store& store_;
-  Clock& clock_;
-  Metrics& metrics_;
-  store::Line line_;
-  mutable std::mutex queue_mu_;  // written on the strand; read from elsewhere
-  LineLimits limits_;            // guarded by queue_mu_
-  Millis reconnect_backoff_;
-  std::function<void(int64_t)> forward_;
-  std::function<void(carriers::CarrierEvent)> inbound_;
-  MediaProbe media_probe_;
-  EventHub* events_;
-  LineQueue queue_;  // guarded by queue_mu_
-  std::unique_ptr<carriers::Carrier> carrier_;
-  asio::steady_timer pump_timer_;
-  asio::steady_timer resolve_timer_;
-  bool resolve_armed_ = false;
-  std::map<int64_t, TimePoint> awaiting_report_;  // accepted by the carrier, no report yet
-  std::unordered_set<int64_t> waiting_ids_;       // QUEUED messages in queue_ (strand)
-  Outbound::LineState state_;                     // guarded by queue_mu_
-  std::atomic<int64_t> depth_{0};                 // QUEUED messages, reservations included
-  std::atomic<int64_t> capacity_;
-  std::atomic<int64_t> next_out_ms_{0};
-  std::atomic<int64_t> waiting_new_{0};  // first messages waiting for a new-contact slot
-  Millis lookup_ttl_;                    // guarded by lookup_mu_
-  std::mutex lookup_mu_;
-  std::unordered_map<std::string, std::pair<Service, TimePoint>>
-      lookups_;  // address → (service, expiry)
-  bool retired_ = false;
-};
 
 namespace {
 
@@ -647,11 +49,13 @@ LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& lin
   return l;
 }
 
-Outbound::Outbound(asio::io_context& io, store::Store& store, Clock& clock, IdGenerator& ids,
-                   Metrics& metrics, CarrierFactory factory, QueueSettings settings)
+Outbound::Outbound(asio::io_context& io, OutboundStore store, Clock& clock, Timers& timers,
+                   IdGenerator& ids, Metrics& metrics, CarrierFactory factory,
+                   QueueSettings settings)
     : io_(io),
       store_(store),
       clock_(clock),
+      timers_(timers),
       ids_(ids),
       metrics_(metrics),
       factory_(std::move(factory)),
@@ -660,7 +64,7 @@ Outbound::Outbound(asio::io_context& io, store::Store& store, Clock& clock, IdGe
 
 Outbound::~Outbound() {
   std::lock_guard lock(refresh_mu_);
-  if (watch_timer_) watch_timer_->cancel();
+  if (watch_timer_) watch_timer_->Cancel();
 }
 
 std::optional<store::Line> Outbound::FindLine(const std::string& number) {
@@ -668,7 +72,7 @@ std::optional<store::Line> Outbound::FindLine(const std::string& number) {
     std::shared_lock lock(mu_);
     if (auto it = lines_.find(number); it != lines_.end()) return it->second;
   }
-  auto line = store_.FindLine(number);
+  auto line = store_.directory.FindLine(number);
   if (!line.ok()) return std::nullopt;
   std::unique_lock lock(mu_);
   lines_.emplace(number, line.value());
@@ -698,13 +102,23 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
   // With leases, a line another node drives gets a driver without a carrier: it answers for the
   // line's limits and usage here, and sends nothing.
   const bool standby = leased_ && !owned_.contains(line.number);
+  const LineDriverEnv env{io_,
+                          store_.log,
+                          store_.messages,
+                          clock_,
+                          timers_,
+                          metrics_,
+                          settings_.events,
+                          settings_.media_probe,
+                          settings_.reconnect_backoff};
   auto driver = std::make_shared<LineDriver>(
-      io_, store_, clock_, metrics_, line, EffectiveLimits(settings_, line),
-      settings_.reconnect_backoff, [this](int64_t id) { Forward(id); },
-      [this](carriers::CarrierEvent e) { OnCarrierEvent(std::move(e)); }, settings_.media_probe,
-      settings_.events);
+      env, line, EffectiveLimits(settings_, line),
+      LineDriverHooks{
+          [this](int64_t id) { Forward(id); },
+          [this](const store::Line& l, carriers::CarrierEvent e) { Heard(l, std::move(e)); }});
   // The line's new-contact window survives restarts: count what it started in the last day.
-  auto starts = store_.NewContactStarts(line.number, clock_.Now() - std::chrono::hours(25));
+  auto starts =
+      store_.messages.NewContactStarts(line.number, clock_.Now() - std::chrono::hours(25));
   if (starts.ok()) {
     driver->SeedNewContacts(starts.value());
   } else {
@@ -743,7 +157,7 @@ std::vector<std::string> Outbound::Driven() {
 size_t Outbound::Sweep(const std::string& number, TimePoint accepted_before) {
   auto line = FindLine(number);
   if (!line || !Drives(number)) return 0;
-  auto unfinished = store_.UnfinishedOutbound(number);
+  auto unfinished = store_.messages.UnfinishedOutbound(number);
   if (!unfinished.ok()) return 0;
   auto d = Driver(line.value());
   size_t n = 0;
@@ -757,7 +171,7 @@ size_t Outbound::Sweep(const std::string& number, TimePoint accepted_before) {
 }
 
 bool Outbound::Adopt(const std::string& number) {
-  auto line = store_.FindLine(number);
+  auto line = store_.directory.FindLine(number);
   if (!line.ok()) {
     spdlog::warn("line {}: cannot take it over: {}", number, line.error().message);
     return false;
@@ -773,7 +187,7 @@ bool Outbound::Adopt(const std::string& number) {
   // carrier are reconciled (resubmitted, and counted, when the carrier cannot account for them).
   // (Read after the line is marked driven here: a message that another node announces meanwhile
   // is queued too, and the store lets only one of the two copies be sent.)
-  auto unfinished = store_.UnfinishedOutbound(number);
+  auto unfinished = store_.messages.UnfinishedOutbound(number);
   if (!unfinished.ok()) {
     spdlog::error("line {}: cannot read its unfinished messages: {}", number,
                   unfinished.error().message);
@@ -816,7 +230,7 @@ void Outbound::Release(const std::string& number) {
   }
   // Writes the driver made before it stopped (an ACCEPTED on its way) land before the next
   // holder reads the line's messages.
-  store_.Flush();
+  store_.log.Flush();
   spdlog::info("line {}: no longer driven by this node", number);
 }
 
@@ -882,7 +296,7 @@ void Outbound::Deliver(int64_t message_id, const std::string& line) {
 }
 
 void Outbound::Forward(int64_t message_id) {
-  auto m = store_.FindMessageById(message_id);
+  auto m = store_.messages.FindMessageById(message_id);
   if (!m.ok() || m->status != Status::kQueued) return;  // failed with its line, or gone on
   if (!Drives(m->line_number)) {
     // This node stopped driving the line while the message waited: its holder takes it.
@@ -902,14 +316,14 @@ void Outbound::Forward(int64_t message_id) {
 Result<size_t> Outbound::Recover() {
   {
     // Changes made before this start are already in what the store says.
-    auto changes = store_.LineChangesSince(0);
+    auto changes = store_.directory.LineChangesSince(0);
     if (!changes.ok()) return changes.error();
     std::lock_guard lock(refresh_mu_);
     line_change_seq_ = changes->second;
   }
   // With leases, each line's messages resume when this node takes the line (Adopt).
   if (Leased()) return 0;
-  auto unfinished = store_.UnfinishedOutbound();
+  auto unfinished = store_.messages.UnfinishedOutbound();
   if (!unfinished.ok()) return unfinished.error();
   size_t n = 0;
   for (const Message& m : unfinished.value()) {
@@ -925,7 +339,7 @@ Result<size_t> Outbound::Recover() {
           "The line " + m.line_number + " was removed before its carrier reported on the message",
           "line_removed", std::nullopt};
       r.source = "recovery";
-      store_.Transition(std::move(r), [](Result<store::TransitionOutcome>) {});
+      store_.log.Transition(std::move(r), [](Result<store::TransitionOutcome>) {});
       continue;
     }
     auto d = Driver(*line);
@@ -942,7 +356,7 @@ Result<size_t> Outbound::Recover() {
 
 void Outbound::Refresh() {
   std::lock_guard refresh(refresh_mu_);
-  auto changes = store_.LineChangesSince(std::max<int64_t>(0, line_change_seq_));
+  auto changes = store_.directory.LineChangesSince(std::max<int64_t>(0, line_change_seq_));
   if (!changes.ok()) {
     spdlog::warn("cannot read line changes: {}", changes.error().message);
     return;
@@ -950,7 +364,7 @@ void Outbound::Refresh() {
   line_change_seq_ = changes->second;
   std::set<std::string> numbers(changes->first.begin(), changes->first.end());
   for (const auto& number : numbers) {
-    auto line = store_.FindLine(number);
+    auto line = store_.directory.FindLine(number);
     std::shared_ptr<LineDriver> driver;
     bool carrier_changed = false;
     {
@@ -973,7 +387,7 @@ void Outbound::Refresh() {
       }
     }
     if (!line.ok()) {
-      store_.ForgetRoutes(number);
+      store_.contacts.ForgetRoutes(number);
       if (driver) driver->Retire();
       spdlog::info("line {} was removed", number);
     } else if (driver) {
@@ -997,7 +411,7 @@ void Outbound::Push(const std::string& line, std::string token, std::string body
 
 void Outbound::StartLines() {
   if (Leased()) return;  // lines start as their leases are taken
-  auto lines = store_.ListLines(std::nullopt);
+  auto lines = store_.directory.ListLines(std::nullopt);
   if (!lines.ok()) {
     spdlog::error("cannot list lines: {}", lines.error().message);
     return;
@@ -1014,14 +428,12 @@ void Outbound::StartLines() {
 void Outbound::WatchLineChanges(Millis every) {
   std::lock_guard lock(refresh_mu_);
   watch_every_ = every;
-  watch_timer_ = std::make_unique<asio::steady_timer>(io_);
+  watch_timer_ = timers_.Make([this](std::function<void()> fn) { asio::post(io_, std::move(fn)); });
   ArmWatch();
 }
 
 void Outbound::ArmWatch() {
-  watch_timer_->expires_after(watch_every_);
-  watch_timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+  watch_timer_->ArmAt(clock_.Now() + watch_every_, [this] {
     Refresh();
     std::lock_guard lock(refresh_mu_);
     ArmWatch();
@@ -1092,14 +504,15 @@ void Outbound::RecordInbound(const store::Line& line, carriers::CarrierEvent eve
   Message m = InboundMessage(line, event, ids_);
   Metrics& metrics = metrics_;
   EventHub* events = settings_.events;
-  store_.RecordInbound(std::move(m), [&metrics, events, done = std::move(done)](Result<Message> r) {
-    if (r.ok()) metrics.CountStatus(Status::kReceived);
-    if (r.ok() && events) {
-      events->Publish(r->account_id, "message.received", RenderMessageJson(r.value()),
-                      r->date_created);
-    }
-    if (done) done(std::move(r));
-  });
+  store_.log.RecordInbound(std::move(m),
+                           [&metrics, events, done = std::move(done)](Result<Message> r) {
+                             if (r.ok()) metrics.CountStatus(Status::kReceived);
+                             if (r.ok() && events) {
+                               events->Publish(r->account_id, "message.received",
+                                               RenderMessageJson(r.value()), r->date_created);
+                             }
+                             if (done) done(std::move(r));
+                           });
 }
 
 void Outbound::Lookup(const store::Line& line, std::string address,
@@ -1117,23 +530,26 @@ void Outbound::RecordTyping(const store::Line& line, const carriers::CarrierEven
   if (settings_.events) {
     settings_.events->Publish(line.account_id, "typing.changed", payload, event.at);
   }
-  store_.RecordEvent(line.account_id, "typing_indicator", std::move(payload), line.number,
-                     [](Result<Ok> r) {
-                       if (!r.ok())
-                         spdlog::warn("typing_indicator not queued: {}", r.error().message);
-                     });
+  store_.log.RecordEvent(line.account_id, "typing_indicator", std::move(payload), line.number,
+                         [](Result<Ok> r) {
+                           if (!r.ok())
+                             spdlog::warn("typing_indicator not queued: {}", r.error().message);
+                         });
+}
+
+void Outbound::Heard(const store::Line& line, carriers::CarrierEvent event) {
+  if (event.kind == carriers::CarrierEvent::Kind::kTyping) return RecordTyping(line, event);
+  RecordInbound(line, std::move(event), nullptr);
 }
 
 void Outbound::OnCarrierEvent(carriers::CarrierEvent event) {
   if (event.kind == carriers::CarrierEvent::Kind::kInbound ||
       event.kind == carriers::CarrierEvent::Kind::kTyping) {
     auto line = FindLine(event.line);
-    if (!line) return;
-    if (event.kind == carriers::CarrierEvent::Kind::kTyping) return RecordTyping(*line, event);
-    RecordInbound(*line, std::move(event), nullptr);
+    if (line) Heard(*line, std::move(event));
     return;
   }
-  if (auto d = ExistingDriver(event.line)) d->OnEvent(std::move(event));
+  if (auto d = ExistingDriver(event.line)) d->OnCarrierEvent(std::move(event));
 }
 
 }  // namespace bluegate::queue

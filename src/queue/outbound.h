@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <map>
@@ -24,20 +23,13 @@
 #include "core/ids.h"
 #include "core/metrics.h"
 #include "core/result.h"
+#include "core/timer.h"
+#include "queue/line_driver.h"
 #include "queue/line_queue.h"
+#include "queue/outcome_policy.h"
 #include "store/store.h"
 
 namespace bluegate::queue {
-
-// The size a media URL declares (a HEAD request), or why it cannot be told. `done` may run on any
-// thread.
-using MediaProbe =
-    std::function<void(const std::string& url,
-                       std::function<void(std::optional<uint64_t> bytes, std::string error)> done)>;
-
-// Media limits per service (SPEC §6); an attachment over its service's limit fails with 10001.
-inline constexpr uint64_t kSmsMediaLimit = 5ull * 1024 * 1024;
-inline constexpr uint64_t kIMessageMediaLimit = 100ull * 1024 * 1024;
 
 struct QueueSettings {
   LineLimits defaults;
@@ -60,12 +52,22 @@ Message InboundMessage(const store::Line& line, const carriers::CarrierEvent& ev
 using CarrierFactory =
     std::function<std::unique_ptr<carriers::Carrier>(const store::Line&, carriers::CarrierSink&)>;
 
-class LineDriver;
+// The store roles the outbound engine uses; a whole store converts to it.
+struct OutboundStore {
+  OutboundStore(store::Store& s) : log(s), messages(s), directory(s), contacts(s) {}  // NOLINT
+  OutboundStore(store::MessageLog& l, store::MessageQueries& m, store::Directory& d,
+                store::Contacts& c)
+      : log(l), messages(m), directory(d), contacts(c) {}
+  store::MessageLog& log;
+  store::MessageQueries& messages;
+  store::Directory& directory;
+  store::Contacts& contacts;
+};
 
 class Outbound final : public carriers::CarrierSink {
  public:
-  Outbound(boost::asio::io_context& io, store::Store& store, Clock& clock, IdGenerator& ids,
-           Metrics& metrics, CarrierFactory factory, QueueSettings settings);
+  Outbound(boost::asio::io_context& io, OutboundStore store, Clock& clock, Timers& timers,
+           IdGenerator& ids, Metrics& metrics, CarrierFactory factory, QueueSettings settings);
   ~Outbound() override;
   Outbound(const Outbound&) = delete;
   Outbound& operator=(const Outbound&) = delete;
@@ -135,20 +137,12 @@ class Outbound final : public carriers::CarrierSink {
   // Calls Refresh() every `every` on the io_context until the Outbound goes.
   void WatchLineChanges(Millis every);
 
-  struct Usage {
-    NewContactWindow::Usage daily;
-    NewContactWindow::Usage hourly;
-    NewContactLimits limits;
-  };
+  using Usage = LineUsage;
   // The line's new-contact usage now. Thread-safe.
   Usage NewContactUsage(const store::Line& line);
   // How many more new contacts the line may start now (INT_MAX: unlimited). Thread-safe.
   int NewContactsRemaining(const store::Line& line);
-  struct LineState {
-    carriers::LineHealth health = carriers::LineHealth::kOnline;
-    TimePoint changed_at{};  // the process's start until the carrier reports a change
-    std::string reason;
-  };
+  using LineState = queue::LineState;
   // The line's health as its carrier last reported it. Thread-safe.
   LineState StateOf(const store::Line& line);
 
@@ -185,6 +179,8 @@ class Outbound final : public carriers::CarrierSink {
   std::shared_ptr<LineDriver> ExistingDriver(const std::string& number);
   // A contact's typing bubble: the account's typing_indicator webhooks.
   void RecordTyping(const store::Line& line, const carriers::CarrierEvent& event);
+  // An inbound message or typing bubble a line's carrier heard.
+  void Heard(const store::Line& line, carriers::CarrierEvent event);
   // A message left a removed line's queue: it goes where the store now says.
   void Forward(int64_t message_id);
   void ArmWatch();
@@ -194,8 +190,9 @@ class Outbound final : public carriers::CarrierSink {
   }
 
   boost::asio::io_context& io_;
-  store::Store& store_;
+  OutboundStore store_;
   Clock& clock_;
+  Timers& timers_;
   IdGenerator& ids_;
   Metrics& metrics_;
   CarrierFactory factory_;
@@ -218,7 +215,7 @@ class Outbound final : public carriers::CarrierSink {
   std::map<std::string, std::string> addresses_;  // node → its API address
   int64_t line_change_seq_ = -1;                  // -1: not read yet
   std::mutex refresh_mu_;
-  std::unique_ptr<boost::asio::steady_timer> watch_timer_;
+  std::unique_ptr<Timer> watch_timer_;
   Millis watch_every_{1000};
 };
 

@@ -7,6 +7,7 @@
 
 #include "store/sqlite/sqlite_store.h"
 #include "testing/manual_clock.h"
+#include "testing/manual_timers.h"
 #include "testing/temp_dir.h"
 
 namespace bluegate::queue {
@@ -44,7 +45,7 @@ class OutboundTest : public ::testing::Test {
     line_ = store::Line{"+12125550199", account_.id, "quiet", "{}", {}};
     ASSERT_TRUE(store_->AddLine(line_).ok());
     outbound_ = std::make_unique<Outbound>(
-        io_, *store_, clock_, SecureIds(), metrics_,
+        io_, *store_, clock_, timers_, SecureIds(), metrics_,
         [this](const store::Line&, carriers::CarrierSink& sink) {
           sink_ = &sink;
           auto carrier = std::make_unique<QuietCarrier>();
@@ -84,6 +85,7 @@ class OutboundTest : public ::testing::Test {
 
   testing::TempDir dir_{"outbound-test"};
   testing::ManualClock clock_;
+  testing::ManualTimers timers_{clock_};
   boost::asio::io_context io_;
   Metrics metrics_;
   std::unique_ptr<store::Store> store_;

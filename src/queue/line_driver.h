@@ -1,0 +1,196 @@
+// One line's driver: its queue, its carrier connection and its timers, on the line's own strand.
+// It takes stored QUEUED messages, paces them by the line's limits, marks them ACCEPTED and hands
+// them to the carrier, carries out the outcome policy (outcome_policy.h) on the carrier's answers,
+// fails what the carrier never reports on within the resolve timeout, and turns the carrier's
+// reports (status, read, health) into store writes. Inbound messages and typing go to the
+// Outbound, with the line.
+//
+// Everything runs on the strand except the atomics and what `queue_mu_` guards, which the API
+// reads from other threads (usage, reservations, pool choice). Timers come from the injected
+// Timers, so tests drive a driver on a manual clock.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "carriers/carrier.h"
+#include "core/clock.h"
+#include "core/event_hub.h"
+#include "core/metrics.h"
+#include "core/result.h"
+#include "core/timer.h"
+#include "queue/line_queue.h"
+#include "store/directory.h"
+#include "store/message_log.h"
+#include "store/message_queries.h"
+
+namespace bluegate::queue {
+
+// The size a media URL declares (a HEAD request), or why it cannot be told. `done` may run on any
+// thread.
+using MediaProbe =
+    std::function<void(const std::string& url,
+                       std::function<void(std::optional<uint64_t> bytes, std::string error)> done)>;
+
+// What every line's driver shares: the process's io_context, store roles, time and reporting.
+struct LineDriverEnv {
+  boost::asio::io_context& io;
+  store::MessageLog& log;
+  store::MessageQueries& messages;
+  Clock& clock;
+  Timers& timers;
+  Metrics& metrics;
+  EventHub* events = nullptr;      // status changes and health go here too, when set
+  MediaProbe media_probe;          // empty: attachments go to the carrier unchecked
+  Millis reconnect_backoff{1000};  // the pause after kDisconnected
+};
+
+// Where a driver hands what is not its own to handle.
+struct LineDriverHooks {
+  // A message left this line's queue (the line was removed, or the message moved): it goes where
+  // the store now says. Called on the strand.
+  std::function<void(int64_t message_id)> forward;
+  // An inbound message or a typing bubble the carrier heard on `line`. Any thread.
+  std::function<void(const store::Line& line, carriers::CarrierEvent event)> heard;
+};
+
+struct LineUsage {
+  NewContactWindow::Usage daily;
+  NewContactWindow::Usage hourly;
+  NewContactLimits limits;
+};
+
+struct LineState {
+  carriers::LineHealth health = carriers::LineHealth::kOnline;
+  TimePoint changed_at{};  // the process's start until the carrier reports a change
+  std::string reason;
+};
+
+class LineDriver final : public std::enable_shared_from_this<LineDriver>,
+                         public carriers::CarrierSink {
+ public:
+  LineDriver(const LineDriverEnv& env, store::Line line, const LineLimits& limits,
+             LineDriverHooks hooks);
+  LineDriver(const LineDriver&) = delete;
+  LineDriver& operator=(const LineDriver&) = delete;
+
+  // --- Set up (before the driver is shared). ---
+  // Without one the driver is a standby: it answers for the line's limits and usage and sends
+  // nothing (scale-out: another node drives the line).
+  void SetCarrier(std::unique_ptr<carriers::Carrier> carrier) { carrier_ = std::move(carrier); }
+  // The new contacts the line started before this process did.
+  void SeedNewContacts(const std::vector<TimePoint>& starts) { queue_.SeedNewContacts(starts); }
+
+  // --- Queue places (any thread). ---
+  // Claims a place for a message about to be stored; false when the queue is full.
+  bool TryReserve();
+  // Gives back a place whose message was not stored.
+  void Unreserve() { depth_.fetch_sub(1, std::memory_order_relaxed); }
+  // Takes a place for a message that is already stored (recovered, forwarded, swept).
+  void AddRecovered() { depth_.fetch_add(1, std::memory_order_relaxed); }
+  // Queues a stored message whose place is taken. A message already waiting here waits once.
+  void Enqueue(QueuedMessage m);
+
+  // --- Carrier work (any thread; `done` may run on any thread). ---
+  // Asks the carrier what became of a message last seen at `seen` (ACCEPTED or SENT) and acts on
+  // the answer as DecideReconcile says (a resubmit is counted).
+  void Reconcile(carriers::OutboundMessage msg, Status seen);
+  // The service that reaches `address`, from a cache kept for the line's lookup_ttl (answers that
+  // could not tell are not kept).
+  void Lookup(const std::string& address, std::function<void(carriers::LookupResult)> done);
+  // A typing bubble, read receipt or reaction.
+  void Send(carriers::Signal signal, std::function<void(Result<Ok>)> done);
+  // An event the carrier's server posted (Carrier::Push); `done` runs on the strand.
+  void Push(std::string token, std::string body, std::function<void(Result<Ok>)> done);
+  void OnCarrierEvent(carriers::CarrierEvent e) override;
+
+  // --- Changes to the line (any thread). ---
+  void UpdateLimits(LineLimits limits);
+  // The carrier settings changed: the new carrier takes over; the old one hands back what it held.
+  void ReplaceCarrier(std::unique_ptr<carriers::Carrier> carrier);
+  // The line was removed: no more sends; waiting messages go to `forward`; messages in flight
+  // still get their reports and the resolve timeout.
+  void Retire();
+  // This node no longer drives the line: nothing more is submitted, waiting messages stay QUEUED
+  // in the store, the carrier closes. Ready once done.
+  std::future<void> Stop();
+
+  // --- Reads (any thread). ---
+  const store::Line& line() const { return line_; }
+  LineLimits limits() const;
+  LineUsage Usage(TimePoint now) const;
+  LineState State() const;
+  // Slots left now, less the first messages already waiting for one (INT_MAX: unlimited).
+  int NewContactsRemaining(TimePoint now) const;
+  // QUEUED messages, reservations included.
+  int64_t depth() const { return depth_.load(std::memory_order_relaxed); }
+  // When the next waiting message is due to leave the queue (ms since the epoch; 0: unknown).
+  int64_t next_out_ms() const { return next_out_ms_.load(std::memory_order_relaxed); }
+  // What a carrier-less driver answers.
+  Error NotDrivenHere() const;
+
+ private:
+  template <typename Fn>
+  void OnStrand(Fn fn);
+  void HandleEvent(carriers::CarrierEvent e);
+  void Pump();
+  void StartSend(QueuedMessage m);
+  void Submit(carriers::OutboundMessage msg);
+  void CheckMedia(carriers::OutboundMessage msg);
+  void SubmitNow(carriers::OutboundMessage msg);
+  void OnSubmitted(carriers::OutboundMessage msg, carriers::SubmitResult r);
+  void OnReconciled(carriers::OutboundMessage msg, Status seen,
+                    std::optional<carriers::ReconcileResult> r);
+  void Requeue(carriers::OutboundMessage msg, std::optional<Millis> pause);
+  void OnHealth(carriers::CarrierEvent e);
+  void Report(int64_t message_id, Status to, std::optional<MessageError> error,
+              std::optional<Service> service, std::optional<bool> was_downgraded,
+              std::string source, std::optional<TimePoint> at = std::nullopt, bool receipt = false);
+  void PublishUpdate(int64_t message_id, Status status);
+  void ArmResolveTimer();
+  void SweepUnresolved();
+  // Empties the queue (the line is going away): its messages, oldest first.
+  std::deque<QueuedMessage> TakeWaiting();
+
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  store::MessageLog& store_;
+  store::MessageQueries& messages_;
+  Clock& clock_;
+  Metrics& metrics_;
+  EventHub* events_;
+  MediaProbe media_probe_;
+  Millis reconnect_backoff_;
+  store::Line line_;
+  LineDriverHooks hooks_;
+  mutable std::mutex queue_mu_;  // written on the strand; read from elsewhere
+  LineLimits limits_;            // guarded by queue_mu_
+  LineQueue queue_;              // guarded by queue_mu_
+  LineState state_;              // guarded by queue_mu_
+  std::unique_ptr<carriers::Carrier> carrier_;
+  std::unique_ptr<Timer> pump_timer_;
+  std::unique_ptr<Timer> resolve_timer_;
+  bool resolve_armed_ = false;
+  std::map<int64_t, TimePoint> awaiting_report_;  // accepted by the carrier, no report yet
+  std::unordered_set<int64_t> waiting_ids_;       // QUEUED messages in queue_ (strand)
+  std::atomic<int64_t> depth_{0};                 // QUEUED messages, reservations included
+  std::atomic<int64_t> capacity_;
+  std::atomic<int64_t> next_out_ms_{0};
+  std::atomic<int64_t> waiting_new_{0};  // first messages waiting for a new-contact slot
+  mutable std::mutex lookup_mu_;
+  Millis lookup_ttl_;                                                       // guarded by lookup_mu_
+  std::unordered_map<std::string, std::pair<Service, TimePoint>> lookups_;  // → (service, expiry)
+  bool retired_ = false;
+};
+
+}  // namespace bluegate::queue

@@ -1,0 +1,384 @@
+// The line driver on a manual clock: every wait (the burst, new-contact slots, a throttled or
+// disconnected carrier, the resolve timeout) is asserted by moving the clock, never by sleeping.
+#include "queue/line_driver.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "testing/fake_message_log.h"
+#include "testing/manual_clock.h"
+#include "testing/manual_timers.h"
+
+namespace bluegate::queue {
+namespace {
+
+using namespace std::chrono_literals;
+using carriers::SubmitOutcome;
+
+// Holds every submit and reconcile until the test answers it.
+class ScriptedCarrier final : public carriers::Carrier {
+ public:
+  struct Submitted {
+    carriers::OutboundMessage message;
+    std::function<void(carriers::SubmitResult)> done;
+  };
+  struct Reconciled {
+    carriers::OutboundMessage message;
+    std::function<void(std::optional<carriers::ReconcileResult>)> done;
+  };
+
+  void Submit(carriers::OutboundMessage m,
+              std::function<void(carriers::SubmitResult)> done) override {
+    submits.push_back({std::move(m), std::move(done)});
+  }
+  void Reconcile(carriers::OutboundMessage m,
+                 std::function<void(std::optional<carriers::ReconcileResult>)> done) override {
+    reconciles.push_back({std::move(m), std::move(done)});
+  }
+  void Lookup(std::string, std::function<void(carriers::LookupResult)> done) override {
+    done(carriers::LookupResult{service, {}});
+  }
+  void Send(carriers::Signal, std::function<void(Result<Ok>)> done) override { done(Ok{}); }
+  std::string_view name() const override { return "scripted"; }
+
+  std::vector<Submitted> submits;
+  std::vector<Reconciled> reconciles;
+  Service service = Service::kIMessage;  // what every lookup answers
+};
+
+class LineDriverTest : public ::testing::Test {
+ protected:
+  void Start(LineLimits limits = Unpaced(), MediaProbe probe = {}) {
+    limits_ = limits;
+    LineDriverEnv env{io_,   log_, log_, clock_, timers_, metrics_, nullptr, std::move(probe),
+                      1000ms};
+    driver_ = std::make_shared<LineDriver>(
+        env, line_, limits,
+        LineDriverHooks{[this](int64_t id) { forwarded_.push_back(id); },
+                        [this](const store::Line&, carriers::CarrierEvent e) {
+                          heard_.push_back(std::move(e));
+                        }});
+    auto carrier = std::make_unique<ScriptedCarrier>();
+    carrier_ = carrier.get();
+    driver_->SetCarrier(std::move(carrier));
+  }
+  void TearDown() override {
+    if (driver_) driver_->Stop();
+    Settle();
+  }
+
+  // No burst or new-contact pacing, unless a test asks for it.
+  static LineLimits Unpaced() {
+    LineLimits l;
+    l.burst_per_second = 0;
+    l.new_contacts = NewContactLimits{0, 0};
+    return l;
+  }
+
+  // Runs everything the driver has posted, and what that posts, until nothing is left.
+  void Settle() {
+    for (;;) {
+      io_.restart();
+      if (io_.poll() == 0) return;
+    }
+  }
+  void Advance(Millis d) {
+    timers_.Advance(d, [this] { Settle(); });
+  }
+
+  // A message stored QUEUED on the line and handed to the driver, as the Outbound does.
+  int64_t Queue(const std::string& to, bool new_contact = false, std::string media_url = {}) {
+    Message m;
+    m.handle = "m" + std::to_string(++handles_);
+    m.account_id = line_.account_id;
+    m.line_number = line_.number;
+    m.contact = to;
+    m.content = "hello";
+    m.media_url = media_url;
+    m.status = Status::kQueued;
+    m.new_contact = new_contact;
+    m.date_created = m.date_updated = clock_.Now();
+    const int64_t id = log_.Add(m);
+    EXPECT_TRUE(driver_->TryReserve());
+    driver_->Enqueue(QueuedMessage{Outbound(id), false, new_contact});
+    Settle();
+    return id;
+  }
+  carriers::OutboundMessage Outbound(int64_t id) {
+    const Message m = log_.Get(id);
+    carriers::OutboundMessage out;
+    out.message_id = m.id;
+    out.handle = m.handle;
+    out.line = m.line_number;
+    out.to = m.contact;
+    out.content = m.content;
+    out.media_url = m.media_url;
+    return out;
+  }
+  void Answer(size_t submit, SubmitOutcome outcome, Millis retry_after = 0ms) {
+    carrier_->submits.at(submit).done(carriers::SubmitResult{outcome, "", retry_after});
+    Settle();
+  }
+  void Report(int64_t id, Status status) {
+    carriers::CarrierEvent e;
+    e.kind = carriers::CarrierEvent::Kind::kStatus;
+    e.at = clock_.Now();
+    e.line = line_.number;
+    e.message_id = id;
+    e.status = status;
+    driver_->OnCarrierEvent(std::move(e));
+    Settle();
+  }
+  Status StatusOf(int64_t id) { return log_.Get(id).status; }
+  size_t Submits() const { return carrier_->submits.size(); }
+
+  testing::ManualClock clock_;
+  testing::ManualTimers timers_{clock_};
+  boost::asio::io_context io_;
+  testing::FakeMessageLog log_;
+  Metrics metrics_;
+  store::Line line_{"+12125550199", 7, "scripted", "{}", {}};
+  LineLimits limits_;
+  std::shared_ptr<LineDriver> driver_;
+  ScriptedCarrier* carrier_ = nullptr;
+  std::vector<int64_t> forwarded_;
+  std::vector<carriers::CarrierEvent> heard_;
+  int handles_ = 0;
+};
+
+TEST_F(LineDriverTest, AQueuedMessageIsAcceptedSubmittedAndFollowsItsReports) {
+  Start();
+  const int64_t id = Queue("+14155550100");
+  ASSERT_EQ(Submits(), 1u);
+  EXPECT_EQ(carrier_->submits[0].message.service, Service::kIMessage) << "the lookup decided";
+  EXPECT_EQ(StatusOf(id), Status::kAccepted);
+  Answer(0, SubmitOutcome::kAccepted);
+  EXPECT_EQ(StatusOf(id), Status::kAccepted) << "taken: the carrier's reports finish it";
+  Report(id, Status::kSent);
+  Report(id, Status::kDelivered);
+  EXPECT_EQ(StatusOf(id), Status::kDelivered);
+  EXPECT_EQ(driver_->depth(), 0);
+}
+
+TEST_F(LineDriverTest, AThrottledMessageWaitsAsLongAsTheCarrierAskedAndGoesFirst) {
+  Start();
+  const int64_t first = Queue("+14155550100");
+  Answer(0, SubmitOutcome::kThrottled, 3000ms);
+  const int64_t second = Queue("+14155550101");
+  EXPECT_EQ(Submits(), 1u) << "the line is paused: nothing goes";
+  EXPECT_EQ(driver_->depth(), 2);
+  Advance(2999ms);
+  EXPECT_EQ(Submits(), 1u);
+  Advance(1ms);
+  ASSERT_EQ(Submits(), 3u);
+  EXPECT_EQ(carrier_->submits[1].message.message_id, first) << "the throttled one goes first";
+  EXPECT_EQ(carrier_->submits[2].message.message_id, second);
+  EXPECT_EQ(StatusOf(first), Status::kAccepted) << "accepted once, not twice";
+  size_t accepted = 0;
+  for (const auto& t : log_.transitions()) accepted += t.to == Status::kAccepted;
+  EXPECT_EQ(accepted, 2u);
+}
+
+TEST_F(LineDriverTest, AThrottleWithoutAWaitUsesTheReconnectBackoff) {
+  Start();
+  Queue("+14155550100");
+  Answer(0, SubmitOutcome::kThrottled);
+  Advance(999ms);
+  EXPECT_EQ(Submits(), 1u);
+  Advance(1ms);
+  EXPECT_EQ(Submits(), 2u);
+}
+
+TEST_F(LineDriverTest, ADisconnectedCarrierGetsTheMessageAgainAfterTheBackoff) {
+  Start();
+  const int64_t id = Queue("+14155550100");
+  Answer(0, SubmitOutcome::kDisconnected);
+  EXPECT_EQ(StatusOf(id), Status::kAccepted);
+  Advance(999ms);
+  EXPECT_EQ(Submits(), 1u);
+  Advance(1ms);
+  ASSERT_EQ(Submits(), 2u);
+  EXPECT_EQ(carrier_->submits[1].message.message_id, id);
+  Answer(1, SubmitOutcome::kDisconnected);
+  Advance(1000ms);
+  EXPECT_EQ(Submits(), 3u) << "every disconnect waits the backoff again";
+}
+
+TEST_F(LineDriverTest, ARejectedMessageFailsWith10001) {
+  Start();
+  const int64_t id = Queue("+14155550100");
+  carrier_->submits[0].done(
+      carriers::SubmitResult{SubmitOutcome::kRejected, "invalid destination", 0ms});
+  Settle();
+  const Message m = log_.Get(id);
+  EXPECT_EQ(m.status, Status::kError);
+  ASSERT_TRUE(m.error);
+  EXPECT_EQ(m.error->code, ErrorCode::kFailedToSend);
+  EXPECT_EQ(m.error->detail, "invalid destination");
+}
+
+TEST_F(LineDriverTest, AnUnknownOutcomeIsReconciledBeforeAnyResend) {
+  Start();
+  const int64_t id = Queue("+14155550100");
+  Answer(0, SubmitOutcome::kUnknown);
+  ASSERT_EQ(carrier_->reconciles.size(), 1u);
+  EXPECT_EQ(Submits(), 1u) << "not re-sent before the carrier is asked";
+  carrier_->reconciles[0].done(std::nullopt);
+  Settle();
+  ASSERT_EQ(Submits(), 2u) << "never confirmed sent, and the carrier cannot tell: re-sent";
+  EXPECT_EQ(carrier_->submits[1].message.message_id, id);
+  EXPECT_EQ(metrics_.CarrierResubmits(), 1u);
+}
+
+TEST_F(LineDriverTest, AReconciledDeliveryIsToldAfterSent) {
+  Start();
+  const int64_t id = Queue("+14155550100");
+  Answer(0, SubmitOutcome::kUnknown);
+  carrier_->reconciles[0].done(
+      carriers::ReconcileResult{Status::kDelivered, Service::kIMessage, std::nullopt, {}});
+  Settle();
+  EXPECT_EQ(StatusOf(id), Status::kDelivered);
+  const auto t = log_.transitions();
+  ASSERT_GE(t.size(), 3u);
+  EXPECT_EQ(t[t.size() - 2].to, Status::kSent);
+  EXPECT_EQ(t.back().to, Status::kDelivered);
+  EXPECT_EQ(Submits(), 1u);
+  EXPECT_EQ(metrics_.CarrierResubmits(), 0u);
+}
+
+TEST_F(LineDriverTest, AfterARestartOnlyMessagesNeverConfirmedSentAreResubmitted) {
+  Start();
+  Message accepted;
+  accepted.line_number = line_.number;
+  accepted.status = Status::kAccepted;
+  const int64_t a = log_.Add(accepted);
+  Message sent = accepted;
+  sent.id = 0;
+  sent.status = Status::kSent;
+  const int64_t s = log_.Add(sent);
+  driver_->Reconcile(Outbound(s), Status::kSent);
+  driver_->Reconcile(Outbound(a), Status::kAccepted);
+  Settle();
+  ASSERT_EQ(carrier_->reconciles.size(), 2u);
+  for (auto& r : carrier_->reconciles) r.done(std::nullopt);
+  Settle();
+  ASSERT_EQ(Submits(), 1u) << "a SENT message went out: a re-send would duplicate it";
+  EXPECT_EQ(carrier_->submits[0].message.message_id, a);
+  EXPECT_EQ(metrics_.CarrierResubmits(), 1u);
+}
+
+TEST_F(LineDriverTest, TheResolveTimeoutFailsAMessageTheCarrierNeverReportsOn) {
+  LineLimits limits = Unpaced();
+  limits.resolve_timeout = 5min;
+  Start(limits);
+  const int64_t silent = Queue("+14155550103");
+  Answer(0, SubmitOutcome::kAccepted);
+  clock_.Advance(1min);
+  const int64_t reported = Queue("+14155550100");
+  Answer(1, SubmitOutcome::kAccepted);
+  Report(reported, Status::kSent);
+  Advance(4min - 1ms);
+  EXPECT_EQ(StatusOf(silent), Status::kAccepted);
+  Advance(1ms);
+  const Message m = log_.Get(silent);
+  EXPECT_EQ(m.status, Status::kError);
+  ASSERT_TRUE(m.error);
+  EXPECT_EQ(m.error->code, ErrorCode::kFailedToResolve);
+  Advance(10min);
+  EXPECT_EQ(StatusOf(reported), Status::kSent) << "a report stops its message's deadline";
+  EXPECT_EQ(timers_.armed(), 0u) << "nothing left to wait for";
+}
+
+TEST_F(LineDriverTest, AnAttachmentOverTheSmsLimitFailsWithoutReachingTheCarrier) {
+  uint64_t declared = 6ull * 1024 * 1024;
+  Start(Unpaced(), [&declared](const std::string&, auto done) { done(declared, ""); });
+  carrier_->service = Service::kSms;
+  const int64_t big = Queue("+14155550101", false, "https://cdn.example/big.jpg");
+  EXPECT_EQ(Submits(), 0u);
+  const Message m = log_.Get(big);
+  EXPECT_EQ(m.status, Status::kError);
+  ASSERT_TRUE(m.error);
+  EXPECT_EQ(m.error->reason, "media_too_large");
+  declared = 4ull * 1024 * 1024;
+  Queue("+14155550101", false, "https://cdn.example/small.jpg");
+  ASSERT_EQ(Submits(), 1u);
+  EXPECT_EQ(carrier_->submits[0].message.service, Service::kSms);
+}
+
+TEST_F(LineDriverTest, AnAttachmentWithinTheIMessageLimitGoes) {
+  Start(Unpaced(), [](const std::string&, auto done) { done(6ull * 1024 * 1024, ""); });
+  Queue("+14155550100", false, "https://cdn.example/big.jpg");
+  EXPECT_EQ(Submits(), 1u);
+}
+
+TEST_F(LineDriverTest, TheBurstLimitSpacesMessages) {
+  LineLimits limits = Unpaced();
+  limits.burst_per_second = 1;
+  Start(limits);
+  for (int i = 0; i < 3; ++i) Queue("+1415555010" + std::to_string(i));
+  EXPECT_EQ(Submits(), 1u);
+  EXPECT_EQ(driver_->depth(), 2);
+  Advance(999ms);
+  EXPECT_EQ(Submits(), 1u);
+  Advance(1ms);
+  EXPECT_EQ(Submits(), 2u);
+  Advance(1s);
+  EXPECT_EQ(Submits(), 3u);
+  EXPECT_EQ(driver_->depth(), 0);
+}
+
+TEST_F(LineDriverTest, ANewContactWaitsForTheNextSlotWhileKnownContactsGo) {
+  LineLimits limits = Unpaced();
+  limits.new_contacts = NewContactLimits{0, 1};  // one new contact an hour
+  Start(limits);
+  Queue("+14155550100", true);
+  const int64_t waiting = Queue("+14155550101", true);
+  const int64_t known = Queue("+14155550102", false);
+  ASSERT_EQ(Submits(), 2u) << "the known contact is not held behind the new one";
+  EXPECT_EQ(carrier_->submits[1].message.message_id, known);
+  EXPECT_EQ(StatusOf(waiting), Status::kQueued);
+  EXPECT_EQ(driver_->NewContactsRemaining(clock_.Now()), -1) << "none left, and one waits";
+  Advance(1h - 1ms);
+  EXPECT_EQ(Submits(), 2u);
+  Advance(1ms);
+  ASSERT_EQ(Submits(), 3u);
+  EXPECT_EQ(carrier_->submits[2].message.message_id, waiting);
+}
+
+TEST_F(LineDriverTest, AStoreThatCannotCommitLeavesTheMessageQueued) {
+  Start();
+  log_.set_failing(true);
+  const int64_t id = Queue("+14155550100");
+  EXPECT_EQ(Submits(), 0u) << "nothing goes out that the store did not mark ACCEPTED";
+  EXPECT_EQ(StatusOf(id), Status::kQueued);
+}
+
+TEST_F(LineDriverTest, ARetiredLineForwardsWhatWaits) {
+  LineLimits limits = Unpaced();
+  limits.burst_per_second = 0.001;
+  Start(limits);
+  Queue("+14155550100");
+  const int64_t waiting = Queue("+14155550101");
+  driver_->Retire();
+  Settle();
+  EXPECT_EQ(forwarded_, std::vector<int64_t>{waiting});
+  EXPECT_EQ(driver_->depth(), 0);
+  const int64_t late = Queue("+14155550102");
+  EXPECT_EQ(forwarded_.back(), late) << "a retired line takes nothing more";
+  EXPECT_EQ(Submits(), 1u);
+}
+
+TEST_F(LineDriverTest, InboundMessagesGoToTheOutboundWithTheLine) {
+  Start();
+  carriers::CarrierEvent e;
+  e.kind = carriers::CarrierEvent::Kind::kInbound;
+  e.from = "+14155550100";
+  e.content = "hi";
+  driver_->OnCarrierEvent(e);
+  ASSERT_EQ(heard_.size(), 1u);
+  EXPECT_EQ(heard_[0].content, "hi");
+}
+
+}  // namespace
+}  // namespace bluegate::queue
