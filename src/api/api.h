@@ -102,21 +102,15 @@ class Api {
   RateLimiter limiter_;
 };
 
-// Stores an outbound message and queues it on its line, as send-message does: route mapping,
-// pool choice, the line's queue bound and policy (`verification`: the message asks the contact
-// to verify, so a shared line may send it). `done` gets the stored message or why not; it may
-// run on the store's writer thread.
+// A 1:1 send as send-message makes it: the line it goes from (Outbound::LineFor), then
+// Outbound::Submit (`verification`: the message asks the contact to verify, so a shared line may
+// send it). `done` gets the stored message or why not; it may run on the store's writer thread.
 void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send, bool verification,
                     std::function<void(Result<Message>)> done);
 
 // A new outbound message (QUEUED, stamped now) on `line` from a validated send.
 Message NewOutboundMessage(ApiContext& ctx, const Principal& principal, const std::string& line,
                            ValidSend send);
-
-// The tail of every send: a place in the line's queue, the durable accept under the line's
-// policy, then the queue. `done` as for SubmitOutbound.
-void StoreAndQueue(ApiContext& ctx, const store::Line& line, Message m, bool verification,
-                   std::function<void(Result<Message>)> done);
 
 // Handlers, each in its resource's file. `principal` is the authenticated caller.
 void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,

@@ -133,11 +133,11 @@ void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpReq
   m.group_id = group->id;
   m.participants = group->participants;
   m.group_display_name = group->display_name;
-  StoreAndQueue(ctx, *line, std::move(m), false,
-                [respond = std::move(respond)](Result<Message> stored) {
-                  if (!stored.ok()) return respond(ErrorResponse(stored.error()));
-                  respond(JsonResponse(200, RenderMessageJson(stored.value())));
-                });
+  ctx.outbound.Submit(*line, std::move(m), false,
+                      [respond = std::move(respond)](Result<Message> stored) {
+                        if (!stored.ok()) return respond(ErrorResponse(stored.error()));
+                        respond(JsonResponse(200, RenderMessageJson(stored.value())));
+                      });
 }
 
 void HandleModifyGroup(ApiContext& ctx, const Principal& principal, const HttpRequest& req,

@@ -6,56 +6,12 @@
 
 namespace bluegate::api {
 
-namespace {
-
-// For a contact bound to no line when from_number is omitted: the account's line with the most
-// new-contact capacity left now, then the one with the shortest queue.
-Result<std::string> PickPoolLine(ApiContext& ctx, int64_t account_id) {
-  auto lines = ctx.store.directory.ListLines(account_id);
-  if (!lines.ok()) return lines.error();
-  if (lines->empty()) return Error::Invalid("this account has no lines to send from");
-  const std::string* best = nullptr;
-  std::pair<int, size_t> best_load{0, 0};  // (-remaining, queued): smaller is better
-  for (const auto& l : lines.value()) {
-    const std::pair<int, size_t> load{-ctx.outbound.NewContactsRemaining(l),
-                                      ctx.outbound.QueueDepth(l.number)};
-    if (!best || load < best_load) {
-      best = &l.number;
-      best_load = load;
-    }
-  }
-  return *best;
-}
-
-}  // namespace
-
 void SubmitOutbound(ApiContext& ctx, const Principal& principal, ValidSend send, bool verification,
                     std::function<void(Result<Message>)> done) {
-  // Route mapping (SPEC.md §6): a contact stays with the line it first talked to. A send that
-  // names its line is checked against the bindings known here; the store checks it again as it
-  // stores the message (and binds a new contact), without a read on this thread first.
-  auto route = send.line.empty() ? ctx.store.contacts.FindRoute(principal.account.id, send.contact)
-                                 : Result<std::optional<std::string>>(ctx.store.contacts.KnownRoute(
-                                       principal.account.id, send.contact));
-  if (!route.ok()) return done(route.error());
-  if (send.line.empty()) {
-    if (route.value()) {
-      send.line = *route.value();
-    } else {
-      auto pooled = PickPoolLine(ctx, principal.account.id);
-      if (!pooled.ok()) return done(pooled.error());
-      send.line = std::move(pooled).value();
-    }
-  } else if (route.value() && *route.value() != send.line) {
-    return done(BoundToAnotherLine(send.contact, *route.value()));
-  }
-  auto line = ctx.outbound.FindLine(send.line);
-  if (!line || line->account_id != principal.account.id) {
-    return done(Error::Invalid("from_number " + send.line +
-                               " is not a line of this account (GET /api/lines lists them)"));
-  }
+  auto line = ctx.outbound.LineFor(principal.account.id, send.contact, send.line);
+  if (!line.ok()) return done(line.error());
   Message m = NewOutboundMessage(ctx, principal, line->number, std::move(send));
-  StoreAndQueue(ctx, *line, std::move(m), verification, std::move(done));
+  ctx.outbound.Submit(line.value(), std::move(m), verification, std::move(done));
 }
 
 Message NewOutboundMessage(ApiContext& ctx, const Principal& principal, const std::string& line,
@@ -76,41 +32,6 @@ Message NewOutboundMessage(ApiContext& ctx, const Principal& principal, const st
   m.date_created = ctx.clock.Now();
   m.date_updated = m.date_created;
   return m;
-}
-
-void StoreAndQueue(ApiContext& ctx, const store::Line& line, Message m, bool verification,
-                   std::function<void(Result<Message>)> done) {
-  if (auto reserved = ctx.outbound.Reserve(line); !reserved.ok()) {
-    return done(reserved.error());
-  }
-  const queue::LineLimits limits = ctx.outbound.LimitsFor(line);
-  store::AcceptPolicy policy;
-  policy.new_contact_after = limits.new_contact_after;
-  policy.verified_only = limits.shared;
-  policy.verification = verification;
-  ctx.store.log.Accept(
-      std::move(m), policy,
-      [&ctx, line_number = line.number, done = std::move(done)](Result<Message> stored) {
-        if (!stored.ok()) {
-          // Nothing was stored: give the queue place back.
-          ctx.outbound.CancelReservation(line_number);
-          return done(std::move(stored));
-        }
-        const Message& msg = stored.value();
-        ctx.metrics.CountStatus(Status::kRegistered);
-        ctx.metrics.CountStatus(Status::kPending);
-        ctx.metrics.CountStatus(msg.status);
-        if (msg.status == Status::kQueued) {
-          ctx.outbound.Enqueue(msg);
-        } else {
-          ctx.outbound.CancelReservation(msg.line_number);
-        }
-        if (ctx.events) {
-          ctx.events->Publish(msg.account_id, "message.created", RenderMessageJson(msg),
-                              msg.date_created);
-        }
-        done(std::move(stored));
-      });
 }
 
 void HandleSendMessage(ApiContext& ctx, const Principal& principal, HttpRequest req,

@@ -20,8 +20,6 @@ namespace bluegate::queue {
 
 namespace asio = boost::asio;
 
-namespace {
-
 carriers::OutboundMessage ToOutbound(const Message& m) {
   carriers::OutboundMessage out{m.id,       m.handle,      m.line_number, m.contact,
                                 m.content,  m.media_url,   m.send_style,  std::nullopt,
@@ -29,8 +27,6 @@ carriers::OutboundMessage ToOutbound(const Message& m) {
   if (m.message_type == "group") out.service = Service::kIMessage;  // groups are iMessage
   return out;
 }
-
-}  // namespace
 
 LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& line) {
   auto it = settings.per_line.find(line.number);
@@ -232,38 +228,6 @@ void Outbound::Release(const std::string& number) {
   // holder reads the line's messages.
   store_.log.Flush();
   spdlog::info("line {}: no longer driven by this node", number);
-}
-
-Result<Ok> Outbound::Reserve(const store::Line& line) {
-  // Another node's line: its queue is there; the store takes the message and that node hears.
-  if (!Drives(line.number)) return Ok{};
-  auto driver = Driver(line);
-  if (driver->TryReserve()) return Ok{};
-  // A place opens when the next waiting message leaves; the queue knows when that is due.
-  Millis wait{1000};
-  if (const int64_t next = driver->next_out_ms(); next > 0) {
-    wait = std::max(wait, Millis(next - ToUnixMillis(clock_.Now())));
-  }
-  return Error{ErrorKind::kThrottled,
-               "The queue of line " + line.number + " is full (" +
-                   std::to_string(driver->limits().queue_capacity) +
-                   " messages waiting); retry later",
-               ErrorCode::kRateLimitExceeded, wait};
-}
-
-void Outbound::CancelReservation(const std::string& line) {
-  if (!Drives(line)) return;
-  if (auto d = ExistingDriver(line)) d->Unreserve();
-}
-
-void Outbound::Enqueue(const Message& m) {
-  if (!Drives(m.line_number)) {
-    if (remote_) remote_(m.line_number, m.id);
-    return;
-  }
-  auto d = ExistingDriver(m.line_number);
-  if (!d) return;  // Reserve() always creates the driver first
-  d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});
 }
 
 void Outbound::SetHolders(std::map<std::string, std::string> holders,

@@ -43,6 +43,9 @@ struct QueueSettings {
 // the line's own settings (`bluegate lines set`).
 LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& line);
 
+// What the carrier is given of a stored message.
+carriers::OutboundMessage ToOutbound(const Message& m);
+
 // The message an inbound carrier report stores (status RECEIVED is set by the store).
 Message InboundMessage(const store::Line& line, const carriers::CarrierEvent& event,
                        IdGenerator& ids);
@@ -79,15 +82,23 @@ class Outbound final : public carriers::CarrierSink {
   // The line's limits now (see EffectiveLimits). Thread-safe.
   LineLimits LimitsFor(const store::Line& line) const;
 
-  // Claims a place in the line's queue before a message is stored: kThrottled (4001, with
-  // retry_after: when the next waiting message is due to leave) when the queue is full.
-  // Thread-safe.
-  Result<Ok> Reserve(const store::Line& line);
-  // Gives back a reservation whose message was not stored.
-  void CancelReservation(const std::string& line);
-  // Hands a stored QUEUED message to its line, consuming its reservation. Thread-safe. With
-  // leases, a message for another node's line is announced to that node instead.
-  void Enqueue(const Message& m);
+  // --- The send path (outbound_send.cc). Thread-safe. ---
+  // The line a 1:1 send from `account_id` to `contact` goes from (SPEC.md §6, route mapping):
+  // `named` (from_number) when given, which must agree with the contact's binding as known here
+  // (the store checks it again as it accepts); else the contact's bound line; else the account's
+  // line with the most new-contact capacity left now, then the shortest queue. kInvalidArgument
+  // when that is no line of the account.
+  Result<store::Line> LineFor(int64_t account_id, const std::string& contact,
+                              const std::string& named);
+  // Sends a new outbound message `m` (QUEUED, on `line`): claims a place in the line's queue
+  // (kThrottled, 4001, with retry_after when the next waiting message is due to leave, when the
+  // queue is full), stores it under the line's policy (`verification`: it asks the contact to
+  // verify, so a shared line may send it), then queues it (with leases, a message for another
+  // node's line is announced to that node), or gives the place back when the message was not
+  // stored or was DECLINED. `done` gets the stored message or why not, on the store's writer
+  // thread.
+  void Submit(const store::Line& line, Message m, bool verification,
+              std::function<void(Result<Message>)> done);
   // With leases: which node holds each line's lease, as last read (the lease keeper sets it).
   // `addresses`: each live node's API address.
   void SetHolders(std::map<std::string, std::string> holders,
@@ -175,6 +186,11 @@ class Outbound final : public carriers::CarrierSink {
   void OnCarrierEvent(carriers::CarrierEvent event) override;
 
  private:
+  Result<std::string> PoolLine(int64_t account_id);
+  Result<Ok> Reserve(const store::Line& line);
+  void CancelReservation(const std::string& line);
+  // Hands a stored QUEUED message to its line, consuming its reservation.
+  void Enqueue(const Message& m);
   std::shared_ptr<LineDriver> Driver(const store::Line& line);
   std::shared_ptr<LineDriver> ExistingDriver(const std::string& number);
   // A contact's typing bubble: the account's typing_indicator webhooks.

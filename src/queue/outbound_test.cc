@@ -195,6 +195,64 @@ TEST_F(OutboundTest, SweptMessagesThatWaitForTheirTurnWaitOnce) {
   EXPECT_EQ(outbound_->QueueDepth(line_.number), 1u) << "the second waits once, not three times";
 }
 
+// The send path owns the queue place: a message holds one from before it is stored until it
+// leaves the queue; one that was not stored, or was DECLINED, gives it back at once.
+TEST_F(OutboundTest, ASubmittedMessageHoldsAQueuePlaceAndADeclinedOneGivesItBack) {
+  store::LineSettings one;
+  one.queue_capacity = 1;
+  ASSERT_TRUE(store_->SetLineSettings(line_.number, one).ok());
+  store::ContactFields stop;
+  stop.opted_out = true;
+  ASSERT_TRUE(
+      store_->WriteContact(account_.id, "+14155552009", stop, store::ContactWrite::kCreate).ok());
+  auto line = outbound_->LineFor(account_.id, "+14155552009", line_.number);
+  ASSERT_TRUE(line.ok()) << line.error().message;
+  auto submit = [&](const std::string& to) {
+    Message m;
+    m.handle = "h-" + to;
+    m.account_id = account_.id;
+    m.is_outbound = true;
+    m.line_number = line_.number;
+    m.contact = to;
+    m.content = "hi";
+    m.status = Status::kQueued;
+    m.date_created = m.date_updated = clock_.Now();
+    std::promise<Result<Message>> stored;
+    outbound_->Submit(line.value(), m, false,
+                      [&stored](Result<Message> r) { stored.set_value(std::move(r)); });
+    return stored.get_future().get();
+  };
+  auto declined = submit("+14155552009");
+  ASSERT_TRUE(declined.ok());
+  EXPECT_EQ(declined->status, Status::kDeclined);
+  EXPECT_EQ(outbound_->QueueDepth(line_.number), 0u) << "a DECLINED message holds no place";
+  auto queued = submit("+14155552001");
+  ASSERT_TRUE(queued.ok()) << queued.error().message;
+  EXPECT_EQ(queued->status, Status::kQueued);
+  EXPECT_EQ(outbound_->QueueDepth(line_.number), 1u);
+  auto full = submit("+14155552002");
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().kind, ErrorKind::kThrottled);
+  EXPECT_EQ(full.error().code, ErrorCode::kRateLimitExceeded);
+  EXPECT_FALSE(store_->FindMessage(account_.id, "h-+14155552002").ok()) << "nothing was stored";
+  io_.restart();
+  io_.poll();  // the queued message leaves for the carrier, and frees its place
+  store_->Flush();
+  io_.restart();
+  io_.poll();
+  EXPECT_EQ(outbound_->QueueDepth(line_.number), 0u);
+  EXPECT_TRUE(submit("+14155552002").ok());
+}
+
+TEST_F(OutboundTest, ASendGoesFromTheContactsBoundLineOrANamedLineOfTheAccount) {
+  auto pooled = outbound_->LineFor(account_.id, "+14155552001", "");
+  ASSERT_TRUE(pooled.ok()) << pooled.error().message;
+  EXPECT_EQ(pooled->number, line_.number) << "the account's only line";
+  auto foreign = outbound_->LineFor(account_.id, "+14155552001", "+12125550100");
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.error().message.find("is not a line of this account"), std::string::npos);
+}
+
 TEST_F(OutboundTest, LookupsAreCachedForTheLinesTtl) {
   std::optional<Service> got;
   auto lookup = [&] {
