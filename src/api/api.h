@@ -24,7 +24,8 @@
 
 namespace bluegate::api {
 
-// What a media fetch ended with (the webhooks' HTTP client does the fetching; wiring adapts it).
+// What a media fetch ended with (the process's HTTP client, net/, does the fetching; wiring
+// adapts it).
 struct MediaFetchResult {
   std::string error;  // empty: the file is at the path asked for
   uint64_t bytes = 0;

@@ -23,6 +23,7 @@
 #include "core/ids.h"
 #include "core/metrics.h"
 #include "core/phone.h"
+#include "net/http_client.h"
 #include "queue/asio_timers.h"
 #include "queue/leases.h"
 #include "queue/outbound.h"
@@ -30,7 +31,6 @@
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "webhooks/dispatcher.h"
-#include "webhooks/http_client.h"
 
 namespace bluegate::app {
 
@@ -178,8 +178,8 @@ struct Gateway::Parts {
   EventHub events;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<PhoneNumbers> phones;
-  std::unique_ptr<webhooks::HttpClient> http_client;
-  std::unique_ptr<webhooks::HttpClient> carrier_http;  // carriers' REST servers
+  std::unique_ptr<net::HttpClient> http_client;
+  std::unique_ptr<net::HttpClient> carrier_http;  // carriers' REST servers
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
   std::unique_ptr<Timers> timers;  // the outbound engine's (lines' pacing and resolve timeouts)
   std::unique_ptr<queue::Outbound> outbound;
@@ -263,15 +263,15 @@ void Gateway::Start() {
   }
   p.phones = std::make_unique<PhoneNumbers>(config_.blocked_numbers);
 
-  webhooks::HttpClientSettings hc;
+  net::HttpClientSettings hc;
   hc.timeout = config_.webhook_timeout;
   hc.max_connections_per_endpoint = config_.webhook_max_connections;
   hc.policy.allow_loopback = config_.LoopbackTargetsAllowed();
   hc.policy.allow_private = config_.webhook_allow_private;
-  hc.policy.own = webhooks::LocalInterfaceAddresses();
+  hc.policy.own = net::LocalInterfaceAddresses();
   hc.ca_file = config_.webhook_ca_file;
   hc.verify_tls = config_.webhook_verify_tls;
-  p.http_client = webhooks::MakeHttpClient(p.io, hc);
+  p.http_client = net::MakeHttpClient(p.io, hc);
   spdlog::info(
       "webhook and media targets: loopback {} ({}), private networks {} (webhooks.allow_private)",
       hc.policy.allow_loopback ? "allowed" : "refused",
@@ -280,12 +280,12 @@ void Gateway::Start() {
           : (hc.policy.allow_loopback ? "the API listens on loopback"
                                       : "the API listens beyond loopback"),
       hc.policy.allow_private ? "allowed" : "refused");
-  webhooks::HttpClientSettings carrier_hc;
+  net::HttpClientSettings carrier_hc;
   carrier_hc.timeout = std::chrono::seconds(60);
   carrier_hc.policy.allow_loopback = true;
   carrier_hc.policy.allow_private = true;
   carrier_hc.user_agent = "bluegate-carriers/0.1";
-  p.carrier_http = webhooks::MakeHttpClient(p.io, carrier_hc);
+  p.carrier_http = net::MakeHttpClient(p.io, carrier_hc);
   webhooks::DispatcherSettings ds;
   ds.schedule = config_.webhook_schedule;
   ds.retention = config_.webhook_retention;
@@ -319,46 +319,26 @@ void Gateway::Start() {
                        std::function<void(std::optional<uint64_t>, std::string)> done) {
     auto parsed = ParseHttpUrl(url);
     if (!parsed) return done(std::nullopt, "not an http(s) URL");
-    client->Probe(*parsed, [client, dir, url = *parsed,
-                            done = std::move(done)](webhooks::FetchResult r) mutable {
-      if (!r.error.empty() || r.bytes) return done(r.bytes, r.error);
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      const std::string scratch = dir + "/.size-check-" + SecureIds().RandomHex(8);
-      constexpr uint64_t kCap = queue::kIMessageMediaLimit;
-      client->Fetch(url, kCap, scratch, [scratch, done = std::move(done)](webhooks::FetchResult f) {
-        std::error_code rm;
-        std::filesystem::remove(scratch, rm);
-        if (f.too_large) return done(kCap + 1, "");
-        done(f.error.empty() ? f.bytes : std::nullopt, f.error);
-      });
-    });
+    client->Probe(
+        *parsed, [client, dir, url = *parsed, done = std::move(done)](net::FetchResult r) mutable {
+          if (!r.error.empty() || r.bytes) return done(r.bytes, r.error);
+          std::error_code ec;
+          std::filesystem::create_directories(dir, ec);
+          const std::string scratch = dir + "/.size-check-" + SecureIds().RandomHex(8);
+          constexpr uint64_t kCap = queue::kIMessageMediaLimit;
+          client->Fetch(url, kCap, scratch, [scratch, done = std::move(done)](net::FetchResult f) {
+            std::error_code rm;
+            std::filesystem::remove(scratch, rm);
+            if (f.too_large) return done(kCap + 1, "");
+            done(f.error.empty() ? f.bytes : std::nullopt, f.error);
+          });
+        });
   };
   // The carriers this build drives are the rows of carriers/registry.cc; this is what they are
   // made with. The operator named a BlueBubbles server (often on the LAN): its calls skip the
   // webhook address policy, through a client of their own; attachments a caller named do not.
   p.carrier_env = std::make_unique<carriers::CarrierEnv>(carriers::CarrierEnv{
-      p.io, SystemClock(), config_.sim,
-      [client = p.carrier_http.get(), media_client = p.http_client.get()](
-          carriers::bluebubbles::HttpRequestSpec spec,
-          std::function<void(carriers::bluebubbles::HttpReply)> done) {
-        auto parsed = ParseHttpUrl(spec.url);
-        if (!parsed) return done({0, "", "not an http(s) URL", false});
-        webhooks::HttpCall call;
-        call.method = std::move(spec.method);
-        call.url = *parsed;
-        call.body = std::move(spec.body);
-        if (!spec.content_type.empty())
-          call.headers.emplace_back("content-type", spec.content_type);
-        call.timeout = spec.timeout;
-        call.max_response_bytes = spec.max_response_bytes;
-        (spec.untrusted ? media_client : client)
-            ->Call(std::move(call), [done = std::move(done)](webhooks::PostResult r) {
-              const bool timed_out = r.status == 0 && r.error.starts_with("timed out");
-              done({r.status, std::move(r.body), std::move(r.error), timed_out});
-            });
-      },
-      [this]() -> std::string {
+      p.io, SystemClock(), config_.sim, *p.carrier_http, *p.http_client, [this]() -> std::string {
         if (!config_.public_url.empty()) return config_.public_url;
         return parts_->server ? "http://" + parts_->server->local_address() : "";
       }});
@@ -439,7 +419,7 @@ void Gateway::Start() {
   };
   media.fetch = [client = p.http_client.get()](const HttpUrl& url, uint64_t max, std::string path,
                                                std::function<void(api::MediaFetchResult)> done) {
-    client->Fetch(url, max, std::move(path), [done = std::move(done)](webhooks::FetchResult r) {
+    client->Fetch(url, max, std::move(path), [done = std::move(done)](net::FetchResult r) {
       done(api::MediaFetchResult{r.error, r.bytes.value_or(0)});
     });
   };
@@ -483,7 +463,7 @@ void Gateway::Start() {
       auto url = ParseHttpUrl("http://" + *address + req.path +
                               (req.query.empty() ? "" : "?" + req.query));
       if (!url) return false;
-      webhooks::HttpCall call;
+      net::HttpCall call;
       call.method = req.method;
       call.url = *url;
       for (const char* h : {"sb-api-key-id", "sb-api-secret-key", "content-type"}) {
@@ -493,17 +473,16 @@ void Gateway::Start() {
       call.body = req.body;
       call.timeout = std::chrono::seconds(30);
       call.max_response_bytes = 1 << 20;
-      p.carrier_http->Call(
-          std::move(call), [respond, line, address = *address](webhooks::PostResult r) {
-            if (r.status == 0) {
-              return respond(api::ErrorResponse(
-                  Error{ErrorKind::kDisconnected,
-                        "line " + line + " is driven by the node at " + address +
-                            ", which did not answer (" + r.error + "); retry later",
-                        ErrorCode::kServerRateExceeded, Millis(1000)}));
-            }
-            respond(api::JsonResponse(r.status, std::move(r.body)));
-          });
+      p.carrier_http->Call(std::move(call), [respond, line, address = *address](net::PostResult r) {
+        if (r.status == 0) {
+          return respond(
+              api::ErrorResponse(Error{ErrorKind::kDisconnected,
+                                       "line " + line + " is driven by the node at " + address +
+                                           ", which did not answer (" + r.error + "); retry later",
+                                       ErrorCode::kServerRateExceeded, Millis(1000)}));
+        }
+        respond(api::JsonResponse(r.status, std::move(r.body)));
+      });
       return true;
     };
   }

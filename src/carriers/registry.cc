@@ -32,8 +32,9 @@ Made MakeBlueBubbles(CarrierEnv& env, CarrierSink& sink, const CarrierOptions& o
                      const std::string& line) {
   auto settings = bluebubbles::ParseBlueBubblesSettings(o);
   if (!settings.ok()) return settings.error();
-  return bluebubbles::MakeBlueBubblesCarrier(env.io, sink, env.clock, std::move(settings).value(),
-                                             line, env.bluebubbles_http, env.public_url);
+  return bluebubbles::MakeBlueBubblesCarrier(
+      env.io, sink, env.clock, std::move(settings).value(), line,
+      bluebubbles::HttpOver(env.server_http, env.media_http), env.public_url);
 }
 
 }  // namespace

@@ -18,15 +18,21 @@
 #include "carriers/sim/sim_carrier.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "net/http_client.h"
 
 namespace bluegate::carriers {
 
-// What carriers are made with: the process's io_context and clock, and what the app provides.
+// What carriers are made with: the process's io_context, clock and HTTP clients, and what the
+// app provides.
 struct CarrierEnv {
   boost::asio::io_context& io;
   Clock& clock;
   sim::SimSettings sim;
-  bluebubbles::HttpFn bluebubbles_http;     // REST calls to a BlueBubbles server
+  // The servers an operator named (a BlueBubbles Mac, often on the LAN), outside the webhook
+  // address policy.
+  net::HttpClient& server_http;
+  // URLs an API caller named (an attachment's), under the media address policy.
+  net::HttpClient& media_http;
   std::function<std::string()> public_url;  // where this gateway's API is reached
 };
 
@@ -36,8 +42,7 @@ struct CarrierKind {
   Result<Ok> (*check)(const CarrierOptions& options);
   // The carrier of `line`, or why it cannot be made (its options do not parse).
   Result<std::unique_ptr<Carrier>> (*make)(CarrierEnv& env, CarrierSink& sink,
-                                           const CarrierOptions& options,
-                                           const std::string& line);
+                                           const CarrierOptions& options, const std::string& line);
 };
 
 const std::vector<CarrierKind>& CarrierKinds();

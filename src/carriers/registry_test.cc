@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/fake_http_client.h"
+
 namespace bluegate::carriers {
 namespace {
 
@@ -29,7 +31,8 @@ TEST(RegistryTest, OptionsAreCheckedByTheirCarriersRow) {
 
 TEST(RegistryTest, AnUnknownCarrierIsNotMade) {
   boost::asio::io_context io;
-  CarrierEnv env{io, SystemClock(), {}, nullptr, nullptr};
+  testing::FakeHttpClient http;
+  CarrierEnv env{io, SystemClock(), {}, http, http, nullptr};
   struct Sink final : CarrierSink {
     void OnCarrierEvent(CarrierEvent) override {}
   } sink;

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "webhooks/http_client.h"
+#include "net/http_client.h"
 
 namespace bluegate::testing {
 
-class FakeHttpClient final : public webhooks::HttpClient {
+class FakeHttpClient final : public net::HttpClient {
  public:
   struct Request {
     std::string url;  // host:port + target
@@ -26,8 +26,8 @@ class FakeHttpClient final : public webhooks::HttpClient {
   }
 
   void Post(const HttpUrl& url, std::vector<std::pair<std::string, std::string>> headers,
-            std::string body, std::function<void(webhooks::PostResult)> done) override {
-    webhooks::PostResult r;
+            std::string body, std::function<void(net::PostResult)> done) override {
+    net::PostResult r;
     {
       std::lock_guard lock(mu_);
       Request p{url.HostPort() + url.target, std::move(headers), std::move(body), 0};
@@ -39,17 +39,17 @@ class FakeHttpClient final : public webhooks::HttpClient {
     done(std::move(r));
   }
 
-  void Call(webhooks::HttpCall call, std::function<void(webhooks::PostResult)> done) override {
+  void Call(net::HttpCall call, std::function<void(net::PostResult)> done) override {
     Post(call.url, std::move(call.headers), std::move(call.body), std::move(done));
   }
 
   // The dispatcher's tests fetch nothing.
   void Fetch(const HttpUrl&, uint64_t, std::string,
-             std::function<void(webhooks::FetchResult)> done) override {
-    done(webhooks::FetchResult{0, "the fake client fetches nothing", false, false, {}, {}});
+             std::function<void(net::FetchResult)> done) override {
+    done(net::FetchResult{0, "the fake client fetches nothing", false, false, {}, {}});
   }
-  void Probe(const HttpUrl&, std::function<void(webhooks::FetchResult)> done) override {
-    done(webhooks::FetchResult{0, "the fake client fetches nothing", false, false, {}, {}});
+  void Probe(const HttpUrl&, std::function<void(net::FetchResult)> done) override {
+    done(net::FetchResult{0, "the fake client fetches nothing", false, false, {}, {}});
   }
 
   std::vector<Request> posts() const {

@@ -53,7 +53,7 @@ struct Endpoint {
 class OutboxDispatcher final : public Dispatcher {
  public:
   OutboxDispatcher(asio::io_context& io, store::DeliveryLog& deliveries,
-                   store::MessageQueries& messages, HttpClient& client, Clock& clock,
+                   store::MessageQueries& messages, net::HttpClient& client, Clock& clock,
                    Metrics& metrics, const DispatcherSettings& settings)
       : io_(io),
         strand_(asio::make_strand(io)),
@@ -200,7 +200,7 @@ class OutboxDispatcher final : public Dispatcher {
       if (m.ok()) body = RenderAt(std::move(m).value(), d);
     }
     if (!url || body.empty()) {
-      PostResult r;
+      net::PostResult r;
       r.error = url ? "the message no longer exists" : "not an http(s) URL";
       r.refused = true;
       // Not from inside Pump(): it may be iterating this endpoint's queue.
@@ -209,7 +209,7 @@ class OutboxDispatcher final : public Dispatcher {
     }
     const int64_t timestamp = ToUnixMillis(clock_.Now()) / 1000;
     auto headers = DeliveryHeaders(chain.secret, "msg_" + std::to_string(d.id), timestamp, body);
-    client_.Post(*url, std::move(headers), std::move(body), [this, key](PostResult r) {
+    client_.Post(*url, std::move(headers), std::move(body), [this, key](net::PostResult r) {
       asio::post(strand_, [this, key, r = std::move(r)] { Finish(key, r); });
     });
   }
@@ -269,7 +269,7 @@ class OutboxDispatcher final : public Dispatcher {
     backlog_.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  void Finish(const Key& key, const PostResult& r) {
+  void Finish(const Key& key, const net::PostResult& r) {
     auto it = chains_.find(key);
     if (it == chains_.end()) return;
     Chain& chain = it->second;
@@ -284,7 +284,7 @@ class OutboxDispatcher final : public Dispatcher {
     --in_progress_;
   }
 
-  void FinishDelivery(const Key& key, std::map<Key, Chain>::iterator it, const PostResult& r) {
+  void FinishDelivery(const Key& key, std::map<Key, Chain>::iterator it, const net::PostResult& r) {
     Chain& chain = it->second;
     Pending& d = chain.deliveries.front();
     const std::string& url = key.second;
@@ -365,7 +365,7 @@ class OutboxDispatcher final : public Dispatcher {
   TimePoint timer_due_{};
   store::DeliveryLog& store_;
   store::MessageQueries& messages_;
-  HttpClient& client_;
+  net::HttpClient& client_;
   Clock& clock_;
   Metrics& metrics_;
   DispatcherSettings settings_;
@@ -380,7 +380,7 @@ class OutboxDispatcher final : public Dispatcher {
 }  // namespace
 
 std::unique_ptr<Dispatcher> MakeDispatcher(asio::io_context& io, store::DeliveryLog& deliveries,
-                                           store::MessageQueries& messages, HttpClient& client,
+                                           store::MessageQueries& messages, net::HttpClient& client,
                                            Clock& clock, Metrics& metrics,
                                            const DispatcherSettings& settings) {
   return std::make_unique<OutboxDispatcher>(io, deliveries, messages, client, clock, metrics,

@@ -13,9 +13,9 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/retry_schedule.h"
+#include "net/http_client.h"
 #include "store/delivery_log.h"
 #include "store/message_queries.h"
-#include "webhooks/http_client.h"
 
 namespace bluegate::webhooks {
 
@@ -52,7 +52,7 @@ class Dispatcher {
 
 std::unique_ptr<Dispatcher> MakeDispatcher(boost::asio::io_context& io,
                                            store::DeliveryLog& deliveries,
-                                           store::MessageQueries& messages, HttpClient& client,
+                                           store::MessageQueries& messages, net::HttpClient& client,
                                            Clock& clock, Metrics& metrics,
                                            const DispatcherSettings& settings);
 

@@ -799,6 +799,25 @@ std::string EffectId(std::string_view style) {
   return "";
 }
 
+HttpFn HttpOver(net::HttpClient& server, net::HttpClient& media) {
+  return [&server, &media](HttpRequestSpec spec, std::function<void(HttpReply)> done) {
+    auto parsed = ParseHttpUrl(spec.url);
+    if (!parsed) return done({0, "", "not an http(s) URL", false});
+    net::HttpCall call;
+    call.method = std::move(spec.method);
+    call.url = *parsed;
+    call.body = std::move(spec.body);
+    if (!spec.content_type.empty()) call.headers.emplace_back("content-type", spec.content_type);
+    call.timeout = spec.timeout;
+    call.max_response_bytes = spec.max_response_bytes;
+    (spec.untrusted ? media : server)
+        .Call(std::move(call), [done = std::move(done)](net::PostResult r) {
+          const bool timed_out = r.status == 0 && r.error.starts_with("timed out");
+          done({r.status, std::move(r.body), std::move(r.error), timed_out});
+        });
+  };
+}
+
 std::unique_ptr<Carrier> MakeBlueBubblesCarrier(asio::io_context& io, CarrierSink& sink,
                                                 Clock& clock, BlueBubblesSettings settings,
                                                 std::string line, HttpFn http,

@@ -16,6 +16,7 @@
 #include "carriers/options.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "net/http_client.h"
 
 namespace bluegate::carriers::bluebubbles {
 
@@ -36,9 +37,13 @@ struct HttpRequestSpec {
   // from the private network the carrier's server may live on.
   bool untrusted = false;
 };
-// One HTTP call (to the server, or for an attachment's bytes); app/wiring.cc provides it over the
-// gateway's HTTP client.
+// One HTTP call (to the server, or for an attachment's bytes); HttpOver() makes it from the
+// process's HTTP clients, a test may give its own.
 using HttpFn = std::function<void(HttpRequestSpec, std::function<void(HttpReply)> done)>;
+
+// Calls to the server through `server`; untrusted ones (attachments an API caller named) through
+// `media`, whose address policy applies. Both must outlive the carrier.
+HttpFn HttpOver(net::HttpClient& server, net::HttpClient& media);
 
 struct BlueBubblesSettings {
   std::string url;  // the server, without a trailing slash

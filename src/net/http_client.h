@@ -15,9 +15,9 @@
 
 #include "core/clock.h"
 #include "core/url.h"
-#include "webhooks/address_policy.h"
+#include "net/address_policy.h"
 
-namespace bluegate::webhooks {
+namespace bluegate::net {
 
 struct HttpClientSettings {
   Millis timeout{15000};
@@ -80,4 +80,4 @@ class HttpClient {
 std::unique_ptr<HttpClient> MakeHttpClient(boost::asio::io_context& io,
                                            const HttpClientSettings& settings);
 
-}  // namespace bluegate::webhooks
+}  // namespace bluegate::net

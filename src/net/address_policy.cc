@@ -1,4 +1,4 @@
-#include "webhooks/address_policy.h"
+#include "net/address_policy.h"
 
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <optional>
 
-namespace bluegate::webhooks {
+namespace bluegate::net {
 namespace {
 
 using boost::asio::ip::address;
@@ -130,4 +130,4 @@ std::vector<address> LocalInterfaceAddresses() {
   return out;
 }
 
-}  // namespace bluegate::webhooks
+}  // namespace bluegate::net

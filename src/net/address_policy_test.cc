@@ -1,8 +1,8 @@
-#include "webhooks/address_policy.h"
+#include "net/address_policy.h"
 
 #include <gtest/gtest.h>
 
-namespace bluegate::webhooks {
+namespace bluegate::net {
 namespace {
 
 std::string Why(const char* ip, AddressPolicy p = {}) {
@@ -104,4 +104,4 @@ TEST(AddressPolicyTest, FindsThisMachinesInterfaceAddresses) {
 }
 
 }  // namespace
-}  // namespace bluegate::webhooks
+}  // namespace bluegate::net

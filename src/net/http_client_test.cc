@@ -1,10 +1,10 @@
-#include "webhooks/http_client.h"
+#include "net/http_client.h"
 
 #include <gtest/gtest.h>
 
 #include <optional>
 
-namespace bluegate::webhooks {
+namespace bluegate::net {
 namespace {
 
 // Runs one Post to a loopback port nothing listens on and returns its result.
@@ -38,4 +38,4 @@ TEST(HttpClientTest, ASafeRequestIsAttempted) {
 }
 
 }  // namespace
-}  // namespace bluegate::webhooks
+}  // namespace bluegate::net

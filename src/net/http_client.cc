@@ -1,7 +1,7 @@
 // One of the few translation units that include Beast (compile cost; see DESIGN.md).
 #include <utility>  // before Asio: Boost 1.74 with GCC 12 coroutines
 
-#include "webhooks/http_client.h"
+#include "net/http_client.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,7 +22,7 @@
 #include <map>
 #include <mutex>
 
-namespace bluegate::webhooks {
+namespace bluegate::net {
 namespace {
 
 namespace asio = boost::asio;
@@ -440,4 +440,4 @@ std::unique_ptr<HttpClient> MakeHttpClient(asio::io_context& io,
   return std::make_unique<BeastHttpClient>(io, settings);
 }
 
-}  // namespace bluegate::webhooks
+}  // namespace bluegate::net

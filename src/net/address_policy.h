@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace bluegate::webhooks {
+namespace bluegate::net {
 
 struct AddressPolicy {
   bool allow_loopback = false;  // 127.0.0.0/8, ::1 (the local development profile allows these)
@@ -26,4 +26,4 @@ std::string RefusalReason(const boost::asio::ip::address& addr, const AddressPol
 // The addresses of this machine's network interfaces (getifaddrs), for AddressPolicy::own.
 std::vector<boost::asio::ip::address> LocalInterfaceAddresses();
 
-}  // namespace bluegate::webhooks
+}  // namespace bluegate::net
