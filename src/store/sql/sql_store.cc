@@ -22,6 +22,7 @@
 #include "store/sql/contacts.h"
 #include "store/sql/db.h"
 #include "store/sql/rows.h"
+#include "store/sql/writer.h"
 
 namespace bluegate::store {
 namespace {
@@ -324,7 +325,7 @@ struct Conn {
   std::vector<Stmt*> used;
 };
 
-class SqlStore final : public Store {
+class SqlStore final : public Store, private BatchHooks {
  public:
   SqlStore(SqlEngine engine, Clock& clock) : engine_(std::move(engine)), clock_(clock) {
     writer_owned_ = engine_.connect(32768);
@@ -334,7 +335,9 @@ class SqlStore final : public Store {
     engine_.migrate(*writer_db_);
     stmts_ = std::make_unique<WriterStatements>(writer_db_);
     if (engine_.housekeeping) housekeeping_db_ = engine_.connect(2000);
-    writer_ = std::thread([this] { WriterLoop(); });
+    BatchHooks& hooks = *this;
+    writer_ = std::make_unique<Writer>(
+        *writer_db_, hooks, WriterSettings{engine_.max_batch, engine_.full_disk_retry, Millis(250)});
     if (housekeeping_db_) housekeeper_ = std::thread([this] { HousekeepingLoop(); });
   }
 
@@ -343,9 +346,8 @@ class SqlStore final : public Store {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
-    cv_.notify_all();
     housekeeping_cv_.notify_all();
-    writer_.join();
+    writer_->Stop();
     if (housekeeper_.joinable()) housekeeper_.join();
     housekeeping_db_.reset();
     stmts_.reset();
@@ -572,8 +574,7 @@ class SqlStore final : public Store {
 
   // PostgreSQL: the states of every message the batch's transitions name, in one round trip
   // (locked for the transaction) instead of one each.
-  template <typename Batch>  // a std::vector<Op>
-  void PrefetchStates(const Batch& batch) {
+  void PrefetchStates(const std::vector<WriteKeys>& batch) {
     batch_states_.clear();
     if (!postgres_) return;
     ArrayLiteral ids, accounts, numbers;
@@ -923,33 +924,11 @@ class SqlStore final : public Store {
     });
   }
 
-  bool healthy() const override {
-    std::lock_guard lock(mu_);
-    return !failed_ && !disconnected_ && !full_;
-  }
-
-  uint64_t ConnectionLosses() const override {
-    std::lock_guard lock(mu_);
-    return connection_losses_;
-  }
-
-  void Flush() override {
-    std::unique_lock lock(mu_);
-    const uint64_t target = enqueued_;
-    flushed_cv_.wait(lock, [&] { return finished_ >= target; });
-  }
+  bool healthy() const override { return writer_->healthy(); }
+  uint64_t ConnectionLosses() const override { return writer_->ConnectionLosses(); }
+  void Flush() override { writer_->Flush(); }
 
  private:
-  struct Op {
-    // false: roll back. With `alone` (isolated by a savepoint), its deferred statements are
-    // waited for within it, so that their errors are its own.
-    std::function<bool(WriterStatements&, std::vector<Delivery>&, bool alone)> apply;
-    std::function<void(bool committed)> finish;
-    int64_t message_id = 0;  // a transition's message (its state is read with the batch's)
-    int64_t account_id = 0;  // an accept's contact (read with the batch's)
-    std::string contact;
-  };
-
   static void BindError(Stmt& s, const std::optional<MessageError>& e) {
     if (e) {
       s.Bind(ErrorCodeToString(e->code)).Bind(e->message).Bind(e->reason).Bind(e->detail);
@@ -1783,14 +1762,13 @@ class SqlStore final : public Store {
   void Enqueue(Fn apply, std::function<void(Result<T>)> done, int64_t message_id = 0,
                int64_t account_id = 0, std::string contact = {}) {
     auto result = std::make_shared<std::optional<Result<T>>>();
-    Op op;
-    op.message_id = message_id;
-    op.account_id = account_id;
-    op.contact = std::move(contact);
-    op.apply = [this, result, apply = std::move(apply)](
-                   WriterStatements& st, std::vector<Delivery>& created, bool alone) mutable {
+    WriteOp op;
+    op.keys = WriteKeys{message_id, account_id, std::move(contact)};
+    op.apply = [this, result, apply = std::move(apply)](bool alone) mutable {
       try {
-        Result<T> r = apply(st, created);
+        Result<T> r = apply(*stmts_, created_);
+        // Isolated by a savepoint: its deferred statements are waited for within it, so that
+        // their errors are its own.
         if (alone) writer_db_->Sync();
         const bool ok = r.ok();
         *result = std::move(r);
@@ -1808,98 +1786,63 @@ class SqlStore final : public Store {
         done(std::move(**result));
       }
     };
-    {
-      std::lock_guard lock(mu_);
-      if (failed_ || disconnected_ || full_) {
-        // Fail fast, outside the lock.
-      } else {
-        ++enqueued_;
-        pending_.push_back(std::move(op));
-        cv_.notify_one();
-        return;
-      }
-    }
-    op.finish(false);
+    writer_->Enqueue(std::move(op));
   }
 
-  void WriterLoop() {
-    std::vector<Op> batch;
-    std::vector<Delivery> created;
-    for (;;) {
-      {
-        std::unique_lock lock(mu_);
-        if (disconnected_) {
-          // The server went away: try again every quarter second; writes meanwhile fail fast.
-          cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping_; });
-          if (stopping_ && pending_.empty()) return;
-          lock.unlock();
-          const bool back = Reconnect();
-          lock.lock();
-          if (back) {
-            disconnected_ = false;
-            spdlog::info("the database is reachable again; writes resume");
-          }
-        }
-        if (full_) {
-          // The disk was full: SQLite rolled the transaction back, so nothing is lost or
-          // half-written. Writes fail fast meanwhile; after full_disk_retry the next batch tries
-          // again (and finds out whether there is room).
-          cv_.wait_for(lock, engine_.full_disk_retry, [&] { return stopping_; });
-          if (stopping_ && pending_.empty()) return;
-          full_ = false;
-        }
-        cv_.wait(lock, [&] { return stopping_ || !pending_.empty() || disconnected_; });
-        if (pending_.empty() && stopping_) return;
-        if (pending_.empty()) continue;
-        const size_t n = std::min(pending_.size(), engine_.max_batch);
-        batch.clear();
-        for (size_t i = 0; i < n; ++i) {
-          batch.push_back(std::move(pending_.front()));
-          pending_.pop_front();
-        }
-      }
-      created.clear();
-      bool committed = false;
-      {
-        // A process without an observer (an admin command) has no dispatcher: what it writes is
-        // marked for a running server's re-queue poll instead.
-        std::lock_guard lock(mu_);
-        announce_ = !observer_;
-      }
-      if (healthy()) {
-        // Optimistically without savepoints; if one write fails on its own (a constraint), the
-        // batch is rolled back and run again with a savepoint around each write, so that only
-        // that write fails. A transaction the server aborted (a deadlock with another node) is
-        // simply run again: nothing of it landed.
-        committed = RunBatch(batch, created, /*isolate=*/false);
-        for (int retry = 0; !committed && aborted_ && retry < 5; ++retry) {
-          created.clear();
-          committed = RunBatch(batch, created, /*isolate=*/false);
-        }
-        if (!committed && healthy()) {
-          created.clear();
-          committed = RunBatch(batch, created, /*isolate=*/true);
-        }
-      }
-      std::function<void(std::vector<Delivery>)> observer;
-      {
-        std::lock_guard lock(mu_);
-        observer = observer_;
-      }
-      if (committed && observer && !created.empty()) observer(std::move(created));
-      if (committed && event_publish_) {
-        for (const auto& e : pending_events_) event_publish_(e.account_id, e.type, e.data, e.at);
-      }
-      pending_events_.clear();
-      MaybeIndexConversations();
-      created = {};
-      for (auto& op : batch) op.finish(committed);
-      {
-        std::lock_guard lock(mu_);
-        finished_ += batch.size();
-      }
-      flushed_cv_.notify_all();
+  // --- BatchHooks: what a batch does besides its writes (writer thread). ---
+  void BeginBatch(const std::vector<WriteKeys>& keys, bool isolate) override {
+    created_.clear();
+    pending_events_.clear();
+    holders_.clear();
+    pending_bindings_.clear();
+    isolating_ = isolate;
+    {
+      // A process without an observer (an admin command) has no dispatcher: what it writes is
+      // marked for a running server's re-queue poll instead.
+      std::lock_guard lock(mu_);
+      announce_ = !observer_;
     }
+    RefreshCaches();
+    PrefetchStates(keys);
+  }
+
+  void BeforeWrite() override {
+    created_mark_ = created_.size();
+    event_mark_ = pending_events_.size();
+    delivery_owner_ = node_id_;
+  }
+
+  void WriteFailed() override {
+    created_.resize(created_mark_);
+    pending_events_.resize(event_mark_);
+    contact_cache_.clear();  // it may hold what this write or the batch rolled back
+  }
+
+  bool EndBatch() override {
+    if (announce_) {
+      for (const Delivery& d : created_) stmts_->announce.Reset().Bind(d.id).Exec();
+    }
+    return WriteBindings();
+  }
+
+  void RolledBack() override {
+    contact_cache_.clear();
+    hooks_cache_.clear();
+  }
+
+  void AfterBatch(bool committed) override {
+    std::function<void(std::vector<Delivery>)> observer;
+    {
+      std::lock_guard lock(mu_);
+      observer = observer_;
+    }
+    if (committed && observer && !created_.empty()) observer(std::move(created_));
+    if (committed && event_publish_) {
+      for (const auto& e : pending_events_) event_publish_(e.account_id, e.type, e.data, e.at);
+    }
+    pending_events_.clear();
+    MaybeIndexConversations();
+    created_ = {};
   }
 
   // This process's node in webhook_deliveries.owner (NULL for a process that is no node).
@@ -1961,17 +1904,6 @@ class SqlStore final : public Store {
     return ok;
   }
 
-  bool Reconnect() {
-    try {
-      writer_db_->Exec("SELECT 1");  // a lost connection is made again on use
-      contact_cache_.clear();
-      hooks_cache_.clear();
-      return true;
-    } catch (const DbError&) {
-      return false;
-    }
-  }
-
   // Drops what the writer's caches may hold that another connection changed since the last batch:
   // contacts (on SQLite, when data_version says another connection committed; on PostgreSQL,
   // where other nodes write all the time, at every batch) and webhooks (when their epoch moved).
@@ -2003,7 +1935,9 @@ class SqlStore final : public Store {
   // by contact, each conversation's page is written once per batch instead.
   void MaybeIndexConversations() {
     const TimePoint now = clock_.Now();
-    if (postgres_ || failed_ || (now >= last_indexed_ && now - last_indexed_ < Millis(500))) return;
+    if (postgres_ || !writer_->healthy() ||
+        (now >= last_indexed_ && now - last_indexed_ < Millis(500)))
+      return;
     last_indexed_ = now;
     try {
       writer_db_->Begin();
@@ -2042,88 +1976,6 @@ class SqlStore final : public Store {
         spdlog::warn("store housekeeping failed (retried): {}", e.what());
       }
       lock.lock();
-    }
-  }
-
-  // One transaction for the whole batch. Returns whether it committed. Without `isolate`, a write
-  // failing on its own aborts the attempt (false, store still healthy); with it, that write is
-  // rolled back to its savepoint alone. A transaction the server aborted leaves `aborted_` set (run
-  // it again); a lost connection makes the store unavailable until it reconnects; any other
-  // failure makes it fail closed.
-  bool RunBatch(std::vector<Op>& batch, std::vector<Delivery>& created, bool isolate) {
-    pending_events_.clear();
-    holders_.clear();
-    pending_bindings_.clear();
-    isolating_ = isolate;
-    aborted_ = false;
-    try {
-      writer_db_->Begin();
-      RefreshCaches();
-      PrefetchStates(batch);
-      for (auto& op : batch) {
-        if (isolate) writer_db_->Exec("SAVEPOINT op");
-        const size_t mark = created.size();
-        const size_t event_mark = pending_events_.size();
-        delivery_owner_ = node_id_;
-        const bool ok = op.apply(*stmts_, created, isolate);
-        if (!ok) {
-          created.resize(mark);
-          pending_events_.resize(event_mark);
-          contact_cache_.clear();  // it may hold what this write or the batch rolled back
-          if (!isolate) {
-            writer_db_->ExecQuietly("ROLLBACK");
-            return false;
-          }
-          writer_db_->Exec("ROLLBACK TO op");
-        }
-        if (isolate) writer_db_->Exec("RELEASE op");
-      }
-      if (announce_) {
-        for (const Delivery& d : created) stmts_->announce.Reset().Bind(d.id).Exec();
-      }
-      if (!WriteBindings()) {
-        writer_db_->ExecQuietly("ROLLBACK");
-        contact_cache_.clear();
-        return false;  // run again with each write isolated: the loser of the race fails alone
-      }
-      writer_db_->Sync();  // the batch's pipelined writes
-      writer_db_->Exec("COMMIT");
-      if (was_full_) {
-        std::lock_guard lock(mu_);
-        was_full_ = false;
-        spdlog::info("the disk has room again; writes resume");
-      }
-      return true;
-    } catch (const DbError& e) {
-      writer_db_->ExecQuietly("ROLLBACK");
-      contact_cache_.clear();
-      hooks_cache_.clear();
-      if (e.kind == DbError::Kind::kAborted) {
-        aborted_ = true;
-        return false;
-      }
-      // A pipelined write that failed on its own, found out after its op: the batch runs again
-      // with each write isolated (and waited for), so that only that one fails.
-      if (e.OnlyThisWrite() && !isolate) return false;
-      std::lock_guard lock(mu_);
-      if (e.kind == DbError::Kind::kFull) {
-        full_ = true;
-        if (!was_full_) {
-          spdlog::error("the disk is full ({}); writes answer 503 until there is room again",
-                        e.what());
-        }
-        was_full_ = true;
-      } else if (e.kind == DbError::Kind::kConnection) {
-        // The commit's fate is unknown: its writers are told it failed (503), and whoever keeps
-        // state beside the store (the line leases) learns of the loss through ConnectionLosses().
-        disconnected_ = true;
-        ++connection_losses_;
-        spdlog::error("lost the database connection ({}); writes fail until it is back", e.what());
-      } else {
-        failed_ = true;  // sticky: see store.h
-        spdlog::error("a commit failed ({}); the store refuses writes until restarted", e.what());
-      }
-      return false;
     }
   }
 
@@ -2190,21 +2042,14 @@ class SqlStore final : public Store {
   int64_t contacts_epoch_ = -1;            // writer thread: store_epochs 'contacts' when last read
   std::unique_ptr<WriterStatements> stmts_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable flushed_cv_;
+  std::unique_ptr<Writer> writer_;
+  std::vector<Delivery> created_;  // writer thread: the batch's new deliveries
+  size_t created_mark_ = 0;        // writer thread: where the current write's begin
+  size_t event_mark_ = 0;
+
+  mutable std::mutex mu_;  // the observers, and the housekeeper's stop
   std::condition_variable housekeeping_cv_;
-  std::deque<Op> pending_;
   bool stopping_ = false;
-  bool failed_ = false;
-  bool disconnected_ = false;  // PostgreSQL unreachable: writes fail fast until it is back
-  // The disk was full at the last commit: writes fail fast until the writer tries again.
-  bool full_ = false;
-  bool was_full_ = false;  // on the writer thread: logged once per episode
-  uint64_t connection_losses_ = 0;
-  bool aborted_ = false;  // writer thread: the last batch was aborted by the server
-  uint64_t enqueued_ = 0;
-  uint64_t finished_ = 0;
   std::function<void(std::vector<Delivery>)> observer_;
   bool announce_ = false;  // writer thread: mark new deliveries for another process
   struct StoreEvent {
@@ -2219,7 +2064,6 @@ class SqlStore final : public Store {
   TimePoint last_indexed_{};     // writer thread
   int64_t data_version_ = -1;    // writer thread: PRAGMA data_version when last read
   int64_t webhooks_epoch_ = -1;  // writer thread: store_epochs 'webhooks' when last read
-  std::thread writer_;
   std::unique_ptr<Db> housekeeping_db_;
   // Writer thread only: account id → webhook type → enabled hooks.
   std::unordered_map<int64_t, std::map<std::string, std::vector<Hook>, std::less<>>> hooks_cache_;

@@ -23,7 +23,7 @@ struct SqlEngine {
   size_t max_batch = 4096;  // writes per transaction at most
   // After a full disk (DbError::kFull), writes fail fast this long before the writer tries again.
   Millis full_disk_retry{1000};
-  std::string node_id;      // see PostgresSettings::node_id
+  std::string node_id;  // see PostgresSettings::node_id
 };
 
 // Opens (and migrates). Throws std::runtime_error (or DbError) when the database cannot be

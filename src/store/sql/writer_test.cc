@@ -1,0 +1,147 @@
+// The writer engine alone, on a scripted connection: group commit, a write that fails alone, a
+// transaction the server aborted, and the sticky failure.
+#include "store/sql/writer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <optional>
+
+namespace bluegate::store {
+namespace {
+
+// Records what the writer runs; a scripted COMMIT may fail.
+class ScriptedDb final : public Db {
+ public:
+  Engine engine() const override { return Engine::kSqlite; }
+  std::unique_ptr<StmtImpl> Prepare(const std::string&) override { return nullptr; }
+  void Exec(const std::string& sql) override {
+    std::lock_guard lock(mu);
+    log.push_back(sql);
+    if (sql == "COMMIT" && !commit_failures.empty()) {
+      const DbError::Kind kind = commit_failures.front();
+      commit_failures.erase(commit_failures.begin());
+      throw DbError("scripted " + sql + " failure", kind);
+    }
+  }
+  void Begin() override {
+    std::lock_guard lock(mu);
+    log.push_back("BEGIN");
+  }
+  int Count(const std::string& sql) {
+    std::lock_guard lock(mu);
+    return static_cast<int>(std::count(log.begin(), log.end(), sql));
+  }
+
+  std::mutex mu;
+  std::vector<std::string> log;
+  std::vector<DbError::Kind> commit_failures;
+};
+
+class CountingHooks final : public BatchHooks {
+ public:
+  void BeginBatch(const std::vector<WriteKeys>& keys, bool isolate) override {
+    ++batches;
+    last_batch_size = keys.size();
+    last_isolated = isolate;
+  }
+  void BeforeWrite() override {}
+  void WriteFailed() override { ++failed_writes; }
+  bool EndBatch() override { return true; }
+  void RolledBack() override { ++rollbacks; }
+  void AfterBatch(bool committed) override { committed_batches += committed; }
+
+  std::atomic<int> batches{0}, failed_writes{0}, rollbacks{0}, committed_batches{0};
+  std::atomic<size_t> last_batch_size{0};
+  std::atomic<bool> last_isolated{false};
+};
+
+class WriterTest : public ::testing::Test {
+ protected:
+  // A write that runs `apply` and records how its batch ended.
+  std::future<bool> Write(std::function<bool(bool)> apply) {
+    auto done = std::make_shared<std::promise<bool>>();
+    auto future = done->get_future();
+    writer_.Enqueue(
+        WriteOp{std::move(apply), [done](bool committed) { done->set_value(committed); }, {}});
+    return future;
+  }
+  // Holds the writer inside a first batch until the returned function is called, so that the
+  // writes queued meanwhile share the next batch.
+  std::function<void()> HoldTheWriter() {
+    auto release = std::make_shared<std::promise<void>>();
+    auto entered = std::make_shared<std::promise<void>>();
+    auto gate = release->get_future().share();
+    held_ = Write([entered, gate](bool) {
+      entered->set_value();
+      gate.wait();
+      return true;
+    });
+    entered->get_future().wait();
+    return [release] { release->set_value(); };
+  }
+
+  ScriptedDb db_;
+  CountingHooks hooks_;
+  Writer writer_{db_, hooks_, WriterSettings{4096, Millis(1000), Millis(250)}};
+  std::future<bool> held_;
+};
+
+TEST_F(WriterTest, WritesQueuedTogetherShareOneTransaction) {
+  auto release = HoldTheWriter();
+  std::vector<std::future<bool>> writes;
+  for (int i = 0; i < 100; ++i) writes.push_back(Write([](bool) { return true; }));
+  release();
+  for (auto& w : writes) EXPECT_TRUE(w.get());
+  EXPECT_TRUE(held_.get());
+  EXPECT_EQ(db_.Count("COMMIT"), 2) << "the held write's batch, then one for the other 100";
+  EXPECT_EQ(hooks_.last_batch_size, 100u);
+}
+
+TEST_F(WriterTest, AWriteThatFailsAloneIsRolledBackAloneAndTheOthersCommit) {
+  auto release = HoldTheWriter();
+  std::atomic<int> runs_of_bad{0}, runs_of_good{0};
+  auto good1 = Write([&](bool) { return ++runs_of_good, true; });
+  auto bad = Write([&](bool) { return ++runs_of_bad, false; });
+  auto good2 = Write([&](bool) { return ++runs_of_good, true; });
+  release();
+  EXPECT_TRUE(good1.get());
+  EXPECT_TRUE(bad.get()) << "the batch committed; the write's own result tells its failure";
+  EXPECT_TRUE(good2.get());
+  EXPECT_EQ(runs_of_bad, 2) << "once in the optimistic attempt, once isolated";
+  EXPECT_TRUE(hooks_.last_isolated);
+  EXPECT_EQ(db_.Count("ROLLBACK TO op"), 1) << "only the failing write was undone";
+  EXPECT_EQ(db_.Count("SAVEPOINT op"), 3);
+  EXPECT_EQ(hooks_.failed_writes, 2);
+}
+
+TEST_F(WriterTest, ATransactionTheServerAbortedRunsAgain) {
+  db_.commit_failures = {DbError::Kind::kAborted};
+  std::atomic<int> runs{0};
+  EXPECT_TRUE(Write([&](bool) { return ++runs, true; }).get());
+  EXPECT_EQ(runs, 2);
+  EXPECT_TRUE(writer_.healthy());
+  EXPECT_GE(hooks_.rollbacks, 1);
+}
+
+TEST_F(WriterTest, ACommitWhoseFateIsUnknownFailsEveryLaterWrite) {
+  db_.commit_failures = {DbError::Kind::kOther};
+  EXPECT_FALSE(Write([](bool) { return true; }).get());
+  EXPECT_FALSE(writer_.healthy());
+  std::atomic<bool> ran{false};
+  EXPECT_FALSE(Write([&](bool) { return ran = true; }).get());
+  EXPECT_FALSE(ran) << "refused without running: the store fails closed";
+  writer_.Flush();
+  EXPECT_FALSE(writer_.healthy()) << "sticky";
+}
+
+TEST_F(WriterTest, ALostConnectionIsCountedForWhatKeepsStateBesideTheStore) {
+  db_.commit_failures = {DbError::Kind::kConnection};
+  EXPECT_FALSE(Write([](bool) { return true; }).get());
+  EXPECT_EQ(writer_.ConnectionLosses(), 1u);
+}
+
+}  // namespace
+}  // namespace bluegate::store
