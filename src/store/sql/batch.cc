@@ -1,0 +1,196 @@
+// The store's side of the writer engine (BatchHooks): per-batch caches and prefetches, PostgreSQL's
+// deferred contact bindings, observers told after the commit, SQLite's conversation filing.
+#include "store/sql/sql_store_impl.h"
+
+#include <spdlog/spdlog.h>
+
+namespace bluegate::store {
+
+// PostgreSQL: the states of every message the batch's transitions name, in one round trip
+// (locked for the transaction) instead of one each.
+void SqlStore::PrefetchStates(const std::vector<WriteKeys>& batch) {
+  batch_states_.clear();
+  if (!postgres_) return;
+  ArrayLiteral ids, accounts, numbers;
+  std::vector<std::string> keys;  // the accepts' contacts the cache lacks
+  if (contacts_stale_.exchange(false, std::memory_order_acq_rel)) contact_cache_.clear();
+  for (const auto& op : batch) {
+    if (op.message_id > 0) ids.Add(std::to_string(op.message_id));
+    if (op.contact.empty()) continue;
+    std::string key = std::to_string(op.account_id) + "/" + op.contact;
+    if (contact_cache_.contains(key)) continue;
+    accounts.Add(std::to_string(op.account_id));
+    numbers.Add(op.contact);
+    keys.push_back(std::move(key));
+  }
+  if (!ids.empty()) {
+    Stmt& s = stmts_->message_states.Reset().Bind(ids.text());
+    while (s.Step()) batch_states_.insert_or_assign(s.Int(0), ReadState(s, 1));
+    s.Reset();
+  }
+  if (!keys.empty()) {
+    Stmt& s = stmts_->contact_states.Reset().Bind(accounts.text()).Bind(numbers.text());
+    while (s.Step()) {
+      contact_cache_.insert_or_assign(std::to_string(s.Int(0)) + "/" + s.Text(1),
+                                      ReadContactState(s, 2));
+    }
+    s.Reset();
+    for (auto& key : keys) contact_cache_.try_emplace(std::move(key));  // no row yet
+  }
+}
+
+void SqlStore::BeginBatch(const std::vector<WriteKeys>& keys, bool isolate) {
+  created_.clear();
+  pending_events_.clear();
+  holders_.clear();
+  pending_bindings_.clear();
+  isolating_ = isolate;
+  {
+    // A process without an observer (an admin command) has no dispatcher: what it writes is
+    // marked for a running server's re-queue poll instead.
+    std::lock_guard lock(mu_);
+    announce_ = !observer_;
+  }
+  RefreshCaches();
+  PrefetchStates(keys);
+}
+
+void SqlStore::BeforeWrite() {
+  created_mark_ = created_.size();
+  event_mark_ = pending_events_.size();
+  delivery_owner_ = node_id_;
+}
+
+void SqlStore::WriteFailed() {
+  created_.resize(created_mark_);
+  pending_events_.resize(event_mark_);
+  contact_cache_.clear();  // it may hold what this write or the batch rolled back
+}
+
+bool SqlStore::EndBatch() {
+  if (announce_) {
+    for (const Delivery& d : created_) stmts_->announce.Reset().Bind(d.id).Exec();
+  }
+  return WriteBindings();
+}
+
+void SqlStore::RolledBack() {
+  contact_cache_.clear();
+  hooks_cache_.clear();
+}
+
+void SqlStore::AfterBatch(bool committed) {
+  std::function<void(std::vector<Delivery>)> observer;
+  {
+    std::lock_guard lock(mu_);
+    observer = observer_;
+  }
+  if (committed && observer && !created_.empty()) observer(std::move(created_));
+  if (committed && event_publish_) {
+    for (const auto& e : pending_events_) event_publish_(e.account_id, e.type, e.data, e.at);
+  }
+  pending_events_.clear();
+  MaybeIndexConversations();
+  created_ = {};
+}
+
+// PostgreSQL: writes the batch's bindings in key order, then says whether every contact is
+// bound to the line its message was for (another node may have bound one first: the upsert
+// then kept that node's line).
+bool SqlStore::WriteBindings() {
+  if (pending_bindings_.empty()) return true;
+  std::stable_sort(pending_bindings_.begin(), pending_bindings_.end(),
+                   [](const Binding& a, const Binding& b) {
+                     return std::tie(a.account_id, a.contact) < std::tie(b.account_id, b.contact);
+                   });
+  for (const auto& b : pending_bindings_) {
+    stmts_->bind_contact.Reset()
+        .Bind(b.account_id)
+        .Bind(b.contact)
+        .Bind(b.at)
+        .Bind(b.line)
+        .Bind(b.contact_id)
+        .ExecDeferred();
+  }
+  ArrayLiteral accounts, numbers, lines;
+  for (const auto& b : pending_bindings_) {
+    accounts.Add(std::to_string(b.account_id));
+    numbers.Add(b.contact);
+    lines.Add(b.line);
+  }
+  Stmt& s = stmts_->check_bindings.Reset();
+  s.Bind(accounts.text()).Bind(numbers.text()).Bind(lines.text());
+  s.Step();
+  const bool ok = s.Int(0) == 0;
+  s.Reset();
+  if (!ok) {
+    std::lock_guard lock(routes_mu_);
+    for (const auto& b : pending_bindings_) {
+      routes_.erase(std::to_string(b.account_id) + "/" + b.contact);
+    }
+  }
+  return ok;
+}
+
+// Drops what the writer's caches may hold that another connection changed since the last batch:
+// contacts (on SQLite, when data_version says another connection committed; on PostgreSQL,
+// where other nodes write all the time, at every batch) and webhooks (when their epoch moved).
+void SqlStore::RefreshCaches() {
+  Stmt& epochs = stmts_->epochs.Reset();
+  epochs.Step();
+  const int64_t webhooks = epochs.Int(0);
+  const int64_t contacts = epochs.Int(1);
+  epochs.Reset();
+  if (webhooks != webhooks_epoch_) hooks_cache_.clear();
+  webhooks_epoch_ = webhooks;
+  if (postgres_) {
+    // Other nodes change contacts (opt-outs, bindings, deletions) through writes that move the
+    // epoch; their first messages to a contact are caught by the binding upsert itself.
+    if (contacts != contacts_epoch_) contact_cache_.clear();
+    contacts_epoch_ = contacts;
+    return;
+  }
+  Stmt version(writer_db_, "PRAGMA data_version");
+  version.Step();
+  const int64_t v = version.Int(0);
+  if (v != data_version_) contact_cache_.clear();
+  data_version_ = v;
+}
+
+// Files new messages under their conversation (account, contact) in slices, every half second
+// at most, on the writer thread. An index on messages(contact) would be updated at a random
+// place by every accept, dirtying one page per message in each commit; filed in batches sorted
+// by contact, each conversation's page is written once per batch instead.
+void SqlStore::MaybeIndexConversations() {
+  const TimePoint now = clock_.Now();
+  if (postgres_ || !writer_->healthy() ||
+      (now >= last_indexed_ && now - last_indexed_ < Millis(500)))
+    return;
+  last_indexed_ = now;
+  try {
+    writer_db_->Begin();
+    Stmt wm(writer_db_,
+            "SELECT id, (SELECT COALESCE(MAX(id), 0) FROM messages) FROM "
+            "conversation_watermark");
+    wm.Step();
+    const int64_t from = wm.Int(0);
+    const int64_t to = std::min(wm.Int(1), from + 200'000);
+    wm.Reset();
+    if (to > from) {
+      Stmt file(
+          writer_db_,
+          "INSERT INTO conversations(account_id, contact, created_at, message_id) "
+          "SELECT account_id, contact, created_at, id FROM messages WHERE id > ? AND id <= ? "
+          "AND contact != '' ORDER BY account_id, contact, created_at ON CONFLICT DO NOTHING");
+      file.Bind(from).Bind(to).Exec();
+      Stmt up(writer_db_, "UPDATE conversation_watermark SET id = ?");
+      up.Bind(to).Exec();
+    }
+    writer_db_->Exec("COMMIT");
+  } catch (const DbError& e) {
+    writer_db_->ExecQuietly("ROLLBACK");
+    spdlog::warn("filing conversations failed (retried later): {}", e.what());
+  }
+}
+
+}  // namespace bluegate::store

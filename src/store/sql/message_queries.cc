@@ -1,0 +1,138 @@
+// MessageQueries on SQL (store/message_queries.h).
+#include "store/sql/sql_store_impl.h"
+
+namespace bluegate::store {
+
+Result<Message> SqlStore::FindMessage(int64_t account_id, std::string_view handle) {
+  return Read<Message>([&](Conn& c) -> Result<Message> {
+    Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
+                        "WHERE m.handle = ? AND m.account_id = ?");
+    s.Bind(handle).Bind(account_id);
+    if (!s.Step()) return Error::NotFound("no message with handle " + std::string(handle));
+    return ReadMessage(s);
+  });
+}
+
+Result<Message> SqlStore::FindMessageById(int64_t id) {
+  return Read<Message>([&](Conn& c) -> Result<Message> {
+    Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?");
+    s.Bind(id);
+    if (!s.Step()) return Error::NotFound("no message with id " + std::to_string(id));
+    return ReadMessage(s);
+  });
+}
+
+Result<MessagePage> SqlStore::ListMessages(const MessageQuery& q) {
+  return Read<MessagePage>([&](Conn& c) -> Result<MessagePage> {
+    // With a contact on SQLite, the conversation's ids drive the query (the unary + keeps it
+    // from walking the account's whole history by its created_at index instead).
+    std::string where =
+        q.number && !postgres_ ? " WHERE +m.account_id = ?" : " WHERE m.account_id = ?";
+    std::vector<std::variant<int64_t, std::string>> args{q.account_id};
+    auto add = [&](const char* clause, auto value) {
+      where += clause;
+      args.emplace_back(value);
+    };
+    if (q.number && postgres_) {
+      // PostgreSQL: an index on (account_id, contact, created_at). Several nodes' transactions
+      // commit out of id order, which a watermark cannot follow.
+      add(" AND m.contact = ?", *q.number);
+    } else if (q.number) {
+      // A conversation's messages: those the indexer has filed under the contact, and the few
+      // newer than its watermark (see IndexConversations).
+      where +=
+          " AND m.contact = ? AND m.id IN (SELECT message_id FROM conversations WHERE "
+          "account_id = ? AND contact = ? UNION ALL SELECT id FROM messages WHERE id > (SELECT "
+          "id FROM conversation_watermark) AND +account_id = ? AND +contact = ?)";
+      args.emplace_back(*q.number);
+      args.emplace_back(q.account_id);
+      args.emplace_back(*q.number);
+      args.emplace_back(q.account_id);
+      args.emplace_back(*q.number);
+    }
+    if (q.line) add(" AND m.line_number = ?", *q.line);
+    if (q.from_number) {
+      where +=
+          " AND ((m.is_outbound = 1 AND m.line_number = ?) OR (m.is_outbound = 0 AND m.contact = "
+          "?))";
+      args.emplace_back(*q.from_number);
+      args.emplace_back(*q.from_number);
+    }
+    if (q.to_number) {
+      where +=
+          " AND ((m.is_outbound = 1 AND m.contact = ?) OR (m.is_outbound = 0 AND m.line_number = "
+          "?))";
+      args.emplace_back(*q.to_number);
+      args.emplace_back(*q.to_number);
+    }
+    if (q.group_id) add(" AND m.group_id = ?", *q.group_id);
+    if (q.message_type) add(" AND m.message_type = ?", *q.message_type);
+    if (q.is_outbound) add(" AND m.is_outbound = ?", int64_t{*q.is_outbound ? 1 : 0});
+    if (q.status) add(" AND m.status = ?", std::string(StatusName(*q.status)));
+    if (q.service) add(" AND m.service = ?", std::string(ServiceName(*q.service)));
+    if (q.created_gte) add(" AND m.created_at >= ?", ToUnixMillis(*q.created_gte));
+    if (q.created_lte) add(" AND m.created_at <= ?", ToUnixMillis(*q.created_lte));
+    if (q.updated_gte) add(" AND m.updated_at >= ?", ToUnixMillis(*q.updated_gte));
+    if (q.updated_lte) add(" AND m.updated_at <= ?", ToUnixMillis(*q.updated_lte));
+    auto bind_all = [&](Stmt& s) {
+      for (const auto& a : args) {
+        if (const auto* i = std::get_if<int64_t>(&a))
+          s.Bind(*i);
+        else
+          s.Bind(std::get<std::string>(a));
+      }
+    };
+    MessagePage page;
+    Stmt& count = c.Prepare(std::string("SELECT COUNT(*) FROM messages m") + where);
+    bind_all(count);
+    count.Step();
+    page.total = count.Int(0);
+    const char* column =
+        q.order_by == MessageQuery::Order::kUpdated ? "m.updated_at" : "m.created_at";
+    const char* dir = q.descending ? " DESC" : " ASC";
+    Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + where +
+                        " ORDER BY " + column + dir + ", m.id" + dir + " LIMIT ? OFFSET ?");
+    bind_all(s);
+    s.Bind(int64_t{q.limit}).Bind(int64_t{q.offset});
+    while (s.Step()) page.data.push_back(ReadMessage(s));
+    return page;
+  });
+}
+
+Result<std::vector<Message>> SqlStore::UnfinishedOutbound(std::optional<std::string> line) {
+  return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
+    Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
+                        "WHERE (m.status IN ('QUEUED', 'ACCEPTED') OR (m.status = 'SENT' AND "
+                        "m.service = 'iMessage')) "
+                        "AND m.is_outbound = 1" +
+                        (line ? " AND m.line_number = ?" : "") + " ORDER BY m.id");
+    if (line) s.Bind(*line);
+    std::vector<Message> out;
+    while (s.Step()) out.push_back(ReadMessage(s));
+    return out;
+  });
+}
+
+Result<int64_t> SqlStore::CountQueued(std::string_view line) {
+  return Read<int64_t>([&](Conn& c) -> Result<int64_t> {
+    Stmt& s =
+        c.Prepare("SELECT COUNT(*) FROM messages WHERE line_number = ? AND status = 'QUEUED'");
+    s.Bind(line);
+    s.Step();
+    return s.Int(0);
+  });
+}
+
+Result<std::vector<TimePoint>> SqlStore::NewContactStarts(std::string_view line, TimePoint since) {
+  return Read<std::vector<TimePoint>>([&](Conn& c) -> Result<std::vector<TimePoint>> {
+    Stmt& s = c.Prepare(
+        "SELECT accepted_at FROM messages WHERE line_number = ? AND new_contact = 1 AND "
+        "accepted_at >= ? ORDER BY accepted_at");
+    s.Bind(line).Bind(ToUnixMillis(since));
+    std::vector<TimePoint> out;
+    while (s.Step()) out.push_back(FromUnixMillis(s.Int(0)));
+    return out;
+  });
+}
+
+}  // namespace bluegate::store
