@@ -1,5 +1,6 @@
 // The store's side of the writer engine (BatchHooks): per-batch caches and prefetches, PostgreSQL's
-// deferred contact bindings, observers told after the commit, SQLite's conversation filing.
+// deferred contact bindings, observers told after the commit, and the engine's own after-batch work
+// (SQLite files conversations).
 #include "store/sql/sql_store_impl.h"
 
 #include <spdlog/spdlog.h>
@@ -90,7 +91,7 @@ void SqlStore::AfterBatch(bool committed) {
     for (const auto& e : pending_events_) event_publish_(e.account_id, e.type, e.data, e.at);
   }
   pending_events_.clear();
-  MaybeIndexConversations();
+  if (engine_.after_batch && writer_->healthy()) engine_.after_batch(*writer_db_);
   created_ = {};
 }
 
@@ -155,42 +156,6 @@ void SqlStore::RefreshCaches() {
   const int64_t v = version.Int(0);
   if (v != data_version_) contact_cache_.clear();
   data_version_ = v;
-}
-
-// Files new messages under their conversation (account, contact) in slices, every half second
-// at most, on the writer thread. An index on messages(contact) would be updated at a random
-// place by every accept, dirtying one page per message in each commit; filed in batches sorted
-// by contact, each conversation's page is written once per batch instead.
-void SqlStore::MaybeIndexConversations() {
-  const TimePoint now = clock_.Now();
-  if (postgres_ || !writer_->healthy() ||
-      (now >= last_indexed_ && now - last_indexed_ < Millis(500)))
-    return;
-  last_indexed_ = now;
-  try {
-    writer_db_->Begin();
-    Stmt wm(writer_db_,
-            "SELECT id, (SELECT COALESCE(MAX(id), 0) FROM messages) FROM "
-            "conversation_watermark");
-    wm.Step();
-    const int64_t from = wm.Int(0);
-    const int64_t to = std::min(wm.Int(1), from + 200'000);
-    wm.Reset();
-    if (to > from) {
-      Stmt file(
-          writer_db_,
-          "INSERT INTO conversations(account_id, contact, created_at, message_id) "
-          "SELECT account_id, contact, created_at, id FROM messages WHERE id > ? AND id <= ? "
-          "AND contact != '' ORDER BY account_id, contact, created_at ON CONFLICT DO NOTHING");
-      file.Bind(from).Bind(to).Exec();
-      Stmt up(writer_db_, "UPDATE conversation_watermark SET id = ?");
-      up.Bind(to).Exec();
-    }
-    writer_db_->Exec("COMMIT");
-  } catch (const DbError& e) {
-    writer_db_->ExecQuietly("ROLLBACK");
-    spdlog::warn("filing conversations failed (retried later): {}", e.what());
-  }
 }
 
 }  // namespace bluegate::store

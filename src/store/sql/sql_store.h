@@ -20,6 +20,9 @@ struct SqlEngine {
   std::function<void(Db&)> migrate;
   // Run every 100 ms on a connection of its own (SQLite: WAL checkpoints). May be empty.
   std::function<void(Db&)> housekeeping;
+  // Run on the writer thread and connection after each batch while the store is healthy, outside
+  // any transaction (SQLite: files conversations, store/sqlite/conversations.h). May be empty.
+  std::function<void(Db&)> after_batch;
   size_t max_batch = 4096;  // writes per transaction at most
   // After a full disk (DbError::kFull), writes fail fast this long before the writer tries again.
   Millis full_disk_retry{1000};

@@ -227,7 +227,6 @@ class SqlStore final : public Store, private BatchHooks {
   void PrefetchStates(const std::vector<WriteKeys>& batch);
   bool WriteBindings();
   void RefreshCaches();
-  void MaybeIndexConversations();
 
   // core (sql/sql_store.cc)
   std::optional<std::string> OwnNode() const;
@@ -342,7 +341,6 @@ class SqlStore final : public Store, private BatchHooks {
   std::vector<StoreEvent> pending_events_;  // writer thread: told after the commit
   std::function<bool(int64_t)> event_wants_;
   std::function<void(int64_t, const std::string&, const std::string&, TimePoint)> event_publish_;
-  TimePoint last_indexed_{};     // writer thread
   int64_t data_version_ = -1;    // writer thread: PRAGMA data_version when last read
   int64_t webhooks_epoch_ = -1;  // writer thread: store_epochs 'webhooks' when last read
   std::unique_ptr<Db> housekeeping_db_;

@@ -1,6 +1,9 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <memory>
+
 #include "store/sql/sql_store.h"
+#include "store/sqlite/conversations.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace bluegate::store {
@@ -22,6 +25,9 @@ std::unique_ptr<Store> MakeSqliteStore(const SqliteSettings& settings, Clock& cl
     db.Exec("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;");
   };
   engine.housekeeping = [](Db& db) { CheckpointSqlite(db); };
+  engine.after_batch = [filer = std::make_shared<ConversationFiler>(clock)](Db& db) {
+    filer->MaybeFile(db);
+  };
   engine.max_batch = settings.max_batch;
   engine.full_disk_retry = settings.full_disk_retry;
   return MakeSqlStore(std::move(engine), clock);
