@@ -79,8 +79,13 @@ test('410 Gone stops deliveries to that URL for the message', async () => {
   rx.behaviour = (req, rec) => (rec.json.status === 'PENDING' ? { status: 410 } : undefined);
   const r = await gw.send({ number: '+12125550100', content: 'gone', status_callback: `${rx.url}/cb` });
   await gw.waitForStatus(r.json.message_handle, (m) => m.status === 'DELIVERED');
-  // The message reached DELIVERED, yet nothing after PENDING was sent to the receiver.
-  await new Promise((res) => setTimeout(res, 200));
+  // The message reached DELIVERED, yet nothing after PENDING was sent to the receiver: once no
+  // delivery of the message is left pending (each was sent, or disabled by the 410), the
+  // receiver has seen all it will.
+  const pending = await eventually(async () => (await gw.request('GET',
+    `/api/v2/webhooks/deliveries?message_handle=${r.json.message_handle}&outcome=pending`)).json.data,
+  (data) => data.length === 0);
+  assert.deepEqual(pending, []);
   const statuses = rx.received.filter((x) => x.json.message_handle === r.json.message_handle).map((x) => x.json.status);
   assert.deepEqual(statuses, ['REGISTERED', 'PENDING']);
   assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="disabled"\} 1/);

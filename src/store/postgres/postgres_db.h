@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 
 #include "store/sql/db.h"
@@ -17,6 +18,8 @@ std::unique_ptr<Db> OpenPostgresDb(const std::string& url);
 // Brings the schema up to date. Serialised across nodes by an advisory lock, so nodes that start
 // together migrate once.
 void MigratePostgres(Db& db);
+// The frozen history that brings an older database up to the schema (store/sql/schema.h).
+std::span<const char* const> PostgresLegacyMigrations();
 
 // The URL with its password replaced by ***, for logs and errors.
 std::string RedactDatabaseUrl(const std::string& url);

@@ -3,9 +3,19 @@
 #include <stdexcept>
 #include <string>
 
-namespace bluegate::store {
+#include "store/sql/schema.h"
 
-void ApplyMigrations(Db& db, std::span<const char* const> migrations) {
+namespace bluegate::store {
+namespace {
+
+void Record(Db& db, int64_t version) {
+  Stmt ins(&db, "INSERT INTO schema_version(version) VALUES (?)");
+  ins.Bind(version).Exec();
+}
+
+}  // namespace
+
+void ApplyMigrations(Db& db, std::span<const char* const> legacy) {
   int64_t have = 0;
   {
     // Finished before the migrations run: a pending read would lock out DROP statements (SQLite).
@@ -13,15 +23,25 @@ void ApplyMigrations(Db& db, std::span<const char* const> migrations) {
     q.Step();
     have = q.Int(0);
   }
-  const auto want = static_cast<int64_t>(migrations.size());
+  const auto frozen = static_cast<int64_t>(legacy.size());
+  const auto shared = SharedMigrations();
+  const int64_t want = frozen + static_cast<int64_t>(shared.size());
   if (have > want) {
     throw std::runtime_error("the database has schema version " + std::to_string(have) +
                              ", newer than this bluegate (" + std::to_string(want) + ")");
   }
-  for (int64_t v = have; v < want; ++v) {
-    db.Exec(migrations[static_cast<size_t>(v)]);
-    Stmt ins(&db, "INSERT INTO schema_version(version) VALUES (?)");
-    ins.Bind(v + 1).Exec();
+  if (have == 0) {
+    db.Exec(CurrentSchema(db.engine()));
+    have = frozen;
+    Record(db, have);
+  }
+  for (int64_t v = have; v < frozen; ++v) {
+    db.Exec(legacy[static_cast<size_t>(v)]);
+    Record(db, v + 1);
+  }
+  for (int64_t v = std::max(have, frozen); v < want; ++v) {
+    db.Exec(RenderSchema(shared[static_cast<size_t>(v - frozen)], db.engine()));
+    Record(db, v + 1);
   }
 }
 

@@ -1,4 +1,4 @@
-// Versioned schema migrations, shared by the engines (each has its own list).
+// Versioned schema migrations (store/sql/schema.h says how the schema is written once).
 #pragma once
 
 #include <span>
@@ -7,9 +7,11 @@
 
 namespace bluegate::store {
 
-// Inside the caller's transaction, on a database with a schema_version table: runs the
-// migrations the database has not had yet, in order, recording each. Throws std::runtime_error
-// when the database is newer than this binary (more versions than `migrations`).
-void ApplyMigrations(Db& db, std::span<const char* const> migrations);
+// Inside the caller's transaction, on a database with a schema_version table. A new database (no
+// version recorded) is made from CurrentSchema() and recorded at the end of `legacy`, the
+// engine's frozen history; an older one runs the rest of `legacy`. Then the SharedMigrations() it
+// has not had, in order. Each step is recorded. Throws std::runtime_error when the database is
+// newer than this binary.
+void ApplyMigrations(Db& db, std::span<const char* const> legacy);
 
 }  // namespace bluegate::store

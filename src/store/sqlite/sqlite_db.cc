@@ -9,9 +9,10 @@
 namespace bluegate::store {
 namespace {
 
-// Each migration runs once, in order, in one transaction; schema_version records how far a
-// database has come. Append; never edit a released entry.
-constexpr const char* kMigrations[] = {
+// SQLite's history before the schema was written once (store/sql/schema.h), frozen: it only brings
+// a database made by an older bluegate up to CurrentSchema(). Never edit or append: a change is a
+// SharedMigrations() entry.
+constexpr const char* kLegacyMigrations[] = {
     R"sql(
 CREATE TABLE accounts(
   id INTEGER PRIMARY KEY,
@@ -295,13 +296,15 @@ void MigrateSqlite(Db& db) {
   db.Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
   db.Begin();
   try {
-    ApplyMigrations(db, kMigrations);
+    ApplyMigrations(db, kLegacyMigrations);
     db.Exec("COMMIT");
   } catch (...) {
     db.ExecQuietly("ROLLBACK");
     throw;
   }
 }
+
+std::span<const char* const> SqliteLegacyMigrations() { return kLegacyMigrations; }
 
 void CheckpointSqlite(Db& db) {
   int wal_frames = 0, done = 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 
 #include "core/clock.h"
@@ -22,6 +23,8 @@ std::unique_ptr<Db> OpenSqliteDb(const SqliteOpen& open);
 
 // Brings the schema up to date (each migration once, in order, in one transaction).
 void MigrateSqlite(Db& db);
+// The frozen history that brings an older database up to the schema (store/sql/schema.h).
+std::span<const char* const> SqliteLegacyMigrations();
 
 // Copies what it can of the WAL into the database file without blocking anyone.
 void CheckpointSqlite(Db& db);

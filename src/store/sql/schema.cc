@@ -1,0 +1,202 @@
+#include "store/sql/schema.h"
+
+namespace bluegate::store {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE accounts(
+  id {id},
+  email TEXT NOT NULL UNIQUE,
+  plan TEXT NOT NULL,
+  created_at {int} NOT NULL,
+  webhook_secret TEXT);
+CREATE TABLE api_keys(
+  key_id TEXT PRIMARY KEY,
+  account_id {int} NOT NULL REFERENCES accounts(id),
+  salt TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at {int} NOT NULL);
+CREATE TABLE lines(
+  number TEXT PRIMARY KEY,
+  account_id {int} NOT NULL REFERENCES accounts(id),
+  carrier TEXT NOT NULL,
+  options TEXT NOT NULL DEFAULT '{}',
+  created_at {int} NOT NULL,
+  settings TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE line_changes(
+  seq {id},
+  number TEXT NOT NULL,
+  at {int} NOT NULL);
+CREATE TABLE messages(
+  id {id},
+  handle TEXT NOT NULL UNIQUE,
+  account_id {int} NOT NULL,
+  line_number TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  is_outbound {int} NOT NULL,
+  content TEXT NOT NULL,
+  media_url TEXT NOT NULL,
+  send_style TEXT NOT NULL,
+  status_callback TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error_code TEXT,
+  error_message TEXT,
+  error_reason TEXT,
+  error_detail TEXT,
+  service TEXT NOT NULL,
+  was_downgraded {int},
+  message_type TEXT NOT NULL,
+  group_id TEXT NOT NULL,
+  opted_out {int} NOT NULL DEFAULT 0,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL,
+  read_at {int},
+  new_contact {int} NOT NULL DEFAULT 0,
+  accepted_at {int},
+  participants TEXT);
+CREATE INDEX messages_unfinished ON messages(id)
+  WHERE status IN ('QUEUED', 'ACCEPTED') OR (status = 'SENT' AND service = 'iMessage');
+CREATE INDEX messages_account_created ON messages(account_id, created_at);
+CREATE INDEX messages_new_contact_starts ON messages(line_number, accepted_at)
+  WHERE new_contact = 1 AND accepted_at IS NOT NULL;
+CREATE INDEX messages_line_queued ON messages(line_number) WHERE status = 'QUEUED';
+CREATE INDEX messages_group ON messages(group_id, created_at) WHERE group_id != '';
+CREATE TABLE message_events(
+  id {id},
+  message_id {int} NOT NULL,
+  status TEXT NOT NULL,
+  at {int} NOT NULL,
+  applied {int} NOT NULL,
+  source TEXT NOT NULL);
+CREATE INDEX message_events_message ON message_events(message_id);
+CREATE TABLE contacts(
+  account_id {int} NOT NULL,
+  number TEXT NOT NULL,
+  opted_out {int} NOT NULL DEFAULT 0,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL,
+  line_number TEXT,
+  bound_at {int},
+  last_message_at {int},
+  contact_id TEXT,
+  first_name TEXT,
+  last_name TEXT,
+  company_name TEXT,
+  assigned_to_email TEXT,
+  tags TEXT,
+  custom_variables TEXT,
+  verified_at {int},
+  deleted_at {int},
+  PRIMARY KEY(account_id, number)){without_rowid};
+CREATE INDEX contacts_created ON contacts(account_id, created_at);
+CREATE INDEX contacts_by_id ON contacts(contact_id);
+CREATE TABLE account_webhooks(
+  account_id {int} NOT NULL REFERENCES accounts(id),
+  type TEXT NOT NULL,
+  url TEXT NOT NULL,
+  secret TEXT,
+  sendblue_numbers TEXT,
+  plain {int} NOT NULL,
+  position {int} NOT NULL,
+  disabled_at {int},
+  PRIMARY KEY(account_id, type, url)){without_rowid};
+CREATE TABLE webhook_deliveries(
+  id {id},
+  message_id {int} NOT NULL,
+  kind TEXT NOT NULL,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  status TEXT NOT NULL,
+  event_at {int} NOT NULL,
+  state TEXT NOT NULL,
+  attempts {int} NOT NULL DEFAULT 0,
+  next_attempt_at {int} NOT NULL,
+  last_http_status {int},
+  last_latency_ms {int},
+  last_error TEXT,
+  updated_at {int} NOT NULL,
+  requeued_at {int},
+  payload TEXT,
+  account_id {int},
+  owner TEXT);
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(id) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_message ON webhook_deliveries(message_id);
+CREATE INDEX webhook_deliveries_requeued ON webhook_deliveries(requeued_at)
+  WHERE requeued_at IS NOT NULL;
+CREATE TABLE webhook_attempts(
+  id {id},
+  delivery_id {int} NOT NULL,
+  at {int} NOT NULL,
+  http_status {int},
+  latency_ms {int} NOT NULL,
+  error TEXT);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id);
+CREATE TABLE groups(
+  id TEXT PRIMARY KEY,
+  account_id {int} NOT NULL,
+  line_number TEXT NOT NULL,
+  members TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL);
+CREATE INDEX groups_by_members ON groups(account_id, line_number, members);
+CREATE TABLE conversations(
+  account_id {int} NOT NULL,
+  contact TEXT NOT NULL,
+  created_at {int} NOT NULL,
+  message_id {int} NOT NULL,
+  PRIMARY KEY(account_id, contact, created_at, message_id)){without_rowid};
+CREATE TABLE conversation_watermark(id {int} NOT NULL);
+INSERT INTO conversation_watermark VALUES (0);
+CREATE TABLE store_epochs(name TEXT PRIMARY KEY, value {int} NOT NULL);
+INSERT INTO store_epochs VALUES ('webhooks', 0), ('contacts', 0);
+)sql";
+
+// PostgreSQL's named differences (see schema.h).
+constexpr const char* kPostgresOnly = R"sql(
+CREATE SEQUENCE requeue_marks;
+CREATE INDEX messages_contact ON messages(account_id, contact, created_at);
+CREATE TABLE nodes(
+  id TEXT PRIMARY KEY,
+  instance TEXT NOT NULL,
+  address TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL);
+CREATE TABLE line_leases(
+  line_number TEXT PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL);
+)sql";
+
+void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+}
+
+}  // namespace
+
+std::string RenderSchema(std::string_view neutral, Engine engine) {
+  std::string out(neutral);
+  const bool sqlite = engine == Engine::kSqlite;
+  ReplaceAll(
+      out, "{id}",
+      sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
+  ReplaceAll(out, "{int}", sqlite ? "INTEGER" : "BIGINT");
+  ReplaceAll(out, "{without_rowid}", sqlite ? " WITHOUT ROWID" : "");
+  return out;
+}
+
+std::string CurrentSchema(Engine engine) {
+  std::string out = RenderSchema(kSchema, engine);
+  if (engine == Engine::kPostgres) out += kPostgresOnly;
+  return out;
+}
+
+std::span<const char* const> SharedMigrations() {
+  // None yet: the first change to the schema after it was written once starts an array here.
+  return {};
+}
+
+}  // namespace bluegate::store
