@@ -54,31 +54,29 @@ Result<int> Serve(const ServeOptions& o) {
   return 0;
 }
 
-Result<int> Migrate(const CommonOptions& common) {
-  Config c = Load(common);
+struct MigrateOptions {
+  CommonOptions common;
+};
+
+Result<int> Migrate(const MigrateOptions& o) {
+  Config c = Load(o.common);
   OpenStore(c);  // opening applies the migrations
   std::cout << "the schema of " << Where(c) << " is up to date\n";
   return 0;
 }
 
 void AddServeCommands(CLI::App& app, Command& chosen) {
-  auto o = std::make_shared<ServeOptions>();
-  auto* serve =
-      app.add_subcommand("serve", "Run the gateway (HTTP API, queues, carriers, webhooks)");
-  AddCommon(serve, o->common);
+  auto [serve, o] = AddCommand<ServeOptions>(
+      &app, "serve", "Run the gateway (HTTP API, queues, carriers, webhooks)", chosen, Serve);
   serve->add_option("--listen", o->listen,
                     "HOST:PORT to serve on (default 127.0.0.1:8080; port 0 picks a free one)");
   serve->add_option("--threads", o->threads, "HTTP threads (default: one per core)");
   serve->add_option("--node-id", o->node_id,
                     "This node's name among the nodes sharing --database-url (default: host "
                     "name and port; also BLUEGATE_NODE_ID)");
-  serve->callback([o, &chosen] { chosen = [o] { return Serve(*o); }; });
-
-  auto common = std::make_shared<CommonOptions>();
-  auto* migrate = app.add_subcommand(
-      "migrate", "Create or update the database schema, then exit (serve does it too)");
-  AddCommon(migrate, *common);
-  migrate->callback([common, &chosen] { chosen = [common] { return Migrate(*common); }; });
+  AddCommand<MigrateOptions>(&app, "migrate",
+                             "Create or update the database schema, then exit (serve does it too)",
+                             chosen, Migrate);
 }
 
 }  // namespace

@@ -28,17 +28,15 @@ Result<int> AccountsCreate(const AccountCreateOptions& o) {
 void AddAccountCommands(CLI::App& app, Command& chosen) {
   auto* accounts = app.add_subcommand("accounts", "Manage accounts");
   accounts->require_subcommand(1);
-  auto o = std::make_shared<AccountCreateOptions>();
-  auto* create = accounts->add_subcommand(
-      "create", "Create an account and its API key; prints the credentials");
-  AddCommon(create, o->common);
+  auto [create, o] = AddCommand<AccountCreateOptions>(
+      accounts, "create", "Create an account and its API key; prints the credentials", chosen,
+      AccountsCreate);
   create->add_option("--email", o->email, "The account's email (its name in admin commands)")
       ->required();
   create->add_option("--key-id", o->key_id, "API key id (generated when omitted)");
   create->add_option("--secret", o->secret, "API secret (generated when omitted)");
   create->add_option("--plan", o->plan,
                      "Plan name reported in the message object's `plan` (default blue)");
-  create->callback([o, &chosen] { chosen = [o] { return AccountsCreate(*o); }; });
 }
 
 }  // namespace bluegate::app

@@ -9,8 +9,10 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "app/config.h"
 #include "core/result.h"
@@ -30,6 +32,20 @@ void AddCommon(CLI::App* cmd, CommonOptions& o);
 Config Load(const CommonOptions& o);
 // Where the data is, for messages: the SQLite file or the PostgreSQL URL without its password.
 std::string Where(const Config& c);
+
+// Adds the subcommand `name` to `parent`: its options fill a T held with it (T has a
+// `CommonOptions common`, whose flags every command takes), and it runs `run(options)` when the
+// command line names it.
+template <typename T>
+std::pair<CLI::App*, std::shared_ptr<T>> AddCommand(CLI::App* parent, const std::string& name,
+                                                    const std::string& help, Command& chosen,
+                                                    Result<int> (*run)(const T&)) {
+  auto options = std::make_shared<T>();
+  auto* cmd = parent->add_subcommand(name, help);
+  AddCommon(cmd, options->common);
+  cmd->callback([options, run, &chosen] { chosen = [options, run] { return run(*options); }; });
+  return {cmd, options};
+}
 
 // Each adds its subcommands to `app`; the one the command line names sets `chosen` when parsed.
 void AddAccountCommands(CLI::App& app, Command& chosen);

@@ -369,10 +369,8 @@ void AddLineCommands(CLI::App& app, Command& chosen) {
   auto* lines = app.add_subcommand("lines", "Manage lines (the phone numbers accounts send from)");
   lines->require_subcommand(1);
 
-  auto add = std::make_shared<LineAddOptions>();
-  auto* add_cmd =
-      lines->add_subcommand("add", "Add a line to an account; a running server sees it at once");
-  AddCommon(add_cmd, add->common);
+  auto [add_cmd, add] = AddCommand<LineAddOptions>(
+      lines, "add", "Add a line to an account; a running server sees it at once", chosen, LinesAdd);
   add_cmd->add_option("--account", add->email, "Email of the owning account")->required();
   add_cmd->add_option("--number", add->number, "The line's number in E.164 format")->required();
   add_cmd->add_option("--carrier", add->carrier,
@@ -384,14 +382,12 @@ void AddLineCommands(CLI::App& app, Command& chosen) {
       "(required), private_api, ... (docs/carriers.md; a wrong key lists the valid ones)");
   add_cmd->add_flag("--shared", add->shared,
                     "A shared (free-plan) line: sends only to verified contacts");
-  add_cmd->callback([add, &chosen] { chosen = [add] { return LinesAdd(*add); }; });
 
-  auto set = std::make_shared<LineSetOptions>();
-  auto* set_cmd = lines->add_subcommand(
-      "set",
+  auto [set_cmd, set] = AddCommand<LineSetOptions>(
+      lines, "set",
       "Set a line's own limits (they win over the config file); a running server applies them "
-      "within a second. Prints the limits that now apply");
-  AddCommon(set_cmd, set->common);
+      "within a second. Prints the limits that now apply",
+      chosen, LinesSet);
   set_cmd->add_option("--number", set->number, "The line")->required();
   set_cmd->add_option("--burst-per-second", set->burst_per_second,
                       "Messages per second at most (0: no limit; default 10)");
@@ -412,14 +408,12 @@ void AddLineCommands(CLI::App& app, Command& chosen) {
                       "running server reconnects the line with the new settings");
   set_cmd->add_flag("--reset", set->reset,
                     "Drop the line's own limits first (back to the config file's)");
-  set_cmd->callback([set, &chosen] { chosen = [set] { return LinesSet(*set); }; });
 
-  auto remove = std::make_shared<LineRemoveOptions>();
-  auto* remove_cmd = lines->add_subcommand(
-      "remove",
+  auto [remove_cmd, remove] = AddCommand<LineRemoveOptions>(
+      lines, "remove",
       "Remove a line. Messages waiting on it are never dropped silently: without --queued, "
-      "asks (or, without a terminal, exits 2 and removes nothing)");
-  AddCommon(remove_cmd, remove->common);
+      "asks (or, without a terminal, exits 2 and removes nothing)",
+      chosen, LinesRemove);
   remove_cmd->add_option("--number", remove->number, "The line")->required();
   remove_cmd
       ->add_option("--queued", remove->queued,
@@ -428,13 +422,10 @@ void AddLineCommands(CLI::App& app, Command& chosen) {
       ->check(CLI::IsMember({"fail", "move"}));
   remove_cmd->add_option("--move-to", remove->move_to,
                          "With --queued move: another line of the same account");
-  remove_cmd->callback([remove, &chosen] { chosen = [remove] { return LinesRemove(*remove); }; });
 
-  auto list = std::make_shared<LineListOptions>();
-  auto* list_cmd = lines->add_subcommand("list", "List lines: number, carrier, owning account");
-  AddCommon(list_cmd, list->common);
+  auto [list_cmd, list] = AddCommand<LineListOptions>(
+      lines, "list", "List lines: number, carrier, owning account", chosen, LinesList);
   list_cmd->add_option("--account", list->email, "Only this account's lines (its email)");
-  list_cmd->callback([list, &chosen] { chosen = [list] { return LinesList(*list); }; });
 }
 
 }  // namespace bluegate::app

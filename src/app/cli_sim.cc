@@ -59,17 +59,15 @@ Result<int> SimInbound(const SimInboundOptions& o) {
 void AddSimCommands(CLI::App& app, Command& chosen) {
   auto* sim = app.add_subcommand("sim", "Play the other side of a simulator line");
   sim->require_subcommand(1);
-  auto o = std::make_shared<SimInboundOptions>();
-  auto* inbound = sim->add_subcommand(
-      "inbound",
+  auto [inbound, o] = AddCommand<SimInboundOptions>(
+      sim, "inbound",
       "Store a message from a contact to a simulator line, as its carrier would report it "
-      "(receive webhooks, route binding, STOP/START); also POST /api/v2/sim/inbound");
-  AddCommon(inbound, o->common);
+      "(receive webhooks, route binding, STOP/START); also POST /api/v2/sim/inbound",
+      chosen, SimInbound);
   inbound->add_option("--line", o->line, "The simulator line that receives it")->required();
   inbound->add_option("--from", o->from, "The contact's number (E.164)")->required();
   inbound->add_option("--content", o->content, "The message text");
   inbound->add_option("--media-url", o->media_url, "An attachment's URL");
-  inbound->callback([o, &chosen] { chosen = [o] { return SimInbound(*o); }; });
 }
 
 }  // namespace bluegate::app

@@ -70,24 +70,19 @@ Result<int> WebhooksRetry(const WebhookRetryOptions& o) {
 void AddWebhookCommands(CLI::App& app, Command& chosen) {
   auto* webhooks = app.add_subcommand("webhooks", "Inspect and retry webhook deliveries");
   webhooks->require_subcommand(1);
-  auto list = std::make_shared<WebhookListOptions>();
-  auto* list_cmd = webhooks->add_subcommand(
-      "list", "List webhook deliveries, newest first, with their last result");
-  AddCommon(list_cmd, list->common);
+  auto [list_cmd, list] = AddCommand<WebhookListOptions>(
+      webhooks, "list", "List webhook deliveries, newest first, with their last result", chosen,
+      WebhooksList);
   list_cmd->add_option("--message", list->message, "Only deliveries about this message_handle");
   list_cmd->add_option("--url", list->url, "Only deliveries to this URL");
   list_cmd->add_option("--outcome", list->outcome, "pending, delivered, failed or disabled");
   list_cmd->add_option("--limit", list->limit, "At most this many (1-1000, default 50)");
   list_cmd->add_flag("--json", list->json, "Print the API's JSON, attempts included");
-  list_cmd->callback([list, &chosen] { chosen = [list] { return WebhooksList(*list); }; });
 
-  auto retry = std::make_shared<WebhookRetryOptions>();
-  auto* retry_cmd =
-      webhooks->add_subcommand("retry", "Send a delivery again from its first attempt");
-  AddCommon(retry_cmd, retry->common);
+  auto [retry_cmd, retry] = AddCommand<WebhookRetryOptions>(
+      webhooks, "retry", "Send a delivery again from its first attempt", chosen, WebhooksRetry);
   retry_cmd->add_option("id", retry->id, "The delivery id (from `bluegate webhooks list`)")
       ->required();
-  retry_cmd->callback([retry, &chosen] { chosen = [retry] { return WebhooksRetry(*retry); }; });
 }
 
 }  // namespace bluegate::app
