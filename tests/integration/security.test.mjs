@@ -45,6 +45,22 @@ function statusOf(raw) {
   return m ? Number(m[1]) : 0;
 }
 
+// The kernel's queues of each TCP connection on this machine between `port` and another port:
+// what the side on `port` has yet to send, and what the other side has yet to read (IPv4).
+function tcpQueues(port) {
+  const out = new Map();  // other port -> { tx (on `port`'s side), rx (on the other side) }
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    const local = parseInt(f[1].split(':')[1], 16);
+    const remote = parseInt(f[2].split(':')[1], 16);
+    const [tx, rx] = f[4].split(':').map((x) => parseInt(x, 16));
+    if (local === port) out.set(remote, { ...(out.get(remote) ?? {}), tx });
+    if (remote === port) out.set(local, { ...(out.get(local) ?? {}), rx });
+  }
+  return out;
+}
+
 function rssKb(gw) {
   const m = readFileSync(`/proc/${gw.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
   return Number(m[1]);
@@ -197,8 +213,14 @@ test('media files are streamed from disk: 30 clients that do not read a large fi
     s.on('error', () => {});
   })));
   cleanups.push(() => sockets.forEach((s) => s.destroy()));
-  // Let the server write until every socket's buffers are full.
-  await new Promise((r) => setTimeout(r, 1500));
+  // The server has written until the kernel took no more: every reader's receive queue holds
+  // data and the server's send queue to it is not empty (a server that held the file in memory
+  // would hold it by now).
+  const blocked = await eventually(() => {
+    const queues = tcpQueues(port);
+    return sockets.filter((s) => { const q = queues.get(s.localPort); return q && q.tx > 0 && q.rx > 0; }).length;
+  }, (n) => n === sockets.length, { timeoutMs: 10000 });
+  assert.equal(blocked, sockets.length, 'every reader\'s connection is full');
   const grown = rssKb(gw) - before;
   assert.ok(grown < 64 * 1024, `RSS grew by ${grown} kB for 30 readers of a 64 MB file`);
   // A reader that reads gets the whole file.
