@@ -47,11 +47,23 @@ struct LineSettings {
 };
 
 struct Line {
-  std::string number;  // E.164
-  int64_t account_id = 0;
+  std::string number;        // E.164
+  int64_t account_id = 0;    // the owner
   std::string carrier;       // "sim"
   std::string options_json;  // carrier settings, "{}" when none
   LineSettings settings;
+  // A shared (free-plan) line's other accounts, which send from it and hear the contacts they
+  // registered (`bluegate lines attach`).
+  std::vector<int64_t> shared_with;
+
+  // Whether `account` sends from this line: its owner, or an account it is shared with.
+  bool Serves(int64_t account) const {
+    if (account == account_id) return true;
+    for (int64_t a : shared_with) {
+      if (a == account) return true;
+    }
+    return false;
+  }
 };
 
 // What becomes of the messages waiting in QUEUED on a line that is removed.
@@ -81,12 +93,16 @@ class Directory {
   virtual Result<Line> AddLine(const Line& line) = 0;
   virtual Result<Line> FindLine(std::string_view number) = 0;
 
-  // All lines, or one account's.
+  // All lines, or those an account sends from (its own, and shared lines it is attached to).
   virtual Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) = 0;
 
   // Replaces the line's own settings.
   virtual Result<Line> SetLineSettings(std::string_view number, const LineSettings& settings) = 0;
 
+  // Attaches `account_id` to a shared line (`share`), or detaches it: an attached account sends
+  // from the line and hears the contacts it registered. kInvalidArgument for a line that is not
+  // shared, or for its owner; recorded as a line change.
+  virtual Result<Line> ShareLine(std::string_view number, int64_t account_id, bool share) = 0;
   // Replaces the line's carrier options (a JSON object of strings; see carriers/options.h).
   virtual Result<Line> SetLineOptions(std::string_view number, const std::string& options_json) = 0;
 

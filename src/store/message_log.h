@@ -83,6 +83,14 @@ class MessageLog {
   // account, START-family opt it back in (SPEC.md §6).
   virtual void RecordInbound(Message m, std::function<void(Result<Message>)> done) = 0;
 
+  // A contact's message to a shared (free-plan) line, which serves `accounts`: stored (as
+  // RecordInbound does) once for each account that registered the sender as a contact, and the
+  // first such message verifies the contact for that account. A message no account registered
+  // the sender for reaches nobody (no webhook, history or event): it is kept for the operator
+  // (MessageQueries::ListUnrouted) and the result is empty.
+  virtual void RecordSharedInbound(Message m, std::vector<int64_t> accounts,
+                                   std::function<void(Result<std::vector<Message>>)> done) = 0;
+
   // An account event that is not a message (line_assigned, contact_created, line_blocked,
   // typing_indicator): a delivery of `payload` (a JSON object) to each of the account's webhooks
   // of `type` (that take `line`, when one is given). Deliveries made by another process (an

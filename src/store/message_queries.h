@@ -40,6 +40,18 @@ struct MessagePage {
   int64_t total = 0;
 };
 
+// A message to a shared line from a number no account registered (RecordSharedInbound): kept
+// for the operator, never lost.
+struct UnroutedInbound {
+  int64_t id = 0;
+  std::string line;
+  std::string from;
+  std::string content;
+  std::string media_url;
+  Service service = Service::kIMessage;
+  TimePoint at{};
+};
+
 // Reads of messages: one message, history and search, and what a restart or a line's new holder
 // must pick up. Synchronous and thread-safe.
 class MessageQueries {
@@ -57,6 +69,10 @@ class MessageQueries {
 
   // Messages waiting in QUEUED on the line.
   virtual Result<int64_t> CountQueued(std::string_view line) = 0;
+
+  // Inbound messages that reached no account, newest first (of one line, when given).
+  virtual Result<std::vector<UnroutedInbound>> ListUnrouted(std::optional<std::string> line,
+                                                            int limit) = 0;
 
   // When the line's new-contact messages were handed to its carrier, from `since` on, oldest
   // first: restores the line's new-contact window after a restart.

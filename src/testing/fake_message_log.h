@@ -110,6 +110,21 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
     done(Get(id));
   }
 
+  void RecordSharedInbound(Message m, std::vector<int64_t> accounts,
+                           std::function<void(Result<std::vector<Message>>)> done) override {
+    if (Failing()) return done(Refused());
+    std::vector<Message> out;
+    for (int64_t account : accounts) {
+      Message copy = m;
+      copy.account_id = account;
+      copy.is_outbound = false;
+      copy.status = Status::kReceived;
+      copy.id = 0;
+      out.push_back(Get(Add(copy)));
+    }
+    done(std::move(out));
+  }
+
   void RecordEvent(int64_t account_id, std::string type, std::string payload,
                    std::optional<std::string>, std::function<void(Result<Ok>)> done) override {
     {
@@ -164,6 +179,10 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
     int64_t n = 0;
     for (const auto& [id, m] : messages_) n += m.line_number == line && m.status == Status::kQueued;
     return n;
+  }
+  Result<std::vector<store::UnroutedInbound>> ListUnrouted(std::optional<std::string>,
+                                                           int) override {
+    return std::vector<store::UnroutedInbound>{};
   }
   Result<std::vector<TimePoint>> NewContactStarts(std::string_view, TimePoint) override {
     return std::vector<TimePoint>{};

@@ -85,19 +85,63 @@ Result<Line> SqlStore::FindLine(std::string_view number) {
     Stmt& s = c.Prepare(std::string("SELECT ") + kLineColumns + " FROM lines WHERE number = ?");
     s.Bind(number);
     if (!s.Step()) return Error::NotFound("no line " + std::string(number));
-    return ReadLine(s);
+    Line line = ReadLine(s);
+    LoadSharedWith(c.db, line);
+    return line;
   });
 }
 
 Result<std::vector<Line>> SqlStore::ListLines(std::optional<int64_t> account_id) {
   return Read<std::vector<Line>>([&](Conn& c) -> Result<std::vector<Line>> {
-    Stmt& s =
-        c.Prepare(std::string("SELECT ") + kLineColumns + " FROM lines" +
-                  (account_id ? " WHERE account_id = ?" : "") + " ORDER BY created_at, number");
+    Stmt& s = c.Prepare(std::string("SELECT ") + kLineColumns + " FROM lines" +
+                        (account_id ? " WHERE account_id = ?1 OR number IN (SELECT line_number "
+                                      "FROM line_accounts WHERE account_id = ?1)"
+                                    : "") +
+                        " ORDER BY created_at, number");
     if (account_id) s.Bind(*account_id);
     std::vector<Line> out;
     while (s.Step()) out.push_back(ReadLine(s));
+    s.Reset();
+    Stmt& shared =
+        c.Prepare("SELECT line_number, account_id FROM line_accounts ORDER BY account_id");
+    std::unordered_map<std::string, std::vector<int64_t>> by_line;
+    while (shared.Step()) by_line[shared.Text(0)].push_back(shared.Int(1));
+    for (auto& l : out) {
+      if (auto it = by_line.find(l.number); it != by_line.end()) l.shared_with = it->second;
+    }
     return out;
+  });
+}
+
+Result<Line> SqlStore::ShareLine(std::string_view number, int64_t account_id, bool share) {
+  return WriteSync<Line>([this, number = std::string(number), account_id, share](
+                             WriterStatements&, std::vector<Delivery>&) -> Result<Line> {
+    Stmt find(writer_db_, std::string("SELECT ") + kLineColumns + " FROM lines WHERE number = ?");
+    find.Bind(number);
+    if (!find.Step()) return Error::NotFound("no line " + number);
+    Line line = ReadLine(find);
+    find.Reset();
+    if (line.account_id == account_id) {
+      return Error::Invalid("the account owns line " + number + "; it needs no sharing");
+    }
+    if (share && !line.settings.shared.value_or(false)) {
+      return Error::Invalid("line " + number +
+                            " is not shared: only a shared (free-plan) line serves several "
+                            "accounts (bluegate lines set --number " +
+                            number + " --shared true)");
+    }
+    if (share) {
+      Stmt add(writer_db_,
+               "INSERT INTO line_accounts(line_number, account_id, added_at) VALUES (?, ?, ?) ON "
+               "CONFLICT DO NOTHING");
+      add.Bind(number).Bind(account_id).Bind(ToUnixMillis(clock_.Now())).Exec();
+    } else {
+      Stmt drop(writer_db_, "DELETE FROM line_accounts WHERE line_number = ? AND account_id = ?");
+      drop.Bind(number).Bind(account_id).Exec();
+    }
+    RecordLineChange(writer_db_, number, clock_.Now());
+    LoadSharedWith(writer_db_, line);
+    return line;
   });
 }
 
@@ -120,7 +164,9 @@ Result<Line> SqlStore::UpdateLine(std::string_view number, const char* column, s
     Stmt load(writer_db_, std::string("SELECT ") + kLineColumns + " FROM lines WHERE number = ?");
     load.Bind(number);
     load.Step();
-    return ReadLine(load);
+    Line line = ReadLine(load);
+    LoadSharedWith(writer_db_, line);
+    return line;
   });
 }
 
@@ -188,6 +234,8 @@ Result<LineRemoval> SqlStore::RemoveLine(std::string_view number, QueuedOnRemova
           unbind.Bind(number).Bind(account_id).Exec();
           out.contacts_rebound = unbind.Changes();
         }
+        Stmt unshare(writer_db_, "DELETE FROM line_accounts WHERE line_number = ?");
+        unshare.Bind(number).Exec();
         Stmt del(writer_db_, "DELETE FROM lines WHERE number = ?");
         del.Bind(number).Exec();
         RecordLineChange(writer_db_, number, now);

@@ -46,8 +46,9 @@ void SqlStore::Accept(Message m, AcceptPolicy policy, std::function<void(Result<
           m.error = MessageError{
               ErrorCode::kFailedToSend,
               "The recipient " + m.contact + " is not verified, and line " + m.line_number +
-                  " is shared: it sends only to contacts who have written to it (POST "
-                  "/api/v2/contacts/verify asks them to)",
+                  " is shared: the contact must text the line once before it can be messaged "
+                  "(add it as a contact, then have it send any text to " +
+                  m.line_number + "; POST /api/v2/contacts/verify asks it to)",
               "contact_not_verified", std::nullopt};
         }
         const int64_t at = ToUnixMillis(m.date_created);
@@ -189,44 +190,85 @@ void SqlStore::RecordInbound(Message m, std::function<void(Result<Message>)> don
   Enqueue<Message>(
       [this, m = std::move(m)](WriterStatements& st,
                                std::vector<Delivery>& created) mutable -> Result<Message> {
-        m.is_outbound = false;
-        m.status = Status::kReceived;
         // In a group, a contact's message binds nothing and its keywords opt nobody out.
-        if (m.message_type == "group") return InsertGroupMessage(st, std::move(m), created);
-        const std::optional<bool> opt = OptOutKeyword(m.content);
-        ForgetContact(m.account_id, m.contact);
-        st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
-        const bool new_contact = !st.contact_opted_out.Step() || st.contact_opted_out.Int(4);
-        st.contact_opted_out.Reset();
-        // An inbound message binds an unbound contact to the line it wrote to, and verifies
-        // the contact (shared lines send only to contacts who wrote first).
-        st.bind_contact.Reset()
-            .Bind(m.account_id)
-            .Bind(m.contact)
-            .Bind(ToUnixMillis(m.date_created))
-            .Bind(m.line_number)
-            .Bind(contacts::NewContactId())
-            .Exec();
-        st.bump_contacts_epoch.Reset().ExecDeferred();  // verified, maybe opted out or in
-        st.inbound_contact.Reset()
-            .Bind(opt)
-            .Bind(ToUnixMillis(m.date_created))
-            .Bind(m.account_id)
-            .Bind(m.contact)
-            .Exec();
-        st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
-        m.opted_out = st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0;
-        st.contact_opted_out.Reset();
-        m.is_outbound = false;
-        m.status = Status::kReceived;
-        m.id = InsertMessage(st, m);
-        for (const auto& t : Targets(st, m.id, m.account_id, "", "receive", m.line_number)) {
-          created.push_back(InsertDelivery(st, m.id, t, Status::kReceived, m.date_created));
+        if (m.message_type == "group") {
+          m.is_outbound = false;
+          m.status = Status::kReceived;
+          return InsertGroupMessage(st, std::move(m), created);
         }
-        if (new_contact) ContactCreated(st, m.account_id, m.contact, m.line_number, created);
-        return m;
+        return InsertInbound(st, std::move(m), created);
       },
       std::move(done));
+}
+
+void SqlStore::RecordSharedInbound(Message m, std::vector<int64_t> accounts,
+                                   std::function<void(Result<std::vector<Message>>)> done) {
+  Enqueue<std::vector<Message>>(
+      [this, m = std::move(m), accounts = std::move(accounts)](
+          WriterStatements& st, std::vector<Delivery>& created) -> Result<std::vector<Message>> {
+        std::vector<Message> out;
+        for (int64_t account : accounts) {
+          // Registered: the account has the sender as a contact (added, or written to).
+          st.contact_opted_out.Reset().Bind(account).Bind(m.contact);
+          const bool registered = st.contact_opted_out.Step() && st.contact_opted_out.Int(4) == 0;
+          st.contact_opted_out.Reset();
+          if (!registered) continue;
+          Message copy = m;
+          copy.account_id = account;
+          if (!out.empty()) copy.handle = contacts::NewContactId();  // each account's own
+          out.push_back(InsertInbound(st, std::move(copy), created));
+        }
+        if (out.empty()) {
+          Stmt keep(writer_db_,
+                    "INSERT INTO unrouted_inbound(line_number, contact, content, media_url, "
+                    "service, received_at) VALUES (?, ?, ?, ?, ?, ?)");
+          keep.Bind(m.line_number)
+              .Bind(m.contact)
+              .Bind(m.content)
+              .Bind(m.media_url)
+              .Bind(ServiceName(m.service))
+              .Bind(ToUnixMillis(m.date_created))
+              .Exec();
+        }
+        return out;
+      },
+      std::move(done));
+}
+
+// A contact's message to a line: binds an unbound contact to the line it wrote to, verifies the
+// contact (shared lines send only to contacts who wrote first), applies STOP/START, and writes
+// the receive webhooks' deliveries (and contact_created for a new contact).
+Message SqlStore::InsertInbound(WriterStatements& st, Message m, std::vector<Delivery>& created) {
+  const std::optional<bool> opt = OptOutKeyword(m.content);
+  ForgetContact(m.account_id, m.contact);
+  st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
+  const bool new_contact = !st.contact_opted_out.Step() || st.contact_opted_out.Int(4);
+  st.contact_opted_out.Reset();
+  st.bind_contact.Reset()
+      .Bind(m.account_id)
+      .Bind(m.contact)
+      .Bind(ToUnixMillis(m.date_created))
+      .Bind(m.line_number)
+      .Bind(contacts::NewContactId())
+      .Exec();
+  st.bump_contacts_epoch.Reset().ExecDeferred();  // verified, maybe opted out or in
+  st.inbound_contact.Reset()
+      .Bind(opt)
+      .Bind(ToUnixMillis(m.date_created))
+      .Bind(m.account_id)
+      .Bind(m.contact)
+      .Exec();
+  st.contact_opted_out.Reset().Bind(m.account_id).Bind(m.contact);
+  m.opted_out = st.contact_opted_out.Step() && st.contact_opted_out.Int(0) != 0;
+  st.contact_opted_out.Reset();
+  m.is_outbound = false;
+  m.status = Status::kReceived;
+  m.id = InsertMessage(st, m);
+  for (const auto& t : Targets(st, m.id, m.account_id, "", "receive", m.line_number)) {
+    created.push_back(InsertDelivery(st, m.id, t, Status::kReceived, m.date_created));
+  }
+  if (new_contact) ContactCreated(st, m.account_id, m.contact, m.line_number, created);
+  return m;
 }
 
 void SqlStore::RecordEvent(int64_t account_id, std::string type, std::string payload,

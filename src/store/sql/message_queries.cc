@@ -135,4 +135,22 @@ Result<std::vector<TimePoint>> SqlStore::NewContactStarts(std::string_view line,
   });
 }
 
+Result<std::vector<UnroutedInbound>> SqlStore::ListUnrouted(std::optional<std::string> line,
+                                                            int limit) {
+  return Read<std::vector<UnroutedInbound>>([&](Conn& c) -> Result<std::vector<UnroutedInbound>> {
+    Stmt& s = c.Prepare(std::string("SELECT id, line_number, contact, content, media_url, service, "
+                                    "received_at FROM unrouted_inbound") +
+                        (line ? " WHERE line_number = ?" : "") + " ORDER BY id DESC LIMIT ?");
+    if (line) s.Bind(*line);
+    s.Bind(int64_t{limit});
+    std::vector<UnroutedInbound> out;
+    while (s.Step()) {
+      out.push_back(UnroutedInbound{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4),
+                                    ServiceFromName(s.Text(5)).value_or(Service::kIMessage),
+                                    FromUnixMillis(s.Int(6))});
+    }
+    return out;
+  });
+}
+
 }  // namespace bluegate::store

@@ -194,9 +194,29 @@ std::string CurrentSchema(Engine engine) {
   return out;
 }
 
-std::span<const char* const> SharedMigrations() {
-  // None yet: the first change to the schema after it was written once starts an array here.
-  return {};
-}
+// After the schema was written once, oldest first. Append; never edit a released entry.
+constexpr const char* kSharedMigrations[] = {
+    // Shared (free-plan) lines serve several accounts; inbound messages no account registered
+    // the sender for are kept for the operator.
+    R"sql(
+CREATE TABLE line_accounts(
+  line_number TEXT NOT NULL,
+  account_id {int} NOT NULL REFERENCES accounts(id),
+  added_at {int} NOT NULL,
+  PRIMARY KEY(line_number, account_id)){without_rowid};
+CREATE INDEX line_accounts_account ON line_accounts(account_id);
+CREATE TABLE unrouted_inbound(
+  id {id},
+  line_number TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  content TEXT NOT NULL,
+  media_url TEXT NOT NULL,
+  service TEXT NOT NULL,
+  received_at {int} NOT NULL);
+CREATE INDEX unrouted_inbound_line ON unrouted_inbound(line_number, id);
+)sql",
+};
+
+std::span<const char* const> SharedMigrations() { return kSharedMigrations; }
 
 }  // namespace bluegate::store

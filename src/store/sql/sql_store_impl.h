@@ -93,6 +93,8 @@ class SqlStore final : public Store, private BatchHooks {
   void MarkRead(int64_t message_id, TimePoint at,
                 std::function<void(Result<Message>)> done) override;
   void RecordInbound(Message m, std::function<void(Result<Message>)> done) override;
+  void RecordSharedInbound(Message m, std::vector<int64_t> accounts,
+                           std::function<void(Result<std::vector<Message>>)> done) override;
   void RecordEvent(int64_t account_id, std::string type, std::string payload,
                    std::optional<std::string> line, std::function<void(Result<Ok>)> done) override;
   void SetEventObserver(
@@ -107,6 +109,8 @@ class SqlStore final : public Store, private BatchHooks {
   Result<MessagePage> ListMessages(const MessageQuery& q) override;
   Result<std::vector<Message>> UnfinishedOutbound(std::optional<std::string> line) override;
   Result<int64_t> CountQueued(std::string_view line) override;
+  Result<std::vector<UnroutedInbound>> ListUnrouted(std::optional<std::string> line,
+                                                    int limit) override;
   Result<std::vector<TimePoint>> NewContactStarts(std::string_view line, TimePoint since) override;
 
   // --- DeliveryLog (sql/delivery_log.cc) ---
@@ -129,6 +133,7 @@ class SqlStore final : public Store, private BatchHooks {
   Result<Line> FindLine(std::string_view number) override;
   Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) override;
   Result<Line> SetLineSettings(std::string_view number, const LineSettings& settings) override;
+  Result<Line> ShareLine(std::string_view number, int64_t account_id, bool share) override;
   Result<Line> SetLineOptions(std::string_view number, const std::string& options_json) override;
   Result<LineRemoval> RemoveLine(std::string_view number, QueuedOnRemoval queued,
                                  std::optional<std::string> move_to) override;
@@ -201,6 +206,7 @@ class SqlStore final : public Store, private BatchHooks {
                           Status status, TimePoint at, const std::string* payload = nullptr,
                           int64_t account_id = 0);
   int64_t InsertMessage(WriterStatements& st, const Message& m);
+  Message InsertInbound(WriterStatements& st, Message m, std::vector<Delivery>& created);
   static int64_t NextId(Stmt& take, std::deque<int64_t>& pool);
   Result<Message> InsertGroupMessage(WriterStatements& st, Message m,
                                      std::vector<Delivery>& created);

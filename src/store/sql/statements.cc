@@ -60,6 +60,13 @@ Line ReadLine(const Stmt& s) {
   return Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3), ParseLineSettings(s.Text(4))};
 }
 
+void LoadSharedWith(Db* db, Line& line) {
+  Stmt s(db, "SELECT account_id FROM line_accounts WHERE line_number = ? ORDER BY account_id");
+  s.Bind(line.number);
+  line.shared_with.clear();
+  while (s.Step()) line.shared_with.push_back(s.Int(0));
+}
+
 void RecordLineChange(Db* db, std::string_view number, TimePoint at) {
   Stmt s(db, "INSERT INTO line_changes(number, at) VALUES (?, ?)");
   s.Bind(number).Bind(ToUnixMillis(at)).Exec();

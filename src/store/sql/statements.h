@@ -38,6 +38,9 @@ inline constexpr const char* kLineColumns = "number, account_id, carrier, option
 
 Line ReadLine(const Stmt& s);
 
+// Fills `line.shared_with` (line_accounts).
+void LoadSharedWith(Db* db, Line& line);
+
 void RecordLineChange(Db* db, std::string_view number, TimePoint at);
 
 // messages.participants: NULL for a 1:1 message.
