@@ -44,7 +44,7 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path.starts_with("/media/")) {
     return WithRoute(respond, "/media/{file}")(ServeMedia(ctx_, std::string_view(path).substr(7)));
   }
-  if (!path.starts_with("/api/")) {
+  if (!path.starts_with("/api/") && !path.starts_with("/accounts/")) {
     return respond(ErrorResponse(Error::NotFound("No route for " + method + " " + path)));
   }
   // A carrier server's events (BlueBubbles' webhooks): authenticated by the token in the URL
@@ -60,8 +60,8 @@ void Api::Handle(HttpRequest req, Responder respond) {
              WithRoute(std::move(respond), "/api/v2/carriers/{carrier}/{line}")](Result<Ok> r) {
           // Every failure answers alike: a caller cannot learn which lines exist.
           if (!r.ok()) {
-            return respond(ErrorResponse(Error{ErrorKind::kUnauthenticated,
-                                               "Carrier event refused", std::nullopt, {}}));
+            return respond(ErrorResponse(
+                Error{ErrorKind::kUnauthenticated, "Carrier event refused", std::nullopt, {}}));
           }
           respond(JsonResponse(200, R"({"status":"OK"})"));
         });
@@ -181,6 +181,15 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (path == "/api/v2/contacts" || path.starts_with("/api/v2/contacts/")) {
     return HandleContacts(ctx_, principal.value(), req,
                           WithRoute(std::move(respond), "/api/v2/contacts"));
+  }
+  if (method == "POST" && path == "/accounts/verify-contact-on-shared-account") {
+    return HandleVerifyContactOnShared(
+        ctx_, principal.value(), req,
+        WithRoute(std::move(respond), "/accounts/verify-contact-on-shared-account"));
+  }
+  if (method == "GET" && path == "/accounts/shared-contacts") {
+    return HandleSharedContacts(ctx_, principal.value(), req,
+                                WithRoute(std::move(respond), "/accounts/shared-contacts"));
   }
   if (NotYetImplemented(path)) {
     auto r = ErrorResponse(Error{

@@ -162,6 +162,11 @@ void HandleSendReaction(ApiContext& ctx, const Principal& principal, const HttpR
 // POST /api/v2/sim/inbound: a simulated inbound message on a simulator line.
 void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                       Responder respond);
+// In shared_contacts_handler.cc: the official CLI's free-plan contact routes.
+void HandleVerifyContactOnShared(ApiContext& ctx, const Principal& principal,
+                                 const HttpRequest& req, Responder respond);
+void HandleSharedContacts(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                          Responder respond);
 // Everything under /api/v2/contacts.
 void HandleContacts(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                     Responder respond);

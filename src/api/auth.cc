@@ -29,8 +29,9 @@ std::string Hex(const unsigned char* data, size_t n) {
 std::string Scrypt(std::string_view salt, std::string_view secret, uint64_t n, uint64_t r,
                    uint64_t p) {
   unsigned char out[32];
-  if (EVP_PBE_scrypt(secret.data(), secret.size(), reinterpret_cast<const unsigned char*>(salt.data()),
-                     salt.size(), n, r, p, 64ull << 20, out, sizeof out) != 1) {
+  if (EVP_PBE_scrypt(secret.data(), secret.size(),
+                     reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), n, r, p,
+                     64ull << 20, out, sizeof out) != 1) {
     return "";
   }
   return Hex(out, sizeof out);

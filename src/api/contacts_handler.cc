@@ -172,7 +172,7 @@ Result<store::ContactFields> ParseFields(ApiContext& ctx, const Principal& princ
     auto n = ctx.phones.Normalize(**line, where + which);
     if (!n.ok()) return n.error();
     auto l = ctx.outbound.FindLine(n.value());
-    if (!l || l->account_id != principal.account.id) {
+    if (!l || !l->Serves(principal.account.id)) {
       return Error::Invalid(where + which + " " + n.value() +
                             " is not a line of this account (GET /api/lines lists them)");
     }

@@ -51,7 +51,7 @@ Result<store::Line> ConversationLine(ApiContext& ctx, const Principal& principal
   }
   if (from && *from != *route.value()) return BoundToAnotherLine(contact, *route.value());
   auto line = ctx.outbound.FindLine(*route.value());
-  if (!line || line->account_id != principal.account.id) {
+  if (!line || !line->Serves(principal.account.id)) {
     return Error::Invalid("from_number " + *route.value() + " is not a line of this account");
   }
   return *line;

@@ -114,7 +114,7 @@ void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpReq
   }
   const std::string line_number = group ? group->line : valid->line;
   auto line = ctx.outbound.FindLine(line_number);
-  if (!line || line->account_id != principal.account.id) {
+  if (!line || !line->Serves(principal.account.id)) {
     return respond(ErrorResponse(
         Error::Invalid("from_number " + line_number +
                        " is not a line of this account (GET /api/lines lists them)")));

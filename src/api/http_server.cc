@@ -246,7 +246,6 @@ class BeastServer final : public HttpServer {
     std::shared_ptr<Flags> flags_;
   };
 
-
   // Answers a request that cannot be served and closes the connection. Lingering close: the
   // client may still be sending what we refused; closing with unread data would reset the
   // connection and could destroy our answer before the client reads it, so stop sending, then
@@ -371,16 +370,14 @@ class BeastServer final : public HttpServer {
       deadline.reset();
       if (timed_out && !stopping_) {
         co_await Refuse(stream, http::status::request_timeout, 11,
-                        "The request body did not arrive within the body timeout", 4000,
-                        "timeout");
+                        "The request body did not arrive within the body timeout", 4000, "timeout");
         break;
       }
       if (ec && (Quiet(ec) || stopping_)) break;
       if (ec) {
         const bool too_large = ec == http::error::body_limit;
         co_await Refuse(stream,
-                        too_large ? http::status::payload_too_large : http::status::bad_request,
-                        11,
+                        too_large ? http::status::payload_too_large : http::status::bad_request, 11,
                         too_large ? "The request body is larger than the server accepts"
                                   : "Malformed HTTP request",
                         4000, too_large ? "too_large" : "malformed");

@@ -19,8 +19,8 @@ void MediaQuota::Load(const std::string& dir) {
     }
     int64_t account = 0;
     auto [p, err] = std::from_chars(name.data() + 1, name.data() + name.size(), account);
-    if (name.size() < 2 || name[0] != 'a' || err != std::errc() ||
-        p != name.data() + name.size() || !entry.is_directory(e)) {
+    if (name.size() < 2 || name[0] != 'a' || err != std::errc() || p != name.data() + name.size() ||
+        !entry.is_directory(e)) {
       continue;
     }
     for (const auto& file : fs::directory_iterator(entry.path(), e)) {

@@ -54,7 +54,7 @@ void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpReq
   auto from = ctx.phones.Normalize(from_text.value(), "from");
   if (!from.ok()) return respond(ErrorResponse(from.error()));
   auto line = ctx.outbound.FindLine(line_number.value());
-  if (!line || line->account_id != principal.account.id) {
+  if (!line || !line->Serves(principal.account.id)) {
     return respond(ErrorResponse(
         Error::Invalid("line " + line_number.value() + " is not a line of this account")));
   }
@@ -86,11 +86,25 @@ void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpReq
     e.group_id = group->id;
     e.participants = group->participants;
   }
-  ctx.outbound.RecordInbound(*line, std::move(e), [respond](Result<Message> stored) {
-    if (!stored.ok()) return respond(ErrorResponse(stored.error()));
-    respond(
-        JsonResponse(200, R"({"status":"OK","data":)" + RenderMessageJson(stored.value()) + "}"));
-  });
+  const int64_t account = principal.account.id;
+  ctx.outbound.RecordInbound(
+      *line, std::move(e),
+      [respond, account, line = line->number](Result<std::vector<Message>> stored) {
+        if (!stored.ok()) return respond(ErrorResponse(stored.error()));
+        for (const Message& m : stored.value()) {
+          if (m.account_id != account) continue;
+          return respond(
+              JsonResponse(200, R"({"status":"OK","data":)" + RenderMessageJson(m) + "}"));
+        }
+        // A shared line: the sender is not this account's contact (whether another account's is not
+        // this account's to know).
+        respond(JsonResponse(200,
+                             "{\"status\":\"OK\",\"routed\":false,\"message\":\"The sender is "
+                             "not a contact of this account on shared line " +
+                                 line +
+                                 ": the message was kept for the operator (add the number as "
+                                 "a contact first)\"}"));
+      });
 }
 
 }  // namespace bluegate::api

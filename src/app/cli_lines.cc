@@ -37,13 +37,6 @@ std::string OptionsText(const carriers::CarrierOptions& options) {
   return out;
 }
 
-queue::QueueSettings QueueSettingsOf(const Config& c) {
-  queue::QueueSettings qs;
-  qs.defaults = c.line_defaults;
-  qs.per_line = c.line_overrides;
-  return qs;
-}
-
 std::string LimitText(int64_t v) { return v > 0 ? std::to_string(v) : "none"; }
 
 std::string DurationText(Millis d) {
@@ -358,10 +351,45 @@ Result<int> LinesList(const LineListOptions& o) {
     if (auto options = EffectiveOptions(c, l); options.ok() && !options->empty()) {
       std::cout << "    options: " << OptionsText(options.value()) << "\n";
     }
+    if (!l.shared_with.empty()) {
+      std::string with;
+      for (int64_t id : l.shared_with) {
+        auto account = store->FindAccount(id);
+        with += (with.empty() ? "" : ", ") + (account.ok() ? account->email : std::to_string(id));
+      }
+      std::cout << "    shared with: " << with << "\n";
+    }
   }
   std::cout << lines->size() << " line" << (lines->size() == 1 ? "" : "s") << "\n";
   return 0;
 }
+
+struct LineShareOptions {
+  CommonOptions common;
+  std::string number, email;
+};
+
+// Attaches an account to a shared line, or (`share` false) detaches it.
+Result<int> ShareLine(const LineShareOptions& o, bool share) {
+  Config c = Load(o.common);
+  PhoneNumbers phones;
+  auto e164 = phones.Normalize(o.number, "--number");
+  if (!e164.ok()) return e164.error();
+  auto store = OpenStore(c);
+  if (!store->FindLine(e164.value()).ok()) return NoLine(e164.value());
+  auto account = store->FindAccountByEmail(o.email);
+  if (!account.ok()) return Error::Invalid("no account with email " + o.email);
+  auto line = store->ShareLine(e164.value(), account->id, share);
+  if (!line.ok()) return line.error();
+  std::cout << "line " << line->number << (share ? " now serves " : " no longer serves ") << o.email
+            << " (a running server applies this within a second); it serves "
+            << 1 + line->shared_with.size() << " account" << (line->shared_with.empty() ? "" : "s")
+            << "\n";
+  return 0;
+}
+
+Result<int> LinesAttach(const LineShareOptions& o) { return ShareLine(o, true); }
+Result<int> LinesDetach(const LineShareOptions& o) { return ShareLine(o, false); }
 
 }  // namespace
 
@@ -422,6 +450,17 @@ void AddLineCommands(CLI::App& app, Command& chosen) {
       ->check(CLI::IsMember({"fail", "move"}));
   remove_cmd->add_option("--move-to", remove->move_to,
                          "With --queued move: another line of the same account");
+
+  for (bool share : {true, false}) {
+    auto [cmd, o] = AddCommand<LineShareOptions>(
+        lines, share ? "attach" : "detach",
+        share ? "Let another account send from a shared (free-plan) line; it hears the contacts "
+                "it registers there"
+              : "Stop a shared line serving an account (its messages and contacts stay)",
+        chosen, share ? LinesAttach : LinesDetach);
+    cmd->add_option("--number", o->number, "The shared line")->required();
+    cmd->add_option("--account", o->email, "The account's email")->required();
+  }
 
   auto [list_cmd, list] = AddCommand<LineListOptions>(
       lines, "list", "List lines: number, carrier, owning account", chosen, LinesList);

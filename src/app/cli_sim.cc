@@ -1,10 +1,13 @@
 // bluegate sim inbound
+#include <fmt/format.h>
+
 #include <future>
 #include <iostream>
 
 #include "app/cli_command.h"
 #include "app/wiring.h"
 #include "core/phone.h"
+#include "core/text.h"
 #include "queue/outbound.h"
 
 namespace bluegate::app {
@@ -44,19 +47,81 @@ Result<int> SimInbound(const SimInboundOptions& o) {
   e.content = o.content;
   e.media_url = o.media_url;
   e.service = Service::kIMessage;
-  std::promise<Result<Message>> stored;
-  store->RecordInbound(queue::InboundMessage(line.value(), e, SecureIds()),
-                       [&stored](Result<Message> r) { stored.set_value(std::move(r)); });
-  auto m = stored.get_future().get();
-  if (!m.ok()) return m.error();
-  std::cout << "received " << m->handle << " on " << m->line_number << " from " << m->contact
-            << (m->opted_out ? " (the contact is now opted out)" : "") << "\n";
+  Message inbound = queue::InboundMessage(line.value(), e, SecureIds());
+  std::promise<Result<std::vector<Message>>> stored;
+  if (queue::EffectiveLimits(QueueSettingsOf(c), line.value()).shared) {
+    // A shared line: only the accounts that registered the sender hear it (as a server would).
+    std::vector<int64_t> accounts{line->account_id};
+    accounts.insert(accounts.end(), line->shared_with.begin(), line->shared_with.end());
+    store->RecordSharedInbound(
+        std::move(inbound), std::move(accounts),
+        [&stored](Result<std::vector<Message>> r) { stored.set_value(std::move(r)); });
+  } else {
+    store->RecordInbound(std::move(inbound), [&stored](Result<Message> r) {
+      if (!r.ok()) return stored.set_value(r.error());
+      stored.set_value(std::vector<Message>{std::move(r).value()});
+    });
+  }
+  auto messages = stored.get_future().get();
+  if (!messages.ok()) return messages.error();
+  for (const Message& m : messages.value()) {
+    std::cout << "received " << m.handle << " on " << m.line_number << " from " << m.contact
+              << (m.opted_out ? " (the contact is now opted out)" : "") << "\n";
+  }
+  if (messages->empty()) {
+    std::cout << "no account on shared line " << line->number << " has " << from.value()
+              << " as a contact: the message was kept for the operator (bluegate inbound "
+                 "unrouted)\n";
+  }
+  return 0;
+}
+
+struct UnroutedOptions {
+  CommonOptions common;
+  std::string line;
+  int limit = 50;
+};
+
+// What reached shared lines from numbers no account registered.
+Result<int> InboundUnrouted(const UnroutedOptions& o) {
+  Config c = Load(o.common);
+  if (o.limit < 1 || o.limit > 1000) return Error::Invalid("--limit must be 1 to 1000");
+  std::optional<std::string> line;
+  if (!o.line.empty()) {
+    PhoneNumbers phones;
+    auto e164 = phones.Normalize(o.line, "--line");
+    if (!e164.ok()) return e164.error();
+    line = e164.value();
+  }
+  auto store = OpenStore(c);
+  auto kept = store->ListUnrouted(line, o.limit);
+  if (!kept.ok()) return kept.error();
+  std::cout << fmt::format("{:>8}  {:<24}  {:<16}  {:<16}  {}\n", "ID", "RECEIVED", "LINE", "FROM",
+                           "CONTENT");
+  for (const auto& m : kept.value()) {
+    std::string text = m.content + (m.media_url.empty() ? "" : " " + m.media_url);
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    std::cout << fmt::format("{:>8}  {:<24}  {:<16}  {:<16}  {}\n", m.id, FormatIso8601(m.at),
+                             m.line, m.from, ForLog(text, 80));
+  }
+  std::cout << kept->size() << " message" << (kept->size() == 1 ? "" : "s")
+            << " kept (newest first): each came from a number no account on its shared line had "
+               "as a contact\n";
   return 0;
 }
 
 }  // namespace
 
 void AddSimCommands(CLI::App& app, Command& chosen) {
+  auto* inbound_cmd = app.add_subcommand("inbound", "Inbound messages that reached no account");
+  inbound_cmd->require_subcommand(1);
+  auto [unrouted, u] = AddCommand<UnroutedOptions>(
+      inbound_cmd, "unrouted",
+      "List messages to shared lines from numbers no account registered (kept, never lost)", chosen,
+      InboundUnrouted);
+  unrouted->add_option("--line", u->line, "Only this shared line's");
+  unrouted->add_option("--limit", u->limit, "At most this many (1-1000, default 50)");
+
   auto* sim = app.add_subcommand("sim", "Play the other side of a simulator line");
   sim->require_subcommand(1);
   auto [inbound, o] = AddCommand<SimInboundOptions>(

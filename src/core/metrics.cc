@@ -78,6 +78,11 @@ std::string Metrics::RenderPrometheus() const {
       "outcome.\n";
   out += "# TYPE bluegate_carrier_resubmits_total counter\n";
   out += "bluegate_carrier_resubmits_total " + std::to_string(resubmits_.load()) + "\n";
+  out +=
+      "# HELP bluegate_inbound_unrouted_total Inbound messages on shared lines from numbers no "
+      "account registered, kept for the operator (bluegate inbound unrouted).\n";
+  out += "# TYPE bluegate_inbound_unrouted_total counter\n";
+  out += "bluegate_inbound_unrouted_total " + std::to_string(unrouted_.load()) + "\n";
   for (const auto& g : gauges) g(out);
   return out;
 }

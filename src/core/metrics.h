@@ -26,6 +26,9 @@ class Metrics {
   // outcome: "delivered", "retry", "failed" (schedule exhausted), "disabled" (410).
   void CountWebhook(std::string_view outcome);
   void CountCarrierResubmit() { resubmits_.fetch_add(1, std::memory_order_relaxed); }
+  // An inbound message on a shared line that no account had registered the sender for.
+  void CountUnroutedInbound() { unrouted_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t UnroutedInbound() const { return unrouted_.load(); }
 
   uint64_t StatusCount(Status s) const { return statuses_[static_cast<size_t>(s)].load(); }
   uint64_t WebhookCount(std::string_view outcome) const;
@@ -46,6 +49,7 @@ class Metrics {
   std::vector<std::function<void(std::string&)>> gauges_;
   std::array<std::atomic<uint64_t>, 9> statuses_{};
   std::atomic<uint64_t> resubmits_{0};
+  std::atomic<uint64_t> unrouted_{0};
 };
 
 }  // namespace bluegate

@@ -464,19 +464,45 @@ Message InboundMessage(const store::Line& line, const carriers::CarrierEvent& ev
 }
 
 void Outbound::RecordInbound(const store::Line& line, carriers::CarrierEvent event,
-                             std::function<void(Result<Message>)> done) {
+                             std::function<void(Result<std::vector<Message>>)> done) {
   Message m = InboundMessage(line, event, ids_);
   Metrics& metrics = metrics_;
   EventHub* events = settings_.events;
-  store_.log.RecordInbound(std::move(m),
-                           [&metrics, events, done = std::move(done)](Result<Message> r) {
-                             if (r.ok()) metrics.CountStatus(Status::kReceived);
-                             if (r.ok() && events) {
-                               events->Publish(r->account_id, "message.received",
-                                               RenderMessageJson(r.value()), r->date_created);
-                             }
-                             if (done) done(std::move(r));
-                           });
+  auto told = [&metrics, events](const Message& r) {
+    metrics.CountStatus(Status::kReceived);
+    if (events) {
+      events->Publish(r.account_id, "message.received", RenderMessageJson(r), r.date_created);
+    }
+  };
+  // A shared (free-plan) line's contacts reach only the accounts that registered them; a group
+  // stays with the line's owner, who made it.
+  if (LimitsFor(line).shared && m.message_type != "group") {
+    std::vector<int64_t> accounts{line.account_id};
+    accounts.insert(accounts.end(), line.shared_with.begin(), line.shared_with.end());
+    store_.log.RecordSharedInbound(
+        std::move(m), std::move(accounts),
+        [&metrics, told, number = line.number,
+         done = std::move(done)](Result<std::vector<Message>> r) {
+          if (r.ok()) {
+            for (const auto& each : r.value()) told(each);
+            if (r->empty()) {
+              metrics.CountUnroutedInbound();
+              spdlog::info(
+                  "line {}: an inbound message from a number no account registered was kept "
+                  "for the operator (bluegate inbound unrouted)",
+                  number);
+            }
+          }
+          if (done) done(std::move(r));
+        });
+    return;
+  }
+  store_.log.RecordInbound(std::move(m), [told, done = std::move(done)](Result<Message> r) {
+    if (r.ok()) told(r.value());
+    if (!done) return;
+    if (!r.ok()) return done(r.error());
+    done(std::vector<Message>{std::move(r).value()});
+  });
 }
 
 void Outbound::Lookup(const store::Line& line, std::string address,
@@ -503,6 +529,12 @@ void Outbound::RecordTyping(const store::Line& line, const carriers::CarrierEven
 
 void Outbound::Heard(const store::Line& line, carriers::CarrierEvent event) {
   if (event.kind == carriers::CarrierEvent::Kind::kTyping) return RecordTyping(line, event);
+  // The driver's copy of a shared line may predate accounts attached since (lines attach).
+  if (LimitsFor(line).shared) {
+    if (auto current = FindLine(line.number)) {
+      return RecordInbound(*current, std::move(event), nullptr);
+    }
+  }
   RecordInbound(line, std::move(event), nullptr);
 }
 

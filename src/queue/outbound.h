@@ -173,10 +173,12 @@ class Outbound final : public carriers::CarrierSink {
 
   // Stores an inbound message on `line` as its carrier would report it (`event.from`,
   // `content`, `media_url`, `service`, `at`): binds the route, applies STOP/START, fires the
-  // `receive` webhooks. Carrier reports come here; so does the simulator's "play the
-  // recipient" (`/api/v2/sim/inbound`). `done` (may be empty) runs on the store's writer thread.
+  // `receive` webhooks. On a shared line it reaches each account that registered the sender (a
+  // message each), or none (kept for the operator: `bluegate inbound unrouted`). Carrier reports
+  // come here; so does the simulator's "play the recipient" (`/api/v2/sim/inbound`). `done` (may
+  // be empty) gets the stored messages, on the store's writer thread.
   void RecordInbound(const store::Line& line, carriers::CarrierEvent event,
-                     std::function<void(Result<Message>)> done);
+                     std::function<void(Result<std::vector<Message>>)> done);
 
   // An event the line's carrier server posted to the gateway (see Carrier::Push). `done` runs
   // on the line's strand; kNotFound when there is no such line.

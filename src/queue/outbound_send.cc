@@ -30,7 +30,7 @@ Result<store::Line> Outbound::LineFor(int64_t account_id, const std::string& con
     return BoundToAnotherLine(contact, *route.value());
   }
   auto line = FindLine(number);
-  if (!line || line->account_id != account_id) {
+  if (!line || !line->Serves(account_id)) {
     return Error::Invalid("from_number " + number +
                           " is not a line of this account (GET /api/lines lists them)");
   }
