@@ -44,7 +44,7 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path.starts_with("/media/")) {
     return WithRoute(respond, "/media/{file}")(ServeMedia(ctx_, std::string_view(path).substr(7)));
   }
-  if (!path.starts_with("/api/") && !path.starts_with("/accounts/")) {
+  if (!path.starts_with("/api/") && !path.starts_with("/accounts/") && path != "/account") {
     return respond(ErrorResponse(Error::NotFound("No route for " + method + " " + path)));
   }
   // A carrier server's events (BlueBubbles' webhooks): authenticated by the token in the URL
@@ -182,6 +182,14 @@ void Api::Handle(HttpRequest req, Responder respond) {
     return HandleContacts(ctx_, principal.value(), req,
                           WithRoute(std::move(respond), "/api/v2/contacts"));
   }
+  if (method == "GET" && path == "/account") {
+    return HandleAccount(ctx_, principal.value(), req, WithRoute(std::move(respond), "/account"));
+  }
+  if (method == "GET" && path.starts_with("/api/message/") && path.size() > 13 &&
+      path.find('/', 13) == std::string::npos) {
+    return HandleGetMessage(ctx_, principal.value(), std::string_view(path).substr(13),
+                            WithRoute(std::move(respond), "/api/message/{handle}"));
+  }
   if (method == "POST" && path == "/accounts/verify-contact-on-shared-account") {
     return HandleVerifyContactOnShared(
         ctx_, principal.value(), req,
@@ -192,8 +200,10 @@ void Api::Handle(HttpRequest req, Responder respond) {
                                 WithRoute(std::move(respond), "/accounts/shared-contacts"));
   }
   if (NotYetImplemented(path)) {
+    // 404, not 501: Sendblue's clients read 404 as "feature absent" and go on (the official CLI
+    // prints warnings for a 501).
     auto r = ErrorResponse(Error{
-        ErrorKind::kNotImplemented,
+        ErrorKind::kNotFound,
         method + " " + path + " is part of Sendblue's API but not implemented by bluegate yet",
         std::nullopt,
         {}});

@@ -162,6 +162,10 @@ void HandleSendReaction(ApiContext& ctx, const Principal& principal, const HttpR
 // POST /api/v2/sim/inbound: a simulated inbound message on a simulator line.
 void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                       Responder respond);
+// GET /account (lines_handler.cc): the account the keys belong to, as the official CLI's
+// `status` and key check read it.
+void HandleAccount(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                   Responder respond);
 // In shared_contacts_handler.cc: the official CLI's free-plan contact routes.
 void HandleVerifyContactOnShared(ApiContext& ctx, const Principal& principal,
                                  const HttpRequest& req, Responder respond);

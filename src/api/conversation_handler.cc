@@ -45,7 +45,8 @@ Result<store::Line> ConversationLine(ApiContext& ctx, const Principal& principal
   auto route = ctx.store.contacts.FindRoute(principal.account.id, contact);
   if (!route.ok()) return route.error();
   if (!route.value()) {
-    return Error::Invalid("number " + contact +
+    // Sendblue's words: clients (the Chat SDK adapter) recognise this message.
+    return Error::Invalid("No route mapping: number " + contact +
                           " has no conversation with this account yet: send or receive a "
                           "message first");
   }

@@ -74,6 +74,9 @@ HttpResponse ErrorResponse(const Error& error) {
   w.String("ERROR");
   w.Key("message");
   w.String(error.message.data(), static_cast<rapidjson::SizeType>(error.message.size()));
+  // The same text where Sendblue's docs tell clients to look ("see the error_message field").
+  w.Key("error_message");
+  w.String(error.message.data(), static_cast<rapidjson::SizeType>(error.message.size()));
   w.Key("error_code");
   const auto code = error.code ? error.code : DefaultCode(error.kind);
   if (!code) {

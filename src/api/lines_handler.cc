@@ -1,4 +1,5 @@
-// GET /api/lines, GET /api/v2/lines/state, GET /api/v2/lines/usage and GET /api/v2/nodes.
+// GET /api/lines, GET /account, GET /api/v2/lines/state, GET /api/v2/lines/usage and
+// GET /api/v2/nodes.
 #include <unistd.h>
 
 #include <rapidjson/stringbuffer.h>
@@ -38,6 +39,19 @@ void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequ
                      Responder respond) {
   RespondPerLine(
       ctx, principal, respond, "numbers", [](JsonWriter&) {},
+      [](JsonWriter& w, const store::Line& l) { w.String(l.number.c_str()); });
+}
+
+void HandleAccount(ApiContext& ctx, const Principal& principal, const HttpRequest&,
+                   Responder respond) {
+  RespondPerLine(
+      ctx, principal, respond, "lines",
+      [&principal](JsonWriter& w) {
+        w.Key("email");
+        w.String(principal.account.email.c_str());
+        w.Key("plan");
+        w.String(principal.account.plan.c_str());
+      },
       [](JsonWriter& w, const store::Line& l) { w.String(l.number.c_str()); });
 }
 
@@ -94,11 +108,13 @@ void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpReq
         w.StartObject();
         w.Key("sendblue_number");
         w.String(l.number.c_str());
+        // The line's driver on its node: one per line (the official CLI tells line events apart
+        // by it), naming the node first.
         w.Key("worker_id");
         if (holder && holder->empty()) {
           w.Null();
         } else {
-          w.String(holder ? holder->c_str() : node.c_str());
+          w.String(((holder ? *holder : node) + "/" + l.number).c_str());
         }
         w.Key("assignment");
         w.String(holder && holder->empty() ? "unassigned" : "assigned");

@@ -51,9 +51,11 @@ void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequ
                      Responder respond) {
   auto query = ParseQuery(req.query);
   auto it = query.find("handle");
+  if (it == query.end() || it->second.empty()) it = query.find("message_handle");
   if (it == query.end() || it->second.empty()) {
     return respond(ErrorResponse(
-        Error::Invalid("handle is required: the message_handle returned by send-message")));
+        Error::Invalid("handle is required: the message_handle returned by send-message "
+                       "(?handle= or ?message_handle=)")));
   }
   auto m = ctx.store.messages.FindMessage(principal.account.id, it->second);
   if (!m.ok()) return respond(ErrorResponse(m.error()));
@@ -133,10 +135,11 @@ Result<store::MessageQuery> ParseListQuery(const std::map<std::string, std::stri
   if (!offset.ok()) return offset.error();
   out.offset = offset.value();
   if (auto v = StrParam(q, "order_by")) {
-    if (*v == "updatedAt")
+    if (*v == "updatedAt" || *v == "updated_at")
       out.order_by = store::MessageQuery::Order::kUpdated;
-    else if (*v != "createdAt" && *v != "sentAt")
-      return Error::Invalid("order_by must be createdAt, updatedAt or sentAt");
+    else if (*v != "createdAt" && *v != "sentAt" && *v != "created_at" && *v != "sent_at")
+      return Error::Invalid(
+          "order_by must be createdAt, updatedAt or sentAt (or created_at, updated_at, sent_at)");
   }
   if (auto v = StrParam(q, "order_direction")) {
     if (*v != "asc" && *v != "desc") return Error::Invalid("order_direction must be asc or desc");

@@ -58,7 +58,7 @@ Result<Ok> RateLimiter::Take(int64_t account_id, std::string_view method, std::s
                  "Rate limit exceeded: " + rule.pattern + " allows " +
                      std::to_string(rule.requests) + " requests per " + per +
                      " per account; retry later",
-                 ErrorCode::kRateLimitExceeded, std::max(wait, Millis(1))};
+                 ErrorCode::kLineRateWindowExceeded, std::max(wait, Millis(1))};
   }
   return Ok{};
 }

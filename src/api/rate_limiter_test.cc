@@ -14,7 +14,8 @@ TEST(RateLimiterTest, TheHundredAndFirstListInTenSecondsWaitsForItsToken) {
   auto refused = limiter.Take(1, "GET", "/api/v2/messages");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().kind, ErrorKind::kThrottled);
-  EXPECT_EQ(refused.error().code, ErrorCode::kRateLimitExceeded);
+  EXPECT_EQ(refused.error().code, ErrorCode::kLineRateWindowExceeded)
+      << "5509: the account's window, not a line's 4001";
   EXPECT_EQ(refused.error().retry_after, Millis(100)) << "one token comes back every 100 ms";
   EXPECT_TRUE(limiter.Take(2, "GET", "/api/v2/messages").ok()) << "each account has its own";
   EXPECT_TRUE(limiter.Take(1, "GET", "/api/v2/messages/abc").ok()) << "another route";

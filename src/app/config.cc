@@ -1,13 +1,13 @@
 #include "app/config.h"
 
-#include <boost/asio/ip/address.hpp>
 #include <toml++/toml.h>
+#include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
 #include <charconv>
-#include <functional>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <set>
 #include <stdexcept>
 
@@ -46,7 +46,7 @@ void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimit
                 bool allow_overrides) {
   std::set<std::string> known{
       "burst_per_second",      "queue_capacity",    "resolve_timeout", "new_contacts_per_day",
-      "new_contacts_per_hour", "new_contact_after", "shared"};
+      "new_contacts_per_hour", "new_contact_after", "shared",          "sms_per_day"};
   if (allow_overrides) known.insert("overrides");
   CheckKeys(t, where, known);
   if (auto n = t.get("burst_per_second"))
@@ -69,6 +69,11 @@ void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimit
   if (auto n = t.get("new_contact_after"))
     out.new_contact_after = DurationValue(*n, where + ".new_contact_after");
   if (auto n = t.get("shared")) out.shared = Value<bool>(*n, where + ".shared", "true or false");
+  if (auto n = t.get("sms_per_day")) {
+    const auto v = Value<int64_t>(*n, where + ".sms_per_day", "a whole number (0: no limit)");
+    if (v < 0) Fail(where + ".sms_per_day", "must be 0 (no limit) or more");
+    out.sms_per_day = static_cast<int>(v);
+  }
   if (auto n = t.get("lookup_ttl")) out.lookup_ttl = DurationValue(*n, where + ".lookup_ttl");
 }
 
@@ -102,10 +107,11 @@ void ReadPositives(const toml::table& root, const std::string& table,
 void ReadBounds(const toml::table& root, Config& c) {
   if (auto* http = root.get_as<toml::table>("http")) {
     CheckKeys(*http, "http",
-              {"max_connections", "max_connections_per_address", "max_header_bytes",
-               "idle_timeout", "header_timeout", "body_timeout", "send_timeout"});
+              {"max_connections", "max_connections_per_address", "max_header_bytes", "idle_timeout",
+               "header_timeout", "body_timeout", "send_timeout"});
     auto& h = c.http;
-    if (auto n = http->get("max_connections")) h.max_connections = Positive(*n, "http.max_connections");
+    if (auto n = http->get("max_connections"))
+      h.max_connections = Positive(*n, "http.max_connections");
     if (auto n = http->get("max_connections_per_address")) {
       h.max_connections_per_address = Positive(*n, "http.max_connections_per_address");
     }
@@ -124,12 +130,13 @@ void ReadBounds(const toml::table& root, Config& c) {
       }
     }
   }
-  ReadPositives(root, "events",
-                {{"max_streams_per_account", [&c](uint64_t v) { c.events_max_streams_per_account = v; }},
-                 {"max_queued_frames", [&c](uint64_t v) { c.events_max_queued_frames = v; }}});
+  ReadPositives(
+      root, "events",
+      {{"max_streams_per_account", [&c](uint64_t v) { c.events_max_streams_per_account = v; }},
+       {"max_queued_frames", [&c](uint64_t v) { c.events_max_queued_frames = v; }}});
   ReadPositives(root, "auth", {{"max_failures_per_minute", [&c](uint64_t v) {
-                                  c.auth_max_failures_per_minute = static_cast<int>(
-                                      std::min<uint64_t>(v, 1'000'000));
+                                  c.auth_max_failures_per_minute =
+                                      static_cast<int>(std::min<uint64_t>(v, 1'000'000));
                                 }}});
   ReadPositives(root, "contacts",
                 {{"max_bulk_items", [&c](uint64_t v) { c.contacts_max_bulk_items = v; }}});
@@ -160,11 +167,10 @@ void ApplyFile(Config& c, const std::string& path) {
 }
 
 void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
-  CheckKeys(root, path,
-            {"data_dir", "listen", "threads", "max_body_bytes", "blocked_numbers", "bootstrap",
-             "log_level", "lines", "rate_limits", "sim", "webhooks", "public_url", "media",
-             "database_url", "cluster", "http", "events", "auth", "metrics",
-             "contacts"});
+  CheckKeys(root, path, {"data_dir",  "listen",     "threads", "max_body_bytes", "blocked_numbers",
+                         "bootstrap", "log_level",  "lines",   "rate_limits",    "sim",
+                         "webhooks",  "public_url", "media",   "database_url",   "cluster",
+                         "http",      "events",     "auth",    "metrics",        "contacts"});
   ReadBounds(root, c);
   if (auto n = root.get("database_url")) {
     c.database_url = Value<std::string>(*n, "database_url", "a URL postgresql://...");
@@ -263,9 +269,10 @@ void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
   if (auto* wh = root.get_as<toml::table>("webhooks")) {
     CheckKeys(*wh, "webhooks",
               {"timeout", "retry_schedule", "allow_loopback", "allow_private",
-               "max_connections_per_endpoint", "ca_file", "verify_tls", "retention",
-               "max_per_type", "max_per_account"});
-    if (auto n = wh->get("max_per_type")) c.webhooks_max_per_type = Positive(*n, "webhooks.max_per_type");
+               "max_connections_per_endpoint", "ca_file", "verify_tls", "retention", "max_per_type",
+               "max_per_account"});
+    if (auto n = wh->get("max_per_type"))
+      c.webhooks_max_per_type = Positive(*n, "webhooks.max_per_type");
     if (auto n = wh->get("max_per_account")) {
       c.webhooks_max_per_account = Positive(*n, "webhooks.max_per_account");
     }

@@ -112,6 +112,16 @@ std::string ConfigError(const std::string& toml) {
   return "";
 }
 
+TEST(ConfigTest, TheDailySmsAllowanceIsALineLimitOffByDefault) {
+  EXPECT_EQ(LoadConfig(std::nullopt).line_defaults.sms_per_day, 0) << "0: no limit";
+  const Config c = LoadConfig(WriteToml(
+      "[lines]\nsms_per_day = 200\n[lines.overrides.\"+14155550100\"]\nsms_per_day = 5\n"));
+  EXPECT_EQ(c.line_defaults.sms_per_day, 200);
+  EXPECT_EQ(c.line_overrides.at("+14155550100").sms_per_day, 5);
+  EXPECT_NE(ConfigError("[lines]\nsms_per_day = -1\n").find("lines.sms_per_day"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, ScaleOutSettings) {
   const Config c = LoadConfig(
       WriteToml("database_url = \"postgresql://bluegate@db:5432/bluegate\"\n"

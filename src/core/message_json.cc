@@ -51,9 +51,10 @@ std::string RenderMessageJson(const Message& m) {
   Str(w, "from_number", m.from_number());
   Str(w, "number", m.contact);
   Str(w, "to_number", m.to_number());
+  // true when the message fell back to SMS; otherwise null, never false (Sendblue's contract).
   w.Key("was_downgraded");
-  if (m.was_downgraded) {
-    w.Bool(*m.was_downgraded);
+  if (m.was_downgraded.value_or(false)) {
+    w.Bool(true);
   } else {
     w.Null();
   }
@@ -66,7 +67,7 @@ std::string RenderMessageJson(const Message& m) {
   for (const auto& p : m.participants)
     w.String(p.data(), static_cast<rapidjson::SizeType>(p.size()));
   w.EndArray();
-  Str(w, "send_style", m.send_style);
+  Str(w, "send_style", m.service == Service::kSms ? std::string() : m.send_style);  // SMS: none
   w.Key("opted_out");
   w.Bool(m.opted_out);
   Str(w, "sendblue_number", m.line_number);

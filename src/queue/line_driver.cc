@@ -322,8 +322,41 @@ void LineDriver::CheckMedia(carriers::OutboundMessage msg) {
       });
 }
 
+std::optional<MessageError> LineDriver::TakeSms(int64_t id) {
+  const int limit = limits_.sms_per_day;
+  if (limit <= 0) return std::nullopt;
+  const TimePoint now = clock_.Now();
+  const TimePoint today = DayStartAtOrBefore(now);
+  if (sms_day_ == TimePoint{}) {
+    sms_day_ = today;  // the seeded count is today's
+  } else if (today != sms_day_) {
+    sms_day_ = today;
+    sms_sent_ = 0;
+    sms_counted_.clear();
+  }
+  if (sms_counted_.contains(id)) return std::nullopt;  // a re-send of one already counted
+  if (sms_sent_ < limit) {
+    ++sms_sent_;
+    sms_counted_.insert(id);
+    return std::nullopt;
+  }
+  return MessageError{ErrorCode::kSmsLimitReached,
+                      "Line " + line_.number + " has sent its " + std::to_string(limit) +
+                          " SMS for today (lines.sms_per_day)",
+                      "sms_limit_reached",
+                      "retry after " + FormatIso8601(NextDayStart(now)) +
+                          " (the allowance starts again at 03:00 New York)"};
+}
+
 void LineDriver::SubmitNow(carriers::OutboundMessage msg) {
   if (!carrier_) return;
+  if (msg.service == Service::kSms) {
+    if (auto refused = TakeSms(msg.message_id)) {
+      Report(msg.message_id, Status::kError, std::move(refused), Service::kSms, std::nullopt,
+             "sms-allowance");
+      return;
+    }
+  }
   awaiting_report_[msg.message_id] = clock_.Now() + limits_.resolve_timeout;
   ArmResolveTimer();
   auto copy = msg;

@@ -91,6 +91,8 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   void SetCarrier(std::unique_ptr<carriers::Carrier> carrier) { carrier_ = std::move(carrier); }
   // The new contacts the line started before this process did.
   void SeedNewContacts(const std::vector<TimePoint>& starts) { queue_.SeedNewContacts(starts); }
+  // The SMS the line handed its carrier today before this process started (sms_per_day).
+  void SeedSmsToday(int64_t sent) { sms_sent_ = sent; }
 
   // --- Queue places (any thread). ---
   // Claims a place for a message about to be stored; false when the queue is full.
@@ -191,6 +193,13 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   Millis lookup_ttl_;                                                       // guarded by lookup_mu_
   std::unordered_map<std::string, std::pair<Service, TimePoint>> lookups_;  // → (service, expiry)
   bool retired_ = false;
+  // The daily SMS allowance (strand): SMS handed to the carrier since sms_day_.
+  TimePoint sms_day_{};
+  int64_t sms_sent_ = 0;
+  std::unordered_set<int64_t> sms_counted_;  // today's, so that a re-send counts once
+  // Whether message `id` may go as SMS now under sms_per_day (counting it once), or the error it
+  // meets.
+  std::optional<MessageError> TakeSms(int64_t id);
 };
 
 }  // namespace bluegate::queue

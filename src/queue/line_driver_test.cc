@@ -346,6 +346,35 @@ TEST_F(LineDriverTest, ANewContactWaitsForTheNextSlotWhileKnownContactsGo) {
   EXPECT_EQ(carrier_->submits[2].message.message_id, waiting);
 }
 
+TEST_F(LineDriverTest, PastTheDailySmsAllowanceAnSmsEndsInSmsLimitReachedUntilTheNextDay) {
+  LineLimits limits = Unpaced();
+  limits.sms_per_day = 1;
+  Start(limits);
+  carrier_->service = Service::kSms;
+  const int64_t first = Queue("+14155550101");
+  Answer(0, SubmitOutcome::kThrottled, 10ms);  // a re-send of the same message counts once
+  Advance(10ms);
+  ASSERT_EQ(Submits(), 2u);
+  const int64_t second = Queue("+14155550102");
+  EXPECT_EQ(Submits(), 2u) << "over the allowance: not handed to the carrier";
+  const Message m = log_.Get(second);
+  EXPECT_EQ(m.status, Status::kError);
+  ASSERT_TRUE(m.error);
+  EXPECT_EQ(m.error->code, ErrorCode::kSmsLimitReached);
+  ASSERT_TRUE(m.error->detail);
+  EXPECT_NE(m.error->detail->find("retry after " + FormatIso8601(NextDayStart(clock_.Now()))),
+            std::string::npos)
+      << *m.error->detail;
+  EXPECT_EQ(StatusOf(first), Status::kAccepted);
+  carrier_->service = Service::kIMessage;
+  Queue("+14155550103");
+  EXPECT_EQ(Submits(), 3u) << "iMessage is not counted";
+  carrier_->service = Service::kSms;
+  clock_.Set(NextDayStart(clock_.Now()));
+  Queue("+14155550104");
+  EXPECT_EQ(Submits(), 4u) << "a new day, a new allowance";
+}
+
 TEST_F(LineDriverTest, AStoreThatCannotCommitLeavesTheMessageQueued) {
   Start();
   log_.set_failing(true);

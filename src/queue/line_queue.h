@@ -24,6 +24,9 @@ struct LineLimits {
   Millis new_contact_after = kNewContactAfter;      // silence after which a contact is new again
   bool shared = false;  // a shared (free-plan) line: sends only to verified contacts
   Millis lookup_ttl{std::chrono::hours(24)};  // how long a service lookup is trusted
+  // SMS the line hands its carrier per day from 03:00 New York; past it an SMS ends in ERROR
+  // SMS_LIMIT_REACHED. 0: no limit.
+  int sms_per_day = 0;
 };
 
 struct QueuedMessage {

@@ -121,6 +121,16 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
     spdlog::warn("line {}: cannot read its recent new contacts ({}); its window starts empty",
                  line.number, starts.error().message);
   }
+  const LineLimits limits = EffectiveLimits(settings_, line);
+  if (limits.sms_per_day > 0) {
+    auto sent = store_.messages.CountSmsSince(line.number, DayStartAtOrBefore(clock_.Now()));
+    if (sent.ok()) {
+      driver->SeedSmsToday(sent.value());
+    } else {
+      spdlog::warn("line {}: cannot count today's SMS ({}); its allowance starts at 0", line.number,
+                   sent.error().message);
+    }
+  }
   if (standby) {
     standby_.emplace(line.number, driver);
     return driver;

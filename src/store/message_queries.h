@@ -70,6 +70,10 @@ class MessageQueries {
   // Messages waiting in QUEUED on the line.
   virtual Result<int64_t> CountQueued(std::string_view line) = 0;
 
+  // How many outbound SMS the line handed its carrier from `since` on (restores its daily SMS
+  // allowance after a restart). Reads the line's messages: asked only of lines with a limit.
+  virtual Result<int64_t> CountSmsSince(std::string_view line, TimePoint since) = 0;
+
   // Inbound messages that reached no account, newest first (of one line, when given).
   virtual Result<std::vector<UnroutedInbound>> ListUnrouted(std::optional<std::string> line,
                                                             int limit) = 0;

@@ -184,6 +184,7 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
                                                            int) override {
     return std::vector<store::UnroutedInbound>{};
   }
+  Result<int64_t> CountSmsSince(std::string_view, TimePoint) override { return int64_t{0}; }
   Result<std::vector<TimePoint>> NewContactStarts(std::string_view, TimePoint) override {
     return std::vector<TimePoint>{};
   }

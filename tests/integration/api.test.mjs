@@ -13,7 +13,8 @@ function assertError(r, status, code, messagePattern) {
   assert.equal(r.json.status, 'ERROR');
   assert.equal(r.json.error_code, code);
   assert.match(r.json.message, messagePattern);
-  assert.deepEqual(Object.keys(r.json).sort(), ['error_code', 'message', 'status']);
+  assert.deepEqual(Object.keys(r.json).sort(), ['error_code', 'error_message', 'message', 'status']);
+  assert.equal(r.json.error_message, r.json.message, 'the same text, where Sendblue\'s docs point');
 }
 
 const validation = [
@@ -114,14 +115,14 @@ test('header names are case-insensitive', async () => {
   assert.deepEqual(r.json, { status: 'OK', numbers: [gw.line] });
 });
 
-test('unknown paths are 404 and SDK paths not served yet are 501, both with the envelope', async () => {
+test('unknown paths are 404, and so are Sendblue paths not served yet (saying so), both with the envelope', async () => {
   const a = await gw.request('GET', '/api/nothing-here');
   assert.equal(a.status, 404);
   assert.equal(a.json.status, 'ERROR');
   const b = await gw.request('GET', '/nowhere');
   assert.equal(b.status, 404);
   const c = await gw.request('POST', '/api/send-carousel', { body: {} });
-  assert.equal(c.status, 501);
+  assert.equal(c.status, 404, 'clients read 404 as "feature absent"');
   assert.match(c.json.message, /not implemented by bluegate yet/);
 });
 

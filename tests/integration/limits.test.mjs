@@ -68,14 +68,15 @@ test('first messages wait for a new-contact slot; known contacts are not held up
   assert.match(line.daily.resetsAt, /T0[78]:00:00\.000Z$/, '03:00 in New York');
 });
 
-test('the account API rate limit answers 429 / 4001 with Retry-After, per account and route', async () => {
+test('the account API rate limit answers 429 / 5509 with Retry-After, per account and route', async () => {
   const gw = await new Gateway({ config: { ...FAST_CONFIG, rate_limits: { 'GET /api/v2/messages': '3/10s' } } }).start();
   cleanups.push(async () => { await gw.stop(); gw.cleanup(); });
   for (let i = 0; i < 3; i++) assert.equal((await gw.request('GET', '/api/v2/messages')).status, 200);
   const limited = await gw.request('GET', '/api/v2/messages');
   assert.equal(limited.status, 429, limited.text);
-  assert.equal(limited.json.error_code, 4001);
+  assert.equal(limited.json.error_code, 5509, "the account's window, not a line's 4001");
   assert.match(limited.json.message, /GET \/api\/v2\/messages allows 3 requests per 10 s per account/);
+  assert.equal(limited.json.error_message, limited.json.message, 'error_message carries the same text');
   // A token comes back every 10/3 s: Retry-After rounds that up.
   const retryAfter = Number(limited.headers.get('retry-after'));
   assert.ok(retryAfter >= 3 && retryAfter <= 4, `Retry-After ${retryAfter}`);

@@ -153,4 +153,15 @@ Result<std::vector<UnroutedInbound>> SqlStore::ListUnrouted(std::optional<std::s
   });
 }
 
+Result<int64_t> SqlStore::CountSmsSince(std::string_view line, TimePoint since) {
+  return Read<int64_t>([&](Conn& c) -> Result<int64_t> {
+    Stmt& s = c.Prepare(
+        "SELECT COUNT(*) FROM messages WHERE line_number = ? AND is_outbound = 1 AND service = "
+        "'SMS' AND accepted_at >= ?");
+    s.Bind(line).Bind(ToUnixMillis(since));
+    s.Step();
+    return s.Int(0);
+  });
+}
+
 }  // namespace bluegate::store

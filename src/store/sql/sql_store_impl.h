@@ -111,6 +111,7 @@ class SqlStore final : public Store, private BatchHooks {
   Result<int64_t> CountQueued(std::string_view line) override;
   Result<std::vector<UnroutedInbound>> ListUnrouted(std::optional<std::string> line,
                                                     int limit) override;
+  Result<int64_t> CountSmsSince(std::string_view line, TimePoint since) override;
   Result<std::vector<TimePoint>> NewContactStarts(std::string_view line, TimePoint since) override;
 
   // --- DeliveryLog (sql/delivery_log.cc) ---
