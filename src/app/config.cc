@@ -134,6 +134,9 @@ void ReadBounds(const toml::table& root, Config& c) {
       root, "events",
       {{"max_streams_per_account", [&c](uint64_t v) { c.events_max_streams_per_account = v; }},
        {"max_queued_frames", [&c](uint64_t v) { c.events_max_queued_frames = v; }}});
+  ReadPositives(root, "store", {{"max_queued_writes", [&c](uint64_t v) {
+                                   c.store_max_queued_writes = static_cast<size_t>(v);
+                                 }}});
   ReadPositives(root, "auth", {{"max_failures_per_minute", [&c](uint64_t v) {
                                   c.auth_max_failures_per_minute =
                                       static_cast<int>(std::min<uint64_t>(v, 1'000'000));
@@ -170,7 +173,8 @@ void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
   CheckKeys(root, path, {"data_dir",  "listen",     "threads", "max_body_bytes", "blocked_numbers",
                          "bootstrap", "log_level",  "lines",   "rate_limits",    "sim",
                          "webhooks",  "public_url", "media",   "database_url",   "cluster",
-                         "http",      "events",     "auth",    "metrics",        "contacts"});
+                         "http",      "events",     "auth",    "metrics",        "contacts",
+                         "store"});
   ReadBounds(root, c);
   if (auto n = root.get("database_url")) {
     c.database_url = Value<std::string>(*n, "database_url", "a URL postgresql://...");

@@ -63,12 +63,15 @@ struct Config {
   } http;
   size_t events_max_streams_per_account = 100;
   size_t events_max_queued_frames = 1000;
-  size_t webhooks_max_per_type = 100;      // webhooks an account may configure for one type
-  size_t webhooks_max_per_account = 500;   // and for all types together
-  int auth_max_failures_per_minute = 10;   // per client address and key id; then 429
+  size_t webhooks_max_per_type = 100;       // webhooks an account may configure for one type
+  size_t webhooks_max_per_account = 500;    // and for all types together
+  int auth_max_failures_per_minute = 10;    // per client address and key id; then 429
   size_t contacts_max_bulk_items = 10'000;  // entries in one bulk contacts request
-  bool metrics_per_line = false;           // /metrics names lines (their phone numbers)
-  std::string metrics_token;               // when set, /metrics requires "Authorization: Bearer"
+  // Writes waiting for the store at most ([store] max_queued_writes); past it the API answers
+  // 503 / 5003 (the server is overloaded) instead of queueing without end.
+  size_t store_max_queued_writes = 100'000;
+  bool metrics_per_line = false;  // /metrics names lines (their phone numbers)
+  std::string metrics_token;      // when set, /metrics requires "Authorization: Bearer"
 
   // PostgreSQL (postgresql://user:password@host:port/db) shared by every node of a deployment;
   // empty: SQLite in data_dir.

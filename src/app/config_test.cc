@@ -112,6 +112,14 @@ std::string ConfigError(const std::string& toml) {
   return "";
 }
 
+TEST(ConfigTest, TheStoresQueueIsBounded) {
+  EXPECT_EQ(LoadConfig(std::nullopt).store_max_queued_writes, 100'000u);
+  EXPECT_EQ(LoadConfig(WriteToml("[store]\nmax_queued_writes = 500\n")).store_max_queued_writes,
+            500u);
+  EXPECT_NE(ConfigError("[store]\nmax_queued_writes = 0\n").find("store.max_queued_writes"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, TheDailySmsAllowanceIsALineLimitOffByDefault) {
   EXPECT_EQ(LoadConfig(std::nullopt).line_defaults.sms_per_day, 0) << "0: no limit";
   const Config c = LoadConfig(WriteToml(

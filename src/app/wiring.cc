@@ -131,11 +131,13 @@ std::unique_ptr<store::Store> OpenStore(const Config& config) {
     store::PostgresSettings settings;
     settings.url = config.database_url;
     settings.node_id = config.node_id;
+    settings.max_pending = config.store_max_queued_writes;
     return store::MakePostgresStore(settings, SystemClock());
   }
   PrivateDataDir(config.data_dir);
   store::SqliteSettings settings;
   settings.path = config.database_path();
+  settings.max_pending = config.store_max_queued_writes;
   return store::MakeSqliteStore(settings, SystemClock());
 }
 

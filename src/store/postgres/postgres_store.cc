@@ -10,6 +10,7 @@ std::unique_ptr<Store> MakePostgresStore(const PostgresSettings& settings, Clock
   engine.connect = [url = settings.url](int) { return OpenPostgresDb(url); };
   engine.migrate = [](Db& db) { MigratePostgres(db); };
   engine.max_batch = settings.max_batch;
+  engine.max_pending = settings.max_pending;
   engine.node_id = settings.node_id;
   try {
     return MakeSqlStore(std::move(engine), clock);

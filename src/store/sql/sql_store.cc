@@ -15,7 +15,8 @@ SqlStore::SqlStore(SqlEngine engine, Clock& clock) : engine_(std::move(engine)),
   if (engine_.housekeeping) housekeeping_db_ = engine_.connect(2000);
   BatchHooks& hooks = *this;
   writer_ = std::make_unique<Writer>(
-      *writer_db_, hooks, WriterSettings{engine_.max_batch, engine_.full_disk_retry, Millis(250)});
+      *writer_db_, hooks,
+      WriterSettings{engine_.max_batch, engine_.full_disk_retry, Millis(250), engine_.max_pending});
   if (housekeeping_db_) housekeeper_ = std::thread([this] { HousekeepingLoop(); });
 }
 

@@ -23,7 +23,8 @@ struct SqlEngine {
   // Run on the writer thread and connection after each batch while the store is healthy, outside
   // any transaction (SQLite: files conversations, store/sqlite/conversations.h). May be empty.
   std::function<void(Db&)> after_batch;
-  size_t max_batch = 4096;  // writes per transaction at most
+  size_t max_batch = 4096;       // writes per transaction at most
+  size_t max_pending = 100'000;  // writes waiting at most (WriterSettings::max_pending)
   // After a full disk (DbError::kFull), writes fail fast this long before the writer tries again.
   Millis full_disk_retry{1000};
   std::string node_id;  // see PostgresSettings::node_id

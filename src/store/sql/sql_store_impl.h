@@ -270,12 +270,16 @@ class SqlStore final : public Store, private BatchHooks {
         return false;
       }
     };
-    op.finish = [result, done = std::move(done)](bool committed) {
-      if (!committed) {
-        done(Error::Storage("the store could not commit; the request was not stored"));
-      } else {
-        done(std::move(**result));
+    op.finish = [result, done = std::move(done), max = engine_.max_pending](WriteEnd end) {
+      if (end == WriteEnd::kCommitted) return done(std::move(**result));
+      if (end == WriteEnd::kOverloaded) {
+        return done(Error{ErrorKind::kOverloaded,
+                          "The server is overloaded: " + std::to_string(max) +
+                              " writes already wait for its store (store.max_queued_writes); "
+                              "retry shortly",
+                          ErrorCode::kServerRateExceeded, Millis(1000)});
       }
+      done(Error::Storage("the store could not commit; the request was not stored"));
     };
     writer_->Enqueue(std::move(op));
   }

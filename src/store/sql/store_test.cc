@@ -47,6 +47,7 @@ class StoreFixture : public ::testing::Test {
     s.path = dir_.File("test.db");
     s.vfs = testing::RegisterFailingVfs();
     s.full_disk_retry = Millis(20);
+    s.max_pending = max_pending_;
     store_ = MakeSqliteStore(s, clock_);
   }
 
@@ -86,6 +87,7 @@ class StoreFixture : public ::testing::Test {
 
   Engine engine_;
   std::unique_ptr<testing::PostgresSchema> schema_;
+  size_t max_pending_ = 100'000;
   testing::TempDir dir_{"store-test"};
   testing::ManualClock clock_;
   std::unique_ptr<Store> store_;
@@ -588,6 +590,36 @@ TEST_F(SqliteStoreTest, ConcurrentWritesShareCommits) {
   const uint64_t syncs = testing::VfsSyncs() - before;
   EXPECT_GT(syncs, 0u) << "the writes were synced";
   EXPECT_LT(syncs, static_cast<uint64_t>(kN) / 10) << "one sync serves a batch of writes";
+}
+
+TEST_F(SqliteStoreTest, AWriteOverTheQueueBoundIsRefusedAsOverloadedAndNothingIsHalfStored) {
+  max_pending_ = 8;
+  store_.reset();
+  Open();
+  constexpr int kN = 2000;
+  std::vector<std::promise<Result<Message>>> ps(kN);
+  for (int i = 0; i < kN; ++i) {
+    store_->Accept(NewMessage("flood-" + std::to_string(i)), {},
+                   [&ps, i](Result<Message> r) { ps[i].set_value(std::move(r)); });
+  }
+  int stored = 0, overloaded = 0;
+  for (int i = 0; i < kN; ++i) {
+    auto r = ps[i].get_future().get();
+    const bool found = store_->FindMessage(account_.id, "flood-" + std::to_string(i)).ok();
+    if (r.ok()) {
+      ++stored;
+      EXPECT_TRUE(found);
+      continue;
+    }
+    EXPECT_EQ(r.error().kind, ErrorKind::kOverloaded) << r.error().message;
+    EXPECT_EQ(r.error().code, ErrorCode::kServerRateExceeded) << "503 / 5003";
+    EXPECT_NE(r.error().message.find("store.max_queued_writes"), std::string::npos);
+    EXPECT_FALSE(found) << "a refused write left nothing";
+    ++overloaded;
+  }
+  EXPECT_GT(overloaded, 0) << "2,000 writes at once against a bound of 8";
+  EXPECT_GT(stored, 0);
+  EXPECT_TRUE(store_->healthy()) << "overload is not a failure";
 }
 
 TEST_F(SqliteStoreTest, AFullDiskRefusesWritesWhileItLastsAndTheStoreResumesByItself) {

@@ -21,16 +21,20 @@ void Writer::Stop() {
 }
 
 void Writer::Enqueue(WriteOp op) {
+  WriteEnd refused = WriteEnd::kFailed;
   {
     std::lock_guard lock(mu_);
     if (!failed_ && !disconnected_ && !full_) {
-      ++enqueued_;
-      pending_.push_back(std::move(op));
-      cv_.notify_one();
-      return;
+      if (pending_.size() < settings_.max_pending) {
+        ++enqueued_;
+        pending_.push_back(std::move(op));
+        cv_.notify_one();
+        return;
+      }
+      refused = WriteEnd::kOverloaded;
     }
   }
-  op.finish(false);  // fail fast, outside the lock
+  op.finish(refused);  // fail fast, outside the lock
 }
 
 bool Writer::healthy() const {
@@ -97,7 +101,7 @@ void Writer::Loop() {
       if (!committed && healthy()) committed = RunBatch(batch, /*isolate=*/true);
     }
     hooks_.AfterBatch(committed);
-    for (auto& op : batch) op.finish(committed);
+    for (auto& op : batch) op.finish(committed ? WriteEnd::kCommitted : WriteEnd::kFailed);
     {
       std::lock_guard lock(mu_);
       finished_ += batch.size();

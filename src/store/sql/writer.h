@@ -36,12 +36,19 @@ struct WriteKeys {
   std::string contact;
 };
 
+// How a write ended, as its `finish` is told.
+enum class WriteEnd {
+  kCommitted,   // its batch committed (the write's own result says whether it succeeded)
+  kFailed,      // its batch did not commit, or the writer was unhealthy
+  kOverloaded,  // refused at once: max_pending writes were already waiting
+};
+
 struct WriteOp {
   // Runs inside the batch's transaction; false: this write failed and is rolled back (with
   // `alone`, only it: a savepoint isolates it, and it must wait for its own deferred statements).
   std::function<bool(bool alone)> apply;
-  // Told once the batch committed (true) or did not (false); on the writer thread.
-  std::function<void(bool committed)> finish;
+  // Told once how it ended: on the writer thread, or at once on the caller's when refused.
+  std::function<void(WriteEnd)> finish;
   WriteKeys keys;
 };
 
@@ -69,6 +76,9 @@ struct WriterSettings {
   size_t max_batch = 4096;       // writes per transaction at most
   Millis full_disk_retry{1000};  // see above
   Millis reconnect_every{250};
+  // Writes waiting at most; past it a write is refused at once (the server is overloaded: the
+  // API answers 503 / 5003) rather than queue without end.
+  size_t max_pending = 100'000;
 };
 
 class Writer {
@@ -80,8 +90,9 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // Queues a write. While the writer is unhealthy it fails at once (finish(false), on the
-  // caller's thread). Thread-safe.
+  // Queues a write. While the writer is unhealthy it fails at once (kFailed), and with
+  // max_pending writes waiting it is refused (kOverloaded), both on the caller's thread.
+  // Thread-safe.
   void Enqueue(WriteOp op);
   // False after a sticky failure, while the connection is lost, while the disk is full.
   bool healthy() const;

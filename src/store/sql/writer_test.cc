@@ -64,8 +64,15 @@ class WriterTest : public ::testing::Test {
   std::future<bool> Write(std::function<bool(bool)> apply) {
     auto done = std::make_shared<std::promise<bool>>();
     auto future = done->get_future();
-    writer_.Enqueue(
-        WriteOp{std::move(apply), [done](bool committed) { done->set_value(committed); }, {}});
+    writer_.Enqueue(WriteOp{std::move(apply),
+                            [this, done](WriteEnd end) {
+                              {
+                                std::lock_guard lock(ends_mu_);
+                                ends_.push_back(end);
+                              }
+                              done->set_value(end == WriteEnd::kCommitted);
+                            },
+                            {}});
     return future;
   }
   // Holds the writer inside a first batch until the returned function is called, so that the
@@ -85,7 +92,9 @@ class WriterTest : public ::testing::Test {
 
   ScriptedDb db_;
   CountingHooks hooks_;
-  Writer writer_{db_, hooks_, WriterSettings{4096, Millis(1000), Millis(250)}};
+  std::mutex ends_mu_;
+  std::vector<WriteEnd> ends_;
+  Writer writer_{db_, hooks_, WriterSettings{4096, Millis(1000), Millis(250), 100}};
   std::future<bool> held_;
 };
 
@@ -98,6 +107,24 @@ TEST_F(WriterTest, WritesQueuedTogetherShareOneTransaction) {
   EXPECT_TRUE(held_.get());
   EXPECT_EQ(db_.Count("COMMIT"), 2) << "the held write's batch, then one for the other 100";
   EXPECT_EQ(hooks_.last_batch_size, 100u);
+}
+
+TEST_F(WriterTest, PastMaxPendingAWriteIsRefusedAtOnceAsOverloaded) {
+  auto release = HoldTheWriter();
+  std::vector<std::future<bool>> waiting;
+  for (int i = 0; i < 100; ++i) waiting.push_back(Write([](bool) { return true; }));
+  std::atomic<bool> ran{false};
+  EXPECT_FALSE(Write([&](bool) { return ran = true; }).get()) << "told at once, before the batch";
+  {
+    std::lock_guard lock(ends_mu_);
+    ASSERT_EQ(ends_.size(), 1u);
+    EXPECT_EQ(ends_.back(), WriteEnd::kOverloaded);
+  }
+  release();
+  for (auto& w : waiting) EXPECT_TRUE(w.get());
+  EXPECT_FALSE(ran);
+  EXPECT_TRUE(writer_.healthy()) << "overload is not a failure of the store";
+  EXPECT_TRUE(Write([](bool) { return true; }).get()) << "room again";
 }
 
 TEST_F(WriterTest, AWriteThatFailsAloneIsRolledBackAloneAndTheOthersCommit) {

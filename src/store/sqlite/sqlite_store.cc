@@ -29,6 +29,7 @@ std::unique_ptr<Store> MakeSqliteStore(const SqliteSettings& settings, Clock& cl
     filer->MaybeFile(db);
   };
   engine.max_batch = settings.max_batch;
+  engine.max_pending = settings.max_pending;
   engine.full_disk_retry = settings.full_disk_retry;
   return MakeSqlStore(std::move(engine), clock);
 }
