@@ -44,7 +44,10 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path.starts_with("/media/")) {
     return WithRoute(respond, "/media/{file}")(ServeMedia(ctx_, std::string_view(path).substr(7)));
   }
-  if (!path.starts_with("/api/") && !path.starts_with("/accounts/") && path != "/account") {
+  // Sendblue's legacy paths outside /api/ that clients still call.
+  const bool legacy =
+      path.starts_with("/accounts/") || path == "/account" || path == "/modify-group";
+  if (!path.starts_with("/api/") && !legacy) {
     return respond(ErrorResponse(Error::NotFound("No route for " + method + " " + path)));
   }
   // A carrier server's events (BlueBubbles' webhooks): authenticated by the token in the URL
@@ -181,6 +184,21 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (path == "/api/v2/contacts" || path.starts_with("/api/v2/contacts/")) {
     return HandleContacts(ctx_, principal.value(), req,
                           WithRoute(std::move(respond), "/api/v2/contacts"));
+  }
+  if (method == "GET" && path == "/accounts/messages") {
+    return HandleLegacyListMessages(ctx_, principal.value(), req,
+                                    WithRoute(std::move(respond), "/accounts/messages"));
+  }
+  if (path == "/accounts/contacts" || path.starts_with("/accounts/contacts/")) {
+    // The same resource as /api/v2/contacts, at its older address.
+    HttpRequest v2 = req;
+    v2.path = "/api/v2/contacts" + path.substr(std::string_view("/accounts/contacts").size());
+    return HandleContacts(ctx_, principal.value(), v2,
+                          WithRoute(std::move(respond), "/accounts/contacts"));
+  }
+  if (method == "POST" && path == "/modify-group") {
+    return HandleModifyGroup(ctx_, principal.value(), req,
+                             WithRoute(std::move(respond), "/modify-group"));
   }
   if (method == "GET" && path == "/account") {
     return HandleAccount(ctx_, principal.value(), req, WithRoute(std::move(respond), "/account"));

@@ -120,6 +120,9 @@ void HandleGetStatus(ApiContext& ctx, const Principal& principal, const HttpRequ
                      Responder respond);
 void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                         Responder respond);
+// GET /accounts/messages (the legacy path): the same filters, the page under "messages".
+void HandleLegacyListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                              Responder respond);
 void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle,
                       Responder respond);
 void HandleListDeliveries(ApiContext& ctx, const Principal& principal, const HttpRequest& req,

@@ -109,8 +109,11 @@ void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpReq
                                        ", not from_number " + valid->line)));
     }
   } else if (valid->line.empty()) {
-    return respond(ErrorResponse(
-        Error::Invalid("from_number is required for a new group: the line the group talks to")));
+    // A new group without from_number goes from the line a 1:1 send would pick: the first
+    // participant's bound line, else the pool's best.
+    auto picked = ctx.outbound.LineFor(principal.account.id, numbers.front(), "");
+    if (!picked.ok()) return respond(ErrorResponse(picked.error()));
+    valid->line = picked->number;
   }
   const std::string line_number = group ? group->line : valid->line;
   auto line = ctx.outbound.FindLine(line_number);

@@ -161,8 +161,11 @@ Result<store::MessageQuery> ParseListQuery(const std::map<std::string, std::stri
 
 }  // namespace
 
-void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
-                        Responder respond) {
+namespace {
+
+// A page of history under `key` ("data", or the legacy "messages").
+void ListMessagesAs(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                    const Responder& respond, const char* key) {
   auto query = ParseListQuery(ParseQuery(req.query), principal.account.id);
   if (!query.ok()) return respond(ErrorResponse(query.error()));
   auto page = ctx.store.messages.ListMessages(query.value());
@@ -172,7 +175,7 @@ void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpR
   w.StartObject();
   w.Key("status");
   w.String("OK");
-  w.Key("data");
+  w.Key(key);
   w.StartArray();
   for (const auto& m : page->data) {
     const std::string json = RenderMessageJson(m);
@@ -192,6 +195,18 @@ void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpR
   w.EndObject();
   w.EndObject();
   respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
+}
+
+}  // namespace
+
+void HandleListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                        Responder respond) {
+  ListMessagesAs(ctx, principal, req, respond, "data");
+}
+
+void HandleLegacyListMessages(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                              Responder respond) {
+  ListMessagesAs(ctx, principal, req, respond, "messages");
 }
 
 void HandleGetMessage(ApiContext& ctx, const Principal& principal, std::string_view handle,

@@ -5,6 +5,7 @@
 #include "api/api.h"
 #include "api/http_errors.h"
 #include "api/request_decoding.h"
+#include "carriers/sim/sim_carrier.h"
 #include "core/message_json.h"
 
 namespace bluegate::api {
@@ -81,18 +82,24 @@ void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpReq
   e.from = from.value();
   e.content = content.value();
   e.media_url = media.value();
-  e.service = Service::kIMessage;
+  // The simulator's SMS-only number writes over SMS, as its phone would.
+  e.service = carriers::sim::BehaviourFor(e.from) == carriers::sim::SimBehaviour::kSmsOnly
+                  ? Service::kSms
+                  : Service::kIMessage;
   if (group) {
     e.group_id = group->id;
     e.participants = group->participants;
   }
   const int64_t account = principal.account.id;
+  const store::Account who = principal.account;
   ctx.outbound.RecordInbound(
       *line, std::move(e),
-      [respond, account, line = line->number](Result<std::vector<Message>> stored) {
+      [respond, account, who, line = line->number](Result<std::vector<Message>> stored) {
         if (!stored.ok()) return respond(ErrorResponse(stored.error()));
-        for (const Message& m : stored.value()) {
+        for (Message m : stored.value()) {
           if (m.account_id != account) continue;
+          m.account_email = who.email;  // as a read of the message would say
+          m.plan = who.plan;
           return respond(
               JsonResponse(200, R"({"status":"OK","data":)" + RenderMessageJson(m) + "}"));
         }

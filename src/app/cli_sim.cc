@@ -6,6 +6,7 @@
 
 #include "app/cli_command.h"
 #include "app/wiring.h"
+#include "carriers/sim/sim_carrier.h"
 #include "core/phone.h"
 #include "core/text.h"
 #include "queue/outbound.h"
@@ -46,7 +47,10 @@ Result<int> SimInbound(const SimInboundOptions& o) {
   e.from = from.value();
   e.content = o.content;
   e.media_url = o.media_url;
-  e.service = Service::kIMessage;
+  // The simulator's SMS-only number writes over SMS, as its phone would.
+  e.service = carriers::sim::BehaviourFor(e.from) == carriers::sim::SimBehaviour::kSmsOnly
+                  ? Service::kSms
+                  : Service::kIMessage;
   Message inbound = queue::InboundMessage(line.value(), e, SecureIds());
   std::promise<Result<std::vector<Message>>> stored;
   if (queue::EffectiveLimits(QueueSettingsOf(c), line.value()).shared) {

@@ -80,3 +80,33 @@ test('each line has its own worker_id', async () => {
   assert.equal(new Set(ids).size, 2, `distinct: ${ids}`);
   for (const l of state.data) assert.ok(l.worker_id.endsWith(`/${l.sendblue_number}`), l.worker_id);
 });
+
+test('the legacy paths serve what their newer ones do', async () => {
+  await gw.send({ number: '+12125550100', content: 'listed' });
+  const messages = await gw.request('GET', '/accounts/messages?limit=5');
+  assert.equal(messages.status, 200, messages.text);
+  assert.equal(messages.json.status, 'OK');
+  assert.ok(Array.isArray(messages.json.messages) && messages.json.messages.length > 0);
+  const made = await gw.request('POST', '/accounts/contacts', { body: { number: '+12125550841', first_name: 'Old' } });
+  assert.equal(made.status, 200, made.text);
+  const listed = await gw.request('GET', '/accounts/contacts');
+  assert.equal(listed.status, 200, listed.text);
+  assert.ok(JSON.stringify(listed.json).includes('+12125550841'));
+  const gone = await gw.request('DELETE', '/accounts/contacts', { body: { contact_ids: ['+12125550841'] } });
+  assert.equal(gone.status, 200, gone.text);
+});
+
+test('a group send without from_number goes from the line a 1:1 send would pick; /modify-group works', async () => {
+  const sent = await gw.request('POST', '/api/send-group-message', { body: { numbers: ['+12125550851', '+12125550852'], content: 'hi all' } });
+  assert.equal(sent.status, 200, sent.text);
+  assert.equal(sent.json.sendblue_number, gw.line);
+  const modified = await gw.request('POST', '/modify-group', { body: { group_id: sent.json.group_id, modify_type: 'add_recipient', number: '+12125550853' } });
+  assert.equal(modified.status, 200, modified.text);
+});
+
+test('the simulator\'s SMS-only number writes over SMS, and the answer names the account', async () => {
+  const r = await gw.request('POST', '/api/v2/sim/inbound', { body: { line: gw.line, from: '+12125550101', content: 'green bubble' } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.data.service, 'SMS');
+  assert.equal(r.json.data.account_email, 'dev@bluegate.local');
+});
