@@ -80,7 +80,7 @@ bench: build bench-deps
 
 # The libFuzzer targets (fuzz/): every parser at the edge, built with clang, ASan and UBSan.
 FUZZ_TARGETS := fuzz_http_request fuzz_json fuzz_send_request fuzz_webhook_config fuzz_carrier_push \
-  fuzz_smpp_pdu fuzz_config
+  fuzz_smpp_pdu fuzz_config fuzz_multipart
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
 

@@ -144,6 +144,10 @@ void Api::Handle(HttpRequest req, Responder respond) {
     return HandleEvents(ctx_, principal.value(), req,
                         WithRoute(std::move(respond), "/api/v2/events"));
   }
+  if (method == "POST" && path == "/api/upload-file") {
+    return HandleUploadFile(ctx_, principal.value(), req,
+                            WithRoute(std::move(respond), "/api/upload-file"));
+  }
   if (method == "POST" && path == "/api/upload-media-object") {
     return HandleUploadMedia(ctx_, principal.value(), req,
                              WithRoute(std::move(respond), "/api/upload-media-object"));

@@ -142,6 +142,9 @@ void HandleListLines(ApiContext& ctx, const Principal& principal, const HttpRequ
 // In media_handler.cc: uploads, and the files they keep (unauthenticated, like a CDN URL).
 void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
                        Responder respond);
+// POST /api/upload-file: the form field `file` of a multipart/form-data body.
+void HandleUploadFile(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                      Responder respond);
 HttpResponse ServeMedia(ApiContext& ctx, std::string_view file);
 // GET /api/v2/events: server-sent events (events_handler.cc).
 void HandleEvents(ApiContext& ctx, const Principal& principal, const HttpRequest& req,

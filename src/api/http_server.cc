@@ -35,9 +35,21 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 std::string ErrorBody(std::string_view message, int code) {
-  return R"({"status":"ERROR","message":")" + std::string(message) + R"(","error_code":)" +
-         std::to_string(code) + "}";
+  return R"({"status":"ERROR","message":")" + std::string(message) + R"(","error_message":")" +
+         std::string(message) + R"(","error_code":)" + std::to_string(code) + "}";
 }
+
+// Counts a request that holds an upload body, for as long as it lives.
+class UploadSlot {
+ public:
+  explicit UploadSlot(std::atomic<size_t>& n) : n_(n) { n_.fetch_add(1); }
+  ~UploadSlot() { n_.fetch_sub(1); }
+  UploadSlot(const UploadSlot&) = delete;
+  UploadSlot& operator=(const UploadSlot&) = delete;
+
+ private:
+  std::atomic<size_t>& n_;
+};
 
 // What a refused connection is told, written once without waiting (the socket may be full).
 const std::string& BusyAnswer() {
@@ -255,6 +267,7 @@ class BeastServer final : public HttpServer {
     http::response<http::string_body> res{status, version >= 10 ? version : 11};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::server, "bluegate");
+    if (status == http::status::service_unavailable) res.set(http::field::retry_after, "1");
     res.body() = ErrorBody(message, code);
     res.keep_alive(false);
     res.prepare_payload();
@@ -342,7 +355,9 @@ class BeastServer final : public HttpServer {
 
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
-      parser.body_limit(settings_.max_body_bytes);
+      // The route decides the body's bound, known once the head is read: until then the larger.
+      parser.body_limit(std::max(settings_.max_body_bytes, settings_.max_upload_bytes));
+      std::optional<UploadSlot> upload;
       stream.expires_never();
       co_await http::async_read_header(stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
@@ -360,6 +375,27 @@ class BeastServer final : public HttpServer {
                           bad->message, 4000, "malformed");
           break;
         }
+        const bool is_upload = head.method() == http::verb::post &&
+                               head.target().starts_with("/api/upload-file") &&
+                               (head.target().size() == 16 || head.target()[16] == '?');
+        if (is_upload) {
+          // A file upload: a larger body, held by a bounded number of requests at once.
+          upload.emplace(uploads_);
+          if (uploads_.load() > settings_.max_concurrent_uploads) {
+            co_await Refuse(stream, http::status::service_unavailable, head.version(),
+                            "Too many file uploads in progress (http.max_concurrent_uploads); "
+                            "retry shortly",
+                            5003, "overloaded");
+            break;
+          }
+        }
+        const size_t limit = is_upload ? settings_.max_upload_bytes : settings_.max_body_bytes;
+        if (auto length = parser.content_length(); length && *length > limit) {
+          co_await Refuse(stream, http::status::payload_too_large, head.version(),
+                          "The request body is larger than the server accepts", 4000, "too_large");
+          break;
+        }
+        parser.body_limit(limit);  // a chunked body is counted as it arrives
         if (!parser.is_done()) {
           deadline.emplace(state, std::chrono::steady_clock::now() + settings_.body_timeout);
           co_await http::async_read(stream, buffer, parser,
@@ -387,6 +423,7 @@ class BeastServer final : public HttpServer {
       const bool keep_alive = req.keep_alive();
       const unsigned version = req.version();
       HttpResponse out = co_await Dispatch(Convert(req, address));
+      upload.reset();  // the body was handed to the handler, which has taken what it keeps
       metrics_.CountRequest(out.route, out.status);
       if (out.open_events) {
         co_await StreamEvents(stream, out);
@@ -511,6 +548,7 @@ class BeastServer final : public HttpServer {
   std::string local_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> open_{0};
+  std::atomic<size_t> uploads_{0};  // upload bodies being read or served
   uint64_t descriptor_pauses_ = 0;  // on the acceptor's strand
   std::mutex sessions_mu_;
   std::unordered_map<std::string, size_t> per_address_;  // open connections by client address

@@ -19,14 +19,19 @@ struct HttpServerSettings {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port
   size_t max_body_bytes = 1 << 20;
-  size_t max_header_bytes = 16 * 1024;             // a larger request head gets 431
-  std::chrono::milliseconds idle_timeout{60000};   // a kept-alive connection waiting for a request
+  size_t max_header_bytes = 16 * 1024;              // a larger request head gets 431
+  std::chrono::milliseconds idle_timeout{60000};    // a kept-alive connection waiting for a request
   std::chrono::milliseconds header_timeout{10000};  // from a request's first byte to its blank line
   std::chrono::milliseconds body_timeout{30000};    // for the whole body
   std::chrono::milliseconds send_timeout{30000};    // a response making no progress is dropped
   // Past either bound a new connection gets 503 with Retry-After and is closed at once.
   size_t max_connections = 10000;
   size_t max_connections_per_address = 256;
+  // POST /api/upload-file carries its file in the body (multipart/form-data): up to this many
+  // bytes, held in memory while the request is served, by at most this many requests at once
+  // (another gets 503 with Retry-After).
+  size_t max_upload_bytes = 25ull << 20;
+  size_t max_concurrent_uploads = 4;
 };
 
 class HttpServer {

@@ -1,8 +1,10 @@
-// POST /api/upload-media-object and GET /media/{file}: a file fetched once from the app's URL,
-// kept under <data_dir>/media, and served back at the URL the upload returns.
+// POST /api/upload-media-object (a file fetched once from the app's URL), POST /api/upload-file
+// (a file sent in a multipart/form-data body) and GET /media/{file}: files kept under
+// <data_dir>/media and served back at the URL the upload returns.
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -10,6 +12,7 @@
 
 #include "api/api.h"
 #include "api/http_errors.h"
+#include "api/multipart.h"
 #include "api/request_decoding.h"
 #include "core/url.h"
 
@@ -73,12 +76,12 @@ void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRe
   MediaQuota& quota = *ctx.media.quota;
   const auto grant = quota.Reserve(account, ctx.media.max_bytes);
   if (!grant) {
-    return respond(ErrorResponse(Error{ErrorKind::kTooLarge,
-                                       "This account's uploaded media already take " +
-                                           std::to_string(quota.max()) +
-                                           " bytes (media.max_account_bytes); no more can be stored",
-                                       ErrorCode::kValidation,
-                                       {}}));
+    return respond(ErrorResponse(
+        Error{ErrorKind::kTooLarge,
+              "This account's uploaded media already take " + std::to_string(quota.max()) +
+                  " bytes (media.max_account_bytes); no more can be stored",
+              ErrorCode::kValidation,
+              {}}));
   }
   const uint64_t allowed = *grant;
   const std::string folder = ctx.media.dir + "/" + MediaQuota::Folder(account);
@@ -88,25 +91,95 @@ void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRe
   const std::string file = id + "." + *ext;
   const std::string path = folder + "/" + file;
   const std::string public_url = ctx.media.public_url() + "/media/" + file;
-  ctx.media.fetch(*url, allowed, path, [respond, id, public_url, quota = &quota, account,
-                                        allowed, file, path](MediaFetchResult r) {
-    quota->Settle(account, allowed, r.error.empty() ? r.bytes : 0);
-    if (r.error.empty()) quota->Add(file, path);
-    if (!r.error.empty()) return respond(InvalidMediaUrl(r.error));
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartObject();
-    w.Key("status");
-    w.String("OK");
-    w.Key("message");
-    w.String("File uploaded successfully");
-    w.Key("mediaObjectId");
-    w.String(id.c_str());
-    w.Key("media_url");
-    w.String(public_url.c_str());
-    w.EndObject();
-    respond(JsonResponse(201, std::string(buf.GetString(), buf.GetSize())));
-  });
+  ctx.media.fetch(
+      *url, allowed, path,
+      [respond, id, public_url, quota = &quota, account, allowed, file, path](MediaFetchResult r) {
+        quota->Settle(account, allowed, r.error.empty() ? r.bytes : 0);
+        if (r.error.empty()) quota->Add(file, path);
+        if (!r.error.empty()) return respond(InvalidMediaUrl(r.error));
+        rapidjson::StringBuffer buf;
+        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+        w.StartObject();
+        w.Key("status");
+        w.String("OK");
+        w.Key("message");
+        w.String("File uploaded successfully");
+        w.Key("mediaObjectId");
+        w.String(id.c_str());
+        w.Key("media_url");
+        w.String(public_url.c_str());
+        w.EndObject();
+        respond(JsonResponse(201, std::string(buf.GetString(), buf.GetSize())));
+      });
+}
+
+void HandleUploadFile(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
+                      Responder respond) {
+  auto boundary = MultipartBoundary(req.Header("content-type").value_or(""));
+  if (!boundary.ok()) return respond(ErrorResponse(boundary.error()));
+  auto parts = ParseMultipart(req.body, boundary.value());
+  if (!parts.ok()) return respond(ErrorResponse(parts.error()));
+  const MultipartPart* file = nullptr;
+  for (const auto& p : parts.value()) {
+    if (p.name == "file") file = &p;
+  }
+  if (!file) return respond(ErrorResponse(Error::Invalid("file is required: the form field")));
+  if (file->data.size() > ctx.media.max_bytes) {
+    return respond(
+        ErrorResponse(Error{ErrorKind::kTooLarge,
+                            "file is larger than " + std::to_string(ctx.media.max_bytes) + " bytes",
+                            ErrorCode::kValidation,
+                            {}}));
+  }
+  // The extension comes from the file's name (or none); the name itself is not kept.
+  HttpUrl named;
+  named.target = "/" + file->filename;
+  const std::string ext = ExtensionOf(named).value_or("bin");
+  const int64_t account = principal.account.id;
+  MediaQuota& quota = *ctx.media.quota;
+  const auto grant = quota.Reserve(account, file->data.size());
+  if (!grant || *grant < file->data.size()) {
+    if (grant) quota.Settle(account, *grant, 0);
+    return respond(ErrorResponse(
+        Error{ErrorKind::kTooLarge,
+              "This account's uploaded media already take " + std::to_string(quota.max()) +
+                  " bytes (media.max_account_bytes); no more can be stored",
+              ErrorCode::kValidation,
+              {}}));
+  }
+  const std::string folder = ctx.media.dir + "/" + MediaQuota::Folder(account);
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  const std::string id = ctx.ids.NewUuid();
+  const std::string name = id + "." + ext;
+  const std::string path = folder + "/" + name;
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(file->data.data(), static_cast<std::streamsize>(file->data.size()));
+    if (!out) {
+      quota.Settle(account, *grant, 0);
+      std::filesystem::remove(path, ec);
+      return respond(ErrorResponse(Error::Storage("the file could not be stored")));
+    }
+  }
+  quota.Settle(account, *grant, file->data.size());
+  quota.Add(name, path);
+  const std::string public_url = ctx.media.public_url() + "/media/" + name;
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("OK");
+  w.Key("message");
+  w.String("File uploaded successfully");
+  w.Key("mediaObjectId");
+  w.String(id.c_str());
+  w.Key("media_url");
+  w.String(public_url.c_str());
+  w.Key("bytes");
+  w.Uint64(file->data.size());
+  w.EndObject();
+  respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
 }
 
 HttpResponse ServeMedia(ApiContext& ctx, std::string_view file) {

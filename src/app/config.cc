@@ -108,8 +108,13 @@ void ReadBounds(const toml::table& root, Config& c) {
   if (auto* http = root.get_as<toml::table>("http")) {
     CheckKeys(*http, "http",
               {"max_connections", "max_connections_per_address", "max_header_bytes", "idle_timeout",
-               "header_timeout", "body_timeout", "send_timeout"});
+               "header_timeout", "body_timeout", "send_timeout", "max_upload_bytes",
+               "max_concurrent_uploads"});
     auto& h = c.http;
+    if (auto n = http->get("max_upload_bytes"))
+      h.max_upload_bytes = Positive(*n, "http.max_upload_bytes");
+    if (auto n = http->get("max_concurrent_uploads"))
+      h.max_concurrent_uploads = Positive(*n, "http.max_concurrent_uploads");
     if (auto n = http->get("max_connections"))
       h.max_connections = Positive(*n, "http.max_connections");
     if (auto n = http->get("max_connections_per_address")) {

@@ -60,6 +60,8 @@ struct Config {
     Millis header_timeout{10000};
     Millis body_timeout{30000};
     Millis send_timeout{30000};
+    size_t max_upload_bytes = 25ull << 20;  // POST /api/upload-file's body
+    size_t max_concurrent_uploads = 4;      // upload bodies held at once
   } http;
   size_t events_max_streams_per_account = 100;
   size_t events_max_queued_frames = 1000;

@@ -409,6 +409,8 @@ void Gateway::Start() {
   hs.header_timeout = config_.http.header_timeout;
   hs.body_timeout = config_.http.body_timeout;
   hs.send_timeout = config_.http.send_timeout;
+  hs.max_upload_bytes = config_.http.max_upload_bytes;
+  hs.max_concurrent_uploads = config_.http.max_concurrent_uploads;
   api::MediaSettings media;
   media.dir = config_.data_dir + "/media";
   media.max_bytes = config_.media_max_upload_bytes;
