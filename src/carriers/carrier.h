@@ -150,6 +150,8 @@ class Carrier {
   virtual std::string_view name() const = 0;
   // How many units of the line's rate the message uses (an SMS carrier: its segments).
   virtual int Segments(const OutboundMessage&) const { return 1; }
+  // Whether the carrier sends iMessage at all (an SMS it sends is then a fallback: downgraded).
+  virtual bool CarriesIMessage() const { return true; }
   // Events the carrier's own server posts to the gateway (BlueBubbles' webhooks, at
   // /api/v2/carriers/<carrier>/<line>); `token` is the one the URL carried. kNotFound for a
   // carrier that takes none, kUnauthenticated for a wrong token.

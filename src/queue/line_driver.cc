@@ -313,8 +313,11 @@ void LineDriver::CheckMedia(carriers::OutboundMessage msg) {
       url, [self, msg = std::move(msg)](std::optional<uint64_t> bytes, std::string) mutable {
         self->OnStrand([msg = std::move(msg), bytes](LineDriver& self) mutable {
           if (auto error = MediaTooLarge(bytes, msg.service.value_or(Service::kIMessage))) {
-            self.Report(msg.message_id, Status::kError, std::move(error), msg.service, std::nullopt,
-                        "media-check");
+            // Too large for SMS after falling back from iMessage: downgraded all the same.
+            const bool fell_back =
+                msg.service == Service::kSms && self.carrier_ && self.carrier_->CarriesIMessage();
+            self.Report(msg.message_id, Status::kError, std::move(error), msg.service,
+                        fell_back ? std::optional<bool>(true) : std::nullopt, "media-check");
             return;
           }
           self.SubmitNow(std::move(msg));

@@ -300,6 +300,7 @@ TEST_F(LineDriverTest, AnAttachmentOverTheSmsLimitFailsWithoutReachingTheCarrier
   EXPECT_EQ(m.status, Status::kError);
   ASSERT_TRUE(m.error);
   EXPECT_EQ(m.error->reason, "media_too_large");
+  EXPECT_EQ(m.was_downgraded, true) << "it fell back to SMS before failing there";
   declared = 4ull * 1024 * 1024;
   Queue("+14155550101", false, "https://cdn.example/small.jpg");
   ASSERT_EQ(Submits(), 1u);

@@ -44,6 +44,7 @@ class SmppCarrier final : public Carrier {
   }
 
   std::string_view name() const override { return "smpp"; }
+  bool CarriesIMessage() const override { return false; }
 
   int Segments(const OutboundMessage& m) const override { return CountSegments(SmsText(m)); }
 
