@@ -15,86 +15,12 @@
 #include "testing/postgres.h"
 #include "testing/temp_dir.h"
 
+#include "store/sql/store_fixture.h"
+
 namespace bluegate::store {
 namespace {
 
-class StoreFixture : public ::testing::Test {
- protected:
-  explicit StoreFixture(Engine engine) : engine_(engine) {}
-  void SetUp() override {
-    if (engine_ == Engine::kPostgres) schema_ = std::make_unique<testing::PostgresSchema>();
-    Open();
-    account_ = store_->CreateAccount("a@example.com", "blue").value();
-    ASSERT_TRUE(store_->AddLine(Line{"+12125550199", account_.id, "sim", "{}", {}}).ok());
-    store_->SetDeliveryObserver([this](std::vector<Delivery> ds) {
-      std::lock_guard lock(mu_);
-      for (auto& d : ds) observed_.push_back(d);
-    });
-  }
-  void TearDown() override {
-    testing::SetVfsFailing(false);
-    store_.reset();
-    schema_.reset();
-  }
-  void Open() {
-    if (engine_ == Engine::kPostgres) {
-      PostgresSettings s;
-      s.url = schema_->url();
-      store_ = MakePostgresStore(s, clock_);
-      return;
-    }
-    SqliteSettings s;
-    s.path = dir_.File("test.db");
-    s.vfs = testing::RegisterFailingVfs();
-    s.full_disk_retry = Millis(20);
-    s.max_pending = max_pending_;
-    store_ = MakeSqliteStore(s, clock_);
-  }
-
-  Message NewMessage(std::string handle, std::string callback = "") {
-    Message m;
-    m.handle = std::move(handle);
-    m.account_id = account_.id;
-    m.line_number = "+12125550199";
-    m.contact = "+14155550100";
-    m.content = "hi";
-    m.status = Status::kQueued;
-    m.status_callback = std::move(callback);
-    m.date_created = clock_.Now();
-    m.date_updated = clock_.Now();
-    return m;
-  }
-
-  Result<Message> Accept(Message m, AcceptPolicy policy = {}) {
-    std::promise<Result<Message>> p;
-    store_->Accept(std::move(m), policy, [&p](Result<Message> r) { p.set_value(std::move(r)); });
-    return p.get_future().get();
-  }
-
-  Result<TransitionOutcome> Move(int64_t id, Status to,
-                                 std::optional<Service> service = std::nullopt) {
-    TransitionRequest r;
-    r.message_id = id;
-    r.to = to;
-    r.at = clock_.Now();
-    r.service = service;
-    r.source = "test";
-    std::promise<Result<TransitionOutcome>> p;
-    store_->Transition(std::move(r),
-                       [&p](Result<TransitionOutcome> o) { p.set_value(std::move(o)); });
-    return p.get_future().get();
-  }
-
-  Engine engine_;
-  std::unique_ptr<testing::PostgresSchema> schema_;
-  size_t max_pending_ = 100'000;
-  testing::TempDir dir_{"store-test"};
-  testing::ManualClock clock_;
-  std::unique_ptr<Store> store_;
-  Account account_;
-  std::mutex mu_;
-  std::vector<Delivery> observed_;
-};
+using testing_support::StoreFixture;
 
 class StoreTest : public StoreFixture, public ::testing::WithParamInterface<Engine> {
  protected:
@@ -105,12 +31,6 @@ INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values(Engine::kSqlite, 
                          [](const ::testing::TestParamInfo<Engine>& info) {
                            return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
                          });
-
-// SQLite alone: a disk that fails under it (an injected VFS).
-class SqliteStoreTest : public StoreFixture {
- protected:
-  SqliteStoreTest() : StoreFixture(Engine::kSqlite) {}
-};
 
 TEST_P(StoreTest, AcceptedMessagesAreReadBack) {
   auto m = Accept(NewMessage("h1"));
@@ -574,93 +494,6 @@ TEST_P(StoreTest, PruningRemovesOldFinishedDeliveriesAndAttemptsOnly) {
   DeliveryQuery all;
   EXPECT_EQ(store_->ListDeliveries(all)->total, 4) << "the fresh message's deliveries stay";
   EXPECT_EQ(store_->PruneDeliveries(clock_.Now() - std::chrono::hours(24)).value(), 0);
-}
-
-TEST_F(SqliteStoreTest, ConcurrentWritesShareCommits) {
-  // With synchronous=FULL every commit syncs: if each of these writes committed alone, there
-  // would be at least kN syncs.
-  constexpr int kN = 2000;
-  const uint64_t before = testing::VfsSyncs();
-  std::vector<std::promise<Result<Message>>> ps(kN);
-  for (int i = 0; i < kN; ++i) {
-    store_->Accept(NewMessage("grouped-" + std::to_string(i)), {},
-                   [&ps, i](Result<Message> r) { ps[i].set_value(std::move(r)); });
-  }
-  for (auto& p : ps) ASSERT_TRUE(p.get_future().get().ok());
-  const uint64_t syncs = testing::VfsSyncs() - before;
-  EXPECT_GT(syncs, 0u) << "the writes were synced";
-  EXPECT_LT(syncs, static_cast<uint64_t>(kN) / 10) << "one sync serves a batch of writes";
-}
-
-TEST_F(SqliteStoreTest, AWriteOverTheQueueBoundIsRefusedAsOverloadedAndNothingIsHalfStored) {
-  max_pending_ = 8;
-  store_.reset();
-  Open();
-  constexpr int kN = 2000;
-  std::vector<std::promise<Result<Message>>> ps(kN);
-  for (int i = 0; i < kN; ++i) {
-    store_->Accept(NewMessage("flood-" + std::to_string(i)), {},
-                   [&ps, i](Result<Message> r) { ps[i].set_value(std::move(r)); });
-  }
-  int stored = 0, overloaded = 0;
-  for (int i = 0; i < kN; ++i) {
-    auto r = ps[i].get_future().get();
-    const bool found = store_->FindMessage(account_.id, "flood-" + std::to_string(i)).ok();
-    if (r.ok()) {
-      ++stored;
-      EXPECT_TRUE(found);
-      continue;
-    }
-    EXPECT_EQ(r.error().kind, ErrorKind::kOverloaded) << r.error().message;
-    EXPECT_EQ(r.error().code, ErrorCode::kServerRateExceeded) << "503 / 5003";
-    EXPECT_NE(r.error().message.find("store.max_queued_writes"), std::string::npos);
-    EXPECT_FALSE(found) << "a refused write left nothing";
-    ++overloaded;
-  }
-  EXPECT_GT(overloaded, 0) << "2,000 writes at once against a bound of 8";
-  EXPECT_GT(stored, 0);
-  EXPECT_TRUE(store_->healthy()) << "overload is not a failure";
-}
-
-TEST_F(SqliteStoreTest, AFullDiskRefusesWritesWhileItLastsAndTheStoreResumesByItself) {
-  ASSERT_TRUE(Accept(NewMessage("before")).ok());
-  testing::SetVfsFull(true);
-  auto during = Accept(NewMessage("during"));
-  ASSERT_FALSE(during.ok());
-  EXPECT_EQ(during.error().kind, ErrorKind::kStorageFailure);
-  EXPECT_EQ(during.error().code, ErrorCode::kServerRateExceeded) << "503 / 5003";
-  EXPECT_FALSE(store_->healthy()) << "/readyz fails while the disk is full";
-  testing::SetVfsFull(false);
-  // The writer tries again after full_disk_retry (20 ms here): wait for it to say so.
-  for (int i = 0; i < 500 && !store_->healthy(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(store_->healthy()) << "no restart needed";
-  auto after = Accept(NewMessage("after"));
-  ASSERT_TRUE(after.ok()) << after.error().message;
-  EXPECT_TRUE(store_->healthy());
-  EXPECT_TRUE(store_->FindMessage(account_.id, "before").ok()) << "what was acknowledged stays";
-  EXPECT_FALSE(store_->FindMessage(account_.id, "during").ok()) << "what was refused is not there";
-}
-
-TEST_F(SqliteStoreTest, ACommitFailureIsStickyAndNothingMoreIsAcknowledged) {
-  ASSERT_TRUE(Accept(NewMessage("before")).ok());
-  testing::SetVfsFailing(true);
-  auto failed = Accept(NewMessage("during"));
-  ASSERT_FALSE(failed.ok());
-  EXPECT_EQ(failed.error().kind, ErrorKind::kStorageFailure);
-  EXPECT_FALSE(store_->healthy());
-  testing::SetVfsFailing(false);
-  // The disk works again, but the store cannot know what the failed commit left: it stays closed.
-  auto after = Accept(NewMessage("after"));
-  ASSERT_FALSE(after.ok());
-  EXPECT_EQ(after.error().kind, ErrorKind::kStorageFailure);
-  store_.reset();
-  Open();
-  EXPECT_TRUE(store_->healthy()) << "a restart recovers from the journal";
-  EXPECT_TRUE(store_->FindMessage(account_.id, "before").ok());
-  EXPECT_FALSE(store_->FindMessage(account_.id, "during").ok());
-  EXPECT_TRUE(Accept(NewMessage("after-restart")).ok());
 }
 
 }  // namespace
