@@ -376,7 +376,14 @@ Result<int> ShareLine(const LineShareOptions& o, bool share) {
   auto e164 = phones.Normalize(o.number, "--number");
   if (!e164.ok()) return e164.error();
   auto store = OpenStore(c);
-  if (!store->FindLine(e164.value()).ok()) return NoLine(e164.value());
+  auto existing = store->FindLine(e164.value());
+  if (!existing.ok()) return NoLine(e164.value());
+  if (share && !queue::EffectiveLimits(QueueSettingsOf(c), existing.value()).shared) {
+    return Error::Invalid("line " + e164.value() +
+                          " is not shared: only a shared (free-plan) line serves several "
+                          "accounts (bluegate lines set --number " +
+                          e164.value() + " --shared true)");
+  }
   auto account = store->FindAccountByEmail(o.email);
   if (!account.ok()) return Error::Invalid("no account with email " + o.email);
   auto line = store->ShareLine(e164.value(), account->id, share);

@@ -237,6 +237,16 @@ void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
           }
           limits.erase("options");
         }
+        if (auto* with = t->get("shared_with")) {
+          // More accounts a shared line serves (as `bluegate lines attach` does), by email.
+          auto* arr = with->as_array();
+          if (!arr) Fail(where + ".shared_with", "expected an array of account emails");
+          auto& out = c.line_shared_with[std::string(number.str())];
+          for (const auto& e : *arr) {
+            out.push_back(Value<std::string>(e, where + ".shared_with", "an account's email"));
+          }
+          limits.erase("shared_with");
+        }
         ReadLimits(limits, where, l, false);
         c.line_overrides[std::string(number.str())] = l;
       }

@@ -72,6 +72,9 @@ struct Config {
   // Writes waiting for the store at most ([store] max_queued_writes); past it the API answers
   // 503 / 5003 (the server is overloaded) instead of queueing without end.
   size_t store_max_queued_writes = 100'000;
+  // [lines.overrides."+1..."] shared_with: accounts (emails) a shared line also serves; the
+  // server attaches them when it starts (as `bluegate lines attach`).
+  std::map<std::string, std::vector<std::string>> line_shared_with;
   bool metrics_per_line = false;  // /metrics names lines (their phone numbers)
   std::string metrics_token;      // when set, /metrics requires "Authorization: Bearer"
 

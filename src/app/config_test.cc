@@ -112,6 +112,18 @@ std::string ConfigError(const std::string& toml) {
   return "";
 }
 
+TEST(ConfigTest, ASharedLineNamesTheAccountsItAlsoServes) {
+  const Config c = LoadConfig(WriteToml(
+      "[lines.overrides.\"+13125550790\"]\nshared = true\nshared_with = [\"a@example.com\", "
+      "\"b@example.com\"]\n"));
+  EXPECT_EQ(c.line_shared_with.at("+13125550790"),
+            (std::vector<std::string>{"a@example.com", "b@example.com"}));
+  EXPECT_TRUE(c.line_overrides.at("+13125550790").shared);
+  EXPECT_NE(ConfigError("[lines.overrides.\"+13125550790\"]\nshared_with = \"a@example.com\"\n")
+                .find("shared_with"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, TheStoresQueueIsBounded) {
   EXPECT_EQ(LoadConfig(std::nullopt).store_max_queued_writes, 100'000u);
   EXPECT_EQ(LoadConfig(WriteToml("[store]\nmax_queued_writes = 500\n")).store_max_queued_writes,

@@ -23,6 +23,7 @@
 #include "core/ids.h"
 #include "core/metrics.h"
 #include "core/phone.h"
+#include "core/text.h"
 #include "net/http_client.h"
 #include "queue/asio_timers.h"
 #include "queue/leases.h"
@@ -139,6 +140,40 @@ std::unique_ptr<store::Store> OpenStore(const Config& config) {
   settings.path = config.database_path();
   settings.max_pending = config.store_max_queued_writes;
   return store::MakeSqliteStore(settings, SystemClock());
+}
+
+void AttachConfiguredAccounts(const Config& config, store::Store& store) {
+  queue::QueueSettings qs;
+  qs.defaults = config.line_defaults;
+  qs.per_line = config.line_overrides;
+  for (const auto& [number, emails] : config.line_shared_with) {
+    const std::string key = "lines.overrides.\"" + number + "\".shared_with";
+    auto line = store.FindLine(number);
+    if (!line.ok()) {
+      spdlog::warn("{}: there is no line {} yet; nothing attached", key, number);
+      continue;
+    }
+    if (!queue::EffectiveLimits(qs, line.value()).shared) {
+      spdlog::warn(
+          "{}: line {} is not shared (shared = true, or bluegate lines set --shared "
+          "true); nothing attached",
+          key, number);
+      continue;
+    }
+    for (const auto& email : emails) {
+      auto account = store.FindAccountByEmail(email);
+      if (!account.ok()) {
+        spdlog::warn("{}: no account with email {}", key, ForLog(email));
+        continue;
+      }
+      if (line->Serves(account->id)) continue;
+      if (auto r = store.ShareLine(number, account->id, true); !r.ok()) {
+        spdlog::warn("{}: {}", key, r.error().message);
+      } else {
+        spdlog::info("line {} now serves {} ({})", number, ForLog(email), key);
+      }
+    }
+  }
 }
 
 Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
@@ -259,6 +294,7 @@ void Gateway::Start() {
   }
   if (config_.clustered() && config_.node_id.empty()) config_.node_id = DefaultNodeId(config_);
   p.store = OpenStore(config_);
+  AttachConfiguredAccounts(config_, *p.store);
   if (config_.clustered()) {
     // Its address is the API's, known once the server listens (SetAddress below).
     p.coordinator = store::MakeCoordinator(config_.database_url, config_.node_id, config_.listen);

@@ -23,6 +23,11 @@ struct Credentials {
 };
 
 // Creates an account and its first API key. A key id or secret left empty is generated.
+// Attaches the accounts the configuration's [lines.overrides."+1..."] shared_with names to their
+// shared lines (a line not shared, or a line or account that does not exist, is logged and
+// skipped). The server does this when it starts.
+void AttachConfiguredAccounts(const Config& config, store::Store& store);
+
 Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
                                   std::string_view plan, std::string key_id, std::string secret);
 

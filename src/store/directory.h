@@ -99,9 +99,10 @@ class Directory {
   // Replaces the line's own settings.
   virtual Result<Line> SetLineSettings(std::string_view number, const LineSettings& settings) = 0;
 
-  // Attaches `account_id` to a shared line (`share`), or detaches it: an attached account sends
-  // from the line and hears the contacts it registered. kInvalidArgument for a line that is not
-  // shared, or for its owner; recorded as a line change.
+  // Attaches `account_id` to a line (`share`), or detaches it: an attached account sends from the
+  // line and hears the contacts it registered. Callers attach only to shared lines (the line's
+  // settings or the configuration say so; the store knows only the first). kInvalidArgument for
+  // the line's owner; recorded as a line change.
   virtual Result<Line> ShareLine(std::string_view number, int64_t account_id, bool share) = 0;
   // Replaces the line's carrier options (a JSON object of strings; see carriers/options.h).
   virtual Result<Line> SetLineOptions(std::string_view number, const std::string& options_json) = 0;

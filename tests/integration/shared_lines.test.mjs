@@ -127,3 +127,32 @@ test('a number no account registered reaches nobody and is kept for the operator
   assert.match(listed.stdout, /\+12125550731\s+anyone\?/);
   assert.match(listed.stdout, /2 messages kept/);
 });
+
+test('the configuration can attach accounts to a shared line (shared_with), applied at start', async () => {
+  const { Gateway, FAST_CONFIG, makeDataDir } = await import('./lib/gateway.mjs');
+  const dataDir = makeDataDir();
+  const line = '+13125550790';
+  for (const args of [
+    ['accounts', 'create', '--email', 'owner@example.com'],
+    ['accounts', 'create', '--email', 'free9@example.com', '--key-id', 'freekey9', '--secret', 'free-secret-nine-0123456789'],
+    ['lines', 'add', '--account', 'owner@example.com', '--number', line],
+  ]) {
+    const r = cli(args, { dataDir });
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const config = { ...FAST_CONFIG, lines: { ...FAST_CONFIG.lines, overrides: { [line]: { shared: true, shared_with: ['free9@example.com', 'nobody@example.com'] } } } };
+  const other = await new Gateway({ config, dataDir }).start();
+  try {
+    assert.match(other.output, /now serves free9@example.com/);
+    assert.match(other.output, /shared_with: no account with email nobody@example.com/);
+    const r = await other.request('POST', '/api/send-message', {
+      headers: { 'sb-api-key-id': 'freekey9', 'sb-api-secret-key': 'free-secret-nine-0123456789', 'content-type': 'application/json' },
+      body: { number: '+12125550791', from_number: line, content: 'from the config' },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.status, 'DECLINED', 'a shared line, so the unverified contact is declined');
+  } finally {
+    await other.stop();
+    other.cleanup();
+  }
+});

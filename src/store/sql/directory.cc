@@ -124,12 +124,6 @@ Result<Line> SqlStore::ShareLine(std::string_view number, int64_t account_id, bo
     if (line.account_id == account_id) {
       return Error::Invalid("the account owns line " + number + "; it needs no sharing");
     }
-    if (share && !line.settings.shared.value_or(false)) {
-      return Error::Invalid("line " + number +
-                            " is not shared: only a shared (free-plan) line serves several "
-                            "accounts (bluegate lines set --number " +
-                            number + " --shared true)");
-    }
     if (share) {
       Stmt add(writer_db_,
                "INSERT INTO line_accounts(line_number, account_id, added_at) VALUES (?, ?, ?) ON "
