@@ -51,6 +51,37 @@ HttpResponse InvalidMediaUrl(const std::string& why) {
   return ErrorResponse(Error::Invalid("Invalid media URL: " + why));
 }
 
+HttpResponse AccountMediaFull(const MediaQuota& quota) {
+  return ErrorResponse(Error{ErrorKind::kTooLarge,
+                             "This account's uploaded media already take " +
+                                 std::to_string(quota.max()) +
+                                 " bytes (media.max_account_bytes); no more can be stored",
+                             ErrorCode::kValidation,
+                             {}});
+}
+
+// An upload's answer: where the file is served, and (upload-file) how large it is.
+HttpResponse Uploaded(int status, const std::string& id, const std::string& url,
+                      std::optional<uint64_t> bytes) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("OK");
+  w.Key("message");
+  w.String("File uploaded successfully");
+  w.Key("mediaObjectId");
+  w.String(id.c_str());
+  w.Key("media_url");
+  w.String(url.c_str());
+  if (bytes) {
+    w.Key("bytes");
+    w.Uint64(*bytes);
+  }
+  w.EndObject();
+  return JsonResponse(status, std::string(buf.GetString(), buf.GetSize()));
+}
+
 }  // namespace
 
 void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
@@ -76,12 +107,7 @@ void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRe
   MediaQuota& quota = *ctx.media.quota;
   const auto grant = quota.Reserve(account, ctx.media.max_bytes);
   if (!grant) {
-    return respond(ErrorResponse(
-        Error{ErrorKind::kTooLarge,
-              "This account's uploaded media already take " + std::to_string(quota.max()) +
-                  " bytes (media.max_account_bytes); no more can be stored",
-              ErrorCode::kValidation,
-              {}}));
+    return respond(AccountMediaFull(quota));
   }
   const uint64_t allowed = *grant;
   const std::string folder = ctx.media.dir + "/" + MediaQuota::Folder(account);
@@ -97,19 +123,7 @@ void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRe
         quota->Settle(account, allowed, r.error.empty() ? r.bytes : 0);
         if (r.error.empty()) quota->Add(file, path);
         if (!r.error.empty()) return respond(InvalidMediaUrl(r.error));
-        rapidjson::StringBuffer buf;
-        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-        w.StartObject();
-        w.Key("status");
-        w.String("OK");
-        w.Key("message");
-        w.String("File uploaded successfully");
-        w.Key("mediaObjectId");
-        w.String(id.c_str());
-        w.Key("media_url");
-        w.String(public_url.c_str());
-        w.EndObject();
-        respond(JsonResponse(201, std::string(buf.GetString(), buf.GetSize())));
+        respond(Uploaded(201, id, public_url, std::nullopt));
       });
 }
 
@@ -140,12 +154,7 @@ void HandleUploadFile(ApiContext& ctx, const Principal& principal, const HttpReq
   const auto grant = quota.Reserve(account, file->data.size());
   if (!grant || *grant < file->data.size()) {
     if (grant) quota.Settle(account, *grant, 0);
-    return respond(ErrorResponse(
-        Error{ErrorKind::kTooLarge,
-              "This account's uploaded media already take " + std::to_string(quota.max()) +
-                  " bytes (media.max_account_bytes); no more can be stored",
-              ErrorCode::kValidation,
-              {}}));
+    return respond(AccountMediaFull(quota));
   }
   const std::string folder = ctx.media.dir + "/" + MediaQuota::Folder(account);
   std::error_code ec;
@@ -165,21 +174,7 @@ void HandleUploadFile(ApiContext& ctx, const Principal& principal, const HttpReq
   quota.Settle(account, *grant, file->data.size());
   quota.Add(name, path);
   const std::string public_url = ctx.media.public_url() + "/media/" + name;
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("status");
-  w.String("OK");
-  w.Key("message");
-  w.String("File uploaded successfully");
-  w.Key("mediaObjectId");
-  w.String(id.c_str());
-  w.Key("media_url");
-  w.String(public_url.c_str());
-  w.Key("bytes");
-  w.Uint64(file->data.size());
-  w.EndObject();
-  respond(JsonResponse(200, std::string(buf.GetString(), buf.GetSize())));
+  respond(Uploaded(200, id, public_url, file->data.size()));
 }
 
 HttpResponse ServeMedia(ApiContext& ctx, std::string_view file) {

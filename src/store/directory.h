@@ -54,7 +54,7 @@ struct Line {
   LineSettings settings;
   // A shared (free-plan) line's other accounts, which send from it and hear the contacts they
   // registered (`bluegate lines attach`).
-  std::vector<int64_t> shared_with;
+  std::vector<int64_t> shared_with = {};
 
   // Whether `account` sends from this line: its owner, or an account it is shared with.
   bool Serves(int64_t account) const {
