@@ -134,8 +134,10 @@ class LineDriverTest : public ::testing::Test {
   size_t Submits() const { return carrier_->submits.size(); }
 
   testing::ManualClock clock_;
-  testing::ManualTimers timers_{clock_};
   boost::asio::io_context io_;
+  // After io_: it goes first, and the calls it still holds release their drivers while the
+  // io_context they run on is there.
+  testing::ManualTimers timers_{clock_};
   testing::FakeMessageLog log_;
   Metrics metrics_;
   store::Line line_{"+12125550199", 7, "scripted", "{}", {}};

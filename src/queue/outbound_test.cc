@@ -85,8 +85,10 @@ class OutboundTest : public ::testing::Test {
 
   testing::TempDir dir_{"outbound-test"};
   testing::ManualClock clock_;
-  testing::ManualTimers timers_{clock_};
   boost::asio::io_context io_;
+  // After io_: it goes first, and the calls it still holds release their drivers while the
+  // io_context they run on is there.
+  testing::ManualTimers timers_{clock_};
   Metrics metrics_;
   std::unique_ptr<store::Store> store_;
   store::Account account_;

@@ -17,6 +17,15 @@ namespace bluegate::testing {
 class ManualTimers final : public Timers {
  public:
   explicit ManualTimers(ManualClock& clock) : clock_(clock) {}
+  // Drops every call still armed: they hold their owners (a line driver's `self`), which hold
+  // their timers, which hold the registry.
+  ~ManualTimers() override {
+    decltype(registry_->armed) dropped;
+    {
+      std::lock_guard lock(registry_->mu);
+      dropped.swap(registry_->armed);
+    }
+  }
 
   std::unique_ptr<Timer> Make(PostFn post) override {
     return std::make_unique<OneTimer>(registry_, std::move(post));
