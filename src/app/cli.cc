@@ -31,13 +31,6 @@ std::string Where(const Config& c) {
   return c.clustered() ? store::RedactDatabaseUrl(c.database_url) : c.data_dir;
 }
 
-queue::QueueSettings QueueSettingsOf(const Config& c) {
-  queue::QueueSettings qs;
-  qs.defaults = c.line_defaults;
-  qs.per_line = c.line_overrides;
-  return qs;
-}
-
 namespace {
 
 struct ServeOptions {

@@ -15,8 +15,8 @@
 #include <utility>
 
 #include "app/config.h"
+#include "app/data.h"
 #include "core/result.h"
-#include "queue/outbound.h"
 
 namespace bluegate::app {
 
@@ -47,9 +47,6 @@ std::pair<CLI::App*, std::shared_ptr<T>> AddCommand(CLI::App* parent, const std:
   cmd->callback([options, run, &chosen] { chosen = [options, run] { return run(*options); }; });
   return {cmd, options};
 }
-
-// The line limits the configuration gives (before each line's own settings).
-queue::QueueSettings QueueSettingsOf(const Config& c);
 
 // Each adds its subcommands to `app`; the one the command line names sets `chosen` when parsed.
 void AddAccountCommands(CLI::App& app, Command& chosen);

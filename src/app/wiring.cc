@@ -69,21 +69,6 @@ class UnavailableCarrier final : public carriers::Carrier {
 
 }  // namespace
 
-Result<carriers::CarrierOptions> EffectiveOptions(const Config& config, const store::Line& line) {
-  carriers::CarrierOptions out;
-  if (auto it = config.line_options.find(line.number); it != config.line_options.end()) {
-    out = it->second;
-  }
-  auto stored = carriers::OptionsFromJson(line.options_json);
-  if (!stored.ok()) return stored.error();
-  for (auto& [k, v] : stored.value()) out[k] = v;
-  return out;
-}
-
-Result<Ok> CheckLineCarrier(const std::string& carrier, const carriers::CarrierOptions& options) {
-  return carriers::CheckLineOptions(carrier, options);
-}
-
 std::optional<std::string> HostName() {
   char name[256] = {0};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return std::nullopt;
@@ -105,106 +90,6 @@ std::string AdvertisedAddress(const std::string& local) {
   if (host != "0.0.0.0" && host != "::") return local;
   const auto name = HostName();
   return name ? *name + ":" + std::to_string(port) : local;
-}
-
-// The data directory holds the database, API key hashes, webhook secrets and media: 0700, its
-// files 0600, and files made later inherit that through the process's umask.
-void PrivateDataDir(const std::string& dir) {
-  ::umask(0077);
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("cannot create data directory " + dir + ": " + ec.message());
-  namespace fs = std::filesystem;
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    std::error_code ignored;
-    if (entry.is_regular_file(ignored)) {
-      fs::permissions(entry.path(), fs::perms::owner_read | fs::perms::owner_write,
-                      fs::perm_options::replace, ignored);
-    } else if (entry.is_directory(ignored)) {
-      fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::replace, ignored);
-    }
-  }
-}
-
-std::unique_ptr<store::Store> OpenStore(const Config& config) {
-  if (config.clustered()) {
-    store::PostgresSettings settings;
-    settings.url = config.database_url;
-    settings.node_id = config.node_id;
-    settings.max_pending = config.store_max_queued_writes;
-    return store::MakePostgresStore(settings, SystemClock());
-  }
-  PrivateDataDir(config.data_dir);
-  store::SqliteSettings settings;
-  settings.path = config.database_path();
-  settings.max_pending = config.store_max_queued_writes;
-  return store::MakeSqliteStore(settings, SystemClock());
-}
-
-void AttachConfiguredAccounts(const Config& config, store::Store& store) {
-  queue::QueueSettings qs;
-  qs.defaults = config.line_defaults;
-  qs.per_line = config.line_overrides;
-  for (const auto& [number, emails] : config.line_shared_with) {
-    const std::string key = "lines.overrides.\"" + number + "\".shared_with";
-    auto line = store.FindLine(number);
-    if (!line.ok()) {
-      spdlog::warn("{}: there is no line {} yet; nothing attached", key, number);
-      continue;
-    }
-    if (!queue::EffectiveLimits(qs, line.value()).shared) {
-      spdlog::warn(
-          "{}: line {} is not shared (shared = true, or bluegate lines set --shared "
-          "true); nothing attached",
-          key, number);
-      continue;
-    }
-    for (const auto& email : emails) {
-      auto account = store.FindAccountByEmail(email);
-      if (!account.ok()) {
-        spdlog::warn("{}: no account with email {}", key, ForLog(email));
-        continue;
-      }
-      if (line->Serves(account->id)) continue;
-      if (auto r = store.ShareLine(number, account->id, true); !r.ok()) {
-        spdlog::warn("{}: {}", key, r.error().message);
-      } else {
-        spdlog::info("line {} now serves {} ({})", number, ForLog(email), key);
-      }
-    }
-  }
-}
-
-Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
-                                  std::string_view plan, std::string key_id, std::string secret) {
-  if (email.empty() || email.find('@') == std::string_view::npos) {
-    return Error::Invalid("--email must be an email address");
-  }
-  if (key_id.empty()) key_id = SecureIds().RandomHex(16);
-  // A secret bluegate makes has 192 random bits: a fast HMAC is enough. One a person chose may be
-  // guessable, so it is kept as a slow scrypt hash (the request path caches the verified secret).
-  const bool chosen = !secret.empty();
-  if (!chosen) secret = SecureIds().RandomHex(24);
-  auto account = store.CreateAccount(email, plan);
-  if (!account.ok()) {
-    if (account.error().kind == ErrorKind::kInvalidArgument) {
-      return Error::Invalid("an account with email " + std::string(email) + " already exists");
-    }
-    return account.error();
-  }
-  store::ApiKey key;
-  key.key_id = key_id;
-  key.account_id = account->id;
-  key.salt = SecureIds().RandomHex(16);
-  key.secret_hash = chosen ? api::Authenticator::HashChosenSecret(key.salt, secret)
-                           : api::Authenticator::HashSecret(key.salt, secret);
-  if (auto r = store.AddApiKey(key); !r.ok()) {
-    if (r.error().kind == ErrorKind::kInvalidArgument)
-      return Error::Invalid("the key id " + key_id + " is taken");
-    return r.error();
-  }
-  return Credentials{std::string(email), key_id, secret};
 }
 
 struct Gateway::Parts {
@@ -346,9 +231,7 @@ void Gateway::Start() {
     if (!ds.empty()) d->Add(std::move(ds));
   });
 
-  queue::QueueSettings qs;
-  qs.defaults = config_.line_defaults;
-  qs.per_line = config_.line_overrides;
+  queue::QueueSettings qs = QueueSettingsOf(config_);
   qs.events = &p.events;
   // The size a media URL declares (HEAD); when it declares none, a GET streamed to a scratch
   // file that stops past the largest limit, then deleted: the size is counted, never held.
