@@ -53,19 +53,10 @@ Result<int> SimInbound(const SimInboundOptions& o) {
                   : Service::kIMessage;
   Message inbound = queue::InboundMessage(line.value(), e, SecureIds());
   std::promise<Result<std::vector<Message>>> stored;
-  if (queue::EffectiveLimits(QueueSettingsOf(c), line.value()).shared) {
-    // A shared line: only the accounts that registered the sender hear it (as a server would).
-    std::vector<int64_t> accounts{line->account_id};
-    accounts.insert(accounts.end(), line->shared_with.begin(), line->shared_with.end());
-    store->RecordSharedInbound(
-        std::move(inbound), std::move(accounts),
-        [&stored](Result<std::vector<Message>> r) { stored.set_value(std::move(r)); });
-  } else {
-    store->RecordInbound(std::move(inbound), [&stored](Result<Message> r) {
-      if (!r.ok()) return stored.set_value(r.error());
-      stored.set_value(std::vector<Message>{std::move(r).value()});
-    });
-  }
+  queue::StoreInbound(
+      *store, line.value(), queue::EffectiveLimits(QueueSettingsOf(c), line.value()).shared,
+      std::move(inbound),
+      [&stored](Result<std::vector<Message>> r) { stored.set_value(std::move(r)); });
   auto messages = stored.get_future().get();
   if (!messages.ok()) return messages.error();
   for (const Message& m : messages.value()) {

@@ -473,6 +473,21 @@ Message InboundMessage(const store::Line& line, const carriers::CarrierEvent& ev
   return m;
 }
 
+void StoreInbound(store::MessageLog& log, const store::Line& line, bool shared, Message m,
+                  std::function<void(Result<std::vector<Message>>)> done) {
+  // A shared (free-plan) line's contacts reach only the accounts that registered them; a group
+  // stays with the line's owner, who made it.
+  if (shared && m.message_type != "group") {
+    std::vector<int64_t> accounts{line.account_id};
+    accounts.insert(accounts.end(), line.shared_with.begin(), line.shared_with.end());
+    return log.RecordSharedInbound(std::move(m), std::move(accounts), std::move(done));
+  }
+  log.RecordInbound(std::move(m), [done = std::move(done)](Result<Message> r) {
+    if (!r.ok()) return done(r.error());
+    done(std::vector<Message>{std::move(r).value()});
+  });
+}
+
 void Outbound::RecordInbound(const store::Line& line, carriers::CarrierEvent event,
                              std::function<void(Result<std::vector<Message>>)> done) {
   Message m = InboundMessage(line, event, ids_);
@@ -484,35 +499,21 @@ void Outbound::RecordInbound(const store::Line& line, carriers::CarrierEvent eve
       events->Publish(r.account_id, "message.received", RenderMessageJson(r), r.date_created);
     }
   };
-  // A shared (free-plan) line's contacts reach only the accounts that registered them; a group
-  // stays with the line's owner, who made it.
-  if (LimitsFor(line).shared && m.message_type != "group") {
-    std::vector<int64_t> accounts{line.account_id};
-    accounts.insert(accounts.end(), line.shared_with.begin(), line.shared_with.end());
-    store_.log.RecordSharedInbound(
-        std::move(m), std::move(accounts),
-        [&metrics, told, number = line.number,
-         done = std::move(done)](Result<std::vector<Message>> r) {
-          if (r.ok()) {
-            for (const auto& each : r.value()) told(each);
-            if (r->empty()) {
-              metrics.CountUnroutedInbound();
-              spdlog::info(
-                  "line {}: an inbound message from a number no account registered was kept "
-                  "for the operator (bluegate inbound unrouted)",
-                  number);
-            }
-          }
-          if (done) done(std::move(r));
-        });
-    return;
-  }
-  store_.log.RecordInbound(std::move(m), [told, done = std::move(done)](Result<Message> r) {
-    if (r.ok()) told(r.value());
-    if (!done) return;
-    if (!r.ok()) return done(r.error());
-    done(std::vector<Message>{std::move(r).value()});
-  });
+  StoreInbound(store_.log, line, LimitsFor(line).shared, std::move(m),
+               [&metrics, told, number = line.number,
+                done = std::move(done)](Result<std::vector<Message>> r) {
+                 if (r.ok()) {
+                   for (const auto& each : r.value()) told(each);
+                   if (r->empty()) {
+                     metrics.CountUnroutedInbound();
+                     spdlog::info(
+                         "line {}: an inbound message from a number no account registered was "
+                         "kept for the operator (bluegate inbound unrouted)",
+                         number);
+                   }
+                 }
+                 if (done) done(std::move(r));
+               });
 }
 
 void Outbound::Lookup(const store::Line& line, std::string address,

@@ -50,6 +50,13 @@ carriers::OutboundMessage ToOutbound(const Message& m);
 Message InboundMessage(const store::Line& line, const carriers::CarrierEvent& event,
                        IdGenerator& ids);
 
+// Stores an inbound message `m` on `line` (whose limits say whether it is `shared`): on a
+// dedicated line for its account, on a shared one for each account that registered the sender
+// (store/message_log.h). `done` gets what was stored, on the store's writer thread. The Outbound
+// does this for carriers; the simulator's admin command, with no Outbound, calls it directly.
+void StoreInbound(store::MessageLog& log, const store::Line& line, bool shared, Message m,
+                  std::function<void(Result<std::vector<Message>>)> done);
+
 // Builds a line's carrier, which reports to `sink` (the line's own driver); app/wiring.cc provides
 // it, so this layer knows no implementation.
 using CarrierFactory =
