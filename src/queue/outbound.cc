@@ -549,14 +549,4 @@ void Outbound::Heard(const store::Line& line, carriers::CarrierEvent event) {
   RecordInbound(line, std::move(event), nullptr);
 }
 
-void Outbound::OnCarrierEvent(carriers::CarrierEvent event) {
-  if (event.kind == carriers::CarrierEvent::Kind::kInbound ||
-      event.kind == carriers::CarrierEvent::Kind::kTyping) {
-    auto line = FindLine(event.line);
-    if (line) Heard(*line, std::move(event));
-    return;
-  }
-  if (auto d = ExistingDriver(event.line)) d->OnCarrierEvent(std::move(event));
-}
-
 }  // namespace bluegate::queue

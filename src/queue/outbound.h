@@ -74,11 +74,11 @@ struct OutboundStore {
   store::Contacts& contacts;
 };
 
-class Outbound final : public carriers::CarrierSink {
+class Outbound final {
  public:
   Outbound(boost::asio::io_context& io, OutboundStore store, Clock& clock, Timers& timers,
            IdGenerator& ids, Metrics& metrics, CarrierFactory factory, QueueSettings settings);
-  ~Outbound() override;
+  ~Outbound();
   Outbound(const Outbound&) = delete;
   Outbound& operator=(const Outbound&) = delete;
 
@@ -191,8 +191,6 @@ class Outbound final : public carriers::CarrierSink {
   // on the line's strand; kNotFound when there is no such line.
   void Push(const std::string& line, std::string token, std::string body,
             std::function<void(Result<Ok>)> done);
-
-  void OnCarrierEvent(carriers::CarrierEvent event) override;
 
  private:
   Result<std::string> PoolLine(int64_t account_id);
