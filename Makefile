@@ -9,8 +9,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BUILD_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libssl-dev libsqlite3-dev \
   libphonenumber-dev libprotobuf-dev rapidjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev \
-  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev \
+  libvips-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev
 TEST_PACKAGES := nodejs npm  # openssl (the CLI) too: the TLS test makes its certificate
+# The compression tests make their videos with the ffmpeg command (and read them back with ffprobe).
+MEDIA_TEST_PACKAGES := ffmpeg
 # The store and cluster tests run against a real PostgreSQL server (tests/with-postgres.sh).
 POSTGRES_PACKAGES := postgresql python3
 BENCH_PACKAGES := wrk sqlite3
@@ -32,7 +35,7 @@ deps:
 	$(call apt_install,$(BUILD_PACKAGES))
 
 test-deps: deps
-	$(call apt_install,openssl $(POSTGRES_PACKAGES))
+	$(call apt_install,openssl $(MEDIA_TEST_PACKAGES) $(POSTGRES_PACKAGES))
 	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,$(TEST_PACKAGES)); }
 	cd tests/integration && npm ci --no-audit --no-fund --loglevel=error
 
@@ -80,7 +83,7 @@ bench: build bench-deps
 
 # The libFuzzer targets (fuzz/): every parser at the edge, built with clang, ASan and UBSan.
 FUZZ_TARGETS := fuzz_http_request fuzz_json fuzz_send_request fuzz_webhook_config fuzz_carrier_push \
-  fuzz_smpp_pdu fuzz_config fuzz_multipart
+  fuzz_smpp_pdu fuzz_config fuzz_multipart fuzz_media
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
 

@@ -150,7 +150,12 @@ void ReadBounds(const toml::table& root, Config& c) {
                 {{"max_bulk_items", [&c](uint64_t v) { c.contacts_max_bulk_items = v; }}});
   ReadPositives(root, "media",
                 {{"max_upload_bytes", [&c](uint64_t v) { c.media_max_upload_bytes = v; }},
-                 {"max_account_bytes", [&c](uint64_t v) { c.media_max_account_bytes = v; }}});
+                 {"max_account_bytes", [&c](uint64_t v) { c.media_max_account_bytes = v; }},
+                 {"compress_threads",
+                  [&c](uint64_t v) { c.media_compress_threads = std::min<uint64_t>(v, 64); }},
+                 {"max_pending_compressions", [&c](uint64_t v) {
+                    c.media_max_pending_compressions = std::min<uint64_t>(v, 10'000);
+                  }}});
   if (auto* metrics = root.get_as<toml::table>("metrics")) {
     CheckKeys(*metrics, "metrics", {"per_line", "token"});
     if (auto n = metrics->get("per_line")) {

@@ -50,6 +50,8 @@ struct Config {
   std::string public_url;  // what media URLs start with; empty: http://<listen address>
   uint64_t media_max_upload_bytes = 100ull * 1024 * 1024;
   uint64_t media_max_account_bytes = 1ull << 30;  // every upload of one account together
+  size_t media_compress_threads = 1;           // SMS fallback: compressions at once
+  size_t media_max_pending_compressions = 8;   // waiting or fetching too; more wait in their queue
 
   // Bounds on what one client or one account may hold (docs/security.md lists each).
   struct HttpLimits {

@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "api/http_errors.h"
 #include "api/http_server.h"
+#include "app/media_shrinker.h"
 #include "carriers/registry.h"
 #include "core/event_hub.h"
 #include "core/ids.h"
@@ -107,6 +108,7 @@ struct Gateway::Parts {
   std::unique_ptr<queue::Outbound> outbound;
   std::unique_ptr<store::Coordinator> coordinator;  // scale-out (PostgreSQL) only
   std::unique_ptr<api::MediaQuota> media_quota;
+  std::unique_ptr<MediaShrinker> shrinker;  // before the outbound: its drivers call it
   std::unique_ptr<carriers::CarrierEnv> carrier_env;  // what the lines' carriers are made with
   std::unique_ptr<queue::LeaseKeeper> leases;
   std::thread lease_stopper;  // gives the leases up while the io_context still runs
@@ -124,6 +126,11 @@ struct Gateway::Parts {
     if (lock_fd >= 0) ::close(lock_fd);
   }
 };
+
+std::string Gateway::MediaBaseUrl() const {
+  if (!config_.public_url.empty()) return config_.public_url;
+  return parts_->server ? "http://" + parts_->server->local_address() : "";
+}
 
 Gateway::Gateway(Config config)
     : config_(std::move(config)), parts_(std::make_unique<Parts>(config_)) {}
@@ -233,6 +240,16 @@ void Gateway::Start() {
 
   queue::QueueSettings qs = QueueSettingsOf(config_);
   qs.events = &p.events;
+  p.media_quota = std::make_unique<api::MediaQuota>(config_.media_max_account_bytes);
+  p.media_quota->Load(config_.data_dir + "/media");
+  p.shrinker = std::make_unique<MediaShrinker>(
+      MediaShrinkerSettings{config_.data_dir + "/media", config_.media_compress_threads,
+                            config_.media_max_pending_compressions,
+                            [this] { return MediaBaseUrl(); }, {}},
+      *p.http_client, *p.media_quota, p.metrics);
+  qs.media_shrinker = [s = p.shrinker.get()](queue::ShrinkRequest r, auto done) {
+    s->Shrink(std::move(r), std::move(done));
+  };
   // The size a media URL declares (HEAD); when it declares none, a GET streamed to a scratch
   // file that stops past the largest limit, then deleted: the size is counted, never held.
   qs.media_probe = [client = p.http_client.get(), dir = config_.data_dir + "/media"](
@@ -259,10 +276,8 @@ void Gateway::Start() {
   // made with. The operator named a BlueBubbles server (often on the LAN): its calls skip the
   // webhook address policy, through a client of their own; attachments a caller named do not.
   p.carrier_env = std::make_unique<carriers::CarrierEnv>(carriers::CarrierEnv{
-      p.io, SystemClock(), config_.sim, *p.carrier_http, *p.http_client, [this]() -> std::string {
-        if (!config_.public_url.empty()) return config_.public_url;
-        return parts_->server ? "http://" + parts_->server->local_address() : "";
-      }});
+      p.io, SystemClock(), config_.sim, *p.carrier_http, *p.http_client,
+      [this] { return MediaBaseUrl(); }});
   queue::CarrierFactory carriers =
       [this](const store::Line& line,
              carriers::CarrierSink& sink) -> std::unique_ptr<carriers::Carrier> {
@@ -333,13 +348,8 @@ void Gateway::Start() {
   api::MediaSettings media;
   media.dir = config_.data_dir + "/media";
   media.max_bytes = config_.media_max_upload_bytes;
-  p.media_quota = std::make_unique<api::MediaQuota>(config_.media_max_account_bytes);
-  p.media_quota->Load(media.dir);
   media.quota = p.media_quota.get();
-  media.public_url = [this] {
-    return config_.public_url.empty() ? "http://" + parts_->server->local_address()
-                                      : config_.public_url;
-  };
+  media.public_url = [this] { return MediaBaseUrl(); };
   media.fetch = [client = p.http_client.get()](const HttpUrl& url, uint64_t max, std::string path,
                                                std::function<void(api::MediaFetchResult)> done) {
     client->Fetch(url, max, std::move(path), [done = std::move(done)](net::FetchResult r) {

@@ -29,6 +29,9 @@ class Gateway {
 
  private:
   void PollStop();  // on the io_context, after RequestStop
+  // What the URLs of served media (and the carriers' callbacks) start with: public_url, or
+  // http://<the listener> ("" before it listens).
+  std::string MediaBaseUrl() const;
 
   struct Parts;
   Config config_;

@@ -31,6 +31,7 @@ struct OutboundMessage {
   std::optional<Service> service;  // what the lookup said reaches `to`, when known
   std::string group_id;            // a group message: `to` is empty; these get it
   std::vector<std::string> participants;
+  int64_t account_id = 0;  // the sender's account (whose media holds a compressed copy)
 };
 
 // What reaches an address from a line (GET /api/evaluate-service, the SMS fallback).

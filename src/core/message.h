@@ -28,6 +28,7 @@ struct Message {
   bool is_outbound = true;
   std::string content;
   std::string media_url;
+  std::string original_media_url;  // the app's media_url, when a compressed copy replaced it
   std::string send_style;
   std::string status_callback;
   Status status = Status::kRegistered;

@@ -60,6 +60,8 @@ std::string RenderMessageJson(const Message& m) {
   }
   Str(w, "plan", m.plan);
   Str(w, "media_url", m.media_url);
+  // Only when a compressed copy replaced the app's attachment (SMS fallback): the app's URL.
+  if (!m.original_media_url.empty()) Str(w, "original_media_url", m.original_media_url);
   Str(w, "message_type", m.message_type);
   Str(w, "group_id", m.group_id);
   w.Key("participants");

@@ -83,6 +83,18 @@ std::string Metrics::RenderPrometheus() const {
       "account registered, kept for the operator (bluegate inbound unrouted).\n";
   out += "# TYPE bluegate_inbound_unrouted_total counter\n";
   out += "bluegate_inbound_unrouted_total " + std::to_string(unrouted_.load()) + "\n";
+  out +=
+      "# HELP bluegate_media_compressions_total Attachments over SMS's limit compressed to fit "
+      "(ok) or that could not be (failed).\n";
+  out += "# TYPE bluegate_media_compressions_total counter\n";
+  out += "bluegate_media_compressions_total{result=\"ok\"} " + std::to_string(compressed_.load()) +
+         "\n";
+  out += "bluegate_media_compressions_total{result=\"failed\"} " +
+         std::to_string(compress_failed_.load()) + "\n";
+  out += "# HELP bluegate_media_compression_seconds_total Time spent compressing attachments.\n";
+  out += "# TYPE bluegate_media_compression_seconds_total counter\n";
+  out += "bluegate_media_compression_seconds_total " +
+         std::to_string(static_cast<double>(compress_ms_.load()) / 1000.0) + "\n";
   for (const auto& g : gauges) g(out);
   return out;
 }

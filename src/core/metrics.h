@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 namespace bluegate {
@@ -29,6 +30,12 @@ class Metrics {
   // An inbound message on a shared line that no account had registered the sender for.
   void CountUnroutedInbound() { unrouted_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t UnroutedInbound() const { return unrouted_.load(); }
+  // An attachment compressed to fit SMS (ok) or that could not be; the time it took.
+  void CountMediaCompression(bool ok, Millis took) {
+    (ok ? compressed_ : compress_failed_).fetch_add(1, std::memory_order_relaxed);
+    compress_ms_.fetch_add(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
+  }
+  uint64_t MediaCompressions(bool ok) const { return (ok ? compressed_ : compress_failed_).load(); }
 
   uint64_t StatusCount(Status s) const { return statuses_[static_cast<size_t>(s)].load(); }
   uint64_t WebhookCount(std::string_view outcome) const;
@@ -50,6 +57,9 @@ class Metrics {
   std::array<std::atomic<uint64_t>, 9> statuses_{};
   std::atomic<uint64_t> resubmits_{0};
   std::atomic<uint64_t> unrouted_{0};
+  std::atomic<uint64_t> compressed_{0};
+  std::atomic<uint64_t> compress_failed_{0};
+  std::atomic<uint64_t> compress_ms_{0};
 };
 
 }  // namespace bluegate

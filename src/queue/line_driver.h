@@ -43,6 +43,19 @@ using MediaProbe =
     std::function<void(const std::string& url,
                        std::function<void(std::optional<uint64_t> bytes, std::string error)> done)>;
 
+// An attachment over SMS's limit on a message that goes as SMS: a copy of it that fits `limit`.
+struct ShrinkRequest {
+  int64_t message_id = 0;
+  std::string handle;
+  int64_t account_id = 0;
+  std::string media_url;
+  uint64_t limit = 0;
+};
+// Makes the copy and answers its URL, or why it cannot (kOverloaded: every compressor is busy,
+// ask again after retry_after). `done` may run on any thread.
+using MediaShrinker =
+    std::function<void(ShrinkRequest request, std::function<void(Result<std::string> url)> done)>;
+
 // What every line's driver shares: the process's io_context, store roles, time and reporting.
 struct LineDriverEnv {
   boost::asio::io_context& io;
@@ -53,6 +66,7 @@ struct LineDriverEnv {
   Metrics& metrics;
   EventHub* events = nullptr;      // status changes and health go here too, when set
   MediaProbe media_probe;          // empty: attachments go to the carrier unchecked
+  MediaShrinker media_shrinker;    // empty: an attachment over SMS's limit fails the message
   Millis reconnect_backoff{1000};  // the pause after kDisconnected
 };
 
@@ -150,6 +164,9 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   void StartSend(QueuedMessage m);
   void Submit(carriers::OutboundMessage msg);
   void CheckMedia(carriers::OutboundMessage msg);
+  void Shrink(carriers::OutboundMessage msg, uint64_t bytes, bool fell_back);
+  void OnShrunk(carriers::OutboundMessage msg, uint64_t bytes, bool fell_back,
+                Result<std::string> url);
   void SubmitNow(carriers::OutboundMessage msg);
   void OnSubmitted(carriers::OutboundMessage msg, carriers::SubmitResult r);
   void OnReconciled(carriers::OutboundMessage msg, Status seen,
@@ -172,6 +189,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   Metrics& metrics_;
   EventHub* events_;
   MediaProbe media_probe_;
+  MediaShrinker media_shrinker_;
   Millis reconnect_backoff_;
   store::Line line_;
   LineDriverHooks hooks_;

@@ -1,6 +1,7 @@
 // The line driver on a manual clock: every wait (the burst, new-contact slots, a throttled or
 // disconnected carrier, the resolve timeout) is asserted by moving the clock, never by sleeping.
 #include "queue/line_driver.h"
+#include "queue/outcome_policy.h"
 
 #include <gtest/gtest.h>
 
@@ -49,10 +50,10 @@ class ScriptedCarrier final : public carriers::Carrier {
 
 class LineDriverTest : public ::testing::Test {
  protected:
-  void Start(LineLimits limits = Unpaced(), MediaProbe probe = {}) {
+  void Start(LineLimits limits = Unpaced(), MediaProbe probe = {}, MediaShrinker shrinker = {}) {
     limits_ = limits;
-    LineDriverEnv env{io_,   log_, log_, clock_, timers_, metrics_, nullptr, std::move(probe),
-                      1000ms};
+    LineDriverEnv env{io_,     log_,    log_,    clock_, timers_, metrics_, nullptr, std::move(probe),
+                      std::move(shrinker), 1000ms};
     driver_ = std::make_shared<LineDriver>(
         env, line_, limits,
         LineDriverHooks{[this](int64_t id) { forwarded_.push_back(id); },
@@ -114,6 +115,7 @@ class LineDriverTest : public ::testing::Test {
     out.to = m.contact;
     out.content = m.content;
     out.media_url = m.media_url;
+    out.account_id = m.account_id;
     return out;
   }
   void Answer(size_t submit, SubmitOutcome outcome, Millis retry_after = 0ms) {
@@ -307,6 +309,89 @@ TEST_F(LineDriverTest, AnAttachmentOverTheSmsLimitFailsWithoutReachingTheCarrier
   Queue("+14155550101", false, "https://cdn.example/small.jpg");
   ASSERT_EQ(Submits(), 1u);
   EXPECT_EQ(carrier_->submits[0].message.service, Service::kSms);
+}
+
+// A shrinker that records what it was asked and answers as the test says.
+struct ScriptedShrinker {
+  std::vector<ShrinkRequest> asked;
+  std::vector<Result<std::string>> answers;  // one per call, in order
+  MediaShrinker Fn() {
+    return [this](ShrinkRequest r, std::function<void(Result<std::string>)> done) {
+      asked.push_back(r);
+      Result<std::string> a = answers.at(asked.size() - 1);
+      done(std::move(a));
+    };
+  }
+};
+
+MediaProbe Declares(uint64_t bytes) {
+  return [bytes](const std::string&, auto done) { done(bytes, ""); };
+}
+
+TEST_F(LineDriverTest, AnAttachmentOverTheSmsLimitIsCompressedAndTheCopyGoes) {
+  ScriptedShrinker shrinker;
+  shrinker.answers.push_back(std::string("https://gw.example/media/m1-sms.jpg"));
+  Start(Unpaced(), Declares(6ull * 1024 * 1024), shrinker.Fn());
+  carrier_->service = Service::kSms;
+  const int64_t id = Queue("+14155550101", false, "https://cdn.example/big.jpg");
+  ASSERT_EQ(shrinker.asked.size(), 1u);
+  EXPECT_EQ(shrinker.asked[0].media_url, "https://cdn.example/big.jpg");
+  EXPECT_EQ(shrinker.asked[0].limit, kSmsMediaLimit);
+  EXPECT_EQ(shrinker.asked[0].handle, "m1");
+  EXPECT_EQ(shrinker.asked[0].account_id, line_.account_id);
+  ASSERT_EQ(Submits(), 1u);
+  EXPECT_EQ(carrier_->submits[0].message.media_url, "https://gw.example/media/m1-sms.jpg");
+  const Message m = log_.Get(id);
+  EXPECT_EQ(m.media_url, "https://gw.example/media/m1-sms.jpg") << "the copy is recorded first";
+  EXPECT_EQ(m.original_media_url, "https://cdn.example/big.jpg");
+  EXPECT_EQ(m.status, Status::kAccepted);
+}
+
+TEST_F(LineDriverTest, AnAttachmentThatCannotBeCompressedFailsSayingWhy) {
+  ScriptedShrinker shrinker;
+  shrinker.answers.push_back(Error{ErrorKind::kRejected, "only images and videos", {}, {}});
+  Start(Unpaced(), Declares(6ull * 1024 * 1024), shrinker.Fn());
+  carrier_->service = Service::kSms;
+  const int64_t id = Queue("+14155550101", false, "https://cdn.example/big.pdf");
+  EXPECT_EQ(Submits(), 0u);
+  const Message m = log_.Get(id);
+  EXPECT_EQ(m.status, Status::kError);
+  ASSERT_TRUE(m.error);
+  EXPECT_EQ(m.error->code, ErrorCode::kFailedToSend);
+  EXPECT_EQ(m.error->reason, "media_too_large");
+  EXPECT_NE(m.error->message.find("could not be compressed to fit: only images"),
+            std::string::npos)
+      << m.error->message;
+  EXPECT_EQ(m.error->detail, "only images and videos");
+  EXPECT_EQ(m.media_url, "https://cdn.example/big.pdf") << "nothing replaced it";
+}
+
+TEST_F(LineDriverTest, BusyCompressorsHoldTheMessageUntilTheyAreFree) {
+  ScriptedShrinker shrinker;
+  shrinker.answers.push_back(Error{ErrorKind::kOverloaded, "busy", {}, 2s});
+  shrinker.answers.push_back(std::string("https://gw.example/media/m1-sms.jpg"));
+  Start(Unpaced(), Declares(6ull * 1024 * 1024), shrinker.Fn());
+  carrier_->service = Service::kSms;
+  const int64_t id = Queue("+14155550101", false, "https://cdn.example/big.jpg");
+  EXPECT_EQ(Submits(), 0u);
+  EXPECT_EQ(StatusOf(id), Status::kAccepted) << "it waits, it does not fail";
+  Advance(2s - 1ms);
+  EXPECT_EQ(shrinker.asked.size(), 1u);
+  Advance(1ms);
+  EXPECT_EQ(shrinker.asked.size(), 2u);
+  ASSERT_EQ(Submits(), 1u);
+  EXPECT_EQ(carrier_->submits[0].message.media_url, "https://gw.example/media/m1-sms.jpg");
+}
+
+TEST_F(LineDriverTest, NeitherIMessageNorAnAttachmentOverOneHundredMbIsCompressed) {
+  ScriptedShrinker shrinker;
+  Start(Unpaced(), Declares(kIMessageMediaLimit + 1), shrinker.Fn());
+  carrier_->service = Service::kSms;
+  const int64_t huge = Queue("+14155550101", false, "https://cdn.example/huge.mov");
+  EXPECT_EQ(StatusOf(huge), Status::kError);
+  carrier_->service = Service::kIMessage;
+  Queue("+14155550102", false, "https://cdn.example/huge.mov");
+  EXPECT_TRUE(shrinker.asked.empty());
 }
 
 TEST_F(LineDriverTest, AnAttachmentWithinTheIMessageLimitGoes) {

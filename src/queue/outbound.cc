@@ -25,6 +25,7 @@ carriers::OutboundMessage ToOutbound(const Message& m) {
                                 m.content,  m.media_url,   m.send_style,  std::nullopt,
                                 m.group_id, m.participants};
   if (m.message_type == "group") out.service = Service::kIMessage;  // groups are iMessage
+  out.account_id = m.account_id;
   return out;
 }
 
@@ -106,6 +107,7 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
                           metrics_,
                           settings_.events,
                           settings_.media_probe,
+                          settings_.media_shrinker,
                           settings_.reconnect_backoff};
   auto driver = std::make_shared<LineDriver>(
       env, line, EffectiveLimits(settings_, line),

@@ -36,6 +36,7 @@ struct QueueSettings {
   std::map<std::string, LineLimits> per_line;  // by E.164 number
   Millis reconnect_backoff{1000};              // after kDisconnected
   MediaProbe media_probe;                      // empty: attachments go to the carrier unchecked
+  MediaShrinker media_shrinker;                // empty: what is over SMS's limit fails
   EventHub* events = nullptr;  // where status changes, inbound messages, typing and health go
 };
 

@@ -78,6 +78,13 @@ class MessageLog {
   virtual void MarkRead(int64_t message_id, TimePoint at,
                         std::function<void(Result<Message>)> done) = 0;
 
+  // The message's attachment was replaced by a smaller copy at `media_url` (a fallback to SMS
+  // compressed it): the message's media_url becomes it and the app's URL is kept as
+  // original_media_url (the first one, if this happens again). Changes no status and tells no
+  // webhook; the status changes that follow carry both.
+  virtual void ReplaceMedia(int64_t message_id, std::string media_url,
+                            std::function<void(Result<Ok>)> done) = 0;
+
   // Stores an inbound message (status RECEIVED) with a delivery to each of the account's `receive`
   // webhooks that takes this line. STOP-family keywords opt the contact out of the line's
   // account, START-family opt it back in (SPEC.md §6).

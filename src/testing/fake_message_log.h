@@ -101,6 +101,20 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
     done(std::move(copy));
   }
 
+  void ReplaceMedia(int64_t message_id, std::string media_url,
+                    std::function<void(Result<Ok>)> done) override {
+    std::unique_lock lock(mu_);
+    if (failing_ || !messages_.contains(message_id)) {
+      lock.unlock();
+      return done(Refused());
+    }
+    Message& m = messages_[message_id];
+    if (m.original_media_url.empty()) m.original_media_url = m.media_url;
+    m.media_url = std::move(media_url);
+    lock.unlock();
+    done(Ok{});
+  }
+
   void RecordInbound(Message m, std::function<void(Result<Message>)> done) override {
     if (Failing()) return done(Refused());
     m.is_outbound = false;

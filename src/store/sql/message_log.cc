@@ -186,6 +186,17 @@ void SqlStore::MarkRead(int64_t message_id, TimePoint at,
       std::move(done));
 }
 
+void SqlStore::ReplaceMedia(int64_t message_id, std::string media_url,
+                            std::function<void(Result<Ok>)> done) {
+  Enqueue<Ok>(
+      [message_id, media_url = std::move(media_url)](WriterStatements& st,
+                                                     std::vector<Delivery>&) -> Result<Ok> {
+        st.replace_media.Reset().Bind(media_url).Bind(message_id).Exec();
+        return Ok{};
+      },
+      std::move(done));
+}
+
 void SqlStore::RecordInbound(Message m, std::function<void(Result<Message>)> done) {
   Enqueue<Message>(
       [this, m = std::move(m)](WriterStatements& st,

@@ -215,6 +215,10 @@ CREATE TABLE unrouted_inbound(
   received_at {int} NOT NULL);
 CREATE INDEX unrouted_inbound_line ON unrouted_inbound(line_number, id);
 )sql",
+    // An attachment too large for SMS is replaced by a compressed copy; the app's URL is kept.
+    R"sql(
+ALTER TABLE messages ADD COLUMN original_media_url TEXT;
+)sql",
 };
 
 std::span<const char* const> SharedMigrations() { return kSharedMigrations; }

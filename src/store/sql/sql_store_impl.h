@@ -92,6 +92,8 @@ class SqlStore final : public Store, private BatchHooks {
                   std::function<void(Result<TransitionOutcome>)> done) override;
   void MarkRead(int64_t message_id, TimePoint at,
                 std::function<void(Result<Message>)> done) override;
+  void ReplaceMedia(int64_t message_id, std::string media_url,
+                    std::function<void(Result<Ok>)> done) override;
   void RecordInbound(Message m, std::function<void(Result<Message>)> done) override;
   void RecordSharedInbound(Message m, std::vector<int64_t> accounts,
                            std::function<void(Result<std::vector<Message>>)> done) override;

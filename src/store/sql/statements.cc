@@ -123,6 +123,7 @@ Message ReadMessage(const Stmt& s) {
     }
   }
   m.group_display_name = s.Text(27);
+  if (!s.IsNull(28)) m.original_media_url = s.Text(28);
   return m;
 }
 
@@ -206,6 +207,8 @@ WriterStatements::WriterStatements(Db* db)
                    "INSERT INTO message_events(message_id, status, at, applied, source) "
                    "VALUES (?,?,?,?,?)"),
       mark_read(db, "UPDATE messages SET read_at = COALESCE(read_at, ?) WHERE id = ?"),
+      replace_media(db,
+                    "UPDATE messages SET original_media_url = COALESCE(original_media_url, media_url), media_url = ? WHERE id = ?"),
       load_message(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?"),
       endpoint_gone(db,
                     "SELECT 1 FROM webhook_deliveries WHERE message_id = ? AND url = ? AND "

@@ -24,7 +24,7 @@ inline constexpr const char* kMessageColumns =
     "m.send_style, m.status_callback, m.status, m.error_code, m.error_message, m.error_reason, "
     "m.error_detail, m.line_number, m.contact, m.service, m.was_downgraded, m.message_type, "
     "m.group_id, m.opted_out, m.created_at, m.updated_at, m.read_at, m.new_contact, "
-    "m.participants, g.display_name";
+    "m.participants, g.display_name, m.original_media_url";
 inline constexpr const char* kMessageFrom =
     " FROM messages m JOIN accounts a ON a.id = m.account_id LEFT JOIN groups g ON g.id = "
     "m.group_id AND m.group_id != '' ";
@@ -71,7 +71,7 @@ struct WriterStatements {
 
   Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
       check_bindings, contact_states, message_states, account_hooks, disable_hook, update_status,
-      insert_event, mark_read, load_message, endpoint_gone, insert_delivery, event_payload,
+      insert_event, mark_read, replace_media, load_message, endpoint_gone, insert_delivery, event_payload,
       update_delivery, insert_attempt, epochs, bump_contacts_epoch, message_ids, delivery_ids,
       line_holder, bump_webhooks_epoch, announce;
 };
