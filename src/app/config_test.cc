@@ -236,6 +236,8 @@ per_line = true
 token = "t"
 [media]
 max_account_bytes = 1000
+compress_threads = 2
+max_pending_compressions = 3
 [webhooks]
 max_per_type = 7
 )";
@@ -249,6 +251,8 @@ max_per_type = 7
   EXPECT_TRUE(c.metrics_per_line);
   EXPECT_EQ(c.metrics_token, "t");
   EXPECT_EQ(c.media_max_account_bytes, 1000u);
+  EXPECT_EQ(c.media_compress_threads, 2u);
+  EXPECT_EQ(c.media_max_pending_compressions, 3u);
   EXPECT_EQ(c.webhooks_max_per_type, 7u);
   EXPECT_FALSE(c.LoopbackTargetsAllowed()) << "listening beyond loopback: the production profile";
 }

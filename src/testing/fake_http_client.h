@@ -44,8 +44,21 @@ class FakeHttpClient final : public net::HttpClient {
   }
 
   // The dispatcher's tests fetch nothing.
-  void Fetch(const HttpUrl&, uint64_t, std::string,
+  // What Fetch does instead of failing: given the file's path and the caller's `done`.
+  using Fetcher = std::function<void(std::string path, std::function<void(net::FetchResult)>)>;
+  void SetFetcher(Fetcher f) {
+    std::lock_guard lock(mu_);
+    fetcher_ = std::move(f);
+  }
+
+  void Fetch(const HttpUrl&, uint64_t, std::string path,
              std::function<void(net::FetchResult)> done) override {
+    Fetcher f;
+    {
+      std::lock_guard lock(mu_);
+      f = fetcher_;
+    }
+    if (f) return f(std::move(path), std::move(done));
     done(net::FetchResult{0, "the fake client fetches nothing", false, false, {}, {}});
   }
   void Probe(const HttpUrl&, std::function<void(net::FetchResult)> done) override {
@@ -61,6 +74,7 @@ class FakeHttpClient final : public net::HttpClient {
   mutable std::mutex mu_;
   std::function<int(const Request&)> answer_;
   std::vector<Request> posts_;
+  Fetcher fetcher_;
 };
 
 }  // namespace bluegate::testing
