@@ -89,29 +89,18 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
 
   void MarkRead(int64_t message_id, TimePoint at,
                 std::function<void(Result<Message>)> done) override {
-    std::unique_lock lock(mu_);
-    if (failing_ || !messages_.contains(message_id)) {
-      lock.unlock();
-      return done(Refused());
-    }
-    Message& m = messages_[message_id];
-    if (!m.date_read) m.date_read = at;
-    Message copy = m;
-    lock.unlock();
-    done(std::move(copy));
+    done(Change(message_id, [at](Message& m) {
+      if (!m.date_read) m.date_read = at;
+    }));
   }
 
   void ReplaceMedia(int64_t message_id, std::string media_url,
                     std::function<void(Result<Ok>)> done) override {
-    std::unique_lock lock(mu_);
-    if (failing_ || !messages_.contains(message_id)) {
-      lock.unlock();
-      return done(Refused());
-    }
-    Message& m = messages_[message_id];
-    if (m.original_media_url.empty()) m.original_media_url = m.media_url;
-    m.media_url = std::move(media_url);
-    lock.unlock();
+    auto changed = Change(message_id, [&media_url](Message& m) {
+      if (m.original_media_url.empty()) m.original_media_url = m.media_url;
+      m.media_url = std::move(media_url);
+    });
+    if (!changed.ok()) return done(changed.error());
     done(Ok{});
   }
 
@@ -204,6 +193,17 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
   }
 
  private:
+  // Applies `edit` to a stored message under the lock: the message afterwards, or refused when
+  // failing or unknown. The caller's `done` runs after the lock is released.
+  template <typename Edit>
+  Result<Message> Change(int64_t message_id, Edit edit) {
+    std::lock_guard lock(mu_);
+    if (failing_ || !messages_.contains(message_id)) return Refused();
+    Message& m = messages_[message_id];
+    edit(m);
+    return m;
+  }
+
   bool Failing() const {
     std::lock_guard lock(mu_);
     return failing_;
