@@ -20,7 +20,8 @@ struct SimInboundOptions {
 };
 
 // Plays the recipient on a simulator line: stores the message as the carrier's inbound report
-// would. A running server delivers its webhooks through its re-queue poll.
+// would. A running server delivers its webhooks through its re-queue poll and publishes its
+// events (/api/v2/events) through its relay (app/event_relay.h), each within a second.
 Result<int> SimInbound(const SimInboundOptions& o) {
   Config c = Load(o.common);
   PhoneNumbers phones(c.blocked_numbers);

@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "api/http_errors.h"
 #include "api/http_server.h"
+#include "app/event_relay.h"
 #include "app/media_shrinker.h"
 #include "carriers/registry.h"
 #include "core/event_hub.h"
@@ -106,6 +107,7 @@ struct Gateway::Parts {
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
   std::unique_ptr<Timers> timers;  // the outbound engine's (lines' pacing and resolve timeouts)
   std::unique_ptr<queue::Outbound> outbound;
+  std::unique_ptr<EventRelay> relay;  // events written by admin commands' processes
   std::unique_ptr<store::Coordinator> coordinator;  // scale-out (PostgreSQL) only
   std::unique_ptr<api::MediaQuota> media_quota;
   std::unique_ptr<MediaShrinker> shrinker;  // before the outbound: its drivers call it
@@ -330,6 +332,13 @@ void Gateway::Start() {
   // `bluegate lines add|set|remove` from another process reach the lines within a second.
   p.outbound->StartLines();
   p.outbound->WatchLineChanges(std::chrono::seconds(1));
+  // `bluegate sim inbound` (no event stream of its own) reaches /api/v2/events the same way.
+  p.relay = std::make_unique<EventRelay>(
+      *p.store, p.events, *p.timers, SystemClock(),
+      [&io = p.io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
+  if (auto started = p.relay->Start(std::chrono::seconds(1)); !started.ok()) {
+    throw std::runtime_error("cannot read announced events: " + started.error().message);
+  }
   if (recovered.value() > 0)
     spdlog::info("resumed {} queued or in-flight messages", recovered.value());
 

@@ -113,7 +113,9 @@ class MessageLog {
   // Account events the store alone sees happen (today: "contact.created", data the
   // contact_created payload), told after their commit on the writer thread, to accounts for
   // which `wants` (called on the writer thread; keep it cheap) says someone listens. Set once,
-  // before the first write.
+  // before the first write. A store with no delivery observer (an admin command's process) writes
+  // these and the "message.received" of its inbound messages in their own transaction instead,
+  // for a running server to publish (MessageQueries::AnnouncedEventsSince).
   virtual void SetEventObserver(std::function<bool(int64_t account_id)> wants,
                                 std::function<void(int64_t account_id, const std::string& type,
                                                    const std::string& data, TimePoint at)>

@@ -52,6 +52,21 @@ struct UnroutedInbound {
   TimePoint at{};
 };
 
+// An account event (an /api/v2/events frame) that a process with no event stream of its own (an
+// admin command) wrote for a running server to publish (MessageLog::SetEventObserver).
+struct AnnouncedEvent {
+  int64_t seq = 0;
+  int64_t account_id = 0;
+  std::string type;
+  std::string data;
+  TimePoint at{};
+};
+
+struct AnnouncedEvents {
+  std::vector<AnnouncedEvent> events;  // in the order they were written
+  int64_t newest = 0;                  // the newest event's seq (0 when there is none)
+};
+
 // Reads of messages: one message, history and search, and what a restart or a line's new holder
 // must pick up. Synchronous and thread-safe.
 class MessageQueries {
@@ -82,6 +97,10 @@ class MessageQueries {
   // first: restores the line's new-contact window after a restart.
   virtual Result<std::vector<TimePoint>> NewContactStarts(std::string_view line,
                                                           TimePoint since) = 0;
+
+  // Up to `limit` announced events written after `after` (a seq), oldest first, and the newest
+  // seq stored (a server starting takes it, so that it publishes only what follows).
+  virtual Result<AnnouncedEvents> AnnouncedEventsSince(int64_t after, int limit) = 0;
 };
 
 }  // namespace bluegate::store

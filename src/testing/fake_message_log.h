@@ -191,6 +191,9 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
   Result<std::vector<TimePoint>> NewContactStarts(std::string_view, TimePoint) override {
     return std::vector<TimePoint>{};
   }
+  Result<store::AnnouncedEvents> AnnouncedEventsSince(int64_t, int) override {
+    return store::AnnouncedEvents{};
+  }
 
  private:
   // Applies `edit` to a stored message under the lock: the message afterwards, or refused when

@@ -62,6 +62,23 @@ test('types filters the stream; an unknown type is a 400 naming it', async () =>
   assert.match(bad.json.message, /unknown event type "message.exploded"/);
 });
 
+test('bluegate sim inbound, run as another process, reaches a running server\'s stream like the HTTP route', async () => {
+  const stream = await client.events.stream({ types: 'message.received,contact.created' });
+  const r = cli(['sim', 'inbound', '--line', gw.line, '--from', '+12125550983', '--content', 'from the CLI'], { dataDir: gw.dataDir });
+  assert.equal(r.code, 0, r.stderr);
+  const events = await collect(stream, (es) => es.some((e) => e.type === 'message.received'));
+  assert.deepEqual(events.map((e) => [e.type, e.data.number ?? e.data.from_number]), [
+    ['contact.created', '+12125550983'],
+    ['message.received', '+12125550983'],
+  ]);
+  const received = events[1].data;
+  assert.equal(received.content, 'from the CLI');
+  assert.equal(received.status, 'RECEIVED');
+  assert.equal(received.message_handle, r.stdout.match(/received (\S+)/)[1], 'the message the CLI stored');
+  const again = (await client.messages.retrieve(received.message_handle)).data;
+  assert.equal(again.content, 'from the CLI');
+});
+
 test('contact.created comes for a contact made by the API and for one made by a first message', async () => {
   const stream = await client.events.stream({ types: 'contact.created' });
   await client.contacts.create({ number: '+12125550981', first_name: 'Ev' });

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/keywords.h"
+#include "core/message_json.h"
 #include "core/send_request.h"
 
 namespace bluegate::store {
@@ -205,9 +206,13 @@ void SqlStore::RecordInbound(Message m, std::function<void(Result<Message>)> don
         if (m.message_type == "group") {
           m.is_outbound = false;
           m.status = Status::kReceived;
-          return InsertGroupMessage(st, std::move(m), created);
+          auto r = InsertGroupMessage(st, std::move(m), created);
+          if (r.ok()) AnnounceReceived(r.value());
+          return r;
         }
-        return InsertInbound(st, std::move(m), created);
+        Message stored = InsertInbound(st, std::move(m), created);
+        AnnounceReceived(stored);
+        return stored;
       },
       std::move(done));
 }
@@ -228,6 +233,7 @@ void SqlStore::RecordSharedInbound(Message m, std::vector<int64_t> accounts,
           copy.account_id = account;
           if (!out.empty()) copy.handle = contacts::NewContactId();  // each account's own
           out.push_back(InsertInbound(st, std::move(copy), created));
+          AnnounceReceived(out.back());
         }
         if (out.empty()) {
           Stmt keep(writer_db_,
@@ -280,6 +286,14 @@ Message SqlStore::InsertInbound(WriterStatements& st, Message m, std::vector<Del
   }
   if (new_contact) ContactCreated(st, m.account_id, m.contact, m.line_number, created);
   return m;
+}
+
+// An admin command's inbound message: its event is written for a running server to publish (the
+// server's own are published by its queue, which heard the carrier).
+void SqlStore::AnnounceReceived(const Message& m) {
+  if (!announce_) return;
+  pending_events_.push_back(
+      StoreEvent{m.account_id, "message.received", RenderMessageJson(m), m.date_created});
 }
 
 void SqlStore::RecordEvent(int64_t account_id, std::string type, std::string payload,
@@ -379,7 +393,7 @@ void SqlStore::AfterContactWrite(WriterStatements& st, int64_t account_id,
 void SqlStore::ContactCreated(WriterStatements& st, int64_t account_id, const std::string& number,
                               const std::string& line, std::vector<Delivery>& created) {
   const auto targets = Targets(st, 0, account_id, "", "contact_created", line);
-  const bool listened = event_wants_ && event_wants_(account_id);
+  const bool listened = announce_ || (event_wants_ && event_wants_(account_id));
   if (targets.empty() && !listened) return;
   auto c = contacts::Find(writer_db_, account_id, number);
   if (!c) return;
@@ -551,7 +565,7 @@ std::string SqlStore::LineHolder(const std::string& line) {
 // contact is then bound at once).
 bool SqlStore::WantsContactCreated(WriterStatements& st, int64_t account_id,
                                    const std::string& line) {
-  return (event_wants_ && event_wants_(account_id)) ||
+  return announce_ || (event_wants_ && event_wants_(account_id)) ||
          !Targets(st, 0, account_id, "", "contact_created", line).empty();
 }
 

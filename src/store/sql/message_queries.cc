@@ -164,4 +164,22 @@ Result<int64_t> SqlStore::CountSmsSince(std::string_view line, TimePoint since) 
   });
 }
 
+Result<AnnouncedEvents> SqlStore::AnnouncedEventsSince(int64_t after, int limit) {
+  return Read<AnnouncedEvents>([&](Conn& c) -> Result<AnnouncedEvents> {
+    AnnouncedEvents out;
+    Stmt& s = c.Prepare(
+        "SELECT seq, account_id, type, data, at FROM announced_events WHERE seq > ? ORDER BY seq "
+        "LIMIT ?");
+    s.Bind(after).Bind(int64_t{limit});
+    while (s.Step()) {
+      out.events.push_back(
+          AnnouncedEvent{s.Int(0), s.Int(1), s.Text(2), s.Text(3), FromUnixMillis(s.Int(4))});
+    }
+    Stmt& newest = c.Prepare("SELECT COALESCE(MAX(seq), 0) FROM announced_events");
+    newest.Step();
+    out.newest = newest.Int(0);
+    return out;
+  });
+}
+
 }  // namespace bluegate::store

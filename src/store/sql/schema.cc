@@ -219,6 +219,17 @@ CREATE INDEX unrouted_inbound_line ON unrouted_inbound(line_number, id);
     R"sql(
 ALTER TABLE messages ADD COLUMN original_media_url TEXT;
 )sql",
+    // Account events written by a process with no event stream (an admin command such as
+    // `bluegate sim inbound`) for a running server to publish; rows older than five minutes go.
+    R"sql(
+CREATE TABLE announced_events(
+  seq {id},
+  account_id {int} NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  at {int} NOT NULL);
+CREATE INDEX announced_events_at ON announced_events(at);
+)sql",
 };
 
 std::span<const char* const> SharedMigrations() { return kSharedMigrations; }

@@ -115,6 +115,7 @@ class SqlStore final : public Store, private BatchHooks {
                                                     int limit) override;
   Result<int64_t> CountSmsSince(std::string_view line, TimePoint since) override;
   Result<std::vector<TimePoint>> NewContactStarts(std::string_view line, TimePoint since) override;
+  Result<AnnouncedEvents> AnnouncedEventsSince(int64_t after, int limit) override;
 
   // --- DeliveryLog (sql/delivery_log.cc) ---
   void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) override;
@@ -210,6 +211,8 @@ class SqlStore final : public Store, private BatchHooks {
                           int64_t account_id = 0);
   int64_t InsertMessage(WriterStatements& st, const Message& m);
   Message InsertInbound(WriterStatements& st, Message m, std::vector<Delivery>& created);
+  void AnnounceReceived(const Message& m);
+  void WriteAnnouncedEvents();
   static int64_t NextId(Stmt& take, std::deque<int64_t>& pool);
   Result<Message> InsertGroupMessage(WriterStatements& st, Message m,
                                      std::vector<Delivery>& created);
