@@ -37,6 +37,12 @@ void MediaShrinker::Shrink(queue::ShrinkRequest request,
                       {},
                       std::chrono::seconds(2)});
   }
+  if (request.body) {  // the size check downloaded it already
+    return boost::asio::post(pool_, [this, request = std::move(request),
+                                     done = std::move(done)]() mutable {
+      Compress(std::move(request), std::move(done));
+    });
+  }
   auto url = ParseHttpUrl(request.media_url);
   if (!url) {
     pending_.fetch_sub(1);
@@ -44,26 +50,28 @@ void MediaShrinker::Shrink(queue::ShrinkRequest request,
   }
   std::error_code ec;
   std::filesystem::create_directories(settings_.dir, ec);
-  std::string scratch = settings_.dir + "/.compress-" + SecureIds().RandomHex(8);
-  client_.Fetch(*url, queue::kIMessageMediaLimit, scratch,
-                [this, request = std::move(request), scratch,
+  request.body = std::make_shared<queue::DownloadedMedia>(settings_.dir + "/.compress-" +
+                                                          SecureIds().RandomHex(8));
+  const std::string path = request.body->path();
+  client_.Fetch(*url, queue::kIMessageMediaLimit, path,
+                [this, request = std::move(request),
                  done = std::move(done)](net::FetchResult r) mutable {
                   if (!r.error.empty() || r.too_large) {
-                    std::error_code rm;
-                    std::filesystem::remove(scratch, rm);
+                    request.body.reset();
                     pending_.fetch_sub(1);
                     return done(Refused(r.too_large ? "it is over 100 MB"
                                                     : "it could not be fetched: " + r.error));
                   }
-                  boost::asio::post(pool_, [this, request = std::move(request), scratch,
+                  boost::asio::post(pool_, [this, request = std::move(request),
                                             done = std::move(done)]() mutable {
-                    Compress(std::move(request), scratch, std::move(done));
+                    Compress(std::move(request), std::move(done));
                   });
                 });
 }
 
-void MediaShrinker::Compress(queue::ShrinkRequest request, std::string scratch,
+void MediaShrinker::Compress(queue::ShrinkRequest request,
                              std::function<void(Result<std::string>)> done) {
+  const std::string scratch = request.body->path();
   const auto started = std::chrono::steady_clock::now();
   const std::string folder = settings_.dir + "/" + api::MediaQuota::Folder(request.account_id);
   std::error_code ec;
@@ -87,7 +95,7 @@ void MediaShrinker::Compress(queue::ShrinkRequest request, std::string scratch,
   } else if (grant) {
     quota_.Settle(request.account_id, *grant, 0);
   }
-  std::filesystem::remove(scratch, ec);
+  request.body.reset();  // the download is deleted
   const auto took = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
   metrics_.CountMediaCompression(answer.ok(), took);
   if (!answer.ok()) {

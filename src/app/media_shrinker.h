@@ -1,5 +1,5 @@
 // Compressing attachments for SMS (queue::MediaShrinker): each is fetched into a scratch file by
-// the process's HTTP client (the address policy applies), compressed by media/ on a small pool
+// the process's HTTP client (the address policy applies) unless the size check downloaded it, compressed by media/ on a small pool
 // of worker threads, stored as the sending account's media (counted in media.max_account_bytes)
 // and served at /media/<handle>-sms.<ext>. The io threads never compress.
 #pragma once
@@ -41,8 +41,7 @@ class MediaShrinker {
   void Shrink(queue::ShrinkRequest request, std::function<void(Result<std::string>)> done);
 
  private:
-  void Compress(queue::ShrinkRequest request, std::string scratch,
-                std::function<void(Result<std::string>)> done);
+  void Compress(queue::ShrinkRequest request, std::function<void(Result<std::string>)> done);
 
   const MediaShrinkerSettings settings_;
   net::HttpClient& client_;

@@ -40,7 +40,7 @@ class MediaShrinkerTest : public ::testing::Test {
   std::future<Result<std::string>> Ask(const std::string& handle, uint64_t limit = 50'000) {
     auto promise = std::make_shared<std::promise<Result<std::string>>>();
     auto answer = promise->get_future();
-    shrinker_->Shrink(queue::ShrinkRequest{1, handle, 7, "http://cdn.test/a.png", limit},
+    shrinker_->Shrink(queue::ShrinkRequest{1, handle, 7, "http://cdn.test/a.png", limit, nullptr},
                       [promise](Result<std::string> r) { promise->set_value(std::move(r)); });
     return answer;
   }
@@ -102,6 +102,23 @@ TEST_F(MediaShrinkerTest, TheCopyIsTheAccountsMediaAndTheScratchFileGoes) {
   EXPECT_EQ(quota_.Locate("0f1e2d3c-aaaa-bbbb-cccc-000000000001-sms.jpg"), copy);
   EXPECT_FALSE(std::filesystem::exists(scratch));
   EXPECT_EQ(metrics_.MediaCompressions(true), 1u);
+}
+
+TEST_F(MediaShrinkerTest, WhatTheSizeCheckDownloadedIsCompressedWithoutFetchingItAgain) {
+  Make(4);
+  std::filesystem::create_directories(dir_.File("media"));
+  const std::string downloaded = dir_.File("media/.size-check-test");
+  vips::VImage::gaussnoise(400, 300).cast(VIPS_FORMAT_UCHAR).pngsave(downloaded.c_str());
+  auto promise = std::make_shared<std::promise<Result<std::string>>>();
+  auto answer = promise->get_future();
+  shrinker_->Shrink(queue::ShrinkRequest{1, "h2", 7, "http://cdn.test/a.png", 50'000,
+                                         std::make_shared<queue::DownloadedMedia>(downloaded)},
+                    [promise](Result<std::string> r) { promise->set_value(std::move(r)); });
+  auto url = answer.get();
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  EXPECT_EQ(*url, "http://gw.test/media/h2-sms.jpg");
+  EXPECT_TRUE(held_.empty()) << "no second fetch";
+  EXPECT_FALSE(std::filesystem::exists(downloaded)) << "the download is deleted once read";
 }
 
 TEST_F(MediaShrinkerTest, AFullAccountGetsNoCopy) {

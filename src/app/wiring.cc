@@ -253,25 +253,29 @@ void Gateway::Start() {
     s->Shrink(std::move(r), std::move(done));
   };
   // The size a media URL declares (HEAD); when it declares none, a GET streamed to a scratch
-  // file that stops past the largest limit, then deleted: the size is counted, never held.
+  // file that stops past the largest limit: the size is counted, never held in memory, and the
+  // file goes with the answer (a compression for SMS reads it instead of fetching it again; it is
+  // deleted once nobody needs it).
   qs.media_probe = [client = p.http_client.get(), dir = config_.data_dir + "/media"](
-                       const std::string& url,
-                       std::function<void(std::optional<uint64_t>, std::string)> done) {
+                       const std::string& url, std::function<void(queue::MediaSize)> done) {
     auto parsed = ParseHttpUrl(url);
-    if (!parsed) return done(std::nullopt, "not an http(s) URL");
+    if (!parsed) return done(queue::MediaSize{std::nullopt, "not an http(s) URL", nullptr});
     client->Probe(
         *parsed, [client, dir, url = *parsed, done = std::move(done)](net::FetchResult r) mutable {
-          if (!r.error.empty() || r.bytes) return done(r.bytes, r.error);
+          if (!r.error.empty() || r.bytes) return done(queue::MediaSize{r.bytes, r.error, nullptr});
           std::error_code ec;
           std::filesystem::create_directories(dir, ec);
-          const std::string scratch = dir + "/.size-check-" + SecureIds().RandomHex(8);
+          auto body = std::make_shared<queue::DownloadedMedia>(dir + "/.size-check-" +
+                                                               SecureIds().RandomHex(8));
           constexpr uint64_t kCap = queue::kIMessageMediaLimit;
-          client->Fetch(url, kCap, scratch, [scratch, done = std::move(done)](net::FetchResult f) {
-            std::error_code rm;
-            std::filesystem::remove(scratch, rm);
-            if (f.too_large) return done(kCap + 1, "");
-            done(f.error.empty() ? f.bytes : std::nullopt, f.error);
-          });
+          client->Fetch(url, kCap, body->path(),
+                        [body, done = std::move(done)](net::FetchResult f) mutable {
+                          if (f.too_large) return done(queue::MediaSize{kCap + 1, "", nullptr});
+                          if (!f.error.empty()) {
+                            return done(queue::MediaSize{std::nullopt, f.error, nullptr});
+                          }
+                          done(queue::MediaSize{f.bytes, "", std::move(body)});
+                        });
         });
   };
   // The carriers this build drives are the rows of carriers/registry.cc; this is what they are

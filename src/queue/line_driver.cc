@@ -38,12 +38,6 @@ LineDriver::LineDriver(const LineDriverEnv& env, store::Line line, const LineLim
   resolve_timer_ = env.timers.Make(post);
 }
 
-// Runs `fn(self)` on the strand, keeping the driver alive until it has.
-template <typename Fn>
-void LineDriver::OnStrand(Fn fn) {
-  asio::post(strand_, [self = shared_from_this(), fn = std::move(fn)]() mutable { fn(*self); });
-}
-
 Error LineDriver::NotDrivenHere() const {
   return Error{ErrorKind::kDisconnected,
                "line " + line_.number + " is driven by another node of this deployment",
@@ -301,77 +295,6 @@ void LineDriver::Send(carriers::Signal signal, std::function<void(Result<Ok>)> d
   OnStrand([signal = std::move(signal), done = std::move(done)](LineDriver& self) mutable {
     if (!self.carrier_) return done(self.NotDrivenHere());
     self.carrier_->Send(std::move(signal), std::move(done));
-  });
-}
-
-// An attachment must fit its service (iMessage 100 MB, SMS 5 MB): its declared size is asked
-// with a HEAD request, never downloaded. A size that cannot be told leaves it to the carrier.
-// One over SMS's limit on a message going as SMS is compressed to fit (when a shrinker is set).
-void LineDriver::CheckMedia(carriers::OutboundMessage msg) {
-  if (msg.media_url.empty() || !media_probe_) return SubmitNow(std::move(msg));
-  auto self = shared_from_this();
-  const std::string url = msg.media_url;
-  media_probe_(
-      url, [self, msg = std::move(msg)](std::optional<uint64_t> bytes, std::string) mutable {
-        self->OnStrand([msg = std::move(msg), bytes](LineDriver& self) mutable {
-          if (!self.carrier_) return;
-          if (auto error = MediaTooLarge(bytes, msg.service.value_or(Service::kIMessage))) {
-            // Too large for SMS after falling back from iMessage: downgraded all the same.
-            const bool fell_back = msg.service == Service::kSms && self.carrier_->CarriesIMessage();
-            if (msg.service == Service::kSms && self.media_shrinker_ &&
-                *bytes <= kIMessageMediaLimit) {
-              return self.Shrink(std::move(msg), *bytes, fell_back);
-            }
-            self.Report(msg.message_id, Status::kError, std::move(error), msg.service,
-                        fell_back ? std::optional<bool>(true) : std::nullopt, "media-check");
-            return;
-          }
-          self.SubmitNow(std::move(msg));
-        });
-      });
-}
-
-void LineDriver::Shrink(carriers::OutboundMessage msg, uint64_t bytes, bool fell_back) {
-  ShrinkRequest request{msg.message_id, msg.handle, msg.account_id, msg.media_url,
-                        kSmsMediaLimit};
-  media_shrinker_(std::move(request), [self = shared_from_this(), msg = std::move(msg), bytes,
-                                       fell_back](Result<std::string> url) mutable {
-    self->OnStrand(
-        [msg = std::move(msg), bytes, fell_back, url = std::move(url)](LineDriver& self) mutable {
-          self.OnShrunk(std::move(msg), bytes, fell_back, std::move(url));
-        });
-  });
-}
-
-// The compressed copy is recorded on the message (its media_url, the app's kept) before the
-// carrier gets its URL: a restart then sends the copy, not the original again.
-void LineDriver::OnShrunk(carriers::OutboundMessage msg, uint64_t bytes, bool fell_back,
-                          Result<std::string> url) {
-  if (!carrier_) return;
-  if (!url.ok()) {
-    if (url.error().kind == ErrorKind::kOverloaded) {
-      return Requeue(std::move(msg), url.error().retry_after);
-    }
-    MessageError error = *MediaTooLarge(bytes, Service::kSms);
-    error.message += ", and it could not be compressed to fit: " + url.error().message;
-    error.detail = url.error().message;
-    Report(msg.message_id, Status::kError, std::move(error), Service::kSms,
-           fell_back ? std::optional<bool>(true) : std::nullopt, "media-compress");
-    return;
-  }
-  msg.media_url = *url;
-  const int64_t id = msg.message_id;
-  store_.ReplaceMedia(id, *url, [self = shared_from_this(),
-                                 msg = std::move(msg)](Result<Ok> r) mutable {
-    self->OnStrand([msg = std::move(msg), r = std::move(r)](LineDriver& self) mutable {
-      if (!r.ok()) {
-        // The store is failing: the message stays ACCEPTED on disk and resumes after a restart.
-        spdlog::error("line {}: cannot record {}'s compressed attachment: {}", self.line_.number,
-                      msg.handle, r.error().message);
-        return;
-      }
-      self.SubmitNow(std::move(msg));
-    });
   });
 }
 

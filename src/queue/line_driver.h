@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
@@ -31,30 +32,12 @@
 #include "core/result.h"
 #include "core/timer.h"
 #include "queue/line_queue.h"
+#include "queue/media_check.h"
 #include "store/directory.h"
 #include "store/message_log.h"
 #include "store/message_queries.h"
 
 namespace bluegate::queue {
-
-// The size a media URL declares (a HEAD request), or why it cannot be told. `done` may run on any
-// thread.
-using MediaProbe =
-    std::function<void(const std::string& url,
-                       std::function<void(std::optional<uint64_t> bytes, std::string error)> done)>;
-
-// An attachment over SMS's limit on a message that goes as SMS: a copy of it that fits `limit`.
-struct ShrinkRequest {
-  int64_t message_id = 0;
-  std::string handle;
-  int64_t account_id = 0;
-  std::string media_url;
-  uint64_t limit = 0;
-};
-// Makes the copy and answers its URL, or why it cannot (kOverloaded: every compressor is busy,
-// ask again after retry_after). `done` may run on any thread.
-using MediaShrinker =
-    std::function<void(ShrinkRequest request, std::function<void(Result<std::string> url)> done)>;
 
 // What every line's driver shares: the process's io_context, store roles, time and reporting.
 struct LineDriverEnv {
@@ -164,7 +147,7 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   void StartSend(QueuedMessage m);
   void Submit(carriers::OutboundMessage msg);
   void CheckMedia(carriers::OutboundMessage msg);
-  void Shrink(carriers::OutboundMessage msg, uint64_t bytes, bool fell_back);
+  void Shrink(carriers::OutboundMessage msg, MediaSize size, bool fell_back);
   void OnShrunk(carriers::OutboundMessage msg, uint64_t bytes, bool fell_back,
                 Result<std::string> url);
   void SubmitNow(carriers::OutboundMessage msg);
@@ -219,5 +202,12 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   // meets.
   std::optional<MessageError> TakeSms(int64_t id);
 };
+
+// Runs `fn(self)` on the strand, keeping the driver alive until it has.
+template <typename Fn>
+void LineDriver::OnStrand(Fn fn) {
+  boost::asio::post(strand_,
+                    [self = shared_from_this(), fn = std::move(fn)]() mutable { fn(*self); });
+}
 
 }  // namespace bluegate::queue

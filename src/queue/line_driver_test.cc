@@ -7,9 +7,13 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "testing/fake_message_log.h"
 #include "testing/manual_clock.h"
 #include "testing/manual_timers.h"
+#include "testing/temp_dir.h"
 
 namespace bluegate::queue {
 namespace {
@@ -296,7 +300,9 @@ TEST_F(LineDriverTest, TheResolveTimeoutFailsAMessageTheCarrierNeverReportsOn) {
 
 TEST_F(LineDriverTest, AnAttachmentOverTheSmsLimitFailsWithoutReachingTheCarrier) {
   uint64_t declared = 6ull * 1024 * 1024;
-  Start(Unpaced(), [&declared](const std::string&, auto done) { done(declared, ""); });
+  Start(Unpaced(), [&declared](const std::string&, auto done) {
+    done(MediaSize{declared, "", nullptr});
+  });
   carrier_->service = Service::kSms;
   const int64_t big = Queue("+14155550101", false, "https://cdn.example/big.jpg");
   EXPECT_EQ(Submits(), 0u);
@@ -325,7 +331,7 @@ struct ScriptedShrinker {
 };
 
 MediaProbe Declares(uint64_t bytes) {
-  return [bytes](const std::string&, auto done) { done(bytes, ""); };
+  return [bytes](const std::string&, auto done) { done(MediaSize{bytes, "", nullptr}); };
 }
 
 TEST_F(LineDriverTest, AnAttachmentOverTheSmsLimitIsCompressedAndTheCopyGoes) {
@@ -345,6 +351,33 @@ TEST_F(LineDriverTest, AnAttachmentOverTheSmsLimitIsCompressedAndTheCopyGoes) {
   EXPECT_EQ(m.media_url, "https://gw.example/media/m1-sms.jpg") << "the copy is recorded first";
   EXPECT_EQ(m.original_media_url, "https://cdn.example/big.jpg");
   EXPECT_EQ(m.status, Status::kAccepted);
+}
+
+TEST_F(LineDriverTest, WhatTheSizeCheckDownloadedIsCompressedWithoutAnotherFetchThenDeleted) {
+  testing::TempDir dir("line-driver-media");
+  const std::string path = dir.File("downloaded");
+  std::weak_ptr<DownloadedMedia> handed;
+  MediaProbe downloads = [&](const std::string&, auto done) {
+    std::ofstream(path) << "an attachment that declared no size";
+    auto body = std::make_shared<DownloadedMedia>(path);
+    handed = body;
+    done(MediaSize{6ull * 1024 * 1024, "", std::move(body)});
+  };
+  ScriptedShrinker shrinker;
+  shrinker.answers.push_back(std::string("https://gw.example/media/m1-sms.jpg"));
+  Start(Unpaced(), downloads, shrinker.Fn());
+  carrier_->service = Service::kSms;
+  Queue("+14155550101", false, "https://cdn.example/no-length.jpg");
+  ASSERT_EQ(shrinker.asked.size(), 1u);
+  ASSERT_TRUE(shrinker.asked[0].body) << "the compressor reads the download";
+  EXPECT_EQ(shrinker.asked[0].body->path(), path);
+  shrinker.asked.clear();
+  EXPECT_TRUE(handed.expired());
+  EXPECT_FALSE(std::filesystem::exists(path)) << "deleted with its last holder";
+  carrier_->service = Service::kIMessage;  // no compression: the download goes at once
+  Queue("+14155550102", false, "https://cdn.example/no-length.jpg");
+  EXPECT_TRUE(handed.expired());
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 TEST_F(LineDriverTest, AnAttachmentThatCannotBeCompressedFailsSayingWhy) {
@@ -395,7 +428,7 @@ TEST_F(LineDriverTest, NeitherIMessageNorAnAttachmentOverOneHundredMbIsCompresse
 }
 
 TEST_F(LineDriverTest, AnAttachmentWithinTheIMessageLimitGoes) {
-  Start(Unpaced(), [](const std::string&, auto done) { done(6ull * 1024 * 1024, ""); });
+  Start(Unpaced(), Declares(6ull * 1024 * 1024));
   Queue("+14155550100", false, "https://cdn.example/big.jpg");
   EXPECT_EQ(Submits(), 1u);
 }

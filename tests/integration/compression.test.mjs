@@ -19,6 +19,7 @@ const ffmpeg = (...args) => execFileSync('ffmpeg', ['-v', 'error', '-y', ...args
 const noise = (size) => `color=gray:s=${size},noise=alls=100:allf=t`;
 
 let files;
+const gets = new Map();
 let base;
 let gw;
 let client;
@@ -37,6 +38,13 @@ before(async () => {
     if (!fs.existsSync(file)) {
       res.writeHead(404);
       return res.end();
+    }
+    // Under /chunked/ a file is sent with no declared size, and its GETs are counted.
+    if (req.url.startsWith('/chunked/')) {
+      if (req.method === 'GET') gets.set(req.url, (gets.get(req.url) ?? 0) + 1);
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      if (req.method === 'HEAD') return res.end();
+      return fs.createReadStream(file).pipe(res);
     }
     res.writeHead(200, { 'content-length': fs.statSync(file).size });
     if (req.method === 'HEAD') return res.end();
@@ -123,4 +131,15 @@ test("an account whose media storage is full gets no copy, and the message says 
     await small.stop();
     small.cleanup();
   }
+});
+
+test('an attachment that declares no size is downloaded once: the size check\'s copy is what is compressed', async () => {
+  const sent = await client.messages.send({ number: SMS_ONLY, from_number: gw.line, content: 'chunked', media_url: `${base}/chunked/photo.jpg` });
+  const m = await gw.waitForStatus(sent.message_handle, gone, 60000);
+  assert.notEqual(m.status, 'ERROR', m.error_message);
+  assert.equal(m.media_url, `${gw.baseURL}/media/${m.message_handle}-sms.jpg`);
+  assert.equal(m.original_media_url, `${base}/chunked/photo.jpg`);
+  assert.equal(gets.get('/chunked/photo.jpg'), 1, 'one GET for the size and the compression');
+  const scratch = fs.readdirSync(path.join(gw.dataDir, 'media')).filter((f) => f.startsWith('.'));
+  assert.deepEqual(scratch, [], 'no download is left behind');
 });
