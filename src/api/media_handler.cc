@@ -103,28 +103,21 @@ void HandleUploadMedia(ApiContext& ctx, const Principal& principal, const HttpRe
     return respond(ErrorResponse(
         Error{ErrorKind::kNotImplemented, "media uploads are not configured", std::nullopt, {}}));
   }
-  const int64_t account = principal.account.id;
   MediaQuota& quota = *ctx.media.quota;
-  const auto grant = quota.Reserve(account, ctx.media.max_bytes);
-  if (!grant) {
-    return respond(AccountMediaFull(quota));
-  }
-  const uint64_t allowed = *grant;
-  const std::string folder = ctx.media.dir + "/" + MediaQuota::Folder(account);
-  std::error_code ec;
-  std::filesystem::create_directories(folder, ec);
+  auto slot = quota.Claim(principal.account.id, ctx.media.dir, ctx.media.max_bytes);
+  if (!slot) return respond(AccountMediaFull(quota));
   const std::string id = ctx.ids.NewUuid();
   const std::string file = id + "." + *ext;
-  const std::string path = folder + "/" + file;
+  const std::string path = slot->folder() + "/" + file;
   const std::string public_url = ctx.media.public_url() + "/media/" + file;
-  ctx.media.fetch(
-      *url, allowed, path,
-      [respond, id, public_url, quota = &quota, account, allowed, file, path](MediaFetchResult r) {
-        quota->Settle(account, allowed, r.error.empty() ? r.bytes : 0);
-        if (r.error.empty()) quota->Add(file, path);
-        if (!r.error.empty()) return respond(InvalidMediaUrl(r.error));
-        respond(Uploaded(201, id, public_url, std::nullopt));
-      });
+  const uint64_t allowed = slot->allowed();
+  ctx.media.fetch(*url, allowed, path,
+                  [respond, id, public_url, file,
+                   slot = std::make_shared<MediaQuota::Slot>(std::move(*slot))](MediaFetchResult r) {
+                    if (!r.error.empty()) return respond(InvalidMediaUrl(r.error));
+                    slot->Keep(file, r.bytes);
+                    respond(Uploaded(201, id, public_url, std::nullopt));
+                  });
 }
 
 void HandleUploadFile(ApiContext& ctx, const Principal& principal, const HttpRequest& req,
@@ -149,30 +142,23 @@ void HandleUploadFile(ApiContext& ctx, const Principal& principal, const HttpReq
   HttpUrl named;
   named.target = "/" + file->filename;
   const std::string ext = ExtensionOf(named).value_or("bin");
-  const int64_t account = principal.account.id;
   MediaQuota& quota = *ctx.media.quota;
-  const auto grant = quota.Reserve(account, file->data.size());
-  if (!grant || *grant < file->data.size()) {
-    if (grant) quota.Settle(account, *grant, 0);
-    return respond(AccountMediaFull(quota));
-  }
-  const std::string folder = ctx.media.dir + "/" + MediaQuota::Folder(account);
-  std::error_code ec;
-  std::filesystem::create_directories(folder, ec);
+  const uint64_t size = file->data.size();
+  auto slot = quota.Claim(principal.account.id, ctx.media.dir, size, size);
+  if (!slot) return respond(AccountMediaFull(quota));
   const std::string id = ctx.ids.NewUuid();
   const std::string name = id + "." + ext;
-  const std::string path = folder + "/" + name;
+  const std::string path = slot->folder() + "/" + name;
   {
     std::ofstream out(path, std::ios::binary);
-    out.write(file->data.data(), static_cast<std::streamsize>(file->data.size()));
+    out.write(file->data.data(), static_cast<std::streamsize>(size));
     if (!out) {
-      quota.Settle(account, *grant, 0);
+      std::error_code ec;
       std::filesystem::remove(path, ec);
       return respond(ErrorResponse(Error::Storage("the file could not be stored")));
     }
   }
-  quota.Settle(account, *grant, file->data.size());
-  quota.Add(name, path);
+  slot->Keep(name, size);
   const std::string public_url = ctx.media.public_url() + "/media/" + name;
   respond(Uploaded(200, id, public_url, file->data.size()));
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <utility>
 
 namespace bluegate::api {
 
@@ -60,6 +61,37 @@ void MediaQuota::Settle(int64_t account, uint64_t reserved, uint64_t stored) {
   Usage& u = by_account_[account];
   u.reserved -= std::min(u.reserved, reserved);
   u.stored += stored;
+}
+
+std::optional<MediaQuota::Slot> MediaQuota::Claim(int64_t account, const std::string& dir,
+                                                  uint64_t want, uint64_t at_least) {
+  const auto grant = Reserve(account, want);
+  if (!grant) return std::nullopt;
+  if (*grant < at_least) {
+    Settle(account, *grant, 0);
+    return std::nullopt;
+  }
+  std::string folder = dir + "/" + Folder(account);
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  return Slot(*this, account, *grant, std::move(folder));
+}
+
+MediaQuota::Slot::Slot(Slot&& other) noexcept
+    : quota_(std::exchange(other.quota_, nullptr)),
+      account_(other.account_),
+      allowed_(other.allowed_),
+      folder_(std::move(other.folder_)) {}
+
+MediaQuota::Slot::~Slot() {
+  if (quota_) quota_->Settle(account_, allowed_, 0);
+}
+
+void MediaQuota::Slot::Keep(const std::string& name, uint64_t bytes) {
+  if (!quota_) return;
+  quota_->Settle(account_, allowed_, bytes);
+  quota_->Add(name, folder_ + "/" + name);
+  quota_ = nullptr;
 }
 
 uint64_t MediaQuota::Used(int64_t account) const {

@@ -24,10 +24,35 @@ class MediaQuota {
   // Records a stored upload: `name` at `path`.
   void Add(const std::string& name, std::string path);
 
-  // Reserves room for one upload of at most `want` bytes: the bytes it may fetch (less than
-  // `want` when the account is near its limit), or nullopt when the account has no room left.
-  std::optional<uint64_t> Reserve(int64_t account, uint64_t want);
-  // Ends a reservation: `stored` bytes were kept (0 when the upload failed).
+  // Room reserved for one file of an account (Claim): the folder it is written in and the bytes
+  // it may hold. Keep() makes the file the account's media, served by its name; a slot dropped
+  // without Keep() gives its room back (the caller removes what it wrote).
+  class Slot {
+   public:
+    Slot(Slot&& other) noexcept;
+    Slot& operator=(Slot&&) = delete;
+    ~Slot();
+    const std::string& folder() const { return folder_; }
+    uint64_t allowed() const { return allowed_; }
+    // The file folder()/name, of `bytes`, is the account's, served as /media/<name>.
+    void Keep(const std::string& name, uint64_t bytes);
+
+   private:
+    friend class MediaQuota;
+    Slot(MediaQuota& quota, int64_t account, uint64_t allowed, std::string folder)
+        : quota_(&quota), account_(account), allowed_(allowed), folder_(std::move(folder)) {}
+    MediaQuota* quota_;  // null once kept or moved from
+    int64_t account_;
+    uint64_t allowed_;
+    std::string folder_;
+  };
+
+  // Room for one file of `account` in its folder under `dir` (created): at most `want` bytes,
+  // fewer when the account is near its limit; nullopt when fewer than `at_least` are left.
+  std::optional<Slot> Claim(int64_t account, const std::string& dir, uint64_t want,
+                            uint64_t at_least = 1);
+
+  // Counts `stored` bytes as the account's, with no file (tests: an account near its limit).
   void Settle(int64_t account, uint64_t reserved, uint64_t stored);
 
   uint64_t Used(int64_t account) const;
@@ -37,6 +62,8 @@ class MediaQuota {
   static std::string Folder(int64_t account) { return "a" + std::to_string(account); }
 
  private:
+  std::optional<uint64_t> Reserve(int64_t account, uint64_t want);
+
   struct Usage {
     uint64_t stored = 0;
     uint64_t reserved = 0;

@@ -73,27 +73,21 @@ void MediaShrinker::Compress(queue::ShrinkRequest request,
                              std::function<void(Result<std::string>)> done) {
   const std::string scratch = request.body->path();
   const auto started = std::chrono::steady_clock::now();
-  const std::string folder = settings_.dir + "/" + api::MediaQuota::Folder(request.account_id);
-  std::error_code ec;
-  std::filesystem::create_directories(folder, ec);
   // Named after the message: compressing it again (after a restart) writes the same file.
   const std::string stem = request.handle + "-sms";
   Result<std::string> answer = Refused("the account's media storage is full (media.max_account_bytes)");
-  const auto grant = quota_.Reserve(request.account_id, request.limit);
-  if (grant && *grant >= request.limit) {
-    auto made = media::ShrinkToFit(scratch, folder + "/" + stem, request.limit, settings_.limits);
-    quota_.Settle(request.account_id, *grant, made.ok() ? made->bytes : 0);
+  if (auto slot = quota_.Claim(request.account_id, settings_.dir, request.limit, request.limit)) {
+    auto made =
+        media::ShrinkToFit(scratch, slot->folder() + "/" + stem, request.limit, settings_.limits);
     if (made.ok()) {
       const std::string name = stem + "." + made->ext;
-      quota_.Add(name, made->path);
+      slot->Keep(name, made->bytes);
       spdlog::info("message {}: attachment compressed for SMS: {} ({} bytes)", request.handle,
                    made->description, made->bytes);
       answer = settings_.public_url() + "/media/" + name;
     } else {
       answer = made.error();
     }
-  } else if (grant) {
-    quota_.Settle(request.account_id, *grant, 0);
   }
   request.body.reset();  // the download is deleted
   const auto took = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
