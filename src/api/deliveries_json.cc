@@ -23,11 +23,10 @@ Result<store::DeliveryQuery> ParseDeliveryQuery(const std::map<std::string, std:
     q.message_handle = it->second;
   if (auto it = params.find("url"); it != params.end() && !it->second.empty()) q.url = it->second;
   if (auto it = params.find("outcome"); it != params.end() && !it->second.empty()) {
-    for (auto s : {store::DeliveryState::kPending, store::DeliveryState::kDelivered,
-                   store::DeliveryState::kFailed, store::DeliveryState::kDisabled}) {
-      if (store::DeliveryStateName(s) == it->second) q.state = s;
+    q.state = store::DeliveryStateFromName(it->second);
+    if (!q.state) {
+      return Error::Invalid("outcome must be pending, delivered, failed, disabled or superseded");
     }
-    if (!q.state) return Error::Invalid("outcome must be pending, delivered, failed or disabled");
   }
   auto limit = IntQueryParam(params, "limit", 50, 1, 1000);
   if (!limit.ok()) return limit.error();

@@ -75,7 +75,8 @@ void AddWebhookCommands(CLI::App& app, Command& chosen) {
       WebhooksList);
   list_cmd->add_option("--message", list->message, "Only deliveries about this message_handle");
   list_cmd->add_option("--url", list->url, "Only deliveries to this URL");
-  list_cmd->add_option("--outcome", list->outcome, "pending, delivered, failed or disabled");
+  list_cmd->add_option("--outcome", list->outcome,
+                       "pending, delivered, failed, disabled or superseded");
   list_cmd->add_option("--limit", list->limit, "At most this many (1-1000, default 50)");
   list_cmd->add_flag("--json", list->json, "Print the API's JSON, attempts included");
 

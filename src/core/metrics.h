@@ -24,7 +24,8 @@ class Metrics {
   void CountStatus(Status s) {
     statuses_[static_cast<size_t>(s)].fetch_add(1, std::memory_order_relaxed);
   }
-  // outcome: "delivered", "retry", "failed" (schedule exhausted), "disabled" (410).
+  // outcome: "delivered", "retry", "failed" (schedule exhausted), "disabled" (410),
+  // "superseded" (a newer status of the message went instead).
   void CountWebhook(std::string_view outcome);
   void CountCarrierResubmit() { resubmits_.fetch_add(1, std::memory_order_relaxed); }
   // An inbound message on a shared line that no account had registered the sender for.

@@ -16,8 +16,11 @@
 
 namespace bluegate::store {
 
-enum class DeliveryState { kPending, kDelivered, kFailed, kDisabled };
+// kSuperseded: not delivered because a newer status of the same message went to the URL first
+// (a failed delivery does not hold the message's later ones back; docs/webhooks.md).
+enum class DeliveryState { kPending, kDelivered, kFailed, kDisabled, kSuperseded };
 std::string_view DeliveryStateName(DeliveryState s);
+std::optional<DeliveryState> DeliveryStateFromName(std::string_view name);
 
 // One webhook delivery: one event (a message at a status) to one URL.
 // One webhook delivery: one event to one URL. A message event (message_id set) is rendered from

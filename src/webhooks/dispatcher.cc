@@ -99,6 +99,10 @@ class OutboxDispatcher final : public Dispatcher {
         }
         chain.secret = d.secret;
         chain.kind = d.kind;
+        // A newer status behind a failed one that waits for its retry replaces it at once.
+        const bool behind_failure = key.first > 0 && !chain.deliveries.empty() &&
+                                    !chain.in_flight && chain.deliveries.front().attempts > 0;
+        if (behind_failure) SupersedeWaiting(key, chain, chain.deliveries.size());
         chain.deliveries.push_back(Pending{d.id, d.message_id, d.status, d.attempts, d.event_at,
                                            d.next_attempt_at, std::move(d.payload)});
         if (chain.deliveries.size() == 1) Ready(key, chain);
@@ -258,6 +262,38 @@ class OutboxDispatcher final : public Dispatcher {
     });
   }
 
+  // Records the chain's first `n` waiting deliveries as superseded (a newer status of the
+  // message goes instead) and takes them off the chain and its timer. Not while it is in flight.
+  void SupersedeWaiting(const Key& key, Chain& chain, size_t n) {
+    if (chain.scheduled) {
+      const TimePoint due = chain.deliveries.front().next_attempt_at;
+      for (auto [it, end] = waiting_.equal_range(due); it != end; ++it) {
+        if (it->second == key) {
+          waiting_.erase(it);
+          break;
+        }
+      }
+      chain.scheduled = false;
+    }
+    const TimePoint now = clock_.Now();
+    for (size_t i = 0; i < n; ++i) {
+      Supersede(chain.deliveries[i].id, now, "not sent: a newer status of the message was due");
+    }
+    chain.deliveries.erase(chain.deliveries.begin(), chain.deliveries.begin() + n);
+  }
+
+  void Supersede(int64_t delivery_id, TimePoint now, std::string why) {
+    known_.erase(delivery_id);
+    store::DeliveryAttempt skip;
+    skip.delivery_id = delivery_id;
+    skip.at = now;
+    skip.error = std::move(why);
+    skip.new_state = store::DeliveryState::kSuperseded;
+    store_.RecordAttempt(std::move(skip), [](Result<Ok>) {});
+    metrics_.CountWebhook("superseded");
+    backlog_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
   void Skip(int64_t delivery_id, TimePoint now) {
     known_.erase(delivery_id);
     store::DeliveryAttempt skip;
@@ -318,9 +354,24 @@ class OutboxDispatcher final : public Dispatcher {
         spdlog::warn("{} webhook {} answered 410 Gone: disabled for the account", chain.kind,
                      ForLog(url));
       }
-    } else if (auto next = r.refused
-                               ? std::nullopt
-                               : settings_.schedule.NextAttempt(attempts, now, r.retry_after)) {
+    } else if (auto next = r.refused ? std::nullopt
+                                     : settings_.schedule.NextAttempt(attempts, now, r.retry_after);
+               next && key.first > 0 && chain.deliveries.size() > 1) {
+      // Newer statuses of the message wait behind this one: the newest goes now, in its place
+      // and in that of every status between (a receiver never gets an older one after it).
+      a.new_state = store::DeliveryState::kSuperseded;
+      a.error = (r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error) +
+                "; not retried: a newer status of the message went instead";
+      metrics_.CountWebhook("superseded");
+      const TimePoint skipped = now;
+      for (size_t i = 1; i + 1 < chain.deliveries.size(); ++i) {
+        Supersede(chain.deliveries[i].id, skipped,
+                  "not sent: a newer status of the message was due");
+      }
+      if (chain.deliveries.size() > 2) {
+        chain.deliveries.erase(chain.deliveries.begin() + 1, chain.deliveries.end() - 1);
+      }
+    } else if (next) {
       a.new_state = store::DeliveryState::kPending;
       a.next_attempt_at = *next;
       d.attempts = attempts;

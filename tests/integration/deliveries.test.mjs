@@ -19,7 +19,8 @@ const log = (query) => gw.request('GET', `/api/v2/webhooks/deliveries?${query}`)
 
 test('each delivery lists its attempts: failures and the final success', async () => {
   let failures = 0;
-  rx.behaviour = (req, rec) => (req.url === '/flaky' && rec.json.status === 'REGISTERED' && failures++ < 2 ? { status: 500 } : undefined);
+  // DELIVERED, the message's last status, fails twice: nothing newer supersedes it, so it is retried.
+  rx.behaviour = (req, rec) => (req.url === '/flaky' && rec.json.status === 'DELIVERED' && failures++ < 2 ? { status: 500 } : undefined);
   const r = await gw.send({ number: '+12125550100', content: 'logged', status_callback: `${rx.url}/flaky` });
   const h = r.json.message_handle;
   await rx.waitFor(() => rx.forHandle(h).length === 6);
@@ -28,31 +29,35 @@ test('each delivery lists its attempts: failures and the final success', async (
   assert.equal(page.status, 'OK');
   assert.equal(page.pagination.total, 6);
   const byStatus = Object.fromEntries(page.data.map((d) => [d.status, d]));
-  const registered = byStatus.REGISTERED;
-  assert.equal(registered.url, `${rx.url}/flaky`);
-  assert.equal(registered.kind, 'status_callback');
-  assert.equal(registered.attempts, 3);
-  assert.deepEqual(registered.attempt_log.map((a) => a.http_status), [500, 500, 200]);
-  for (const a of registered.attempt_log) {
+  const delivered = byStatus.DELIVERED;
+  assert.equal(delivered.url, `${rx.url}/flaky`);
+  assert.equal(delivered.kind, 'status_callback');
+  assert.equal(delivered.attempts, 3);
+  assert.deepEqual(delivered.attempt_log.map((a) => a.http_status), [500, 500, 200]);
+  for (const a of delivered.attempt_log) {
     assert.match(a.at, /Z$/);
     assert.equal(typeof a.latency_ms, 'number');
   }
-  assert.deepEqual(byStatus.DELIVERED.attempt_log.map((a) => a.http_status), [200]);
-  assert.equal(byStatus.DELIVERED.next_attempt_at, null);
+  assert.deepEqual(byStatus.REGISTERED.attempt_log.map((a) => a.http_status), [200]);
+  assert.equal(delivered.next_attempt_at, null);
   const filtered = (await log(`message_handle=${h}&outcome=failed`)).json;
   assert.equal(filtered.pagination.total, 0);
   const bad = await log('outcome=lost');
   assert.equal(bad.status, 400);
-  assert.match(bad.json.message, /outcome must be pending, delivered, failed or disabled/);
+  assert.match(bad.json.message, /outcome must be pending, delivered, failed, disabled or superseded/);
 });
 
 async function failedDelivery(path) {
   rx.behaviour = (req) => (req.url === path ? { status: 503 } : undefined);
   const r = await gw.send({ number: '+12125550100', content: `will fail ${path}`, status_callback: `${rx.url}${path}` });
   const h = r.json.message_handle;
+  // The earlier statuses gave way to the newest (superseded); DELIVERED used the whole schedule.
   const page = await eventually(async () => (await log(`message_handle=${h}&outcome=failed`)).json,
-    (p) => p.pagination.total === 6, { timeoutMs: 10000 });
-  if (page.pagination.total !== 6) throw new Error('deliveries did not fail');
+    (p) => p.pagination.total === 1, { timeoutMs: 10000 });
+  if (page.pagination.total !== 1) throw new Error('the delivery did not fail');
+  const superseded = (await log(`message_handle=${h}&outcome=superseded`)).json;
+  assert.equal(superseded.pagination.total, 5);
+  assert.ok(superseded.data.every((d) => d.next_attempt_at === null));
   return page.data.find((d) => d.status === 'DELIVERED');
 }
 

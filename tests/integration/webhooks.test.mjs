@@ -19,34 +19,49 @@ async function setup(cfg = config) {
   return { gw, rx };
 }
 
-test('failed deliveries are retried until they succeed, and arrive in status order', async () => {
+test('a failed delivery is retried until it succeeds when nothing newer waits behind it', async () => {
   const { gw, rx } = await setup();
-  const attempts = new Map();
-  rx.behaviour = (req, rec) => {
-    const key = `${rec.json.message_handle}/${rec.json.status}`;
-    const n = (attempts.get(key) ?? 0) + 1;
-    attempts.set(key, n);
-    return n <= 2 ? { status: 500 } : undefined;  // the first two attempts of every event fail
-  };
+  let failures = 0;
+  rx.behaviour = (req, rec) => (rec.json.status === 'DELIVERED' && ++failures <= 2 ? { status: 500 } : undefined);
   const r = await gw.send({ number: '+12125550100', content: 'retry me', status_callback: `${rx.url}/cb` });
   const handle = r.json.message_handle;
   await rx.waitFor(() => rx.forHandle(handle).some((c) => c.json.status === 'DELIVERED'));
   assert.deepEqual(rx.forHandle(handle).map((c) => c.json.status), FULL);
-  for (const s of FULL) assert.equal(attempts.get(`${handle}/${s}`), 3, `${s} took three attempts`);
-  // Never a later status before an earlier one succeeded.
+  assert.equal(failures, 3, 'DELIVERED took three attempts');
+  assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="retry"\} 2/);
+});
+
+test('a failed status gives way to the newest: the receiver gets DELIVERED without waiting, never an older one after it', async () => {
+  const { gw, rx } = await setup({ ...config, webhooks: { ...config.webhooks, retry_schedule: ['0ms', '1h'] } });
+  const attempts = new Map();
+  rx.behaviour = (req, rec) => {
+    const key = rec.json.status;
+    const n = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, n);
+    return n === 1 && key !== 'DELIVERED' ? { status: 500 } : undefined;  // each first attempt fails
+  };
+  const r = await gw.send({ number: '+12125550100', content: 'no waiting', status_callback: `${rx.url}/cb` });
+  const handle = r.json.message_handle;
+  // The retry schedule waits an hour: DELIVERED arriving at all shows nothing waited for it.
+  await rx.waitFor(() => rx.forHandle(handle).some((c) => c.json.status === 'DELIVERED'));
   const order = rx.received.filter((x) => x.json.message_handle === handle).map((x) => FULL.indexOf(x.json.status));
   for (let i = 1; i < order.length; i++) assert.ok(order[i] >= order[i - 1], `out of order: ${order}`);
-  const text = await gw.metrics();
-  assert.match(text, /bluegate_webhook_deliveries_total\{outcome="retry"\} 12/);
+  const log = await eventually(async () => (await gw.request('GET', `/api/v2/webhooks/deliveries?message_handle=${handle}`)).json.data,
+    (data) => data.every((d) => d.outcome !== 'pending'));
+  const outcomes = Object.fromEntries(log.map((d) => [d.status, d.outcome]));
+  assert.equal(outcomes.DELIVERED, 'delivered');
+  assert.ok(log.every((d) => d.outcome === 'delivered' || d.outcome === 'superseded'), JSON.stringify(outcomes));
+  assert.ok(log.some((d) => d.outcome === 'superseded'), 'the failed ones are recorded as superseded');
+  assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="superseded"\} [1-5]\b/);
 });
 
 test('retries follow the schedule, and webhook-id stays the same across retries', async () => {
   const { gw, rx } = await setup();
   let calls = 0;
-  rx.behaviour = (req, rec) => (rec.json.status === 'REGISTERED' && ++calls <= 3 ? { status: 503 } : undefined);
+  rx.behaviour = (req, rec) => (rec.json.status === 'DELIVERED' && ++calls <= 3 ? { status: 503 } : undefined);
   const r = await gw.send({ number: '+12125550100', content: 'schedule', status_callback: `${rx.url}/cb` });
-  await rx.waitFor(() => rx.forHandle(r.json.message_handle).length >= 1);
-  const tries = rx.received.filter((x) => x.json.status === 'REGISTERED' && x.json.message_handle === r.json.message_handle);
+  await rx.waitFor(() => rx.forHandle(r.json.message_handle).some((c) => c.json.status === 'DELIVERED'));
+  const tries = rx.received.filter((x) => x.json.status === 'DELIVERED' && x.json.message_handle === r.json.message_handle);
   assert.equal(tries.length, 4);
   const gaps = tries.slice(1).map((t, i) => t.at - tries[i].at);
   assert.ok(gaps[0] >= 100 && gaps[1] >= 200 && gaps[2] >= 400, `gaps ${gaps} follow 100, 200, 400 ms`);
@@ -61,15 +76,15 @@ test('Retry-After asks for a longer wait than the schedule, and is honoured', as
   const { gw, rx } = await setup();
   let first = true;
   rx.behaviour = (req, rec) => {
-    if (rec.json.status === 'REGISTERED' && first) {
+    if (rec.json.status === 'DELIVERED' && first) {
       first = false;
       return { status: 429, headers: { 'retry-after': '1' } };
     }
     return undefined;
   };
   const r = await gw.send({ number: '+12125550100', content: 'later', status_callback: `${rx.url}/cb` });
-  await rx.waitFor(() => rx.forHandle(r.json.message_handle).some((c) => c.json.status === 'REGISTERED'));
-  const tries = rx.received.filter((x) => x.json.status === 'REGISTERED');
+  await rx.waitFor(() => rx.forHandle(r.json.message_handle).some((c) => c.json.status === 'DELIVERED'));
+  const tries = rx.received.filter((x) => x.json.status === 'DELIVERED');
   // The schedule says 100 ms; Retry-After: 1 is capped at the schedule's longest delay (800 ms).
   assert.ok(tries[1].at - tries[0].at >= 800, `waited ${tries[1].at - tries[0].at} ms`);
 });
@@ -95,34 +110,31 @@ test('a receiver slower than the timeout is retried', async () => {
   const { gw, rx } = await setup();
   let slow = true;
   rx.behaviour = (req, rec) => {
-    if (rec.json.status === 'REGISTERED' && slow) {
+    if (rec.json.status === 'DELIVERED' && slow) {
       slow = false;
       return { delayMs: 1000 };
     }
     return undefined;
   };
   const r = await gw.send({ number: '+12125550100', content: 'slow rx', status_callback: `${rx.url}/cb` });
-  await rx.waitFor(() => rx.forHandle(r.json.message_handle).some((c) => c.json.status === 'DELIVERED'));
   // The slow attempt is recorded when the receiver finally answers, after the retry.
-  const both = await rx.waitFor((all) => all.filter((x) => x.json.status === 'REGISTERED').length >= 2);
-  const registered = both.filter((x) => x.json.status === 'REGISTERED');
-  assert.ok(registered[1].at - registered[0].at < 0, 'the retry was answered before the slow first attempt');
+  const both = await rx.waitFor((all) => all.filter((x) => x.json.status === 'DELIVERED').length >= 2);
+  const delivered = both.filter((x) => x.json.status === 'DELIVERED');
+  assert.ok(delivered[1].at - delivered[0].at < 0, 'the retry was answered before the slow first attempt');
+  assert.deepEqual(rx.forHandle(r.json.message_handle).map((c) => c.json.status).slice(0, 5), FULL.slice(0, 5));
   assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="retry"\} 1/);
 });
 
 test('a connection reset by the receiver is retried', async () => {
   const { gw, rx } = await setup();
-  let reset = true;
-  rx.behaviour = (req, rec) => {
-    if (rec.json.status === 'REGISTERED' && reset) {
-      reset = false;
-      return { destroy: true };
-    }
-    return undefined;
-  };
+  let resets = 0;
+  // DELIVERED goes on a kept-alive connection, which the client re-opens once by itself when it
+  // was reset; a second reset, on the fresh connection, is a failed attempt.
+  rx.behaviour = (req, rec) => (rec.json.status === 'DELIVERED' && resets++ < 2 ? { destroy: true } : undefined);
   const r = await gw.send({ number: '+12125550100', content: 'reset', status_callback: `${rx.url}/cb` });
-  await rx.waitFor(() => rx.forHandle(r.json.message_handle).length === 6);
-  assert.deepEqual(rx.forHandle(r.json.message_handle).map((c) => c.json.status), FULL);
+  await rx.waitFor(() => rx.forHandle(r.json.message_handle).some((c) => c.json.status === 'DELIVERED' && c.answered === 200));
+  assert.deepEqual([...new Set(rx.forHandle(r.json.message_handle).map((c) => c.json.status))], FULL);
+  await eventually(() => gw.metrics(), (text) => /outcome="retry"\} 1\b/.test(text));
   assert.match(await gw.metrics(), /bluegate_webhook_deliveries_total\{outcome="retry"\} 1/);
 });
 
@@ -175,6 +187,13 @@ test('deliveries still due survive a restart and arrive once the receiver is bac
   again.line = gw.line;
   gw = await again.start();
   cleanups.push(async () => { await gw.stop(); gw.cleanup(); await new Promise((res) => server.close(res)); });
-  await rx.waitFor(() => rx.forHandle(handle).length >= 6, 15000);
-  assert.deepEqual(rx.forHandle(handle).map((c) => c.json.status), FULL);
+  // What waited across the restart is the message's newest status (the older ones gave way).
+  await rx.waitFor(() => rx.forHandle(handle).some((c) => c.json.status === 'DELIVERED'), 15000);
+  const got = rx.forHandle(handle).map((c) => FULL.indexOf(c.json.status));
+  for (let i = 1; i < got.length; i++) assert.ok(got[i] > got[i - 1], `in order, once each: ${got}`);
+  const log = await eventually(async () => (await gw.request('GET', `/api/v2/webhooks/deliveries?message_handle=${handle}`)).json.data,
+    (data) => data.every((d) => d.outcome !== 'pending'));
+  assert.equal(log.length, 6);
+  assert.ok(log.every((d) => d.outcome === 'delivered' || d.outcome === 'superseded'));
+  assert.ok(log.filter((d) => d.outcome === 'superseded').length >= 4, 'the older ones gave way');
 });

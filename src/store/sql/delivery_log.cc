@@ -104,10 +104,7 @@ Result<DeliveryPage> SqlStore::ListDeliveries(const DeliveryQuery& q) {
       r.delivery = ReadDelivery(rows);
       r.message_handle = rows.Text(10);
       const std::string state = rows.Text(11);
-      for (auto st : {DeliveryState::kPending, DeliveryState::kDelivered, DeliveryState::kFailed,
-                      DeliveryState::kDisabled}) {
-        if (DeliveryStateName(st) == state) r.state = st;
-      }
+      r.state = DeliveryStateFromName(state).value_or(DeliveryState::kPending);
       r.updated_at = FromUnixMillis(rows.Int(12));
       attempts.Reset().Bind(r.delivery.id);
       while (attempts.Step()) {

@@ -69,8 +69,18 @@ std::string_view DeliveryStateName(DeliveryState s) {
       return "failed";
     case DeliveryState::kDisabled:
       return "disabled";
+    case DeliveryState::kSuperseded:
+      return "superseded";
   }
   return "pending";
+}
+
+std::optional<DeliveryState> DeliveryStateFromName(std::string_view name) {
+  for (auto s : {DeliveryState::kPending, DeliveryState::kDelivered, DeliveryState::kFailed,
+                 DeliveryState::kDisabled, DeliveryState::kSuperseded}) {
+    if (DeliveryStateName(s) == name) return s;
+  }
+  return std::nullopt;
 }
 
 std::unique_ptr<Store> MakeSqlStore(SqlEngine engine, Clock& clock) {
