@@ -55,7 +55,7 @@ make_data() {  # make_data NAME: a fresh data dir with the bench account and its
 start_server() {  # start_server NAME [keep]: serves data dir NAME (made afresh unless "keep")
   local data="$work/data-$1"
   [ "${2:-}" = keep ] || make_data "$1"
-  "$BIN" serve --config "$work/bench.toml" --data-dir "$data" --listen "127.0.0.1:$PORT" > "$work/server-$1.log" 2>&1 &
+  "$BIN" serve --config "${SERVER_CONFIG:-$work/bench.toml}" --data-dir "$data" --listen "127.0.0.1:$PORT" > "$work/server-$1.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.05; done
   echo "server did not start"; cat "$work/server-$1.log"; exit 1
@@ -463,6 +463,38 @@ bench_cluster() {
   stop_nodes
 }
 
+# The WAL under sustained load (issue #16): full-rate accepts over the 4 unpaced simulator lines
+# for WAL_DURATION, the WAL's size sampled every half second. The baseline is the same build with
+# a limit no WAL reaches (passive checkpoints only, as before store.wal_max_bytes).
+WAL_DURATION=${WAL_DURATION:-300s}
+wal_round() {  # wal_round NAME WAL_MAX_BYTES
+  local name=$1 limit=$2
+  { cat "$work/bench.toml"; printf '[store]\nwal_max_bytes = %s\n' "$limit"; } > "$work/wal-$name.toml"
+  SERVER_CONFIG="$work/wal-$name.toml" start_server "wal-$name"
+  local db="$work/data-wal-$name/bluegate.db"
+  ( while kill -0 "$server_pid" 2>/dev/null; do stat -c %s "$db-wal" 2>/dev/null || echo 0; sleep 0.5; done ) > "$work/wal-$name.samples" &
+  local sampler=$!
+  KEY=benchkey SECRET=benchsecret LINES=$LINES wrk -t2 -c"$CONNS" -d"$WAL_DURATION" --latency -s bench/send.lua \
+    "http://127.0.0.1:$PORT" > "$work/wal-$name.wrk"
+  local accepted; accepted=$(metric 'bluegate_messages_total{status="QUEUED"}')
+  local rss; rss=$(peak_rss_mb)
+  stop_server
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  local max_wal; max_wal=$(sort -n "$work/wal-$name.samples" | tail -1)
+  local bytes; bytes=$(( $(stat -c %s "$db") + $(stat -c %s "$db-wal" 2>/dev/null || echo 0) ))
+  echo "-- $name (store.wal_max_bytes = $limit): $(awk '/Requests\/sec/ { print $2 }' "$work/wal-$name.wrk") accepts/s; $(grep -E "^ *99%" "$work/wal-$name.wrk" | tr -s ' ')"
+  echo "   accepted $accepted; largest WAL $(( max_wal / 1048576 )) MB; database after stop $(( bytes / 1048576 )) MB: $(( bytes / accepted )) bytes per message; peak RSS $rss MB"
+  awk '/Requests\/sec/ { print $2 }' "$work/wal-$name.wrk" > "$work/wal-$name.rate"
+  rm -rf "$work/data-wal-$name"
+}
+
+bench_wal() {
+  echo "== WAL under sustained load: full-rate accepts (messages flowing to 4 simulator lines), $CONNS connections, $WAL_DURATION each"
+  wal_round passive-only 1125899906842624
+  wal_round default 67108864
+  echo "ratio of accept rates, default / passive-only: $(awk -v a="$(cat "$work/wal-default.rate")" -v b="$(cat "$work/wal-passive-only.rate")" 'BEGIN { printf "%.2f", a / b }')"
+}
+
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (make bench installs it)"; exit 1; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%Y-%m-%d)"
 case "$WHAT" in
@@ -477,6 +509,7 @@ case "$WHAT" in
   media) bench_media ;;
   smpp) bench_smpp ;;
   cluster) bench_cluster ;;
+  wal) bench_wal ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
   all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse; bench_media; bench_smpp; bench_cluster ;;
   *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|all]"; exit 2 ;;

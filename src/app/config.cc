@@ -139,9 +139,25 @@ void ReadBounds(const toml::table& root, Config& c) {
       root, "events",
       {{"max_streams_per_account", [&c](uint64_t v) { c.events_max_streams_per_account = v; }},
        {"max_queued_frames", [&c](uint64_t v) { c.events_max_queued_frames = v; }}});
-  ReadPositives(root, "store", {{"max_queued_writes", [&c](uint64_t v) {
-                                   c.store_max_queued_writes = static_cast<size_t>(v);
-                                 }}});
+  if (auto* st = root.get_as<toml::table>("store")) {
+    CheckKeys(*st, "store", {"max_queued_writes", "wal_max_bytes", "message_retention"});
+    if (auto n = st->get("max_queued_writes")) {
+      c.store_max_queued_writes = static_cast<size_t>(Positive(*n, "store.max_queued_writes"));
+    }
+    if (auto n = st->get("wal_max_bytes")) {
+      c.store_wal_max_bytes = Positive(*n, "store.wal_max_bytes");
+      if (c.store_wal_max_bytes < (1u << 20)) {
+        Fail("store.wal_max_bytes", "must be at least 1048576");
+      }
+    }
+    if (auto n = st->get("message_retention")) {
+      c.store_message_retention = DurationValue(*n, "store.message_retention");
+      if (c.store_message_retention.count() != 0 &&
+          c.store_message_retention < std::chrono::hours(1)) {
+        Fail("store.message_retention", "must be 0 (keep every message) or at least \"1h\"");
+      }
+    }
+  }
   ReadPositives(root, "auth", {{"max_failures_per_minute", [&c](uint64_t v) {
                                   c.auth_max_failures_per_minute =
                                       static_cast<int>(std::min<uint64_t>(v, 1'000'000));

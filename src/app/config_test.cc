@@ -124,12 +124,23 @@ TEST(ConfigTest, ASharedLineNamesTheAccountsItAlsoServes) {
             std::string::npos);
 }
 
-TEST(ConfigTest, TheStoresQueueIsBounded) {
+TEST(ConfigTest, TheStoresQueueAndWalAreBounded) {
   EXPECT_EQ(LoadConfig(std::nullopt).store_max_queued_writes, 100'000u);
   EXPECT_EQ(LoadConfig(WriteToml("[store]\nmax_queued_writes = 500\n")).store_max_queued_writes,
             500u);
   EXPECT_NE(ConfigError("[store]\nmax_queued_writes = 0\n").find("store.max_queued_writes"),
             std::string::npos);
+  EXPECT_EQ(LoadConfig(std::nullopt).store_wal_max_bytes, 64ull << 20);
+  EXPECT_EQ(LoadConfig(WriteToml("[store]\nwal_max_bytes = 268435456\n")).store_wal_max_bytes,
+            256ull << 20);
+  EXPECT_NE(ConfigError("[store]\nwal_max_bytes = 4096\n").find("store.wal_max_bytes"),
+            std::string::npos);
+  EXPECT_EQ(LoadConfig(std::nullopt).store_message_retention, Millis(0)) << "off by default";
+  EXPECT_EQ(LoadConfig(WriteToml("[store]\nmessage_retention = \"90d\"\n")).store_message_retention,
+            std::chrono::hours(24 * 90));
+  EXPECT_NE(ConfigError("[store]\nmessage_retention = \"5m\"\n").find("store.message_retention"),
+            std::string::npos);
+  EXPECT_NE(ConfigError("[store]\nkeep = 1\n").find("unknown key"), std::string::npos);
 }
 
 TEST(ConfigTest, TheDailySmsAllowanceIsALineLimitOffByDefault) {

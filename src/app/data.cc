@@ -68,6 +68,7 @@ std::unique_ptr<store::Store> OpenStore(const Config& config) {
   store::SqliteSettings settings;
   settings.path = config.database_path();
   settings.max_pending = config.store_max_queued_writes;
+  settings.wal_max_bytes = config.store_wal_max_bytes;
   return store::MakeSqliteStore(settings, SystemClock());
 }
 

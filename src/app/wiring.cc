@@ -20,6 +20,7 @@
 #include "api/http_server.h"
 #include "app/event_relay.h"
 #include "app/media_shrinker.h"
+#include "app/message_pruner.h"
 #include "carriers/registry.h"
 #include "core/event_hub.h"
 #include "core/ids.h"
@@ -108,6 +109,7 @@ struct Gateway::Parts {
   std::unique_ptr<Timers> timers;  // the outbound engine's (lines' pacing and resolve timeouts)
   std::unique_ptr<queue::Outbound> outbound;
   std::unique_ptr<EventRelay> relay;  // events written by admin commands' processes
+  std::unique_ptr<MessagePruner> pruner;  // store.message_retention, when set
   std::unique_ptr<store::Coordinator> coordinator;  // scale-out (PostgreSQL) only
   std::unique_ptr<api::MediaQuota> media_quota;
   std::unique_ptr<MediaShrinker> shrinker;  // before the outbound: its drivers call it
@@ -342,6 +344,14 @@ void Gateway::Start() {
       [&io = p.io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
   if (auto started = p.relay->Start(std::chrono::seconds(1)); !started.ok()) {
     throw std::runtime_error("cannot read announced events: " + started.error().message);
+  }
+  if (config_.store_message_retention.count() > 0) {
+    // A pass runs on an io thread and holds the writer in slices of 5,000 messages.
+    p.pruner = std::make_unique<MessagePruner>(
+        *p.store, *p.timers, SystemClock(),
+        [&io = p.io](std::function<void()> fn) { asio::post(io, std::move(fn)); },
+        config_.store_message_retention);
+    p.pruner->Start();
   }
   if (recovered.value() > 0)
     spdlog::info("resumed {} queued or in-flight messages", recovered.value());

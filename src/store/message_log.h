@@ -106,6 +106,11 @@ class MessageLog {
                            std::optional<std::string> line,
                            std::function<void(Result<Ok>)> done) = 0;
 
+  // Deletes finished messages last changed before `cutoff` whose webhook deliveries are all done
+  // (with their ignored reports and their place in the conversation), oldest first, in slices
+  // that hold the writer briefly (store.message_retention). Returns how many went.
+  virtual Result<int64_t> PruneMessages(TimePoint cutoff) = 0;
+
   // Called on the writer thread after each commit with the deliveries that commit created, in
   // creation order. Set once, before the first write.
   virtual void SetDeliveryObserver(std::function<void(std::vector<Delivery>)> observer) = 0;

@@ -191,6 +191,15 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
   Result<std::vector<TimePoint>> NewContactStarts(std::string_view, TimePoint) override {
     return std::vector<TimePoint>{};
   }
+  Result<int64_t> PruneMessages(TimePoint cutoff) override {
+    std::lock_guard lock(mu_);
+    prune_cutoffs_.push_back(cutoff);
+    return int64_t{0};
+  }
+  std::vector<TimePoint> PruneCutoffs() const {
+    std::lock_guard lock(mu_);
+    return prune_cutoffs_;
+  }
   Result<store::AnnouncedEvents> AnnouncedEventsSince(int64_t, int) override {
     return store::AnnouncedEvents{};
   }
@@ -216,6 +225,7 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
   }
 
   mutable std::mutex mu_;
+  std::vector<TimePoint> prune_cutoffs_;
   int64_t next_id_ = 1;
   std::map<int64_t, Message> messages_;
   std::vector<store::TransitionRequest> transitions_;

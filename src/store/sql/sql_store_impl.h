@@ -104,6 +104,7 @@ class SqlStore final : public Store, private BatchHooks {
       std::function<void(int64_t, const std::string&, const std::string&, TimePoint)> publish)
       override;
   void SetDeliveryObserver(std::function<void(std::vector<Delivery>)> observer) override;
+  Result<int64_t> PruneMessages(TimePoint cutoff) override;  // sql/retention.cc
 
   // --- MessageQueries (sql/message_queries.cc) ---
   Result<Message> FindMessage(int64_t account_id, std::string_view handle) override;

@@ -337,6 +337,31 @@ TEST_P(StoreTest, AnOptedOutContactIsDeclinedAtAccept) {
   EXPECT_NE(m->error->message.find("opted out"), std::string::npos);
 }
 
+TEST_P(StoreTest, RetentionDeletesOnlyFinishedMessagesWhoseWebhooksAreDone) {
+  auto done = Accept(NewMessage("old-delivered")).value();
+  for (Status s : {Status::kAccepted, Status::kSent, Status::kDelivered}) {
+    ASSERT_TRUE(Move(done.id, s, Service::kIMessage).ok());
+  }
+  auto waiting = Accept(NewMessage("old-queued")).value();
+  auto calling = Accept(NewMessage("old-with-callback", "http://receiver.test/cb")).value();
+  for (Status s : {Status::kAccepted, Status::kSent, Status::kDelivered}) {
+    ASSERT_TRUE(Move(calling.id, s, Service::kIMessage).ok());
+  }
+  clock_.Advance(std::chrono::hours(48));
+  auto recent = Accept(NewMessage("recent")).value();
+  ASSERT_TRUE(Move(recent.id, Status::kError).ok());
+  EXPECT_EQ(store_->PruneMessages(clock_.Now() - std::chrono::hours(24)).value(), 1);
+  EXPECT_FALSE(store_->FindMessageById(done.id).ok()) << "finished two days ago: gone";
+  EXPECT_TRUE(store_->FindMessageById(waiting.id).ok()) << "still queued";
+  EXPECT_TRUE(store_->FindMessageById(calling.id).ok()) << "its callbacks are still pending";
+  EXPECT_TRUE(store_->FindMessageById(recent.id).ok()) << "finished within the retention";
+  MessageQuery q;
+  q.account_id = account_.id;
+  q.number = "+14155550100";
+  EXPECT_EQ(store_->ListMessages(q)->total, 3) << "the conversation no longer lists it";
+  EXPECT_EQ(store_->PruneMessages(clock_.Now() - std::chrono::hours(24)).value(), 0);
+}
+
 TEST_P(StoreTest, UnfinishedMessagesAndPendingDeliveriesSurviveReopening) {
   auto queued = Accept(NewMessage("q", "http://127.0.0.1:1/cb")).value();
   auto accepted = Accept(NewMessage("a")).value();

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <iterator>
 
 namespace bluegate::store {
@@ -249,7 +250,7 @@ class SqliteStmt final : public StmtImpl {
 
 class SqliteDb final : public Db {
  public:
-  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  SqliteDb(sqlite3* db, Millis busy_timeout) : db_(db), busy_timeout_(busy_timeout) {}
   ~SqliteDb() override { sqlite3_close_v2(db_); }
   Engine engine() const override { return Engine::kSqlite; }
   std::unique_ptr<StmtImpl> Prepare(const std::string& sql) override {
@@ -265,9 +266,11 @@ class SqliteDb final : public Db {
   }
   void Begin() override { Exec("BEGIN IMMEDIATE"); }
   sqlite3* handle() { return db_; }
+  Millis busy_timeout() const { return busy_timeout_; }
 
  private:
   sqlite3* db_;
+  Millis busy_timeout_;
 };
 
 }  // namespace
@@ -284,7 +287,7 @@ std::unique_ptr<Db> OpenSqliteDb(const SqliteOpen& open) {
     throw std::runtime_error("cannot open database " + open.path + ": " + msg);
   }
   sqlite3_busy_timeout(db, static_cast<int>(open.busy_timeout.count()));
-  auto out = std::make_unique<SqliteDb>(db);
+  auto out = std::make_unique<SqliteDb>(db, open.busy_timeout);
   if (!open.readonly) {
     out->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   }
@@ -306,11 +309,29 @@ void MigrateSqlite(Db& db) {
 
 std::span<const char* const> SqliteLegacyMigrations() { return kLegacyMigrations; }
 
-void CheckpointSqlite(Db& db) {
+CheckpointResult CheckpointSqlite(Db& db, uint64_t truncate_past_bytes) {
+  auto& sqlite = static_cast<SqliteDb&>(db);
+  sqlite3* handle = sqlite.handle();
   int wal_frames = 0, done = 0;
   // PASSIVE never blocks the writer or readers; what it cannot copy now waits for the next round.
-  sqlite3_wal_checkpoint_v2(static_cast<SqliteDb&>(db).handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                            &wal_frames, &done);
+  sqlite3_wal_checkpoint_v2(handle, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &done);
+  Stmt page(&db, "PRAGMA page_size");
+  page.Step();
+  const uint64_t frame_bytes = static_cast<uint64_t>(page.Int(0)) + 24;  // a frame's header
+  CheckpointResult out;
+  out.wal_bytes = static_cast<uint64_t>(std::max(wal_frames, 0)) * frame_bytes;
+  if (truncate_past_bytes == 0 || out.wal_bytes <= truncate_past_bytes) return out;
+  // Under constant writes a passive checkpoint never catches up with the end of the WAL, and
+  // the WAL only starts over once one has: it grows without bound. Past the limit, TRUNCATE
+  // holds the writer back while it copies what the passive round left (little) and empties the
+  // file. It waits for readers briefly; when one holds on, the next round tries again.
+  sqlite3_busy_timeout(handle, 100);
+  const int rc = sqlite3_wal_checkpoint_v2(handle, nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                           &wal_frames, &done);
+  sqlite3_busy_timeout(handle, static_cast<int>(sqlite.busy_timeout().count()));
+  out.truncated = rc == SQLITE_OK;
+  if (out.truncated) out.wal_bytes = 0;
+  return out;
 }
 
 int64_t SqliteDataVersion(Db& db) {

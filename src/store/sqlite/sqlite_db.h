@@ -1,6 +1,7 @@
 // SQLite behind the store's Db interface (store/sql/db.h): WAL mode, synchronous=FULL.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -26,8 +27,14 @@ void MigrateSqlite(Db& db);
 // The frozen history that brings an older database up to the schema (store/sql/schema.h).
 std::span<const char* const> SqliteLegacyMigrations();
 
-// Copies what it can of the WAL into the database file without blocking anyone.
-void CheckpointSqlite(Db& db);
+// Copies what it can of the WAL into the database file without blocking anyone; when the WAL
+// then holds more than `truncate_past_bytes` (0: no limit), copies the rest and empties it,
+// holding the writer back for that long.
+struct CheckpointResult {
+  uint64_t wal_bytes = 0;  // what the WAL holds afterwards
+  bool truncated = false;
+};
+CheckpointResult CheckpointSqlite(Db& db, uint64_t truncate_past_bytes = 0);
 
 // SQLite's data_version: moves when another connection commits.
 int64_t SqliteDataVersion(Db& db);

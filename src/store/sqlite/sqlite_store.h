@@ -17,6 +17,9 @@ struct SqliteSettings {
   Millis busy_timeout{5000};     // waiting for another process (an admin command) to finish
   std::string vfs;               // SQLite VFS name; empty: the default (tests inject failures)
   Millis full_disk_retry{1000};  // after a full disk, how long writes fail fast before a retry
+  // The WAL past which a checkpoint empties it, holding writes back briefly (store.wal_max_bytes;
+  // 0: passive checkpoints only, which constant writes outrun).
+  uint64_t wal_max_bytes = 64ull << 20;
 };
 
 // Opens (and migrates) the database. Throws std::runtime_error when it cannot be opened: a

@@ -1,0 +1,70 @@
+// The WAL under constant writes: a passive checkpoint copies it but never empties it; past the
+// limit the checkpoint empties it, unless a reader holds an old snapshot (then the next round).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "store/sql/db.h"
+#include "store/sqlite/sqlite_db.h"
+#include "testing/temp_dir.h"
+
+namespace bluegate::store {
+namespace {
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  CheckpointTest() : dir_("checkpoint") {
+    SqliteOpen open;
+    open.path = dir_.File("c.db");
+    writer_ = OpenSqliteDb(open);
+    writer_->Exec("PRAGMA wal_autocheckpoint=0; CREATE TABLE t(v TEXT)");
+    checkpointer_ = OpenSqliteDb(open);
+    reader_ = OpenSqliteDb(open);
+  }
+  void Write(int rows) {
+    Stmt insert(writer_.get(), "INSERT INTO t(v) VALUES (?)");
+    writer_->Exec("BEGIN");
+    for (int i = 0; i < rows; ++i) insert.Reset().Bind(std::string(1000, 'x')).Exec();
+    writer_->Exec("COMMIT");
+  }
+  uint64_t WalFile() const { return std::filesystem::file_size(dir_.File("c.db-wal")); }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Db> writer_, checkpointer_, reader_;
+};
+
+TEST_F(CheckpointTest, APassiveCheckpointLeavesTheWalAndOnePastTheLimitEmptiesIt) {
+  Write(4000);  // about 4 MB of frames
+  auto passive = CheckpointSqlite(*checkpointer_, 0);
+  EXPECT_FALSE(passive.truncated);
+  EXPECT_GT(passive.wal_bytes, 3u << 20);
+  EXPECT_GT(WalFile(), 3u << 20);
+  auto under = CheckpointSqlite(*checkpointer_, 64u << 20);
+  EXPECT_FALSE(under.truncated) << "under the limit: passive only";
+  auto past = CheckpointSqlite(*checkpointer_, 1u << 20);
+  EXPECT_TRUE(past.truncated);
+  EXPECT_EQ(past.wal_bytes, 0u);
+  EXPECT_EQ(WalFile(), 0u);
+  Stmt count(reader_.get(), "SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.Int(0), 4000) << "everything was copied into the database first";
+}
+
+TEST_F(CheckpointTest, AReaderOnAnOldSnapshotDelaysTheTruncationWithoutBlockingIt) {
+  Write(1000);
+  reader_->Exec("BEGIN");
+  Stmt count(reader_.get(), "SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.Step());  // the reader's snapshot holds the WAL
+  Write(3000);
+  auto held = CheckpointSqlite(*checkpointer_, 1u << 20);
+  EXPECT_FALSE(held.truncated) << "it waited briefly and gave up";
+  count.Reset();
+  reader_->Exec("COMMIT");
+  Write(10);
+  EXPECT_TRUE(CheckpointSqlite(*checkpointer_, 1u << 20).truncated) << "the next round";
+  EXPECT_EQ(WalFile(), 0u);
+}
+
+}  // namespace
+}  // namespace bluegate::store
