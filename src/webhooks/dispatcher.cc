@@ -3,6 +3,7 @@
 #include <atomic>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -43,6 +44,10 @@ struct Chain {
   bool in_flight = false;
   bool scheduled = false;  // waiting for its head's due time
   bool ready = false;      // in its endpoint's ready queue
+  // The message as last read for this chain, kept only while the chain goes from one delivery
+  // straight to the next (never while it waits), so that a message's statuses in a row cost one
+  // read and a waiting backlog stays light.
+  std::optional<Message> latest;
 };
 
 struct Endpoint {
@@ -121,9 +126,14 @@ class OutboxDispatcher final : public Dispatcher {
       chain.ready = true;
       ++in_progress_;
       Endpoint& ep = endpoints_[chain.endpoint];
+      // Behind others at its endpoint it waits as a light entry.
+      if (!ep.ready.empty() || ep.in_flight >= settings_.max_in_flight_per_endpoint) {
+        chain.latest.reset();
+      }
       ep.ready.push_back(key);
       Pump(chain.endpoint, ep);
     } else {
+      chain.latest.reset();
       chain.scheduled = true;
       waiting_.emplace(due, key);
       ArmTimer();
@@ -200,8 +210,16 @@ class OutboxDispatcher final : public Dispatcher {
     if (url && !d.payload.empty()) {
       body = d.payload;
     } else if (url) {
-      auto m = messages_.FindMessageById(d.message_id);
-      if (m.ok()) body = RenderAt(std::move(m).value(), d);
+      // The last read serves when it already saw this event (statuses come in order).
+      if (!chain.latest || chain.latest->date_updated < d.event_at) {
+        auto m = messages_.FindMessageById(d.message_id);
+        if (m.ok()) {
+          chain.latest = std::move(m).value();
+        } else {
+          chain.latest.reset();
+        }
+      }
+      if (chain.latest) body = RenderAt(*chain.latest, d);
     }
     if (!url || body.empty()) {
       net::PostResult r;
