@@ -44,6 +44,8 @@ reply_delay = 0
 allow_loopback = true
 max_connections_per_endpoint = 32
 TOML
+# EXTRA_CONFIG: TOML tables appended to every server's configuration (an A/B of one setting).
+[ -n "${EXTRA_CONFIG:-}" ] && printf '%b\n' "$EXTRA_CONFIG" >> "$work/bench.toml"
 
 make_data() {  # make_data NAME: a fresh data dir with the bench account and its 4 lines
   local data="$work/data-$1"

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <deque>
 #include <map>
-#include <optional>
+#include <memory>
 #include <set>
 #include <unordered_set>
 
@@ -47,7 +47,7 @@ struct Chain {
   // The message as last read for this chain, kept only while the chain goes from one delivery
   // straight to the next (never while it waits), so that a message's statuses in a row cost one
   // read and a waiting backlog stays light.
-  std::optional<Message> latest;
+  std::unique_ptr<Message> latest;  // a pointer: a chain is small while it has none
 };
 
 struct Endpoint {
@@ -214,7 +214,7 @@ class OutboxDispatcher final : public Dispatcher {
       if (!chain.latest || chain.latest->date_updated < d.event_at) {
         auto m = messages_.FindMessageById(d.message_id);
         if (m.ok()) {
-          chain.latest = std::move(m).value();
+          chain.latest = std::make_unique<Message>(std::move(m).value());
         } else {
           chain.latest.reset();
         }

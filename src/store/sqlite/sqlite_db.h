@@ -28,13 +28,13 @@ void MigrateSqlite(Db& db);
 std::span<const char* const> SqliteLegacyMigrations();
 
 // Copies what it can of the WAL into the database file without blocking anyone; when the WAL
-// then holds more than `truncate_past_bytes` (0: no limit), copies the rest and empties it,
-// holding the writer back for that long.
+// then holds more than `restart_past_bytes` (0: no limit), copies the rest so that the next
+// write starts the WAL over, holding the writer back for that long.
 struct CheckpointResult {
-  uint64_t wal_bytes = 0;  // what the WAL holds afterwards
-  bool truncated = false;
+  uint64_t wal_bytes = 0;  // what the WAL holds afterwards (0 once restarted)
+  bool restarted = false;
 };
-CheckpointResult CheckpointSqlite(Db& db, uint64_t truncate_past_bytes = 0);
+CheckpointResult CheckpointSqlite(Db& db, uint64_t restart_past_bytes = 0);
 
 // SQLite's data_version: moves when another connection commits.
 int64_t SqliteDataVersion(Db& db);
