@@ -158,6 +158,10 @@ void ReadBounds(const toml::table& root, Config& c) {
       }
     }
   }
+  ReadPositives(root, "inbound", {{"max_unrouted_per_line", [&c](uint64_t v) {
+                                     c.inbound_max_unrouted_per_line =
+                                         static_cast<int64_t>(std::min<uint64_t>(v, 100'000'000));
+                                   }}});
   ReadPositives(root, "auth", {{"max_failures_per_minute", [&c](uint64_t v) {
                                   c.auth_max_failures_per_minute =
                                       static_cast<int>(std::min<uint64_t>(v, 1'000'000));
@@ -200,7 +204,7 @@ void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
                          "bootstrap", "log_level",  "lines",   "rate_limits",    "sim",
                          "webhooks",  "public_url", "media",   "database_url",   "cluster",
                          "http",      "events",     "auth",    "metrics",        "contacts",
-                         "store"});
+                         "store",     "inbound"});
   ReadBounds(root, c);
   if (auto n = root.get("database_url")) {
     c.database_url = Value<std::string>(*n, "database_url", "a URL postgresql://...");

@@ -76,6 +76,7 @@ struct Config {
   size_t store_max_queued_writes = 100'000;
   uint64_t store_wal_max_bytes = 64ull << 20;  // SQLite: the WAL a checkpoint empties past
   Millis store_message_retention{0};           // finished messages kept this long; 0: forever
+  int64_t inbound_max_unrouted_per_line = 10'000;  // kept from numbers no account registered
   // [lines.overrides."+1..."] shared_with: accounts (emails) a shared line also serves; the
   // server attaches them when it starts (as `bluegate lines attach`).
   std::map<std::string, std::vector<std::string>> line_shared_with;

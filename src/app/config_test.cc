@@ -141,6 +141,12 @@ TEST(ConfigTest, TheStoresQueueAndWalAreBounded) {
   EXPECT_NE(ConfigError("[store]\nmessage_retention = \"5m\"\n").find("store.message_retention"),
             std::string::npos);
   EXPECT_NE(ConfigError("[store]\nkeep = 1\n").find("unknown key"), std::string::npos);
+  EXPECT_EQ(LoadConfig(std::nullopt).inbound_max_unrouted_per_line, 10'000);
+  EXPECT_EQ(LoadConfig(WriteToml("[inbound]\nmax_unrouted_per_line = 50\n"))
+                .inbound_max_unrouted_per_line,
+            50);
+  EXPECT_NE(ConfigError("[inbound]\nmax_unrouted_per_line = 0\n").find("inbound.max_unrouted"),
+            std::string::npos);
 }
 
 TEST(ConfigTest, TheDailySmsAllowanceIsALineLimitOffByDefault) {

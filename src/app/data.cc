@@ -62,6 +62,7 @@ std::unique_ptr<store::Store> OpenStore(const Config& config) {
     settings.url = config.database_url;
     settings.node_id = config.node_id;
     settings.max_pending = config.store_max_queued_writes;
+    settings.max_unrouted_per_line = config.inbound_max_unrouted_per_line;
     return store::MakePostgresStore(settings, SystemClock());
   }
   PrivateDataDir(config.data_dir);
@@ -69,6 +70,7 @@ std::unique_ptr<store::Store> OpenStore(const Config& config) {
   settings.path = config.database_path();
   settings.max_pending = config.store_max_queued_writes;
   settings.wal_max_bytes = config.store_wal_max_bytes;
+  settings.max_unrouted_per_line = config.inbound_max_unrouted_per_line;
   return store::MakeSqliteStore(settings, SystemClock());
 }
 

@@ -17,6 +17,7 @@ struct PostgresSettings {
   // The node this process is: the deliveries it writes are its own to dispatch (empty: an admin
   // command, whose deliveries any running node claims).
   std::string node_id;
+  int64_t max_unrouted_per_line = 10'000;  // SqlEngine::max_unrouted_per_line
 };
 
 // Connects and migrates. Throws std::runtime_error when the server cannot be reached or the

@@ -246,6 +246,11 @@ void SqlStore::RecordSharedInbound(Message m, std::vector<int64_t> accounts,
               .Bind(ServiceName(m.service))
               .Bind(ToUnixMillis(m.date_created))
               .Exec();
+          // Bounded per line: the oldest beyond the cap go, so strangers cannot fill the disk.
+          Stmt trim(writer_db_,
+                    "DELETE FROM unrouted_inbound WHERE line_number = ? AND id <= (SELECT id FROM "
+                    "unrouted_inbound WHERE line_number = ? ORDER BY id DESC LIMIT 1 OFFSET ?)");
+          trim.Bind(m.line_number).Bind(m.line_number).Bind(engine_.max_unrouted_per_line).Exec();
         }
         return out;
       },

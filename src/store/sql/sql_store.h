@@ -28,6 +28,9 @@ struct SqlEngine {
   // After a full disk (DbError::kFull), writes fail fast this long before the writer tries again.
   Millis full_disk_retry{1000};
   std::string node_id;  // see PostgresSettings::node_id
+  // Inbound messages kept per shared line from numbers no account registered; past it the
+  // oldest go (inbound.max_unrouted_per_line: strangers cannot fill the disk).
+  int64_t max_unrouted_per_line = 10'000;
 };
 
 // Opens (and migrates). Throws std::runtime_error (or DbError) when the database cannot be

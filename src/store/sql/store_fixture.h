@@ -43,6 +43,7 @@ class StoreFixture : public ::testing::Test {
     if (engine_ == Engine::kPostgres) {
       PostgresSettings s;
       s.url = schema_->url();
+      s.max_unrouted_per_line = max_unrouted_;
       store_ = MakePostgresStore(s, clock_);
       return;
     }
@@ -51,6 +52,7 @@ class StoreFixture : public ::testing::Test {
     s.vfs = testing::RegisterFailingVfs();
     s.full_disk_retry = Millis(20);
     s.max_pending = max_pending_;
+    s.max_unrouted_per_line = max_unrouted_;
     store_ = MakeSqliteStore(s, clock_);
   }
 
@@ -91,6 +93,7 @@ class StoreFixture : public ::testing::Test {
   Engine engine_;
   std::unique_ptr<testing::PostgresSchema> schema_;
   size_t max_pending_ = 100'000;
+  int64_t max_unrouted_ = 10'000;
   testing::TempDir dir_{"store-test"};
   testing::ManualClock clock_;
   std::unique_ptr<Store> store_;

@@ -362,6 +362,29 @@ TEST_P(StoreTest, RetentionDeletesOnlyFinishedMessagesWhoseWebhooksAreDone) {
   EXPECT_EQ(store_->PruneMessages(clock_.Now() - std::chrono::hours(24)).value(), 0);
 }
 
+TEST_P(StoreTest, StrangersCannotFillTheStoreWithUnroutedMessages) {
+  max_unrouted_ = 3;
+  store_.reset();
+  Open();
+  auto stranger = [this](const std::string& line, int i) {
+    Message m = NewMessage("stranger-" + line + std::to_string(i));
+    m.line_number = line;
+    m.contact = "+1415555" + std::to_string(1000 + i);
+    m.content = "spam " + std::to_string(i);
+    std::promise<Result<std::vector<Message>>> p;
+    store_->RecordSharedInbound(m, {account_.id},
+                                [&p](Result<std::vector<Message>> r) { p.set_value(std::move(r)); });
+    EXPECT_TRUE(p.get_future().get()->empty()) << "no account registered the sender";
+  };
+  stranger("+12125550198", 0);  // another shared line's is not the flood's to evict
+  for (int i = 0; i < 6; ++i) stranger("+12125550199", i);
+  auto kept = store_->ListUnrouted("+12125550199", 50).value();
+  ASSERT_EQ(kept.size(), 3u) << "inbound.max_unrouted_per_line";
+  EXPECT_EQ(kept[0].content, "spam 5") << "the newest are kept";
+  EXPECT_EQ(kept[2].content, "spam 3");
+  EXPECT_EQ(store_->ListUnrouted("+12125550198", 50)->size(), 1u);
+}
+
 TEST_P(StoreTest, UnfinishedMessagesAndPendingDeliveriesSurviveReopening) {
   auto queued = Accept(NewMessage("q", "http://127.0.0.1:1/cb")).value();
   auto accepted = Accept(NewMessage("a")).value();

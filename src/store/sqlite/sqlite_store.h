@@ -20,6 +20,7 @@ struct SqliteSettings {
   // The WAL past which a checkpoint empties it, holding writes back briefly (store.wal_max_bytes;
   // 0: passive checkpoints only, which constant writes outrun).
   uint64_t wal_max_bytes = 64ull << 20;
+  int64_t max_unrouted_per_line = 10'000;  // SqlEngine::max_unrouted_per_line
 };
 
 // Opens (and migrates) the database. Throws std::runtime_error when it cannot be opened: a
