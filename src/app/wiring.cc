@@ -339,18 +339,15 @@ void Gateway::Start() {
   p.outbound->StartLines();
   p.outbound->WatchLineChanges(std::chrono::seconds(1));
   // `bluegate sim inbound` (no event stream of its own) reaches /api/v2/events the same way.
-  p.relay = std::make_unique<EventRelay>(
-      *p.store, p.events, *p.timers, SystemClock(),
-      [&io = p.io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
+  const PostFn on_io = [&io = p.io](std::function<void()> fn) { asio::post(io, std::move(fn)); };
+  p.relay = std::make_unique<EventRelay>(*p.store, p.events, *p.timers, SystemClock(), on_io);
   if (auto started = p.relay->Start(std::chrono::seconds(1)); !started.ok()) {
     throw std::runtime_error("cannot read announced events: " + started.error().message);
   }
   if (config_.store_message_retention.count() > 0) {
     // A pass runs on an io thread and holds the writer in slices of 5,000 messages.
-    p.pruner = std::make_unique<MessagePruner>(
-        *p.store, *p.timers, SystemClock(),
-        [&io = p.io](std::function<void()> fn) { asio::post(io, std::move(fn)); },
-        config_.store_message_retention);
+    p.pruner = std::make_unique<MessagePruner>(*p.store, *p.timers, SystemClock(), on_io,
+                                               config_.store_message_retention);
     p.pruner->Start();
   }
   if (recovered.value() > 0)

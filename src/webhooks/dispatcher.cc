@@ -293,34 +293,38 @@ class OutboxDispatcher final : public Dispatcher {
       }
       chain.scheduled = false;
     }
-    const TimePoint now = clock_.Now();
-    for (size_t i = 0; i < n; ++i) {
-      Supersede(chain.deliveries[i].id, now, "not sent: a newer status of the message was due");
-    }
-    chain.deliveries.erase(chain.deliveries.begin(), chain.deliveries.begin() + n);
+    SupersedeRange(chain, 0, n);
   }
 
-  void Supersede(int64_t delivery_id, TimePoint now, std::string why) {
+  // Records the chain's deliveries [first, last) as superseded and takes them off it.
+  void SupersedeRange(Chain& chain, size_t first, size_t last) {
+    if (first >= last) return;
+    const TimePoint now = clock_.Now();
+    for (size_t i = first; i < last; ++i) {
+      CloseUnsent(chain.deliveries[i].id, now, store::DeliveryState::kSuperseded,
+                  "not sent: a newer status of the message was due");
+    }
+    chain.deliveries.erase(chain.deliveries.begin() + static_cast<ptrdiff_t>(first),
+                           chain.deliveries.begin() + static_cast<ptrdiff_t>(last));
+  }
+
+  // A delivery that will never be sent (superseded, or its endpoint answered 410), recorded.
+  void CloseUnsent(int64_t delivery_id, TimePoint now, store::DeliveryState state,
+                   std::string why) {
     known_.erase(delivery_id);
     store::DeliveryAttempt skip;
     skip.delivery_id = delivery_id;
     skip.at = now;
     skip.error = std::move(why);
-    skip.new_state = store::DeliveryState::kSuperseded;
+    skip.new_state = state;
     store_.RecordAttempt(std::move(skip), [](Result<Ok>) {});
-    metrics_.CountWebhook("superseded");
+    if (state == store::DeliveryState::kSuperseded) metrics_.CountWebhook("superseded");
     backlog_.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void Skip(int64_t delivery_id, TimePoint now) {
-    known_.erase(delivery_id);
-    store::DeliveryAttempt skip;
-    skip.delivery_id = delivery_id;
-    skip.at = now;
-    skip.error = "not sent: the endpoint answered 410 Gone earlier";
-    skip.new_state = store::DeliveryState::kDisabled;
-    store_.RecordAttempt(std::move(skip), [](Result<Ok>) {});
-    backlog_.fetch_sub(1, std::memory_order_relaxed);
+    CloseUnsent(delivery_id, now, store::DeliveryState::kDisabled,
+                "not sent: the endpoint answered 410 Gone earlier");
   }
 
   void Finish(const Key& key, const net::PostResult& r) {
@@ -381,14 +385,7 @@ class OutboxDispatcher final : public Dispatcher {
       a.error = (r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error) +
                 "; not retried: a newer status of the message went instead";
       metrics_.CountWebhook("superseded");
-      const TimePoint skipped = now;
-      for (size_t i = 1; i + 1 < chain.deliveries.size(); ++i) {
-        Supersede(chain.deliveries[i].id, skipped,
-                  "not sent: a newer status of the message was due");
-      }
-      if (chain.deliveries.size() > 2) {
-        chain.deliveries.erase(chain.deliveries.begin() + 1, chain.deliveries.end() - 1);
-      }
+      SupersedeRange(chain, 1, chain.deliveries.size() - 1);
     } else if (next) {
       a.new_state = store::DeliveryState::kPending;
       a.next_attempt_at = *next;

@@ -50,7 +50,8 @@ class DispatcherTest : public ::testing::Test {
     store_.reset();
   }
 
-  int64_t SendWithCallback(const std::string& handle) {
+  // Accepts a message with a status_callback (REGISTERED, PENDING and QUEUED are written).
+  int64_t AcceptWithCallback(const std::string& handle) {
     Message m;
     m.handle = handle;
     m.account_id = account_.id;
@@ -62,19 +63,25 @@ class DispatcherTest : public ::testing::Test {
     m.date_created = m.date_updated = clock_.Now();
     std::promise<Result<Message>> p;
     store_->Accept(m, {}, [&p](Result<Message> r) { p.set_value(std::move(r)); });
-    const int64_t id = p.get_future().get().value().id;
-    for (Status s : {Status::kAccepted, Status::kSent, Status::kDelivered}) {
-      store::TransitionRequest r;
-      r.message_id = id;
-      r.to = s;
-      r.at = clock_.Now();
-      r.service = Service::kIMessage;
-      r.source = "test";
-      std::promise<Result<store::TransitionOutcome>> t;
-      store_->Transition(r,
-                         [&t](Result<store::TransitionOutcome> o) { t.set_value(std::move(o)); });
-      EXPECT_TRUE(t.get_future().get().ok());
-    }
+    return p.get_future().get().value().id;
+  }
+
+  void MoveTo(int64_t id, Status s) {
+    store::TransitionRequest r;
+    r.message_id = id;
+    r.to = s;
+    r.at = clock_.Now();
+    r.service = Service::kIMessage;
+    r.source = "test";
+    std::promise<Result<store::TransitionOutcome>> t;
+    store_->Transition(r, [&t](Result<store::TransitionOutcome> o) { t.set_value(std::move(o)); });
+    EXPECT_TRUE(t.get_future().get().ok());
+  }
+
+  // A message through all six statuses.
+  int64_t SendWithCallback(const std::string& handle) {
+    const int64_t id = AcceptWithCallback(handle);
+    for (Status s : {Status::kAccepted, Status::kSent, Status::kDelivered}) MoveTo(id, s);
     return id;
   }
 
@@ -180,30 +187,12 @@ TEST_F(DispatcherTest, OneFailedStatusDoesNotHoldBackTheMessagesLaterOnes) {
 TEST_F(DispatcherTest, ANewStatusBehindOneWaitingForItsRetryGoesAtOnce) {
   std::atomic<bool> down{true};
   client_.SetAnswer([&down](const testing::FakeHttpClient::Request&) { return down ? 0 : 200; });
-  Message m;
-  m.handle = "waits";
-  m.account_id = account_.id;
-  m.line_number = "+12125550199";
-  m.contact = "+14155550100";
-  m.content = "hello";
-  m.status = Status::kQueued;
-  m.status_callback = "http://receiver.test/cb";
-  m.date_created = m.date_updated = clock_.Now();
-  std::promise<Result<Message>> p;
-  store_->Accept(m, {}, [&p](Result<Message> r) { p.set_value(std::move(r)); });
-  const int64_t id = p.get_future().get().value().id;
+  const int64_t id = AcceptWithCallback("waits");
   SettleAt();
   ASSERT_EQ(store_->PendingDeliveries()->size(), 1u) << "QUEUED waits for its retry in 5 s";
   const size_t before = client_.posts().size();
   down = false;
-  store::TransitionRequest r;
-  r.message_id = id;
-  r.to = Status::kAccepted;
-  r.at = clock_.Now();
-  r.source = "test";
-  std::promise<Result<store::TransitionOutcome>> t;
-  store_->Transition(r, [&t](Result<store::TransitionOutcome> o) { t.set_value(std::move(o)); });
-  ASSERT_TRUE(t.get_future().get().ok());
+  MoveTo(id, Status::kAccepted);
   SettleAt();  // the clock has not moved: nothing waited for a retry
   const auto posts = client_.posts();
   ASSERT_EQ(posts.size(), before + 1);

@@ -4,6 +4,9 @@
 
 namespace bluegate::store {
 
+// A slice that frees nothing ends the pass: a head of old messages that must stay (still
+// queued, or with a webhook to deliver) holds back the newer ones until it goes, as with
+// PruneDeliveries; each slice reads only 5,000 rows, however large the table.
 Result<int64_t> SqlStore::PruneMessages(TimePoint cutoff) {
   int64_t total = 0;
   for (;;) {
