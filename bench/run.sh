@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|all]
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|wal|backlog|all]
 # (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
@@ -241,6 +241,43 @@ SQL
   echo "ratio scale / foundation: $(awk -v a="$scale" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
   echo "ratio every-number-new / foundation: $(awk -v a="$all" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
   echo "ratio of server CPU per request, scale / foundation: $(awk -v a="$(median "$work/scale.txt.cpu")" -v b="$(median "$work/base.txt.cpu")" 'BEGIN { printf "%.2f", a / b }')"
+}
+
+# The backlog (issue #16, goal 1): BACKLOG_MESSAGES accepted on 4 lines paced at 1 message/s, so
+# nearly all wait in QUEUED; then kill -9 and a restart on the same data. Reports the server's
+# memory with the backlog, before and after, and how long the restart takes to answer /healthz
+# and to accept a send.
+bench_backlog() {
+  local messages=${BACKLOG_MESSAGES:-1000000}
+  echo "== backlog: $messages messages accepted on 4 lines paced at 1 message/s; kill -9; restart"
+  sed 's/^burst_per_second = 0$/burst_per_second = 1/' "$work/bench.toml" > "$work/backlog.toml"
+  local saved=${SERVER_CONFIG:-}
+  SERVER_CONFIG="$work/backlog.toml"
+  start_server backlog
+  local t0; t0=$(date +%s%3N)
+  env KEY=benchkey SECRET=benchsecret LINES=$LINES LIMIT="$messages" THREADS=2 \
+    wrk -t2 -c"$CONNS" -d3600s -s bench/send.lua "http://127.0.0.1:$PORT" > "$work/wrk-backlog.txt" &
+  local wrk_pid=$!
+  local t_accepted; t_accepted=$(wait_for_metric 'bluegate_messages_total{status="QUEUED"}' "$messages")
+  sleep 0.5
+  kill "$wrk_pid" 2>/dev/null; wait "$wrk_pid" 2>/dev/null || true
+  local accepted; accepted=$(metric 'bluegate_messages_total{status="QUEUED"}')
+  echo "accepted $accepted in $(( t_accepted - t0 )) ms: $(( accepted * 1000 / (t_accepted - t0) )) msg/s"
+  echo "queue depth $(metric bluegate_queue_depth); RSS $(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status") MB; peak RSS $(peak_rss_mb) MB"
+  echo "database $(( $(stat -c %s "$work/data-backlog/bluegate.db") / 1048576 )) MB, WAL $(( $(stat -c %s "$work/data-backlog/bluegate.db-wal" 2>/dev/null || echo 0) / 1048576 )) MB"
+  kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  local start; start=$(date +%s%3N)
+  "$BIN" serve --config "$SERVER_CONFIG" --data-dir "$work/data-backlog" --listen "127.0.0.1:$PORT" > "$work/server-backlog-2.log" 2>&1 &
+  server_pid=$!
+  until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do sleep 0.005; done
+  local listening; listening=$(date +%s%3N)
+  local body='{"number":"+12125559000","from_number":"+14155550100","content":"after the restart"}'
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -H 'sb-api-key-id: benchkey' -H 'sb-api-secret-key: benchsecret' -d "$body" "http://127.0.0.1:$PORT/api/send-message")" = 200 ]; do sleep 0.005; done
+  local accepting; accepting=$(date +%s%3N)
+  echo "restart: /healthz answers after $(( listening - start )) ms; a send is accepted after $(( accepting - start )) ms"
+  echo "after the restart: queue depth $(metric bluegate_queue_depth); RSS $(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status") MB; peak RSS $(peak_rss_mb) MB"
+  stop_server
+  SERVER_CONFIG=$saved
 }
 
 # History: GET /api/v2/messages filtered by contact, a page of 100, over 10,000,000 stored
@@ -512,7 +549,8 @@ case "$WHAT" in
   smpp) bench_smpp ;;
   cluster) bench_cluster ;;
   wal) bench_wal ;;
+  backlog) bench_backlog ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
   all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse; bench_media; bench_smpp; bench_cluster ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|all]"; exit 2 ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|wal|backlog|all]"; exit 2 ;;
 esac

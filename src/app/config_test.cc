@@ -159,6 +159,22 @@ TEST(ConfigTest, TheDailySmsAllowanceIsALineLimitOffByDefault) {
             std::string::npos);
 }
 
+TEST(ConfigTest, ALinesWindowAndLookupTtlAreLineLimits) {
+  const Config defaults = LoadConfig(std::nullopt);
+  EXPECT_EQ(defaults.line_defaults.queue_window, 1000u);
+  const Config c = LoadConfig(WriteToml(
+      "[lines]\nqueue_window = 250\nlookup_ttl = \"1h\"\n"
+      "[lines.overrides.\"+14155550100\"]\nqueue_window = 10\n"));
+  EXPECT_EQ(c.line_defaults.queue_window, 250u);
+  EXPECT_EQ(c.line_defaults.lookup_ttl, std::chrono::hours(1));
+  EXPECT_EQ(c.line_overrides.at("+14155550100").queue_window, 10u);
+  for (const char* bad : {"[lines]\nqueue_window = 0\n", "[lines]\nqueue_window = 100001\n"}) {
+    EXPECT_NE(ConfigError(bad).find("lines.queue_window: must be from 1 to 100000"),
+              std::string::npos)
+        << bad;
+  }
+}
+
 TEST(ConfigTest, ScaleOutSettings) {
   const Config c = LoadConfig(
       WriteToml("database_url = \"postgresql://bluegate@db:5432/bluegate\"\n"

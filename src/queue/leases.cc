@@ -170,8 +170,7 @@ void LeaseKeeper::Round() {
   // Now and then, messages whose announcement was lost (their node died between its commit and
   // the NOTIFY) are found in the store. (Those already waiting here are not queued twice.)
   if (++rounds_ % kSweepEvery == 0) {
-    const TimePoint before = SystemClock().Now() - settings_.ttl;
-    for (const auto& line : outbound_.Driven()) outbound_.Sweep(line, before);
+    for (const auto& line : outbound_.Driven()) outbound_.Sweep(line);
   }
 
   // Webhook deliveries of nodes that went away (and of admin commands): one node each.

@@ -31,6 +31,7 @@ LineDriver::LineDriver(const LineDriverEnv& env, store::Line line, const LineLim
       limits_(limits),
       queue_(limits),
       state_{carriers::LineHealth::kOnline, env.clock.Now(), ""},
+      window_(std::max<size_t>(1, limits.queue_window)),
       capacity_(static_cast<int64_t>(limits.queue_capacity)),
       lookup_ttl_(limits.lookup_ttl) {
   auto post = [strand = strand_](std::function<void()> fn) { asio::post(strand, std::move(fn)); };
@@ -50,18 +51,6 @@ void LineDriver::Push(std::string token, std::string body, std::function<void(Re
     if (!self.carrier_) return done(self.NotDrivenHere());
     done(self.carrier_->Push(token, std::move(body)));
   });
-}
-
-std::deque<QueuedMessage> LineDriver::TakeWaiting() {
-  std::deque<QueuedMessage> waiting;
-  {
-    std::lock_guard lock(queue_mu_);
-    waiting = queue_.TakeAll();
-  }
-  depth_.store(0, std::memory_order_relaxed);
-  waiting_new_.store(0, std::memory_order_relaxed);
-  waiting_ids_.clear();
-  return waiting;
 }
 
 std::future<void> LineDriver::Stop() {
@@ -134,6 +123,7 @@ void LineDriver::UpdateLimits(LineLimits limits) {
       self.queue_.SetLimits(limits);
     }
     self.capacity_.store(static_cast<int64_t>(limits.queue_capacity), std::memory_order_relaxed);
+    self.window_ = std::max<size_t>(1, limits.queue_window);
     {
       std::lock_guard lock(self.lookup_mu_);
       self.lookup_ttl_ = limits.lookup_ttl;
@@ -151,33 +141,6 @@ void LineDriver::Retire() {
   });
 }
 
-void LineDriver::Enqueue(QueuedMessage m) {
-  if (m.new_contact && !m.already_accepted) waiting_new_.fetch_add(1, std::memory_order_relaxed);
-  OnStrand([m = std::move(m)](LineDriver& self) mutable {
-    if (self.retired_) {
-      self.depth_.fetch_sub(1, std::memory_order_relaxed);
-      if (m.new_contact && !m.already_accepted) {
-        self.waiting_new_.fetch_sub(1, std::memory_order_relaxed);
-      }
-      self.hooks_.forward(m.message.message_id);
-      return;
-    }
-    // A message already waiting here (announced by another node and also read from the store,
-    // or swept again) waits once.
-    if (!m.already_accepted && !self.waiting_ids_.insert(m.message.message_id).second) {
-      self.depth_.fetch_sub(1, std::memory_order_relaxed);
-      if (m.new_contact) self.waiting_new_.fetch_sub(1, std::memory_order_relaxed);
-      return;
-    }
-    if (self.carrier_) m.segments = std::max(1, self.carrier_->Segments(m.message));
-    {
-      std::lock_guard lock(self.queue_mu_);
-      self.queue_.Push(std::move(m));
-    }
-    self.Pump();
-  });
-}
-
 void LineDriver::OnCarrierEvent(carriers::CarrierEvent e) {
   // The line's carrier reports here directly: no lookup of the line per event.
   if (e.kind == carriers::CarrierEvent::Kind::kInbound ||
@@ -191,6 +154,7 @@ void LineDriver::OnCarrierEvent(carriers::CarrierEvent e) {
 void LineDriver::Pump() {
   if (retired_) return;
   for (;;) {
+    PageIn();
     std::variant<QueuedMessage, TimePoint, LineQueue::Empty> next;
     {
       std::lock_guard lock(queue_mu_);

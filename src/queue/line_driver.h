@@ -39,6 +39,9 @@
 
 namespace bluegate::queue {
 
+// What the carrier is given of a stored message.
+carriers::OutboundMessage ToOutbound(const Message& m);
+
 // What every line's driver shares: the process's io_context, store roles, time and reporting.
 struct LineDriverEnv {
   boost::asio::io_context& io;
@@ -99,7 +102,15 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   // Takes a place for a message that is already stored (recovered, forwarded, swept).
   void AddRecovered() { depth_.fetch_add(1, std::memory_order_relaxed); }
   // Queues a stored message whose place is taken. A message already waiting here waits once.
+  // Past the line's window it stays in the store only, and is paged in when its turn nears.
   void Enqueue(QueuedMessage m);
+  // The line's messages the store holds QUEUED (a restart, or this node taking the line over):
+  // they take their places and are paged in from the oldest.
+  void Resume(store::QueuedCount queued);
+  // Reads the line's QUEUED messages again from the oldest as the window empties, for messages
+  // it was not told of (moved here from a removed line, or announced by a node that died).
+  // Those already waiting here wait once.
+  void Rescan();
 
   // --- Carrier work (any thread; `done` may run on any thread). ---
   // Asks the carrier what became of a message last seen at `seen` (ACCEPTED or SENT) and acts on
@@ -134,6 +145,8 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   int NewContactsRemaining(TimePoint now) const;
   // QUEUED messages, reservations included.
   int64_t depth() const { return depth_.load(std::memory_order_relaxed); }
+  // Messages waiting in memory (the window, and what goes again); the rest wait in the store.
+  size_t held() const;
   // When the next waiting message is due to leave the queue (ms since the epoch; 0: unknown).
   int64_t next_out_ms() const { return next_out_ms_.load(std::memory_order_relaxed); }
   // What a carrier-less driver answers.
@@ -164,6 +177,11 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   void SweepUnresolved();
   // Empties the queue (the line is going away): its messages, oldest first.
   std::deque<QueuedMessage> TakeWaiting();
+  // Queues a stored message on the strand: into the window, or left to the store behind it.
+  void Admit(QueuedMessage m);
+  // Fills the window of each kind from the store when it is half empty and more wait there.
+  void PageIn();
+  void PageIn(bool first);
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   store::MessageLog& store_;
@@ -186,6 +204,16 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   bool resolve_armed_ = false;
   std::map<int64_t, TimePoint> awaiting_report_;  // accepted by the carrier, no report yet
   std::unordered_set<int64_t> waiting_ids_;       // QUEUED messages in queue_ (strand)
+  // The QUEUED messages of one kind (to known contacts, first messages) that wait in the store
+  // beyond the window (strand). Every QUEUED message of the kind with an id up to `cursor` has
+  // been in the window, or its Enqueue puts it there.
+  struct Backlog {
+    int64_t cursor = 0;
+    bool paged = false;  // some may wait in the store only: page from `cursor`
+    int64_t count = 0;   // how many: exact once paging reaches the end of the store
+  };
+  Backlog backlog_[2];  // [0]: to known contacts, [1]: first messages
+  size_t window_;       // per kind (LineLimits::queue_window)
   std::atomic<int64_t> depth_{0};                 // QUEUED messages, reservations included
   std::atomic<int64_t> capacity_;
   std::atomic<int64_t> next_out_ms_{0};

@@ -15,7 +15,8 @@ void LineQueue::SetLimits(const LineLimits& limits) {
 
 void LineQueue::Push(QueuedMessage m) {
   auto& q = m.new_contact ? first_ : known_;
-  q.push_back(Waiting{back_seq_++, std::move(m)});
+  const int64_t seq = m.message.message_id;
+  q.push_back(Waiting{seq, std::move(m)});
 }
 
 void LineQueue::PushFront(QueuedMessage m) {

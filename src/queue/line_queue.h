@@ -27,6 +27,9 @@ struct LineLimits {
   // SMS the line hands its carrier per day from 03:00 New York; past it an SMS ends in ERROR
   // SMS_LIMIT_REACHED. 0: no limit.
   int sms_per_day = 0;
+  // QUEUED messages of each kind (to known contacts, first messages) held in memory; the rest
+  // wait in the store and are paged in, in order, as the window empties.
+  size_t queue_window = 1000;
 };
 
 struct QueuedMessage {
@@ -47,6 +50,7 @@ class LineQueue {
   // Takes every waiting message out, in queue order (the line is going away).
   std::deque<QueuedMessage> TakeAll();
 
+  // Behind the waiting messages of its kind; the two kinds leave in message id order.
   void Push(QueuedMessage m);
   // For a message that must go again before the others (the carrier was busy or unreachable).
   void PushFront(QueuedMessage m);
@@ -60,18 +64,20 @@ class LineQueue {
   std::variant<QueuedMessage, TimePoint, Empty> Next(TimePoint now);
 
   size_t size() const { return known_.size() + first_.size(); }
+  // Messages waiting of one kind: first messages (`first`) or to known contacts.
+  size_t waiting(bool first) const { return first ? first_.size() : known_.size(); }
   const NewContactWindow& new_contacts() const { return new_contacts_; }
 
  private:
-  // Messages to known contacts and first messages, each in queue order; `seq` orders the two, so
-  // Next() is O(1) however many first messages wait for a slot.
+  // Messages to known contacts and first messages, each in queue order; `seq` orders the two (the
+  // message id, the order the store accepted them in; below every id for a message going again),
+  // so Next() is O(1) however many first messages wait for a slot.
   struct Waiting {
     int64_t seq;
     QueuedMessage m;
   };
   std::deque<Waiting> known_;
   std::deque<Waiting> first_;
-  int64_t back_seq_ = 0;   // the next Push gets this and counts up
   int64_t front_seq_ = 0;  // the next PushFront gets this minus one and counts down
   TokenBucket burst_;
   NewContactWindow new_contacts_;

@@ -20,15 +20,6 @@ namespace bluegate::queue {
 
 namespace asio = boost::asio;
 
-carriers::OutboundMessage ToOutbound(const Message& m) {
-  carriers::OutboundMessage out{m.id,       m.handle,      m.line_number, m.contact,
-                                m.content,  m.media_url,   m.send_style,  std::nullopt,
-                                m.group_id, m.participants};
-  if (m.message_type == "group") out.service = Service::kIMessage;  // groups are iMessage
-  out.account_id = m.account_id;
-  return out;
-}
-
 LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& line) {
   auto it = settings.per_line.find(line.number);
   LineLimits l = it == settings.per_line.end() ? settings.defaults : it->second;
@@ -162,20 +153,10 @@ std::vector<std::string> Outbound::Driven() {
   return out;
 }
 
-size_t Outbound::Sweep(const std::string& number, TimePoint accepted_before) {
+void Outbound::Sweep(const std::string& number) {
   auto line = FindLine(number);
-  if (!line || !Drives(number)) return 0;
-  auto unfinished = store_.messages.UnfinishedOutbound(number);
-  if (!unfinished.ok()) return 0;
-  auto d = Driver(line.value());
-  size_t n = 0;
-  for (const Message& m : unfinished.value()) {
-    if (m.status != Status::kQueued || m.date_created >= accepted_before) continue;
-    d->AddRecovered();
-    d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});  // (waits once)
-    ++n;
-  }
-  return n;
+  if (!line || !Drives(number)) return;
+  Driver(line.value())->Rescan();
 }
 
 bool Outbound::Adopt(const std::string& number) {
@@ -195,23 +176,19 @@ bool Outbound::Adopt(const std::string& number) {
   // carrier are reconciled (resubmitted, and counted, when the carrier cannot account for them).
   // (Read after the line is marked driven here: a message that another node announces meanwhile
   // is queued too, and the store lets only one of the two copies be sent.)
-  auto unfinished = store_.messages.UnfinishedOutbound(number);
-  if (!unfinished.ok()) {
+  auto in_flight = store_.messages.InFlightOutbound(number);
+  auto queued = store_.messages.QueuedByLine(number);
+  if (!in_flight.ok() || !queued.ok()) {
     spdlog::error("line {}: cannot read its unfinished messages: {}", number,
-                  unfinished.error().message);
+                  (in_flight.ok() ? queued.error() : in_flight.error()).message);
     Release(number);
     return false;
   }
-  for (const Message& m : unfinished.value()) {
-    if (m.status == Status::kQueued) {
-      d->AddRecovered();
-      d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});
-    } else {
-      d->Reconcile(ToOutbound(m), m.status);
-    }
-  }
-  spdlog::info("line {}: driven by this node ({} unfinished messages taken over)", number,
-               unfinished->size());
+  for (const Message& m : in_flight.value()) d->Reconcile(ToOutbound(m), m.status);
+  const store::QueuedCount waiting = queued->contains(number) ? queued->at(number) : store::QueuedCount{};
+  d->Resume(waiting);
+  spdlog::info("line {}: driven by this node ({} in flight and {} queued messages taken over)",
+               number, in_flight->size(), waiting.known + waiting.first);
   return true;
 }
 
@@ -299,35 +276,59 @@ Result<size_t> Outbound::Recover() {
   }
   // With leases, each line's messages resume when this node takes the line (Adopt).
   if (Leased()) return 0;
-  auto unfinished = store_.messages.UnfinishedOutbound();
-  if (!unfinished.ok()) return unfinished.error();
+  // Messages with their carriers when the process stopped are reconciled; QUEUED ones stay in
+  // the store, and each line pages them in as it sends.
+  auto in_flight = store_.messages.InFlightOutbound();
+  if (!in_flight.ok()) return in_flight.error();
+  auto queued = store_.messages.QueuedByLine();
+  if (!queued.ok()) return queued.error();
   size_t n = 0;
-  for (const Message& m : unfinished.value()) {
+  for (const Message& m : in_flight.value()) {
     auto line = FindLine(m.line_number);
     if (!line) {
-      // The line was removed while this message was with its carrier: nobody can report on it.
-      store::TransitionRequest r;
-      r.message_id = m.id;
-      r.to = Status::kError;
-      r.at = clock_.Now();
-      r.error = MessageError{
-          ErrorCode::kFailedToResolve,
-          "The line " + m.line_number + " was removed before its carrier reported on the message",
-          "line_removed", std::nullopt};
-      r.source = "recovery";
-      store_.log.Transition(std::move(r), [](Result<store::TransitionOutcome>) {});
+      FailOnRemovedLine(m.id, m.line_number);
       continue;
     }
-    auto d = Driver(*line);
-    if (m.status == Status::kQueued) {
-      d->AddRecovered();
-      d->Enqueue(QueuedMessage{ToOutbound(m), false, m.new_contact});
-    } else {
-      d->Reconcile(ToOutbound(m), m.status);  // in flight at the carrier when we stopped
-    }
+    Driver(*line)->Reconcile(ToOutbound(m), m.status);  // in flight at the carrier when we stopped
     ++n;
   }
+  for (const auto& [number, waiting] : queued.value()) {
+    auto line = FindLine(number);
+    if (!line) {
+      FailQueuedOnRemovedLine(number);
+      continue;
+    }
+    Driver(*line)->Resume(waiting);
+    n += static_cast<size_t>(waiting.known + waiting.first);
+  }
   return n;
+}
+
+// The line was removed while this message was with its carrier (or waited for it, with the
+// server stopped): nobody can report on it.
+void Outbound::FailOnRemovedLine(int64_t message_id, const std::string& line) {
+  store::TransitionRequest r;
+  r.message_id = message_id;
+  r.to = Status::kError;
+  r.at = clock_.Now();
+  r.error = MessageError{
+      ErrorCode::kFailedToResolve,
+      "The line " + line + " was removed before its carrier reported on the message",
+      "line_removed", std::nullopt};
+  r.source = "recovery";
+  store_.log.Transition(std::move(r), [](Result<store::TransitionOutcome>) {});
+}
+
+void Outbound::FailQueuedOnRemovedLine(const std::string& line) {
+  for (bool first : {false, true}) {
+    int64_t after = 0;
+    for (;;) {
+      auto page = store_.messages.QueuedPage(line, first, after, 1000);
+      if (!page.ok() || page->empty()) break;
+      for (const Message& m : page.value()) FailOnRemovedLine(m.id, line);
+      after = page->back().id;
+    }
+  }
 }
 
 void Outbound::Refresh() {
@@ -339,6 +340,7 @@ void Outbound::Refresh() {
   }
   line_change_seq_ = changes->second;
   std::set<std::string> numbers(changes->first.begin(), changes->first.end());
+  bool removed = false;
   for (const auto& number : numbers) {
     auto line = store_.directory.FindLine(number);
     std::shared_ptr<LineDriver> driver;
@@ -365,6 +367,7 @@ void Outbound::Refresh() {
     if (!line.ok()) {
       store_.contacts.ForgetRoutes(number);
       if (driver) driver->Retire();
+      removed = true;
       spdlog::info("line {} was removed", number);
     } else if (driver) {
       driver->UpdateLimits(EffectiveLimits(settings_, line.value()));
@@ -376,6 +379,15 @@ void Outbound::Refresh() {
       Driver(line.value());  // a new line: its carrier connects now, to hear from phones too
     }                        // with leases, a new line starts on whichever node takes its lease
   }
+  if (!removed) return;
+  // A removed line's waiting messages may have moved to other lines (`lines remove --move-to`):
+  // those lines read their queues again to find them.
+  std::vector<std::shared_ptr<LineDriver>> drivers;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [number, d] : drivers_) drivers.push_back(d);
+  }
+  for (const auto& d : drivers) d->Rescan();
 }
 
 void Outbound::Push(const std::string& line, std::string token, std::string body,
@@ -437,10 +449,18 @@ size_t Outbound::QueueDepth(const std::string& line) {
 void Outbound::RenderGauges(std::string& out, bool per_line) {
   std::shared_lock lock(mu_);
   int64_t total = 0;
-  for (const auto& [number, d] : drivers_) total += std::max<int64_t>(0, d->depth());
+  size_t held = 0;
+  for (const auto& [number, d] : drivers_) {
+    total += std::max<int64_t>(0, d->depth());
+    held += d->held();
+  }
   out += "# HELP bluegate_queue_depth Messages waiting in QUEUED on every line.\n";
   out += "# TYPE bluegate_queue_depth gauge\n";
   out += "bluegate_queue_depth " + std::to_string(total) + "\n";
+  out += "# HELP bluegate_queue_held Waiting messages held in memory (each line's window); the "
+         "rest wait in the store.\n";
+  out += "# TYPE bluegate_queue_held gauge\n";
+  out += "bluegate_queue_held " + std::to_string(held) + "\n";
   out += "# HELP bluegate_lines Lines this process drives or stands by for.\n";
   out += "# TYPE bluegate_lines gauge\n";
   out += "bluegate_lines " + std::to_string(drivers_.size()) + "\n";

@@ -44,9 +44,6 @@ struct QueueSettings {
 // the line's own settings (`bluegate lines set`).
 LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& line);
 
-// What the carrier is given of a stored message.
-carriers::OutboundMessage ToOutbound(const Message& m);
-
 // The message an inbound carrier report stores (status RECEIVED is set by the store).
 Message InboundMessage(const store::Line& line, const carriers::CarrierEvent& event,
                        IdGenerator& ids);
@@ -117,8 +114,9 @@ class Outbound final {
   // With leases: the node holding the line's lease ("" between holders); without: nullopt.
   std::optional<std::string> HolderOf(const std::string& line);
 
-  // Picks up what the store says was waiting (QUEUED) or in flight (ACCEPTED) when the process
-  // last stopped. Call once, before serving.
+  // Picks up what the store says was in flight (ACCEPTED, or SENT over iMessage) when the process
+  // last stopped, and how many messages wait QUEUED on each line (paged in as the line sends).
+  // Returns how many messages it picked up. Call once, before serving.
   Result<size_t> Recover();
 
   // Starts every stored line's carrier (connections to SMSCs and BlueBubbles servers come up
@@ -138,10 +136,10 @@ class Outbound final {
   // Stops driving `line`, returning once its carrier is closed: nothing more is submitted from
   // this node. Waiting messages stay QUEUED in the store for the line's next holder. Thread-safe.
   void Release(const std::string& line);
-  // Queues again the line's messages that have waited in QUEUED in the store since before
-  // `accepted_before` (one whose announcement was lost with the node that accepted it); those
-  // already waiting here are not queued twice. Returns how many it looked at. Thread-safe.
-  size_t Sweep(const std::string& line, TimePoint accepted_before);
+  // Has the line read its QUEUED messages in the store again from the oldest, as its window
+  // empties: one whose announcement was lost with the node that accepted it is found. Those
+  // already waiting here are not queued twice. Thread-safe.
+  void Sweep(const std::string& line);
   // The lines this node drives (every line without leases).
   std::vector<std::string> Driven();
   bool Drives(const std::string& line);
@@ -207,6 +205,9 @@ class Outbound final {
   void Heard(const store::Line& line, carriers::CarrierEvent event);
   // A message left a removed line's queue: it goes where the store now says.
   void Forward(int64_t message_id);
+  // Fails a message of a line removed while the server was stopped (Recover).
+  void FailOnRemovedLine(int64_t message_id, const std::string& line);
+  void FailQueuedOnRemovedLine(const std::string& line);
   void ArmWatch();
   bool Leased() {
     std::shared_lock lock(mu_);

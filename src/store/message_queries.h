@@ -67,6 +67,12 @@ struct AnnouncedEvents {
   int64_t newest = 0;                  // the newest event's seq (0 when there is none)
 };
 
+// A line's QUEUED messages: to known contacts, and first messages to new ones.
+struct QueuedCount {
+  int64_t known = 0;
+  int64_t first = 0;
+};
+
 // Reads of messages: one message, history and search, and what a restart or a line's new holder
 // must pick up. Synchronous and thread-safe.
 class MessageQueries {
@@ -76,10 +82,21 @@ class MessageQueries {
   virtual Result<Message> FindMessageById(int64_t id) = 0;
   virtual Result<MessagePage> ListMessages(const MessageQuery& q) = 0;
 
-  // Outbound messages a restart must pick up, oldest first: QUEUED (waiting), ACCEPTED (handed
-  // to a carrier, outcome unknown) and SENT over iMessage (awaiting delivery). With `line`, only
-  // that line's (a node taking a line over).
-  virtual Result<std::vector<Message>> UnfinishedOutbound(
+  // Outbound messages in flight that a restart (or a line's new holder) must reconcile, oldest
+  // first: ACCEPTED (handed to a carrier, outcome unknown) and SENT over iMessage (awaiting
+  // delivery). With `line`, only that line's. QUEUED messages stay in the store: each line pages
+  // them in (QueuedPage).
+  virtual Result<std::vector<Message>> InFlightOutbound(
+      std::optional<std::string> line = std::nullopt) = 0;
+
+  // Up to `limit` of the line's QUEUED messages with an id above `after`, by id: those that start
+  // a conversation when `new_contact`, else those to known contacts. A line's queue holds a
+  // window of what it sends next and pages the rest in with this.
+  virtual Result<std::vector<Message>> QueuedPage(std::string_view line, bool new_contact,
+                                                  int64_t after, int limit) = 0;
+
+  // QUEUED messages, by line (only `line`'s, when given).
+  virtual Result<std::map<std::string, QueuedCount>> QueuedByLine(
       std::optional<std::string> line = std::nullopt) = 0;
 
   // Messages waiting in QUEUED on the line.

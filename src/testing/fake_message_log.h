@@ -167,15 +167,45 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
     page.total = static_cast<int64_t>(page.data.size());
     return page;
   }
-  Result<std::vector<Message>> UnfinishedOutbound(std::optional<std::string> line) override {
+  Result<std::vector<Message>> InFlightOutbound(std::optional<std::string> line) override {
     std::lock_guard lock(mu_);
     std::vector<Message> out;
     for (const auto& [id, m] : messages_) {
-      const bool unfinished = m.status == Status::kQueued || m.status == Status::kAccepted ||
-                              (m.status == Status::kSent && m.service == Service::kIMessage);
-      if (m.is_outbound && unfinished && (!line || m.line_number == *line)) out.push_back(m);
+      const bool in_flight = m.status == Status::kAccepted ||
+                             (m.status == Status::kSent && m.service == Service::kIMessage);
+      if (m.is_outbound && in_flight && (!line || m.line_number == *line)) out.push_back(m);
     }
     return out;
+  }
+  Result<std::vector<Message>> QueuedPage(std::string_view line, bool new_contact, int64_t after,
+                                          int limit) override {
+    std::lock_guard lock(mu_);
+    ++queued_pages_;
+    std::vector<Message> out;
+    for (auto it = messages_.upper_bound(after);
+         it != messages_.end() && std::ssize(out) < limit; ++it) {
+      const Message& m = it->second;
+      if (m.line_number == line && m.status == Status::kQueued && m.new_contact == new_contact) {
+        out.push_back(m);
+      }
+    }
+    return out;
+  }
+  Result<std::map<std::string, store::QueuedCount>> QueuedByLine(
+      std::optional<std::string> line) override {
+    std::lock_guard lock(mu_);
+    std::map<std::string, store::QueuedCount> out;
+    for (const auto& [id, m] : messages_) {
+      if (m.status != Status::kQueued || (line && m.line_number != *line)) continue;
+      auto& n = out[m.line_number];
+      ++(m.new_contact ? n.first : n.known);
+    }
+    return out;
+  }
+  // How many QueuedPage reads were asked for.
+  int queued_pages() const {
+    std::lock_guard lock(mu_);
+    return queued_pages_;
   }
   Result<int64_t> CountQueued(std::string_view line) override {
     std::lock_guard lock(mu_);
@@ -226,6 +256,7 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
 
   mutable std::mutex mu_;
   std::vector<TimePoint> prune_cutoffs_;
+  int queued_pages_ = 0;
   int64_t next_id_ = 1;
   std::map<int64_t, Message> messages_;
   std::vector<store::TransitionRequest> transitions_;

@@ -99,10 +99,10 @@ Result<MessagePage> SqlStore::ListMessages(const MessageQuery& q) {
   });
 }
 
-Result<std::vector<Message>> SqlStore::UnfinishedOutbound(std::optional<std::string> line) {
+Result<std::vector<Message>> SqlStore::InFlightOutbound(std::optional<std::string> line) {
   return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
     Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
-                        "WHERE (m.status IN ('QUEUED', 'ACCEPTED') OR (m.status = 'SENT' AND "
+                        "WHERE (m.status = 'ACCEPTED' OR (m.status = 'SENT' AND "
                         "m.service = 'iMessage')) "
                         "AND m.is_outbound = 1" +
                         (line ? " AND m.line_number = ?" : "") + " ORDER BY m.id");
@@ -111,6 +111,38 @@ Result<std::vector<Message>> SqlStore::UnfinishedOutbound(std::optional<std::str
     while (s.Step()) out.push_back(ReadMessage(s));
     return out;
   });
+}
+
+Result<std::vector<Message>> SqlStore::QueuedPage(std::string_view line, bool new_contact,
+                                                  int64_t after, int limit) {
+  return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
+    // Walks messages_line_queued (line_number, new_contact, id): no sort, no rows of other lines.
+    Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
+                        "WHERE m.line_number = ? AND m.new_contact = ? AND m.status = 'QUEUED' "
+                        "AND m.id > ? ORDER BY m.line_number, m.new_contact, m.id LIMIT ?");
+    s.Bind(line).Bind(int64_t{new_contact ? 1 : 0}).Bind(after).Bind(int64_t{limit});
+    std::vector<Message> out;
+    while (s.Step()) out.push_back(ReadMessage(s));
+    return out;
+  });
+}
+
+Result<std::map<std::string, QueuedCount>> SqlStore::QueuedByLine(
+    std::optional<std::string> line) {
+  return Read<std::map<std::string, QueuedCount>>(
+      [&](Conn& c) -> Result<std::map<std::string, QueuedCount>> {
+        Stmt& s = c.Prepare(std::string("SELECT line_number, new_contact, COUNT(*) FROM messages "
+                                        "WHERE status = 'QUEUED'") +
+                            (line ? " AND line_number = ?" : "") +
+                            " GROUP BY line_number, new_contact");
+        if (line) s.Bind(*line);
+        std::map<std::string, QueuedCount> out;
+        while (s.Step()) {
+          QueuedCount& n = out[s.Text(0)];
+          (s.Int(1) != 0 ? n.first : n.known) = s.Int(2);
+        }
+        return out;
+      });
 }
 
 Result<int64_t> SqlStore::CountQueued(std::string_view line) {

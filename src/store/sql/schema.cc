@@ -230,6 +230,15 @@ CREATE TABLE announced_events(
   at {int} NOT NULL);
 CREATE INDEX announced_events_at ON announced_events(at);
 )sql",
+    // QUEUED messages stay in the store and each line pages them in, in order, by whether they
+    // start a conversation (QueuedPage); a restart reads only what is in flight.
+    R"sql(
+DROP INDEX messages_line_queued;
+CREATE INDEX messages_line_queued ON messages(line_number, new_contact, id) WHERE status = 'QUEUED';
+DROP INDEX messages_unfinished;
+CREATE INDEX messages_in_flight ON messages(id)
+  WHERE status = 'ACCEPTED' OR (status = 'SENT' AND service = 'iMessage');
+)sql",
 };
 
 std::span<const char* const> SharedMigrations() { return kSharedMigrations; }

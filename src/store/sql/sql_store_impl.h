@@ -110,7 +110,11 @@ class SqlStore final : public Store, private BatchHooks {
   Result<Message> FindMessage(int64_t account_id, std::string_view handle) override;
   Result<Message> FindMessageById(int64_t id) override;
   Result<MessagePage> ListMessages(const MessageQuery& q) override;
-  Result<std::vector<Message>> UnfinishedOutbound(std::optional<std::string> line) override;
+  Result<std::vector<Message>> InFlightOutbound(std::optional<std::string> line) override;
+  Result<std::vector<Message>> QueuedPage(std::string_view line, bool new_contact, int64_t after,
+                                          int limit) override;
+  Result<std::map<std::string, QueuedCount>> QueuedByLine(
+      std::optional<std::string> line) override;
   Result<int64_t> CountQueued(std::string_view line) override;
   Result<std::vector<UnroutedInbound>> ListUnrouted(std::optional<std::string> line,
                                                     int limit) override;

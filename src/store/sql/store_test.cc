@@ -398,9 +398,55 @@ TEST_P(StoreTest, UnfinishedMessagesAndPendingDeliveriesSurviveReopening) {
   store_.reset();
   Open();
   std::vector<std::string> handles;
-  for (const auto& m : store_->UnfinishedOutbound().value()) handles.push_back(m.handle);
-  EXPECT_EQ(handles, (std::vector<std::string>{"q", "a", "s"})) << "SMS SENT is final";
+  for (const auto& m : store_->InFlightOutbound().value()) handles.push_back(m.handle);
+  EXPECT_EQ(handles, (std::vector<std::string>{"a", "s"})) << "SMS SENT is final";
+  auto waiting = store_->QueuedByLine().value();
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting["+12125550199"].first, 1) << "q was the contact's first message";
+  EXPECT_EQ(waiting["+12125550199"].known, 0);
+  auto page = store_->QueuedPage("+12125550199", true, 0, 10).value();
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].handle, "q");
   EXPECT_EQ(store_->PendingDeliveries()->size(), 3u);
+}
+
+// A line's queue pages its QUEUED messages in by id, each kind on its own: to known contacts,
+// and first messages (which may wait for a new-contact slot while the others go).
+TEST_P(StoreTest, QueuedMessagesArePagedByLineKindAndId) {
+  std::vector<int64_t> known, first;
+  for (int i = 0; i < 7; ++i) {
+    Message m = NewMessage("k" + std::to_string(i));
+    m.contact = "+1415555010" + std::to_string(i % 2);  // two contacts: the first two are new
+    auto stored = Accept(m).value();
+    (stored.new_contact ? first : known).push_back(stored.id);
+  }
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(known.size(), 5u);
+  Message other = NewMessage("other line");
+  other.line_number = "+12125550198";
+  other.contact = "+14155550109";
+  ASSERT_TRUE(Accept(other).ok());
+  ASSERT_TRUE(Move(known[1], Status::kAccepted).ok());  // no longer waiting
+
+  auto ids = [](const std::vector<Message>& page) {
+    std::vector<int64_t> out;
+    for (const auto& m : page) out.push_back(m.id);
+    return out;
+  };
+  const std::string line = "+12125550199";
+  EXPECT_EQ(ids(store_->QueuedPage(line, false, 0, 2).value()),
+            (std::vector<int64_t>{known[0], known[2]}));
+  EXPECT_EQ(ids(store_->QueuedPage(line, false, known[2], 10).value()),
+            (std::vector<int64_t>{known[3], known[4]})) << "after the cursor, to the end";
+  EXPECT_EQ(ids(store_->QueuedPage(line, true, 0, 10).value()), first);
+  EXPECT_TRUE(store_->QueuedPage(line, true, first.back(), 10)->empty());
+  auto counts = store_->QueuedByLine().value();
+  EXPECT_EQ(counts[line].known, 4);
+  EXPECT_EQ(counts[line].first, 2);
+  EXPECT_EQ(counts["+12125550198"].first, 1);
+  auto one = store_->QueuedByLine(line).value();
+  EXPECT_EQ(one.size(), 1u) << "only the line asked for";
+  EXPECT_EQ(store_->CountQueued(line).value(), 6);
 }
 
 TEST_P(StoreTest, AWebhookSecretIsKeptOnceAndAReplacedOneIsGone) {
