@@ -246,10 +246,11 @@ Result<int> LinesRemove(const LineRemoveOptions& o) {
   std::string choice = o.queued;
   std::string move_to = o.move_to;
   if (choice.empty()) {
-    auto waiting = store->CountQueued(e164.value());
-    if (!waiting.ok()) return waiting.error();
-    if (waiting.value() > 0 && ::isatty(STDIN_FILENO)) {
-      std::cout << waiting.value() << " messages wait in QUEUED on line " << e164.value()
+    auto queued = store->QueuedByLine(e164.value());
+    if (!queued.ok()) return queued.error();
+    const int64_t waiting = queued->contains(e164.value()) ? queued->at(e164.value()).total() : 0;
+    if (waiting > 0 && ::isatty(STDIN_FILENO)) {
+      std::cout << waiting << " messages wait in QUEUED on line " << e164.value()
                 << ".\nFail them (ERROR 10001, their callbacks told), move them and the line's "
                    "contacts to another line, or cancel? [fail/move/cancel] "
                 << std::flush;

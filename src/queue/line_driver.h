@@ -179,6 +179,8 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   std::deque<QueuedMessage> TakeWaiting();
   // Queues a stored message on the strand: into the window, or left to the store behind it.
   void Admit(QueuedMessage m);
+  // Puts a message into the window, counting what the carrier sends it as.
+  void Hold(QueuedMessage m);
   // Fills the window of each kind from the store when it is half empty and more wait there.
   void PageIn();
   void PageIn(bool first);

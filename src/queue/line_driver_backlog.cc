@@ -76,23 +76,25 @@ void LineDriver::Admit(QueuedMessage m) {
   // passed it (ids are not in commit order across PostgreSQL nodes), or was already sent and
   // its second copy is refused by the store: it goes into the window either way.)
   if (!m.already_accepted) waiting_ids_.insert(id);
-  if (carrier_) m.segments = std::max(1, carrier_->Segments(m.message));
-  {
-    std::lock_guard lock(queue_mu_);
-    queue_.Push(std::move(m));
-  }
+  Hold(std::move(m));
   Pump();
+}
+
+void LineDriver::Hold(QueuedMessage m) {
+  if (carrier_) m.segments = std::max(1, carrier_->Segments(m.message));
+  std::lock_guard lock(queue_mu_);
+  queue_.Push(std::move(m));
 }
 
 void LineDriver::Resume(store::QueuedCount queued) {
   depth_.fetch_add(queued.known + queued.first, std::memory_order_relaxed);
   waiting_new_.fetch_add(queued.first, std::memory_order_relaxed);
   OnStrand([queued](LineDriver& self) {
-    const int64_t counts[2] = {queued.known, queued.first};
-    for (int kind = 0; kind < 2; ++kind) {
+    // From the oldest: whatever was already waiting here waits once.
+    for (const auto& [kind, count] : {std::pair{0, queued.known}, std::pair{1, queued.first}}) {
+      if (count == 0) continue;
       Backlog& b = self.backlog_[kind];
-      b.count += counts[kind];
-      if (counts[kind] > 0) b = Backlog{0, true, b.count};
+      b = Backlog{0, true, b.count + count};
     }
     self.Pump();
   });
@@ -140,10 +142,7 @@ void LineDriver::PageIn(bool first) {
         depth_.fetch_add(1, std::memory_order_relaxed);
         if (first) waiting_new_.fetch_add(1, std::memory_order_relaxed);
       }
-      QueuedMessage q{ToOutbound(m), false, m.new_contact};
-      if (carrier_) q.segments = std::max(1, carrier_->Segments(q.message));
-      std::lock_guard lock(queue_mu_);
-      queue_.Push(std::move(q));
+      Hold(QueuedMessage{ToOutbound(m), false, m.new_contact});
     }
     if (std::ssize(page.value()) < want) {
       // The end of the store: what is still counted left QUEUED some other way (moved with a

@@ -188,7 +188,7 @@ bool Outbound::Adopt(const std::string& number) {
   const store::QueuedCount waiting = queued->contains(number) ? queued->at(number) : store::QueuedCount{};
   d->Resume(waiting);
   spdlog::info("line {}: driven by this node ({} in flight and {} queued messages taken over)",
-               number, in_flight->size(), waiting.known + waiting.first);
+               number, in_flight->size(), waiting.total());
   return true;
 }
 
@@ -299,7 +299,7 @@ Result<size_t> Outbound::Recover() {
       continue;
     }
     Driver(*line)->Resume(waiting);
-    n += static_cast<size_t>(waiting.known + waiting.first);
+    n += static_cast<size_t>(waiting.total());
   }
   return n;
 }

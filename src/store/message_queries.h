@@ -71,6 +71,7 @@ struct AnnouncedEvents {
 struct QueuedCount {
   int64_t known = 0;
   int64_t first = 0;
+  int64_t total() const { return known + first; }
 };
 
 // Reads of messages: one message, history and search, and what a restart or a line's new holder
@@ -98,9 +99,6 @@ class MessageQueries {
   // QUEUED messages, by line (only `line`'s, when given).
   virtual Result<std::map<std::string, QueuedCount>> QueuedByLine(
       std::optional<std::string> line = std::nullopt) = 0;
-
-  // Messages waiting in QUEUED on the line.
-  virtual Result<int64_t> CountQueued(std::string_view line) = 0;
 
   // How many outbound SMS the line handed its carrier from `since` on (restores its daily SMS
   // allowance after a restart). Reads the line's messages: asked only of lines with a limit.

@@ -207,12 +207,6 @@ class FakeMessageLog final : public store::MessageLog, public store::MessageQuer
     std::lock_guard lock(mu_);
     return queued_pages_;
   }
-  Result<int64_t> CountQueued(std::string_view line) override {
-    std::lock_guard lock(mu_);
-    int64_t n = 0;
-    for (const auto& [id, m] : messages_) n += m.line_number == line && m.status == Status::kQueued;
-    return n;
-  }
   Result<std::vector<store::UnroutedInbound>> ListUnrouted(std::optional<std::string>,
                                                            int) override {
     return std::vector<store::UnroutedInbound>{};

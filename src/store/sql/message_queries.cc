@@ -145,16 +145,6 @@ Result<std::map<std::string, QueuedCount>> SqlStore::QueuedByLine(
       });
 }
 
-Result<int64_t> SqlStore::CountQueued(std::string_view line) {
-  return Read<int64_t>([&](Conn& c) -> Result<int64_t> {
-    Stmt& s =
-        c.Prepare("SELECT COUNT(*) FROM messages WHERE line_number = ? AND status = 'QUEUED'");
-    s.Bind(line);
-    s.Step();
-    return s.Int(0);
-  });
-}
-
 Result<std::vector<TimePoint>> SqlStore::NewContactStarts(std::string_view line, TimePoint since) {
   return Read<std::vector<TimePoint>>([&](Conn& c) -> Result<std::vector<TimePoint>> {
     Stmt& s = c.Prepare(

@@ -115,7 +115,6 @@ class SqlStore final : public Store, private BatchHooks {
                                           int limit) override;
   Result<std::map<std::string, QueuedCount>> QueuedByLine(
       std::optional<std::string> line) override;
-  Result<int64_t> CountQueued(std::string_view line) override;
   Result<std::vector<UnroutedInbound>> ListUnrouted(std::optional<std::string> line,
                                                     int limit) override;
   Result<int64_t> CountSmsSince(std::string_view line, TimePoint since) override;
