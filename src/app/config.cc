@@ -47,7 +47,7 @@ void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimit
   std::set<std::string> known{
       "burst_per_second",      "queue_capacity",    "resolve_timeout", "new_contacts_per_day",
       "new_contacts_per_hour", "new_contact_after", "shared",          "sms_per_day",
-      "queue_window",          "lookup_ttl"};
+      "queue_window",          "lookup_ttl",        "send_window"};
   if (allow_overrides) known.insert("overrides");
   CheckKeys(t, where, known);
   if (auto n = t.get("burst_per_second"))
@@ -61,6 +61,11 @@ void ReadLimits(const toml::table& t, const std::string& where, queue::LineLimit
     const auto v = Value<int64_t>(*n, where + ".queue_window", "a whole number");
     if (v < 1 || v > 100'000) Fail(where + ".queue_window", "must be from 1 to 100000");
     out.queue_window = static_cast<size_t>(v);
+  }
+  if (auto n = t.get("send_window")) {
+    const auto v = Value<int64_t>(*n, where + ".send_window", "a whole number");
+    if (v < 1 || v > 100'000) Fail(where + ".send_window", "must be from 1 to 100000");
+    out.send_window = static_cast<size_t>(v);
   }
   if (auto n = t.get("new_contacts_per_day")) {
     out.new_contacts.per_day = static_cast<int>(

@@ -159,19 +159,27 @@ TEST(ConfigTest, TheDailySmsAllowanceIsALineLimitOffByDefault) {
             std::string::npos);
 }
 
-TEST(ConfigTest, ALinesWindowAndLookupTtlAreLineLimits) {
+TEST(ConfigTest, ALinesWindowsAndLookupTtlAreLineLimits) {
   const Config defaults = LoadConfig(std::nullopt);
   EXPECT_EQ(defaults.line_defaults.queue_window, 1000u);
-  const Config c = LoadConfig(WriteToml(
-      "[lines]\nqueue_window = 250\nlookup_ttl = \"1h\"\n"
-      "[lines.overrides.\"+14155550100\"]\nqueue_window = 10\n"));
+  EXPECT_EQ(defaults.line_defaults.send_window, 1000u);
+  const Config c = LoadConfig(
+      WriteToml("[lines]\nqueue_window = 250\nsend_window = 20\nlookup_ttl = \"1h\"\n"
+                "[lines.overrides.\"+14155550100\"]\nqueue_window = 10\nsend_window = 3\n"));
   EXPECT_EQ(c.line_defaults.queue_window, 250u);
+  EXPECT_EQ(c.line_defaults.send_window, 20u);
   EXPECT_EQ(c.line_defaults.lookup_ttl, std::chrono::hours(1));
   EXPECT_EQ(c.line_overrides.at("+14155550100").queue_window, 10u);
-  for (const char* bad : {"[lines]\nqueue_window = 0\n", "[lines]\nqueue_window = 100001\n"}) {
-    EXPECT_NE(ConfigError(bad).find("lines.queue_window: must be from 1 to 100000"),
-              std::string::npos)
-        << bad;
+  EXPECT_EQ(c.line_overrides.at("+14155550100").send_window, 3u);
+  for (const char* key : {"queue_window", "send_window"}) {
+    for (const char* value : {"0", "100001", "\"ten\""}) {
+      const std::string bad = std::string("[lines]\n") + key + " = " + value + "\n";
+      const std::string error = ConfigError(bad);
+      EXPECT_NE(error.find(std::string("lines.") + key), std::string::npos) << bad;
+    }
+    EXPECT_NE(
+        ConfigError(std::string("[lines]\n") + key + " = 0\n").find("must be from 1 to 100000"),
+        std::string::npos);
   }
 }
 

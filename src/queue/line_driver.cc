@@ -32,6 +32,7 @@ LineDriver::LineDriver(const LineDriverEnv& env, store::Line line, const LineLim
       queue_(limits),
       state_{carriers::LineHealth::kOnline, env.clock.Now(), ""},
       window_(std::max<size_t>(1, limits.queue_window)),
+      send_window_(std::max<size_t>(1, limits.send_window)),
       capacity_(static_cast<int64_t>(limits.queue_capacity)),
       lookup_ttl_(limits.lookup_ttl) {
   auto post = [strand = strand_](std::function<void()> fn) { asio::post(strand, std::move(fn)); };
@@ -124,6 +125,7 @@ void LineDriver::UpdateLimits(LineLimits limits) {
     }
     self.capacity_.store(static_cast<int64_t>(limits.queue_capacity), std::memory_order_relaxed);
     self.window_ = std::max<size_t>(1, limits.queue_window);
+    self.send_window_ = std::max<size_t>(1, limits.send_window);
     {
       std::lock_guard lock(self.lookup_mu_);
       self.lookup_ttl_ = limits.lookup_ttl;
@@ -150,10 +152,40 @@ void LineDriver::OnCarrierEvent(carriers::CarrierEvent e) {
   OnStrand([e = std::move(e)](LineDriver& self) mutable { self.HandleEvent(std::move(e)); });
 }
 
-// Sends every message the limits allow now, and arms a timer for the next one.
+class LineDriver::SendSlot {
+ public:
+  explicit SendSlot(std::weak_ptr<LineDriver> driver) : driver_(std::move(driver)) {}
+  SendSlot(const SendSlot&) = delete;
+  SendSlot& operator=(const SendSlot&) = delete;
+  ~SendSlot() {
+    if (auto d = driver_.lock()) d->OnStrand([](LineDriver& self) { self.FreeSlot(); });
+  }
+
+ private:
+  std::weak_ptr<LineDriver> driver_;
+};
+
+LineDriver::Slot LineDriver::TakeSlot() {
+  ++sending_;
+  return std::make_shared<SendSlot>(weak_from_this());
+}
+
+void LineDriver::FreeSlot() {
+  --sending_;
+  if (!pump_blocked_) return;
+  pump_blocked_ = false;
+  Pump();
+}
+
+// Sends every message the limits and the send window allow now, and arms a timer for the next
+// one (or waits for a slot).
 void LineDriver::Pump() {
   if (retired_) return;
   for (;;) {
+    if (sending_ >= send_window_) {
+      pump_blocked_ = true;
+      return;
+    }
     PageIn();
     std::variant<QueuedMessage, TimePoint, LineQueue::Empty> next;
     {
@@ -167,7 +199,7 @@ void LineDriver::Pump() {
       }
       next_out_ms_.store(0, std::memory_order_relaxed);
       waiting_ids_.erase(m->message.message_id);
-      StartSend(std::move(*m));
+      StartSend(std::move(*m), TakeSlot());
     } else if (auto* at = std::get_if<TimePoint>(&next)) {
       next_out_ms_.store(ToUnixMillis(*at), std::memory_order_relaxed);
       pump_timer_->ArmAt(*at, [self = shared_from_this()] { self->Pump(); });
@@ -178,9 +210,9 @@ void LineDriver::Pump() {
   }
 }
 
-void LineDriver::StartSend(QueuedMessage m) {
+void LineDriver::StartSend(QueuedMessage m, Slot slot) {
   if (m.already_accepted) {
-    Submit(std::move(m.message));
+    Submit(std::move(m.message), std::move(slot));
     return;
   }
   store::TransitionRequest r;
@@ -190,9 +222,10 @@ void LineDriver::StartSend(QueuedMessage m) {
   r.source = "queue";
   r.expect_line = line_.number;
   auto self = shared_from_this();
-  store_.Transition(std::move(r), [self, msg = std::move(m.message)](
+  store_.Transition(std::move(r), [self, msg = std::move(m.message), slot = std::move(slot)](
                                       Result<store::TransitionOutcome> out) mutable {
-    self->OnStrand([msg = std::move(msg), out = std::move(out)](LineDriver& self) mutable {
+    self->OnStrand([msg = std::move(msg), out = std::move(out),
+                    slot = std::move(slot)](LineDriver& self) mutable {
       if (!out.ok()) {
         // The store is failing: the message stays QUEUED on disk and resumes after a restart.
         spdlog::error("line {}: cannot mark {} ACCEPTED: {}", self.line_.number, msg.handle,
@@ -209,25 +242,27 @@ void LineDriver::StartSend(QueuedMessage m) {
       }
       self.metrics_.CountStatus(Status::kAccepted);
       self.PublishUpdate(msg.message_id, Status::kAccepted);
-      self.Submit(std::move(msg));
+      self.Submit(std::move(msg), std::move(slot));
     });
   });
 }
 
 // SMS fallback (SPEC §6): the lookup decides the service before the carrier gets the message;
 // SMS carries no send_style. A lookup that cannot tell leaves the carrier to decide.
-void LineDriver::Submit(carriers::OutboundMessage msg) {
+void LineDriver::Submit(carriers::OutboundMessage msg, Slot slot) {
   if (!carrier_) return;  // stopped: the line's next holder takes the message over
-  if (msg.service) return CheckMedia(std::move(msg));
+  if (msg.service) return CheckMedia(std::move(msg), std::move(slot));
   auto self = shared_from_this();
   const std::string to = msg.to;
-  Lookup(to, [self, msg = std::move(msg)](carriers::LookupResult r) mutable {
-    self->OnStrand([msg = std::move(msg), r = std::move(r)](LineDriver& self) mutable {
-      msg.service = r.service.value_or(Service::kIMessage);
-      if (msg.service == Service::kSms) msg.send_style.clear();
-      self.CheckMedia(std::move(msg));
-    });
-  });
+  Lookup(to,
+         [self, msg = std::move(msg), slot = std::move(slot)](carriers::LookupResult r) mutable {
+           self->OnStrand([msg = std::move(msg), r = std::move(r),
+                           slot = std::move(slot)](LineDriver& self) mutable {
+             msg.service = r.service.value_or(Service::kIMessage);
+             if (msg.service == Service::kSms) msg.send_style.clear();
+             self.CheckMedia(std::move(msg), std::move(slot));
+           });
+         });
 }
 
 void LineDriver::Lookup(const std::string& address,
@@ -288,7 +323,7 @@ std::optional<MessageError> LineDriver::TakeSms(int64_t id) {
                           " (the allowance starts again at 03:00 New York)"};
 }
 
-void LineDriver::SubmitNow(carriers::OutboundMessage msg) {
+void LineDriver::SubmitNow(carriers::OutboundMessage msg, Slot slot) {
   if (!carrier_) return;
   if (msg.service == Service::kSms) {
     if (auto refused = TakeSms(msg.message_id)) {
@@ -300,11 +335,13 @@ void LineDriver::SubmitNow(carriers::OutboundMessage msg) {
   awaiting_report_[msg.message_id] = clock_.Now() + limits_.resolve_timeout;
   ArmResolveTimer();
   auto copy = msg;
-  carrier_->Submit(std::move(copy), [self = shared_from_this(),
-                                     msg = std::move(msg)](carriers::SubmitResult r) mutable {
-    self->OnStrand([msg = std::move(msg), r = std::move(r)](LineDriver& self) mutable {
-      self.OnSubmitted(std::move(msg), std::move(r));
-    });
+  // The slot goes when the carrier has answered and the answer is acted on.
+  carrier_->Submit(std::move(copy), [self = shared_from_this(), msg = std::move(msg),
+                                     slot = std::move(slot)](carriers::SubmitResult r) mutable {
+    self->OnStrand(
+        [msg = std::move(msg), r = std::move(r), slot = std::move(slot)](LineDriver& self) mutable {
+          self.OnSubmitted(std::move(msg), std::move(r));
+        });
   });
 }
 

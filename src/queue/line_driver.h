@@ -156,14 +156,20 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   template <typename Fn>
   void OnStrand(Fn fn);
   void HandleEvent(carriers::CarrierEvent e);
+  // One of the line's send_window places, held by a message from the queue until the carrier
+  // has answered its submit (or it stopped on the way): copies share it, the last frees it.
+  class SendSlot;
+  using Slot = std::shared_ptr<SendSlot>;
+  Slot TakeSlot();
+  void FreeSlot();
   void Pump();
-  void StartSend(QueuedMessage m);
-  void Submit(carriers::OutboundMessage msg);
-  void CheckMedia(carriers::OutboundMessage msg);
-  void Shrink(carriers::OutboundMessage msg, MediaSize size, bool fell_back);
+  void StartSend(QueuedMessage m, Slot slot);
+  void Submit(carriers::OutboundMessage msg, Slot slot);
+  void CheckMedia(carriers::OutboundMessage msg, Slot slot);
+  void Shrink(carriers::OutboundMessage msg, MediaSize size, bool fell_back, Slot slot);
   void OnShrunk(carriers::OutboundMessage msg, uint64_t bytes, bool fell_back,
-                Result<std::string> url);
-  void SubmitNow(carriers::OutboundMessage msg);
+                Result<std::string> url, Slot slot);
+  void SubmitNow(carriers::OutboundMessage msg, Slot slot);
   void OnSubmitted(carriers::OutboundMessage msg, carriers::SubmitResult r);
   void OnReconciled(carriers::OutboundMessage msg, Status seen,
                     std::optional<carriers::ReconcileResult> r);
@@ -214,9 +220,12 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
     bool paged = false;  // some may wait in the store only: page from `cursor`
     int64_t count = 0;   // how many: exact once paging reaches the end of the store
   };
-  Backlog backlog_[2];  // [0]: to known contacts, [1]: first messages
-  size_t window_;       // per kind (LineLimits::queue_window)
-  std::atomic<int64_t> depth_{0};                 // QUEUED messages, reservations included
+  Backlog backlog_[2];             // [0]: to known contacts, [1]: first messages
+  size_t window_;                  // per kind (LineLimits::queue_window)
+  size_t send_window_;             // LineLimits::send_window
+  size_t sending_ = 0;             // slots taken (strand)
+  bool pump_blocked_ = false;      // the pump stopped for want of a slot (strand)
+  std::atomic<int64_t> depth_{0};  // QUEUED messages, reservations included
   std::atomic<int64_t> capacity_;
   std::atomic<int64_t> next_out_ms_{0};
   std::atomic<int64_t> waiting_new_{0};  // first messages waiting for a new-contact slot

@@ -120,5 +120,38 @@ TEST_F(LineBacklogTest, MessagesThatLeftQueuedElsewhereGiveTheirPlacesBackAtTheE
   EXPECT_EQ(driver_->depth(), 0) << "its place was given back";
 }
 
+// An unpaced line with a backlog does not pour it all towards the carrier: at most send_window
+// messages are between the queue and the carrier's answer, and each answer (or failure on the
+// way) lets the next one go.
+TEST_F(LineBacklogTest, TheSendWindowBoundsMessagesOnTheirWayToTheCarrier) {
+  LineLimits limits = Unpaced();
+  limits.send_window = 2;
+  Start(limits);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Queue("+1415555100" + std::to_string(i)));
+  EXPECT_EQ(Submits(), 2u);
+  EXPECT_EQ(StatusOf(ids[2]), Status::kQueued);
+  EXPECT_EQ(driver_->depth(), 3);
+  Answer(0, carriers::SubmitOutcome::kAccepted);
+  EXPECT_EQ(Submits(), 3u) << "an answer frees a place";
+  Answer(1, carriers::SubmitOutcome::kRejected);
+  EXPECT_EQ(StatusOf(ids[1]), Status::kError);
+  EXPECT_EQ(Submits(), 4u) << "so does a refusal";
+  EXPECT_EQ(StatusOf(ids[4]), Status::kQueued);
+}
+
+TEST_F(LineBacklogTest, AMessageThatStopsBeforeTheCarrierFreesItsSendWindowPlace) {
+  LineLimits limits = Unpaced();
+  limits.send_window = 1;
+  Start(limits);
+  log_.set_failing(true);
+  const int64_t stuck = Queue("+14155551000");
+  log_.set_failing(false);
+  const int64_t next = Queue("+14155551001");
+  EXPECT_EQ(StatusOf(stuck), Status::kQueued) << "the store could not mark it ACCEPTED";
+  ASSERT_EQ(Submits(), 1u) << "and its place went to the next";
+  EXPECT_EQ(carrier_->submits[0].message.message_id, next);
+}
+
 }  // namespace
 }  // namespace bluegate::queue

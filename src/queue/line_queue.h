@@ -30,6 +30,10 @@ struct LineLimits {
   // QUEUED messages of each kind (to known contacts, first messages) held in memory; the rest
   // wait in the store and are paged in, in order, as the window empties.
   size_t queue_window = 1000;
+  // Messages taken from the queue and not yet handed to the carrier (being marked ACCEPTED,
+  // looked up, checked for media, or waiting for the carrier's answer to the submit); the next
+  // leave the queue as these go. Keeps a line with a backlog from pouring it all into memory.
+  size_t send_window = 1000;
 };
 
 struct QueuedMessage {

@@ -4,6 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gateway, FAST_CONFIG, makeDataDir } from './lib/gateway.mjs';
 import { Receiver } from './lib/receiver.mjs';
+import { eventually } from './lib/eventually.mjs';
 
 const FULL = ['REGISTERED', 'PENDING', 'QUEUED', 'ACCEPTED', 'SENT', 'DELIVERED'];
 const cleanups = [];
@@ -55,11 +56,36 @@ test('every acknowledged send survives kill -9 and completes after restart', asy
     const m = await again.waitForStatus(handle, (x) => x.status === 'DELIVERED', 20000);
     assert.equal(m.message_handle, handle);
   }
-  // At least once: every status of every acknowledged message reaches the receiver.
-  await rx.waitFor(() => acknowledged.every((h) => new Set(rx.forHandle(h).map((c) => c.json.status)).size === 6), 30000);
-  for (const h of acknowledged.slice(0, 50)) {
-    const seen = [...new Set(rx.forHandle(h).map((c) => c.json.status))];
-    assert.deepEqual(seen, FULL, `callbacks of ${h} arrive in status order`);
+  // At least once, newest first (docs/webhooks.md): every status of every acknowledged message
+  // is delivered to the receiver, or, when a delivery failed (a machine busy enough to miss the
+  // 2 s timeout) while newer ones waited, recorded as superseded by the newer one; DELIVERED
+  // always arrives.
+  const delivered = (h) => new Set(rx.forHandle(h).map((c) => c.json.status));
+  const missing = await eventually(() => {
+    const got = new Map();
+    for (const c of rx.received) {
+      if (c.answered < 200 || c.answered >= 300 || !c.json?.message_handle) continue;
+      if (!got.has(c.json.message_handle)) got.set(c.json.message_handle, new Set());
+      got.get(c.json.message_handle).add(c.json.status);
+    }
+    return acknowledged.filter((h) => !got.get(h)?.has('DELIVERED'));
+  }, (left) => left.length === 0, { timeoutMs: 30000, intervalMs: 200 });
+  assert.deepEqual(missing, [], 'DELIVERED reaches the receiver for every acknowledged message');
+  let inOrder = 0;
+  for (const h of acknowledged) {
+    const r = await again.request('GET', `/api/v2/webhooks/deliveries?message_handle=${h}&limit=100`);
+    assert.equal(r.status, 200, r.text);
+    const outcomes = new Map(r.json.data.map((d) => [d.status, d.outcome]));
+    const got = delivered(h);
+    for (const status of FULL) {
+      const outcome = outcomes.get(status);
+      assert.ok(got.has(status) || outcome === 'superseded', `${h}: ${status} neither received nor superseded (${outcome})`);
+    }
+    if (![...outcomes.values()].includes('superseded') && inOrder < 50) {
+      inOrder++;
+      const seen = [...new Set(rx.forHandle(h).map((c) => c.json.status))];
+      assert.deepEqual(seen, FULL, `callbacks of ${h} arrive in status order`);
+    }
   }
   const metrics = await again.metrics();
   const resubmits = Number(metrics.match(/bluegate_carrier_resubmits_total (\d+)/)[1]);
