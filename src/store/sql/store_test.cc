@@ -1,19 +1,6 @@
-// The store's behaviour, once for each engine: every TEST_P runs on SQLite and on PostgreSQL.
+// The store's messages, once for each engine: every TEST_P runs on SQLite and on PostgreSQL.
+// (Contacts and lines: store_contacts_test.cc; webhooks: store_webhooks_test.cc.)
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-
-#include <thread>
-
-#include <filesystem>
-#include <future>
-
-#include "store/postgres/postgres_store.h"
-#include "store/sql/db.h"
-#include "store/sqlite/sqlite_store.h"
-#include "testing/failing_vfs.h"
-#include "testing/manual_clock.h"
-#include "testing/postgres.h"
-#include "testing/temp_dir.h"
 
 #include "store/sql/store_fixture.h"
 
@@ -55,189 +42,6 @@ TEST_P(StoreTest, TransitionsMoveForwardAndLateReportsAreIgnored) {
   EXPECT_FALSE(late->applied);
   EXPECT_EQ(late->status, Status::kDelivered);
   EXPECT_EQ(store_->FindMessage(account_.id, "h2")->status, Status::kDelivered);
-}
-
-TEST_P(StoreTest, EachStatusChangeWritesItsCallbackDeliveryInOrder) {
-  auto m = Accept(NewMessage("h3", "http://127.0.0.1:1/cb")).value();
-  ASSERT_TRUE(Move(m.id, Status::kAccepted).ok());
-  ASSERT_TRUE(Move(m.id, Status::kSent, Service::kSms).ok());
-  ASSERT_FALSE(Move(m.id, Status::kDelivered)->applied)
-      << "SENT over SMS is final: ignored, no delivery";
-  auto ds = store_->DeliveriesForMessage(m.id).value();
-  std::vector<Status> statuses;
-  for (const auto& d : ds) statuses.push_back(d.status);
-  EXPECT_EQ(statuses, (std::vector<Status>{Status::kRegistered, Status::kPending, Status::kQueued,
-                                           Status::kAccepted, Status::kSent}));
-  for (size_t i = 1; i < ds.size(); ++i) EXPECT_GT(ds[i].id, ds[i - 1].id);
-  store_->Flush();
-  std::lock_guard lock(mu_);
-  EXPECT_EQ(observed_.size(), 5u) << "the observer hears of every committed delivery";
-}
-
-TEST_P(StoreTest, TheFirstMessageBindsTheContactToItsLine) {
-  ASSERT_TRUE(store_->AddLine(Line{"+13125550190", account_.id, "sim", "{}", {}}).ok());
-  EXPECT_EQ(store_->FindRoute(account_.id, "+14155550100").value(), std::nullopt);
-  ASSERT_TRUE(Accept(NewMessage("first")).ok());
-  EXPECT_EQ(store_->FindRoute(account_.id, "+14155550100").value(), "+12125550199");
-  Message elsewhere = NewMessage("elsewhere");
-  elsewhere.line_number = "+13125550190";
-  auto refused = Accept(elsewhere);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message.find("is bound to line +12125550199"), std::string::npos);
-  EXPECT_FALSE(store_->FindMessage(account_.id, "elsewhere").ok()) << "nothing stored";
-  EXPECT_EQ(store_->FindContact(account_.id, "+14155550100")->line, "+12125550199")
-      << "the binding is visible on the contact";
-}
-
-TEST_P(StoreTest, ASharedLineDeclinesUnverifiedContactsUntilTheyWrite) {
-  AcceptPolicy shared;
-  shared.verified_only = true;
-  auto declined = Accept(NewMessage("unverified"), shared).value();
-  EXPECT_EQ(declined.status, Status::kDeclined);
-  EXPECT_EQ(declined.error->reason, "contact_not_verified");
-  AcceptPolicy asking = shared;
-  asking.verification = true;
-  EXPECT_EQ(Accept(NewMessage("please-reply"), asking)->status, Status::kQueued)
-      << "the verification request itself may go";
-
-  Message reply = NewMessage("reply");
-  reply.is_outbound = false;
-  std::promise<Result<Message>> p;
-  store_->RecordInbound(reply, [&p](Result<Message> r) { p.set_value(std::move(r)); });
-  ASSERT_TRUE(p.get_future().get().ok());
-  EXPECT_TRUE(store_->FindContact(account_.id, "+14155550100")->verified);
-  EXPECT_EQ(Accept(NewMessage("verified"), shared)->status, Status::kQueued);
-}
-
-TEST_P(StoreTest, RemovingALineRefusesWhileMessagesWaitThenMovesThemWithTheirContacts) {
-  ASSERT_TRUE(store_->AddLine(Line{"+13125550190", account_.id, "sim", "{}", {}}).ok());
-  auto waiting = Accept(NewMessage("waiting")).value();
-  EXPECT_EQ(store_->QueuedByLine("+12125550199").value()["+12125550199"].total(), 1);
-
-  auto refused = store_->RemoveLine("+12125550199", QueuedOnRemoval::kRefuse, std::nullopt);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().kind, ErrorKind::kConflict);
-  EXPECT_TRUE(store_->FindLine("+12125550199").ok()) << "nothing removed";
-  EXPECT_FALSE(store_->RemoveLine("+12125550199", QueuedOnRemoval::kMove, "+19995550100").ok())
-      << "only to a line of the same account";
-
-  auto moved = store_->RemoveLine("+12125550199", QueuedOnRemoval::kMove, "+13125550190");
-  ASSERT_TRUE(moved.ok()) << moved.error().message;
-  EXPECT_EQ(moved->moved, 1);
-  EXPECT_EQ(moved->contacts_rebound, 1);
-  EXPECT_FALSE(store_->FindLine("+12125550199").ok());
-  EXPECT_EQ(store_->FindMessageById(waiting.id)->line_number, "+13125550190");
-  EXPECT_EQ(store_->FindMessageById(waiting.id)->status, Status::kQueued);
-  EXPECT_EQ(store_->FindRoute(account_.id, "+14155550100").value(), "+13125550190");
-  auto changes = store_->LineChangesSince(0).value();
-  EXPECT_EQ(changes.first.back(), "+12125550199") << "a running server learns of the removal";
-}
-
-TEST_P(StoreTest, RemovingALineCanFailItsQueuedMessagesAndUnbindItsContacts) {
-  auto waiting = Accept(NewMessage("doomed", "http://127.0.0.1:1/cb")).value();
-  auto failed = store_->RemoveLine("+12125550199", QueuedOnRemoval::kFail, std::nullopt);
-  ASSERT_TRUE(failed.ok());
-  EXPECT_EQ(failed->failed, 1);
-  auto m = store_->FindMessageById(waiting.id).value();
-  EXPECT_EQ(m.status, Status::kError);
-  EXPECT_EQ(m.error->reason, "line_removed");
-  EXPECT_EQ(store_->FindRoute(account_.id, "+14155550100").value(), std::nullopt);
-  auto ds = store_->DeliveriesForMessage(waiting.id).value();
-  EXPECT_EQ(ds.back().status, Status::kError) << "the status callback hears of it";
-}
-
-TEST_P(StoreTest, ADeletedContactKeepsItsOptOutAndComesBackAsANewContact) {
-  ContactFields f;
-  f.first_name = "Ada";
-  f.opted_out = true;
-  f.custom_variables["plan"] = "gold";
-  auto made = store_->WriteContact(account_.id, "+14155550100", f, ContactWrite::kCreate).value();
-  EXPECT_EQ(
-      store_->WriteContact(account_.id, "+14155550100", f, ContactWrite::kCreate).error().kind,
-      ErrorKind::kConflict);
-  ContactFields more;
-  more.custom_variables["team"] = "math";
-  auto merged =
-      store_->WriteContact(account_.id, "+14155550100", more, ContactWrite::kUpdate).value();
-  EXPECT_EQ(merged.custom_variables,
-            (std::map<std::string, std::string>{{"plan", "gold"}, {"team", "math"}}));
-  EXPECT_EQ(merged.first_name, "Ada");
-
-  EXPECT_EQ(store_->DeleteContacts(account_.id, {made.contact_id}).value(), 1);
-  EXPECT_FALSE(store_->FindContact(account_.id, "+14155550100").ok());
-  EXPECT_EQ(store_->CountContacts(account_.id).value(), 0);
-  EXPECT_EQ(Accept(NewMessage("after-delete"))->status, Status::kDeclined)
-      << "the opt-out outlives the contact";
-  auto back = store_->FindContact(account_.id, "+14155550100").value();
-  EXPECT_NE(back.contact_id, made.contact_id);
-  EXPECT_EQ(back.first_name, "") << "the profile went with the deletion";
-  EXPECT_TRUE(back.opted_out);
-}
-
-TEST_P(StoreTest, NewContactStartsAreWhenTheirMessagesWereAccepted) {
-  auto first = Accept(NewMessage("first")).value();
-  EXPECT_TRUE(first.new_contact);
-  clock_.Advance(std::chrono::minutes(5));
-  ASSERT_TRUE(Move(first.id, Status::kAccepted).ok());
-  auto known = Accept(NewMessage("known")).value();
-  EXPECT_FALSE(known.new_contact);
-  ASSERT_TRUE(Move(known.id, Status::kAccepted).ok());
-  auto starts = store_->NewContactStarts("+12125550199", clock_.Now() - std::chrono::hours(1));
-  EXPECT_EQ(starts.value(), std::vector<TimePoint>{clock_.Now()});
-  AcceptPolicy short_silence;
-  short_silence.new_contact_after = std::chrono::minutes(1);
-  clock_.Advance(std::chrono::hours(2));
-  auto again = NewMessage("after-silence");
-  again.date_created = clock_.Now();
-  EXPECT_TRUE(Accept(again, short_silence)->new_contact)
-      << "the line's new-contact silence decides";
-}
-
-TEST_P(StoreTest, LineSettingsAreStoredWithTheLine) {
-  LineSettings ls;
-  ls.burst_per_second = 2.5;
-  ls.new_contacts_per_day = 0;
-  ls.new_contact_after = std::chrono::hours(24 * 7);
-  ls.shared = true;
-  ASSERT_TRUE(store_->SetLineSettings("+12125550199", ls).ok());
-  auto line = store_->FindLine("+12125550199").value();
-  EXPECT_EQ(line.settings.burst_per_second, 2.5);
-  EXPECT_EQ(line.settings.new_contacts_per_day, 0);
-  EXPECT_EQ(line.settings.new_contact_after, std::chrono::hours(24 * 7));
-  EXPECT_EQ(line.settings.shared, true);
-  EXPECT_FALSE(line.settings.queue_capacity.has_value());
-  EXPECT_EQ(store_->SetLineSettings("+19995550100", ls).error().kind, ErrorKind::kNotFound);
-}
-
-TEST_P(StoreTest, AcceptSeesEveryOtherChangeToTheContactAtOnce) {
-  ASSERT_EQ(Accept(NewMessage("known"))->status, Status::kQueued);
-  ContactFields stop;
-  stop.opted_out = true;
-  ASSERT_TRUE(store_->WriteContact(account_.id, "+14155550100", stop, ContactWrite::kUpdate).ok());
-  EXPECT_EQ(Accept(NewMessage("after-opt-out"))->status, Status::kDeclined);
-  ContactFields start;
-  start.opted_out = false;
-  ASSERT_TRUE(store_->WriteContact(account_.id, "+14155550100", start, ContactWrite::kUpdate).ok());
-  EXPECT_EQ(Accept(NewMessage("after-opt-in"))->status, Status::kQueued);
-
-  ASSERT_TRUE(store_->AddLine(Line{"+13125550190", account_.id, "sim", "{}", {}}).ok());
-  ContactFields rebind;
-  rebind.line = "+13125550190";
-  ASSERT_TRUE(
-      store_->WriteContact(account_.id, "+14155550100", rebind, ContactWrite::kUpdate).ok());
-  EXPECT_FALSE(Accept(NewMessage("old-line")).ok()) << "bound to the new line now";
-  Message moved = NewMessage("new-line");
-  moved.line_number = "+13125550190";
-  EXPECT_TRUE(Accept(moved).ok());
-
-  // Accepts of a deleted contact bring it back, each time it is deleted.
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_EQ(store_->DeleteContacts(account_.id, {"+14155550100"}).value(), 1);
-    Message again = NewMessage("again-" + std::to_string(i));
-    again.line_number = "+13125550190";
-    ASSERT_TRUE(Accept(again).ok());
-    EXPECT_TRUE(store_->FindContact(account_.id, "+14155550100").ok()) << i;
-  }
 }
 
 TEST_P(StoreTest, AConversationsHistoryIsFoundBeforeAndAfterItIsFiled) {
@@ -309,34 +113,6 @@ TEST_P(StoreTest, HistoryPagesThroughALargeStoreByContactAndStatus) {
   EXPECT_EQ(store_->ListMessages(q)->total, 200);
 }
 
-TEST_P(StoreTest, AnInboundMessageBindsAnUnboundContact) {
-  Message hello = NewMessage("in-hello");
-  hello.contact = "+14155550177";
-  hello.line_number = "+12125550199";
-  std::promise<Result<Message>> p;
-  store_->RecordInbound(hello, [&p](Result<Message> r) { p.set_value(std::move(r)); });
-  ASSERT_TRUE(p.get_future().get().ok());
-  EXPECT_EQ(store_->FindRoute(account_.id, "+14155550177").value(), "+12125550199");
-}
-
-TEST_P(StoreTest, AnOptedOutContactIsDeclinedAtAccept) {
-  Message stop = NewMessage("in1");
-  stop.is_outbound = false;
-  stop.content = "STOP";
-  std::promise<Result<Message>> p;
-  store_->RecordInbound(stop, [&p](Result<Message> r) { p.set_value(std::move(r)); });
-  auto inbound = p.get_future().get();
-  ASSERT_TRUE(inbound.ok());
-  EXPECT_EQ(inbound->status, Status::kReceived);
-  EXPECT_TRUE(inbound->opted_out);
-  auto m = Accept(NewMessage("h4"));
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->status, Status::kDeclined);
-  EXPECT_TRUE(m->opted_out);
-  ASSERT_TRUE(m->error);
-  EXPECT_NE(m->error->message.find("opted out"), std::string::npos);
-}
-
 TEST_P(StoreTest, RetentionDeletesOnlyFinishedMessagesWhoseWebhooksAreDone) {
   auto done = Accept(NewMessage("old-delivered")).value();
   for (Status s : {Status::kAccepted, Status::kSent, Status::kDelivered}) {
@@ -372,8 +148,8 @@ TEST_P(StoreTest, StrangersCannotFillTheStoreWithUnroutedMessages) {
     m.contact = "+1415555" + std::to_string(1000 + i);
     m.content = "spam " + std::to_string(i);
     std::promise<Result<std::vector<Message>>> p;
-    store_->RecordSharedInbound(m, {account_.id},
-                                [&p](Result<std::vector<Message>> r) { p.set_value(std::move(r)); });
+    store_->RecordSharedInbound(
+        m, {account_.id}, [&p](Result<std::vector<Message>> r) { p.set_value(std::move(r)); });
     EXPECT_TRUE(p.get_future().get()->empty()) << "no account registered the sender";
   };
   stranger("+12125550198", 0);  // another shared line's is not the flood's to evict
@@ -437,7 +213,8 @@ TEST_P(StoreTest, QueuedMessagesArePagedByLineKindAndId) {
   EXPECT_EQ(ids(store_->QueuedPage(line, false, 0, 2).value()),
             (std::vector<int64_t>{known[0], known[2]}));
   EXPECT_EQ(ids(store_->QueuedPage(line, false, known[2], 10).value()),
-            (std::vector<int64_t>{known[3], known[4]})) << "after the cursor, to the end";
+            (std::vector<int64_t>{known[3], known[4]}))
+      << "after the cursor, to the end";
   EXPECT_EQ(ids(store_->QueuedPage(line, true, 0, 10).value()), first);
   EXPECT_TRUE(store_->QueuedPage(line, true, first.back(), 10)->empty());
   auto counts = store_->QueuedByLine().value();
@@ -447,76 +224,6 @@ TEST_P(StoreTest, QueuedMessagesArePagedByLineKindAndId) {
   auto one = store_->QueuedByLine(line).value();
   EXPECT_EQ(one.size(), 1u) << "only the line asked for";
   EXPECT_EQ(one[line].total(), 6);
-}
-
-TEST_P(StoreTest, AWebhookSecretIsKeptOnceAndAReplacedOneIsGone) {
-  WebhookConfig config;
-  WebhookEntry hook;
-  hook.url = "http://receiver.test/outbound";
-  hook.secret = "first-secret";
-  hook.plain = false;
-  config.by_type["outbound"] = {hook};
-  ASSERT_TRUE(store_->ReplaceWebhooks(account_.id, config).ok());
-  ASSERT_TRUE(Accept(NewMessage("signed", "http://receiver.test/cb")).ok());
-  auto secret_of = [this](const std::string& url) {
-    std::vector<std::string> out;
-    for (const auto& d : store_->PendingDeliveries().value()) {
-      if (d.url == url) out.push_back(d.secret);
-    }
-    return out;
-  };
-  auto hooks = secret_of("http://receiver.test/outbound");
-  ASSERT_FALSE(hooks.empty());
-  for (const auto& s : hooks) EXPECT_EQ(s, "first-secret");
-  for (const auto& s : secret_of("http://receiver.test/cb")) EXPECT_EQ(s, "") << "unsigned";
-
-  // Rotated: the waiting deliveries are signed with the secret the webhook has now.
-  config.by_type["outbound"][0].secret = "second-secret";
-  ASSERT_TRUE(store_->ReplaceWebhooks(account_.id, config).ok());
-  for (const auto& s : secret_of("http://receiver.test/outbound")) EXPECT_EQ(s, "second-secret");
-  // Replaced by nothing: no copy of either secret is left to read.
-  ASSERT_TRUE(store_->ReplaceWebhooks(account_.id, WebhookConfig{}).ok());
-  for (const auto& s : secret_of("http://receiver.test/outbound")) EXPECT_EQ(s, "");
-  if (GetParam() == Engine::kSqlite) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(dir_.File("test.db").c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db,
-                                 "SELECT COUNT(*) FROM webhook_deliveries WHERE secret LIKE "
-                                 "'%secret%'",
-                                 -1, &st, nullptr),
-              SQLITE_OK);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    EXPECT_EQ(sqlite3_column_int(st, 0), 0) << "no delivery row holds a secret";
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-  }
-}
-
-TEST_P(StoreTest, RecordedAttemptsMoveDeliveriesOutOfPending) {
-  auto m = Accept(NewMessage("h5", "http://127.0.0.1:1/cb")).value();
-  auto pending = store_->PendingDeliveries().value();
-  ASSERT_EQ(pending.size(), 3u);
-  DeliveryAttempt a;
-  a.delivery_id = pending[0].id;
-  a.at = clock_.Now();
-  a.http_status = 200;
-  a.new_state = DeliveryState::kDelivered;
-  std::promise<Result<Ok>> p;
-  store_->RecordAttempt(a, [&p](Result<Ok> r) { p.set_value(std::move(r)); });
-  ASSERT_TRUE(p.get_future().get().ok());
-  DeliveryAttempt gone;
-  gone.delivery_id = pending[1].id;
-  gone.at = clock_.Now();
-  gone.http_status = 410;
-  gone.new_state = DeliveryState::kDisabled;
-  std::promise<Result<Ok>> p2;
-  store_->RecordAttempt(gone, [&p2](Result<Ok> r) { p2.set_value(std::move(r)); });
-  ASSERT_TRUE(p2.get_future().get().ok());
-  EXPECT_EQ(store_->PendingDeliveries()->size(), 1u);
-  ASSERT_TRUE(Move(m.id, Status::kAccepted).ok());
-  EXPECT_EQ(store_->DeliveriesForMessage(m.id)->size(), 3u)
-      << "no new delivery to an endpoint that answered 410";
 }
 
 TEST_P(StoreTest, ManyConcurrentWritesAreGroupCommitted) {
@@ -543,51 +250,6 @@ TEST_P(StoreTest, ADuplicateHandleFailsAloneWithoutHarmingTheBatch) {
   EXPECT_FALSE(p1.get_future().get().ok());
   EXPECT_TRUE(p2.get_future().get().ok());
   EXPECT_TRUE(store_->healthy());
-}
-
-TEST_P(StoreTest, PruningRemovesOldFinishedDeliveriesAndAttemptsOnly) {
-  auto old = Accept(NewMessage("old", "http://127.0.0.1:1/cb")).value();
-  auto pending = store_->PendingDeliveries().value();
-  ASSERT_EQ(pending.size(), 3u);
-  // Two finish (one after a failed attempt), one stays pending.
-  for (int i = 0; i < 2; ++i) {
-    if (i == 1) {
-      DeliveryAttempt fail;
-      fail.delivery_id = pending[i].id;
-      fail.at = clock_.Now();
-      fail.http_status = 500;
-      fail.new_state = DeliveryState::kPending;
-      fail.next_attempt_at = clock_.Now();
-      std::promise<Result<Ok>> p;
-      store_->RecordAttempt(fail, [&p](Result<Ok> r) { p.set_value(std::move(r)); });
-      ASSERT_TRUE(p.get_future().get().ok());
-    }
-    DeliveryAttempt ok;
-    ok.delivery_id = pending[i].id;
-    ok.at = clock_.Now();
-    ok.http_status = 200;
-    ok.new_state = DeliveryState::kDelivered;
-    ok.first_try_success = i == 0;
-    std::promise<Result<Ok>> p;
-    store_->RecordAttempt(ok, [&p](Result<Ok> r) { p.set_value(std::move(r)); });
-    ASSERT_TRUE(p.get_future().get().ok());
-  }
-  DeliveryQuery q;
-  q.message_handle = "old";
-  auto log = store_->ListDeliveries(q).value();
-  ASSERT_EQ(log.total, 3);
-  clock_.Advance(std::chrono::hours(48));
-  auto fresh = Accept(NewMessage("fresh", "http://127.0.0.1:1/cb")).value();
-  (void)fresh;
-  auto pruned = store_->PruneDeliveries(clock_.Now() - std::chrono::hours(24));
-  ASSERT_TRUE(pruned.ok());
-  EXPECT_EQ(pruned.value(), 4) << "two finished deliveries and their two attempt rows";
-  auto left = store_->ListDeliveries(q).value();
-  ASSERT_EQ(left.total, 1);
-  EXPECT_EQ(left.data[0].state, DeliveryState::kPending) << "a pending delivery is never pruned";
-  DeliveryQuery all;
-  EXPECT_EQ(store_->ListDeliveries(all)->total, 4) << "the fresh message's deliveries stay";
-  EXPECT_EQ(store_->PruneDeliveries(clock_.Now() - std::chrono::hours(24)).value(), 0);
 }
 
 }  // namespace
