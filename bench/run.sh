@@ -432,6 +432,18 @@ start_nodes() {  # start_nodes URL N [TOML]
   echo "the lines were not spread over $n nodes"; exit 1
 }
 
+store_counters() {  # store_counters N: round trips, commits, writes and writer ms summed over nodes 1..N
+  local i rt=0 cm=0 wr=0 busy=0 m
+  for i in $(seq "$1"); do
+    m=$(curl -s "http://127.0.0.1:$(( PORT + i ))/metrics")
+    rt=$(( rt + $(awk '$1 == "bluegate_store_round_trips_total" { v = $2 } END { print v + 0 }' <<< "$m") ))
+    cm=$(( cm + $(awk '$1 == "bluegate_store_commits_total" { v = $2 } END { print v + 0 }' <<< "$m") ))
+    wr=$(( wr + $(awk '$1 == "bluegate_store_writes_total" { v = $2 } END { print v + 0 }' <<< "$m") ))
+    busy=$(( busy + $(awk '$1 == "bluegate_store_writer_busy_seconds_total" { v = $2 } END { printf "%d", v * 1000 }' <<< "$m") ))
+  done
+  echo "$rt $cm $wr $busy"
+}
+
 stop_nodes() {
   kill "${cluster_pids[@]}" 2>/dev/null || true
   wait "${cluster_pids[@]}" 2>/dev/null || true
@@ -444,6 +456,7 @@ bench_cluster() {
     return
   fi
   echo "== scale-out: durable accept, $CONNS connections split over the nodes, $DURATION each"
+  [ -n "${PG_STATS:-}" ] && psql "$BLUEGATE_TEST_DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" 2>/dev/null
   echo "-- baseline: one node on SQLite"
   start_server cluster-sqlite
   KEY=benchkey SECRET=benchsecret LINES=$LINES wrk -t2 -c"$CONNS" -d"$DURATION" -s bench/send.lua \
@@ -461,6 +474,7 @@ bench_cluster() {
       wrks+=($!)
     done
     wait "${wrks[@]}"
+    local rt0 cm0 wr0 bz0; read -r rt0 cm0 wr0 bz0 <<< "$(store_counters "$n")"
     local db0 gw0 t0; db0=$(cpu_ticks '^\(postgres'); gw0=$(cpu_ticks '^\(bluegate'); t0=$(date +%s%3N)
     wrks=()
     for i in $(seq "$n"); do
@@ -470,6 +484,7 @@ bench_cluster() {
     done
     wait "${wrks[@]}"
     local db1 gw1 t1; db1=$(cpu_ticks '^\(postgres'); gw1=$(cpu_ticks '^\(bluegate'); t1=$(date +%s%3N)
+    local rt1 cm1 wr1 bz1; read -r rt1 cm1 wr1 bz1 <<< "$(store_counters "$n")"
     local total=0 per=""
     local failed=0
     for i in $(seq "$n"); do
@@ -485,6 +500,14 @@ bench_cluster() {
     fi
     local cores_ms=$(( (t1 - t0) * $(nproc) ))
     echo "-- $n node(s): $total accepts/s (per node:$per); CPU of the 2 cores: PostgreSQL $(( (db1 - db0) * 1000 * 100 / hz / cores_ms ))%, bluegate nodes $(( (gw1 - gw0) * 1000 * 100 / hz / cores_ms ))%"
+    local commits=$(( cm1 - cm0 ))
+    if [ -n "${PG_STATS:-}" ]; then  # which indexes and tables the run read most
+      # (and the costliest statements, when the server preloads pg_stat_statements)
+      psql "$BLUEGATE_TEST_DATABASE_URL" -qAtc "SELECT calls, rows, round(total_exec_time) AS ms, shared_blks_hit, left(query, 150) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 10" 2>/dev/null || true
+      psql "$BLUEGATE_TEST_DATABASE_URL" -qAtc "SELECT relname, indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes WHERE schemaname = 'bench_nodes$n' ORDER BY idx_tup_read DESC LIMIT 8"
+      psql "$BLUEGATE_TEST_DATABASE_URL" -qAtc "SELECT relname, seq_scan, seq_tup_read, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE schemaname = 'bench_nodes$n' ORDER BY n_tup_upd + n_tup_ins DESC LIMIT 8"
+    fi
+    [ "$commits" -gt 0 ] && echo "   writers: $commits commits, $(( (wr1 - wr0) / commits )) writes and $(awk -v r=$(( rt1 - rt0 )) -v c="$commits" 'BEGIN { printf "%.1f", r / c }') round trips per commit; writers busy $(( (bz1 - bz0) * 100 / (t1 - t0) / n ))% of the time"
     stop_nodes
   done
 

@@ -306,6 +306,24 @@ void Gateway::Start() {
                                                  SecureIds(), p.metrics, std::move(carriers), qs);
   p.metrics.AddGaugeProvider([o = p.outbound.get(), per_line = config_.metrics_per_line](
                                  std::string& out) { o->RenderGauges(out, per_line); });
+  p.metrics.AddGaugeProvider([store = p.store.get(), pg = config_.clustered()](std::string& out) {
+    const store::WriteStats w = store->Stats();
+    auto counter = [&out](const char* name, const char* help, const std::string& value) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
+             name + " " + value + "\n";
+    };
+    counter("bluegate_store_commits_total", "Transactions the store's writer committed.",
+            std::to_string(w.commits));
+    counter("bluegate_store_writes_total", "Writes those transactions carried (group commit).",
+            std::to_string(w.writes));
+    counter("bluegate_store_writer_busy_seconds_total", "Time the writer spent running batches.",
+            std::to_string(static_cast<double>(w.busy_us) / 1e6));
+    if (pg) {
+      counter("bluegate_store_round_trips_total",
+              "Round trips to PostgreSQL on the writer's connection.",
+              std::to_string(w.round_trips));
+    }
+  });
   p.metrics.AddGaugeProvider([d = p.dispatcher.get()](std::string& out) {
     out += "# HELP bluegate_webhook_backlog Webhook deliveries not yet finished.\n";
     out += "# TYPE bluegate_webhook_backlog gauge\n";

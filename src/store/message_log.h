@@ -44,6 +44,16 @@ struct TransitionOutcome {
   std::string line;                 // the message's line afterwards
 };
 
+// What a store's writer has done since it opened: transactions committed, the writes they
+// carried, round trips to a database server (PostgreSQL; 0 for SQLite), and the time it spent
+// running batches.
+struct WriteStats {
+  uint64_t commits = 0;
+  uint64_t writes = 0;
+  uint64_t round_trips = 0;
+  uint64_t busy_us = 0;
+};
+
 // The message log: every write that carries a message, and what watches the commits.
 //
 // Writes are asynchronous and group-committed: many callers' writes share one transaction and one
@@ -135,6 +145,8 @@ class MessageLog {
   // Each loss may have dropped writes whose callers were told so; state kept beside the store
   // (a node's line leases and queues) is rebuilt from the store when this moves.
   virtual uint64_t ConnectionLosses() const { return 0; }
+  // What the writer has done since the store opened (/metrics).
+  virtual WriteStats Stats() const { return {}; }
   // Blocks until every write queued before the call is committed (or failed).
   virtual void Flush() = 0;
 };

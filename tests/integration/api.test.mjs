@@ -155,4 +155,14 @@ test('health, readiness and Prometheus metrics', async () => {
   assert.match(text, /bluegate_messages_total\{status="QUEUED"\} \d+/);
   assert.match(text, /bluegate_line_queue_depth\{line="\+14155550100"\} \d+/);
   assert.match(text, /bluegate_webhook_deliveries_total|bluegate_webhook_backlog/);
+  // The writer's group commit: every accept is a write, and writes share transactions.
+  const counter = (t, name) => Number(t.match(new RegExp(`^${name} ([0-9.]+)$`, 'm'))[1]);
+  const commits = counter(text, 'bluegate_store_commits_total');
+  const writes = counter(text, 'bluegate_store_writes_total');
+  assert.ok(commits >= 1 && writes >= commits, `${writes} writes in ${commits} commits`);
+  assert.ok(counter(text, 'bluegate_store_writer_busy_seconds_total') > 0);
+  assert.doesNotMatch(text, /bluegate_store_round_trips_total/, 'no database server on SQLite');
+  await gw.send({ number: '+12125550100', content: 'and me' });
+  const after = await gw.metrics();
+  assert.ok(counter(after, 'bluegate_store_writes_total') > writes, 'the next accept is counted');
 });

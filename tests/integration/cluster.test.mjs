@@ -153,6 +153,15 @@ test('three nodes share the lines, and each line is driven by exactly one node a
       assert.deepEqual(story, ['REGISTERED', 'PENDING', 'QUEUED', 'ACCEPTED', 'SENT', 'DELIVERED'], h);
     }
     assert.equal(await resubmits(c.gws), 0);
+    // A batch's writes are pipelined: a commit costs a handful of round trips to PostgreSQL,
+    // not one per write.
+    for (const gw of c.gws) {
+      const text = await gw.metrics();
+      const counter = (name) => Number(text.match(new RegExp(`^${name} (\\d+)$`, 'm'))[1]);
+      const commits = counter('bluegate_store_commits_total');
+      const trips = counter('bluegate_store_round_trips_total');
+      assert.ok(commits > 0 && trips / commits < 20, `${trips} round trips in ${commits} commits`);
+    }
   } finally {
     await c.stop();
   }

@@ -309,6 +309,7 @@ class PostgresDb final : public Db {
   ~PostgresDb() override { PQfinish(conn_); }
 
   Engine engine() const override { return Engine::kPostgres; }
+  uint64_t round_trips() const override { return round_trips_; }
 
   std::unique_ptr<StmtImpl> Prepare(const std::string& sql) override {
     auto& slot = prepared_[sql];
@@ -323,6 +324,7 @@ class PostgresDb final : public Db {
   void Exec(const std::string& sql) override {
     Sync();
     ReconnectIfBroken();
+    ++round_trips_;
     ResultPtr res(PQexec(conn_, sql.c_str()));
     const auto status = PQresultStatus(res.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -367,6 +369,7 @@ class PostgresDb final : public Db {
   void Sync() override {
     if (!conn_ || PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return;
     in_flight_ = 0;
+    ++round_trips_;  // everything sent since the last wait, answered at once
     std::optional<DbError> first;
     const bool synced = PQpipelineSync(conn_) == 1;
     if (!synced) first = Failure(conn_, nullptr, "");
@@ -427,11 +430,18 @@ class PostgresDb final : public Db {
       throw DbError("statement takes " + std::to_string(p.params) + " parameters, given " +
                     std::to_string(values.size()) + ": " + p.sql);
     }
-    if (!p.ready) Prepare(p, types);
     std::vector<const char*> args(values.size());
     for (size_t i = 0; i < values.size(); ++i) args[i] = values[i] ? values[i]->c_str() : nullptr;
-    ResultPtr res(
-        PQexecPrepared(conn_, p.name.c_str(), p.params, args.data(), nullptr, nullptr, 0));
+    ++round_trips_;
+    ResultPtr res;
+    if (p.sql.starts_with(kPlanEachTime)) {
+      // Planned with its values, every time (see kPlanEachTime).
+      res.reset(PQexecParams(conn_, p.sql.c_str(), p.params, types.data(), args.data(), nullptr,
+                             nullptr, 0));
+    } else {
+      if (!p.ready) Prepare(p, types);
+      res.reset(PQexecPrepared(conn_, p.name.c_str(), p.params, args.data(), nullptr, nullptr, 0));
+    }
     const auto status = PQresultStatus(res.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       throw Failure(conn_, res.get(), "");
@@ -456,11 +466,16 @@ class PostgresDb final : public Db {
     // generic plan kept for them would then be a sequential scan of what grows into millions of
     // rows (until autovacuum's next ANALYZE). Every lookup here has its index; use it.
     ResultPtr set(PQexec(conn_, "SET enable_seqscan = off"));
+    // And no JIT: the short statements here cost well under a millisecond each, but with
+    // sequential scans priced out of the plan every estimate is far above jit_above_cost, so the
+    // server would compile each one with LLVM (milliseconds of its CPU) on every execution.
+    ResultPtr no_jit(PQexec(conn_, "SET jit = off"));
   }
 
   void Prepare(Prepared& p, const std::vector<Oid>& types) {
     Sync();
     ReconnectIfBroken();
+    ++round_trips_;
     ResultPtr prep(PQprepare(conn_, p.name.c_str(), p.sql.c_str(), p.params, types.data()));
     if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) {
       throw Failure(conn_, prep.get(), "prepare failed in: " + p.sql + ": ");
@@ -481,6 +496,7 @@ class PostgresDb final : public Db {
   std::string url_;
   PGconn* conn_ = nullptr;
   int in_flight_ = 0;  // deferred statements not yet read back
+  uint64_t round_trips_ = 0;
   std::unordered_map<std::string, std::unique_ptr<Prepared>> prepared_;
 };
 

@@ -56,6 +56,12 @@ class StmtImpl {
 
 enum class Engine { kSqlite, kPostgres };
 
+// Begins a statement that PostgreSQL plans with its values every time it runs, instead of once
+// per connection. For the writer's batch probes of contacts: a plan cached while the table was
+// small can take contacts_created (account_id, created_at), as cheap then as the primary key,
+// and keep it when the table has grown, reading every contact of the account for each probe.
+inline constexpr std::string_view kPlanEachTime = "/* plan each time */ ";
+
 class Db {
  public:
   virtual ~Db() = default;
@@ -75,6 +81,8 @@ class Db {
   virtual void Begin() = 0;
   // Waits for every deferred statement, throwing the first one's error.
   virtual void Sync() {}
+  // Round trips to a database server on this connection so far (0 for an embedded engine).
+  virtual uint64_t round_trips() const { return 0; }
 };
 
 // A statement bound and stepped through chained calls:

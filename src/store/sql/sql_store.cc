@@ -37,6 +37,7 @@ SqlStore::~SqlStore() {
 bool SqlStore::healthy() const { return writer_->healthy(); }
 
 uint64_t SqlStore::ConnectionLosses() const { return writer_->ConnectionLosses(); }
+WriteStats SqlStore::Stats() const { return writer_->Stats(); }
 
 void SqlStore::Flush() { writer_->Flush(); }
 

@@ -113,8 +113,7 @@ class SqlStore final : public Store, private BatchHooks {
   Result<std::vector<Message>> InFlightOutbound(std::optional<std::string> line) override;
   Result<std::vector<Message>> QueuedPage(std::string_view line, bool new_contact, int64_t after,
                                           int limit) override;
-  Result<std::map<std::string, QueuedCount>> QueuedByLine(
-      std::optional<std::string> line) override;
+  Result<std::map<std::string, QueuedCount>> QueuedByLine(std::optional<std::string> line) override;
   Result<std::vector<UnroutedInbound>> ListUnrouted(std::optional<std::string> line,
                                                     int limit) override;
   Result<int64_t> CountSmsSince(std::string_view line, TimePoint since) override;
@@ -180,6 +179,7 @@ class SqlStore final : public Store, private BatchHooks {
   // --- health (sql/sql_store.cc) ---
   bool healthy() const override;
   uint64_t ConnectionLosses() const override;
+  WriteStats Stats() const override;
   void Flush() override;
 
  private:

@@ -166,23 +166,26 @@ WriterStatements::WriterStatements(Db* db)
       message_state(db,
                     "SELECT status, service, status_callback, account_id, is_outbound, "
                     "line_number FROM messages WHERE id = ?"),
-      check_bindings(db, db->engine() == Engine::kPostgres
-                             // (LATERAL with LIMIT: one primary-key probe per contact, whatever
-                             // the plan cached for the statement guessed of the arrays' size.)
-                             ? "SELECT COUNT(*) FROM unnest(CAST(? AS BIGINT[]), CAST(? AS "
+      check_bindings(db,
+                     db->engine() == Engine::kPostgres
+                         // (LATERAL with LIMIT: one primary-key probe per contact, whatever
+                         // the plan cached for the statement guessed of the arrays' size.)
+                         ? std::string(kPlanEachTime) +
+                               "SELECT COUNT(*) FROM unnest(CAST(? AS BIGINT[]), CAST(? AS "
                                "TEXT[]), CAST(? AS TEXT[])) AS k(account_id, number, line) CROSS "
                                "JOIN LATERAL (SELECT line_number FROM contacts c WHERE "
                                "c.account_id = k.account_id AND c.number = k.number LIMIT 1) c "
                                "WHERE c.line_number IS DISTINCT FROM k.line"
-                             : "SELECT ?, ?, ?"),
+                         : "SELECT ?, ?, ?"),
       contact_states(db, db->engine() == Engine::kPostgres
-                             ? "SELECT k.account_id, k.number, c.opted_out, c.line_number, "
-                               "c.last_message_at, c.verified, c.deleted FROM unnest(CAST(? AS "
-                               "BIGINT[]), CAST(? AS TEXT[])) AS k(account_id, number) CROSS "
-                               "JOIN LATERAL (SELECT opted_out, line_number, last_message_at, "
-                               "verified_at IS NOT NULL AS verified, deleted_at IS NOT NULL AS "
-                               "deleted FROM contacts c WHERE c.account_id = k.account_id AND "
-                               "c.number = k.number LIMIT 1) c"
+                             ? std::string(kPlanEachTime) +
+                                   "SELECT k.account_id, k.number, c.opted_out, c.line_number, "
+                                   "c.last_message_at, c.verified, c.deleted FROM unnest(CAST(? AS "
+                                   "BIGINT[]), CAST(? AS TEXT[])) AS k(account_id, number) CROSS "
+                                   "JOIN LATERAL (SELECT opted_out, line_number, last_message_at, "
+                                   "verified_at IS NOT NULL AS verified, deleted_at IS NOT NULL AS "
+                                   "deleted FROM contacts c WHERE c.account_id = k.account_id AND "
+                                   "c.number = k.number LIMIT 1) c"
                              : "SELECT ?, ?"),
       message_states(db, db->engine() == Engine::kPostgres
                              ? "SELECT id, status, service, status_callback, account_id, "
@@ -208,7 +211,8 @@ WriterStatements::WriterStatements(Db* db)
                    "VALUES (?,?,?,?,?)"),
       mark_read(db, "UPDATE messages SET read_at = COALESCE(read_at, ?) WHERE id = ?"),
       replace_media(db,
-                    "UPDATE messages SET original_media_url = COALESCE(original_media_url, media_url), media_url = ? WHERE id = ?"),
+                    "UPDATE messages SET original_media_url = COALESCE(original_media_url, "
+                    "media_url), media_url = ? WHERE id = ?"),
       load_message(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?"),
       endpoint_gone(db,
                     "SELECT 1 FROM webhook_deliveries WHERE message_id = ? AND url = ? AND "

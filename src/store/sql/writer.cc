@@ -1,5 +1,7 @@
 #include "store/sql/writer.h"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -40,6 +42,11 @@ void Writer::Enqueue(WriteOp op) {
 bool Writer::healthy() const {
   std::lock_guard lock(mu_);
   return !failed_ && !disconnected_ && !full_;
+}
+
+WriteStats Writer::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
 }
 
 uint64_t Writer::ConnectionLosses() const {
@@ -89,6 +96,7 @@ void Writer::Loop() {
       }
     }
     bool committed = false;
+    const auto started = std::chrono::steady_clock::now();
     if (healthy()) {
       // Optimistically without savepoints; if one write fails on its own (a constraint), the
       // batch is rolled back and run again with a savepoint around each write, so that only that
@@ -100,11 +108,17 @@ void Writer::Loop() {
       }
       if (!committed && healthy()) committed = RunBatch(batch, /*isolate=*/true);
     }
+    const auto busy = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
     hooks_.AfterBatch(committed);
     for (auto& op : batch) op.finish(committed ? WriteEnd::kCommitted : WriteEnd::kFailed);
     {
       std::lock_guard lock(mu_);
       finished_ += batch.size();
+      stats_.commits += committed ? 1 : 0;
+      stats_.writes += committed ? batch.size() : 0;
+      stats_.round_trips = db_.round_trips();
+      stats_.busy_us += static_cast<uint64_t>(busy.count());
     }
     flushed_cv_.notify_all();
   }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "store/message_log.h"
 #include "store/sql/db.h"
 
 namespace bluegate::store {
@@ -97,6 +98,7 @@ class Writer {
   // False after a sticky failure, while the connection is lost, while the disk is full.
   bool healthy() const;
   uint64_t ConnectionLosses() const;
+  WriteStats Stats() const;
   // Blocks until every write queued before the call is committed (or failed).
   void Flush();
   // Finishes what is queued, then stops the thread. Idempotent.
@@ -125,6 +127,7 @@ class Writer {
   uint64_t connection_losses_ = 0;
   uint64_t enqueued_ = 0;
   uint64_t finished_ = 0;
+  WriteStats stats_;
   // Writer thread only.
   bool was_full_ = false;  // logged once per episode
   bool aborted_ = false;   // the last attempt was aborted by the server

@@ -30,12 +30,17 @@ class ScriptedDb final : public Db {
     std::lock_guard lock(mu);
     log.push_back("BEGIN");
   }
+  // Every statement and BEGIN counts as a round trip here.
+  uint64_t round_trips() const override {
+    std::lock_guard lock(mu);
+    return log.size();
+  }
   int Count(const std::string& sql) {
     std::lock_guard lock(mu);
     return static_cast<int>(std::count(log.begin(), log.end(), sql));
   }
 
-  std::mutex mu;
+  mutable std::mutex mu;
   std::vector<std::string> log;
   std::vector<DbError::Kind> commit_failures;
 };
@@ -107,6 +112,25 @@ TEST_F(WriterTest, WritesQueuedTogetherShareOneTransaction) {
   EXPECT_TRUE(held_.get());
   EXPECT_EQ(db_.Count("COMMIT"), 2) << "the held write's batch, then one for the other 100";
   EXPECT_EQ(hooks_.last_batch_size, 100u);
+}
+
+TEST_F(WriterTest, ItsStatsCountCommittedTransactionsTheirWritesAndRoundTrips) {
+  auto release = HoldTheWriter();
+  std::vector<std::future<bool>> writes;
+  for (int i = 0; i < 100; ++i) writes.push_back(Write([](bool) { return true; }));
+  release();
+  writer_.Flush();
+  WriteStats s = writer_.Stats();
+  EXPECT_EQ(s.commits, 2u);
+  EXPECT_EQ(s.writes, 101u);
+  EXPECT_EQ(s.round_trips, 4u) << "BEGIN and COMMIT, twice";
+  db_.commit_failures = {DbError::Kind::kAborted};
+  EXPECT_TRUE(Write([](bool) { return true; }).get());
+  writer_.Flush();
+  s = writer_.Stats();
+  EXPECT_EQ(s.commits, 3u) << "a transaction run again after the server aborted it commits once";
+  EXPECT_EQ(s.writes, 102u);
+  EXPECT_EQ(s.round_trips, db_.round_trips());
 }
 
 TEST_F(WriterTest, PastMaxPendingAWriteIsRefusedAtOnceAsOverloaded) {
