@@ -171,10 +171,9 @@ LineDriver::Slot LineDriver::TakeSlot() {
 }
 
 void LineDriver::FreeSlot() {
+  const bool was_full = sending_ >= send_window_;  // the pump stopped for want of this slot
   --sending_;
-  if (!pump_blocked_) return;
-  pump_blocked_ = false;
-  Pump();
+  if (was_full) Pump();
 }
 
 // Sends every message the limits and the send window allow now, and arms a timer for the next
@@ -182,10 +181,7 @@ void LineDriver::FreeSlot() {
 void LineDriver::Pump() {
   if (retired_) return;
   for (;;) {
-    if (sending_ >= send_window_) {
-      pump_blocked_ = true;
-      return;
-    }
+    if (sending_ >= send_window_) return;  // FreeSlot pumps again
     PageIn();
     std::variant<QueuedMessage, TimePoint, LineQueue::Empty> next;
     {

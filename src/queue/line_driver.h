@@ -224,7 +224,6 @@ class LineDriver final : public std::enable_shared_from_this<LineDriver>,
   size_t window_;                  // per kind (LineLimits::queue_window)
   size_t send_window_;             // LineLimits::send_window
   size_t sending_ = 0;             // slots taken (strand)
-  bool pump_blocked_ = false;      // the pump stopped for want of a slot (strand)
   std::atomic<int64_t> depth_{0};  // QUEUED messages, reservations included
   std::atomic<int64_t> capacity_;
   std::atomic<int64_t> next_out_ms_{0};

@@ -249,7 +249,8 @@ struct Prepared {
   std::string name;
   std::string sql;  // with $N placeholders
   int params = 0;
-  bool ready = false;
+  bool ready = false;      // prepared on the server
+  bool each_time = false;  // kPlanEachTime: never prepared, planned with its values each run
 };
 
 class PostgresStmt final : public StmtImpl {
@@ -317,6 +318,7 @@ class PostgresDb final : public Db {
       slot = std::make_unique<Prepared>();
       slot->name = "s" + std::to_string(prepared_.size());
       slot->sql = TranslatePlaceholders(sql, &slot->params);
+      slot->each_time = sql.starts_with(kPlanEachTime);
     }
     return std::make_unique<PostgresStmt>(this, slot.get());
   }
@@ -351,14 +353,17 @@ class PostgresDb final : public Db {
       throw DbError("statement takes " + std::to_string(p.params) + " parameters, given " +
                     std::to_string(values.size()) + ": " + p.sql);
     }
-    if (!p.ready) Prepare(p, types);  // (waits: once per statement and connection)
+    if (!p.ready && !p.each_time) Prepare(p, types);  // (waits: once per statement and connection)
     if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) != 1) {
       throw Failure(conn_, nullptr, "cannot pipeline: ");
     }
     std::vector<const char*> args(values.size());
     for (size_t i = 0; i < values.size(); ++i) args[i] = values[i] ? values[i]->c_str() : nullptr;
-    if (PQsendQueryPrepared(conn_, p.name.c_str(), p.params, args.data(), nullptr, nullptr, 0) !=
-        1) {
+    const int sent = p.each_time ? PQsendQueryParams(conn_, p.sql.c_str(), p.params, types.data(),
+                                                     args.data(), nullptr, nullptr, 0)
+                                 : PQsendQueryPrepared(conn_, p.name.c_str(), p.params, args.data(),
+                                                       nullptr, nullptr, 0);
+    if (sent != 1) {
       throw Failure(conn_, nullptr, "");
     }
     // Results are read now and then, so that neither side's socket buffer fills while the other
@@ -434,8 +439,7 @@ class PostgresDb final : public Db {
     for (size_t i = 0; i < values.size(); ++i) args[i] = values[i] ? values[i]->c_str() : nullptr;
     ++round_trips_;
     ResultPtr res;
-    if (p.sql.starts_with(kPlanEachTime)) {
-      // Planned with its values, every time (see kPlanEachTime).
+    if (p.each_time) {
       res.reset(PQexecParams(conn_, p.sql.c_str(), p.params, types.data(), args.data(), nullptr,
                              nullptr, 0));
     } else {
@@ -465,11 +469,10 @@ class PostgresDb final : public Db {
     // Statements are prepared once per connection, often while their tables are still small: the
     // generic plan kept for them would then be a sequential scan of what grows into millions of
     // rows (until autovacuum's next ANALYZE). Every lookup here has its index; use it.
-    ResultPtr set(PQexec(conn_, "SET enable_seqscan = off"));
     // And no JIT: the short statements here cost well under a millisecond each, but with
     // sequential scans priced out of the plan every estimate is far above jit_above_cost, so the
     // server would compile each one with LLVM (milliseconds of its CPU) on every execution.
-    ResultPtr no_jit(PQexec(conn_, "SET jit = off"));
+    ResultPtr set(PQexec(conn_, "SET enable_seqscan = off; SET jit = off"));
   }
 
   void Prepare(Prepared& p, const std::vector<Oid>& types) {

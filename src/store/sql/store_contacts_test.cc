@@ -7,18 +7,11 @@
 namespace bluegate::store {
 namespace {
 
-using testing_support::StoreFixture;
+using testing_support::EngineName;
+using testing_support::EveryEngine;
 
-class StoreContactsTest : public StoreFixture, public ::testing::WithParamInterface<Engine> {
- protected:
-  StoreContactsTest() : StoreFixture(GetParam()) {}
-};
-
-INSTANTIATE_TEST_SUITE_P(Engines, StoreContactsTest,
-                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
-                         [](const ::testing::TestParamInfo<Engine>& info) {
-                           return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
-                         });
+class StoreContactsTest : public testing_support::EngineStoreTest {};
+INSTANTIATE_TEST_SUITE_P(Engines, StoreContactsTest, EveryEngine(), EngineName);
 
 TEST_P(StoreContactsTest, TheFirstMessageBindsTheContactToItsLine) {
   ASSERT_TRUE(store_->AddLine(Line{"+13125550190", account_.id, "sim", "{}", {}}).ok());

@@ -102,4 +102,19 @@ class StoreFixture : public ::testing::Test {
   std::vector<Delivery> observed_;
 };
 
+// A store test run once for each engine: derive a suite from it, then
+//   INSTANTIATE_TEST_SUITE_P(Engines, Suite, EveryEngine(), EngineName);
+class EngineStoreTest : public StoreFixture, public ::testing::WithParamInterface<Engine> {
+ protected:
+  EngineStoreTest() : StoreFixture(GetParam()) {}
+};
+
+inline ::testing::internal::ParamGenerator<Engine> EveryEngine() {
+  return ::testing::Values(Engine::kSqlite, Engine::kPostgres);
+}
+
+inline std::string EngineName(const ::testing::TestParamInfo<Engine>& info) {
+  return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
+}
+
 }  // namespace bluegate::store::testing_support

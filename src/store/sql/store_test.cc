@@ -7,17 +7,11 @@
 namespace bluegate::store {
 namespace {
 
-using testing_support::StoreFixture;
+using testing_support::EngineName;
+using testing_support::EveryEngine;
 
-class StoreTest : public StoreFixture, public ::testing::WithParamInterface<Engine> {
- protected:
-  StoreTest() : StoreFixture(GetParam()) {}
-};
-
-INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values(Engine::kSqlite, Engine::kPostgres),
-                         [](const ::testing::TestParamInfo<Engine>& info) {
-                           return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
-                         });
+class StoreTest : public testing_support::EngineStoreTest {};
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, EveryEngine(), EngineName);
 
 TEST_P(StoreTest, AcceptedMessagesAreReadBack) {
   auto m = Accept(NewMessage("h1"));

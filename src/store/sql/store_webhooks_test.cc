@@ -8,18 +8,11 @@
 namespace bluegate::store {
 namespace {
 
-using testing_support::StoreFixture;
+using testing_support::EngineName;
+using testing_support::EveryEngine;
 
-class StoreWebhooksTest : public StoreFixture, public ::testing::WithParamInterface<Engine> {
- protected:
-  StoreWebhooksTest() : StoreFixture(GetParam()) {}
-};
-
-INSTANTIATE_TEST_SUITE_P(Engines, StoreWebhooksTest,
-                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
-                         [](const ::testing::TestParamInfo<Engine>& info) {
-                           return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
-                         });
+class StoreWebhooksTest : public testing_support::EngineStoreTest {};
+INSTANTIATE_TEST_SUITE_P(Engines, StoreWebhooksTest, EveryEngine(), EngineName);
 
 TEST_P(StoreWebhooksTest, EachStatusChangeWritesItsCallbackDeliveryInOrder) {
   auto m = Accept(NewMessage("h3", "http://127.0.0.1:1/cb")).value();
@@ -86,22 +79,18 @@ TEST_P(StoreWebhooksTest, RecordedAttemptsMoveDeliveriesOutOfPending) {
   auto m = Accept(NewMessage("h5", "http://127.0.0.1:1/cb")).value();
   auto pending = store_->PendingDeliveries().value();
   ASSERT_EQ(pending.size(), 3u);
-  DeliveryAttempt a;
-  a.delivery_id = pending[0].id;
-  a.at = clock_.Now();
-  a.http_status = 200;
-  a.new_state = DeliveryState::kDelivered;
-  std::promise<Result<Ok>> p;
-  store_->RecordAttempt(a, [&p](Result<Ok> r) { p.set_value(std::move(r)); });
-  ASSERT_TRUE(p.get_future().get().ok());
-  DeliveryAttempt gone;
-  gone.delivery_id = pending[1].id;
-  gone.at = clock_.Now();
-  gone.http_status = 410;
-  gone.new_state = DeliveryState::kDisabled;
-  std::promise<Result<Ok>> p2;
-  store_->RecordAttempt(gone, [&p2](Result<Ok> r) { p2.set_value(std::move(r)); });
-  ASSERT_TRUE(p2.get_future().get().ok());
+  auto record = [&](int64_t delivery_id, int http_status, DeliveryState state) {
+    DeliveryAttempt a;
+    a.delivery_id = delivery_id;
+    a.at = clock_.Now();
+    a.http_status = http_status;
+    a.new_state = state;
+    std::promise<Result<Ok>> p;
+    store_->RecordAttempt(a, [&p](Result<Ok> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  ASSERT_TRUE(record(pending[0].id, 200, DeliveryState::kDelivered).ok());
+  ASSERT_TRUE(record(pending[1].id, 410, DeliveryState::kDisabled).ok());
   EXPECT_EQ(store_->PendingDeliveries()->size(), 1u);
   ASSERT_TRUE(Move(m.id, Status::kAccepted).ok());
   EXPECT_EQ(store_->DeliveriesForMessage(m.id)->size(), 3u)
