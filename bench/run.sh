@@ -452,7 +452,9 @@ stop_nodes() {
 
 bench_cluster() {
   if [ -z "${BLUEGATE_TEST_DATABASE_URL:-}" ]; then
-    tests/with-postgres.sh env BLUEGATE_BIN="$BIN" DURATION="$DURATION" CONNS="$CONNS" "$0" cluster
+    # PG_STATS=1: the server also keeps per-statement figures (pg_stat_statements).
+    [ -n "${PG_STATS:-}" ] && export BLUEGATE_PG_CONF="shared_preload_libraries = 'pg_stat_statements'"
+    tests/with-postgres.sh env BLUEGATE_BIN="$BIN" DURATION="$DURATION" CONNS="$CONNS" NODES="${NODES:-1 2 3}" "$0" cluster
     return
   fi
   echo "== scale-out: durable accept, $CONNS connections split over the nodes, $DURATION each"
@@ -464,7 +466,7 @@ bench_cluster() {
   stop_server
   local hz; hz=$(getconf CLK_TCK)
   local n
-  for n in 1 2 3; do
+  for n in ${NODES:-1 2 3}; do  # NODES="1": only the one-node run
     local url; url=$(cluster_schema "bench_nodes$n")
     start_nodes "$url" "$n"
     local i wrks=()

@@ -5,6 +5,7 @@
 # whatever the command's outcome. The command sees:
 #   BLUEGATE_TEST_DATABASE_URL  postgresql://bluegate@127.0.0.1:PORT/bluegate
 #   BLUEGATE_TEST_PG_CTL        a command that stops (`stop`) or starts (`start`) the same server
+# BLUEGATE_PG_CONF, if set, is added to the server's postgresql.conf (e.g. shared_preload_libraries).
 # Usage: tests/with-postgres.sh COMMAND [ARG...]
 set -euo pipefail
 
@@ -39,6 +40,7 @@ unix_socket_directories = '$dir'
 fsync = off
 full_page_writes = off
 max_connections = 300
+${BLUEGATE_PG_CONF:-}
 CONF
 
 ctl() {
