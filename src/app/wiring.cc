@@ -318,6 +318,9 @@ void Gateway::Start() {
             std::to_string(w.writes));
     counter("bluegate_store_writer_busy_seconds_total", "Time the writer spent running batches.",
             std::to_string(static_cast<double>(w.busy_us) / 1e6));
+    counter("bluegate_store_isolated_batches_total",
+            "Batches run again with a savepoint per write, because one of their writes failed.",
+            std::to_string(w.isolated_batches));
     if (pg) {
       counter("bluegate_store_round_trips_total",
               "Round trips to PostgreSQL on the writer's connection.",

@@ -45,13 +45,14 @@ struct TransitionOutcome {
 };
 
 // What a store's writer has done since it opened: transactions committed, the writes they
-// carried, round trips to a database server (PostgreSQL; 0 for SQLite), and the time it spent
-// running batches.
+// carried, round trips to a database server (PostgreSQL; 0 for SQLite), the time it spent
+// running batches, and the batches it ran again write by write because one write failed.
 struct WriteStats {
   uint64_t commits = 0;
   uint64_t writes = 0;
   uint64_t round_trips = 0;
   uint64_t busy_us = 0;
+  uint64_t isolated_batches = 0;
 };
 
 // The message log: every write that carries a message, and what watches the commits.

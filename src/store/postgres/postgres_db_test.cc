@@ -1,9 +1,11 @@
 // The libpq connection's own choices, against a real server: statements prepared once per
-// connection unless marked kPlanEachTime, the session settings, and the round trips it counts.
+// connection unless marked kPlanEachTime, the session settings, the round trips it counts, and
+// the array literals that the set-based statements bind.
 #include "store/postgres/postgres_db.h"
 
 #include <gtest/gtest.h>
 
+#include "store/sql/statements.h"
 #include "testing/postgres.h"
 
 namespace bluegate::store {
@@ -48,6 +50,32 @@ TEST(PostgresDbTest, ItsSessionsScanByIndexWithoutJitAndCountTheirRoundTrips) {
   EXPECT_EQ(db->round_trips(), before + 3);
   db->Exec("SELECT 4");
   EXPECT_EQ(db->round_trips(), before + 4);
+}
+
+TEST(PostgresDbTest, ArrayLiteralsReachTheServerAsTheValuesTheyHold) {
+  testing::PostgresSchema schema;
+  auto db = OpenPostgresDb(schema.url());
+  const std::vector<std::optional<std::string>> texts = {
+      "plain", "",         std::nullopt, "NULL",        "said \"no\"", "back\\slash\\",
+      "a,b",   "{braces}", " spaced ",   "caf\xc3\xa9", "\\\"",        "line\nbreak"};
+  ArrayLiteral text;
+  for (const auto& t : texts) text.AddText(t);
+  Stmt s(db.get(), std::string(kPlanEachTime) +
+                       "SELECT v IS NULL, COALESCE(v, '') FROM unnest(CAST(? AS TEXT[])) WITH "
+                       "ORDINALITY AS u(v, n) ORDER BY n");
+  s.Bind(text.text());
+  std::vector<std::optional<std::string>> back;
+  while (s.Step()) back.push_back(s.Int(0) ? std::nullopt : std::optional(s.Text(1)));
+  EXPECT_EQ(back, texts);
+
+  ArrayLiteral ints;
+  for (const auto& i : std::vector<std::optional<int64_t>>{7, std::nullopt, -3, 0}) ints.AddInt(i);
+  Stmt n(db.get(), std::string(kPlanEachTime) +
+                       "SELECT string_agg(COALESCE(CAST(v AS TEXT), 'null'), ' ' ORDER BY k) FROM "
+                       "unnest(CAST(? AS BIGINT[])) WITH ORDINALITY AS u(v, k)");
+  n.Bind(ints.text());
+  ASSERT_TRUE(n.Step());
+  EXPECT_EQ(n.Text(0), "7 null -3 0");
 }
 
 }  // namespace

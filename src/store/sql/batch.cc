@@ -45,6 +45,7 @@ void SqlStore::BeginBatch(const std::vector<WriteKeys>& keys, bool isolate) {
   pending_events_.clear();
   holders_.clear();
   pending_bindings_.clear();
+  status_changes_.clear();
   isolating_ = isolate;
   {
     // A process without an observer (an admin command) has no dispatcher: what it writes is
@@ -59,16 +60,20 @@ void SqlStore::BeginBatch(const std::vector<WriteKeys>& keys, bool isolate) {
 void SqlStore::BeforeWrite() {
   created_mark_ = created_.size();
   event_mark_ = pending_events_.size();
+  status_mark_ = status_changes_.size();
   delivery_owner_ = node_id_;
 }
 
 void SqlStore::WriteFailed() {
   created_.resize(created_mark_);
   pending_events_.resize(event_mark_);
+  status_changes_.resize(status_mark_);
   contact_cache_.clear();  // it may hold what this write or the batch rolled back
+  batch_states_.clear();   // likewise (a transition read again reads its row)
 }
 
 bool SqlStore::EndBatch() {
+  WriteStatusChanges();
   if (announce_) {
     for (const Delivery& d : created_) stmts_->announce.Reset().Bind(d.id).Exec();
     WriteAnnouncedEvents();
@@ -90,6 +95,7 @@ void SqlStore::WriteAnnouncedEvents() {
 }
 
 void SqlStore::RolledBack() {
+  status_changes_.clear();
   contact_cache_.clear();
   hooks_cache_.clear();
 }
@@ -145,6 +151,59 @@ bool SqlStore::WriteBindings() {
     }
   }
   return ok;
+}
+
+// PostgreSQL: the batch's status changes so far as one UPDATE with a row per message (in id order,
+// as the prefetch locked them), leaving what the changes one by one would have left: the last
+// change's status, time and error, the last service and was_downgraded given, and accepted_at
+// from the last change to ACCEPTED. (The message's index entries are then written once per
+// batch, not once per change.)
+void SqlStore::WriteStatusChanges() {
+  if (status_changes_.empty()) return;
+  struct Row {
+    const StatusChange* last = nullptr;
+    std::optional<Service> service;
+    std::optional<bool> was_downgraded;
+    std::optional<int64_t> accepted_at;
+  };
+  std::map<int64_t, Row> rows;
+  for (const StatusChange& c : status_changes_) {
+    Row& r = rows[c.message_id];
+    r.last = &c;
+    if (c.service) r.service = c.service;
+    if (c.was_downgraded) r.was_downgraded = c.was_downgraded;
+    if (c.to == Status::kAccepted) r.accepted_at = c.at;
+  }
+  ArrayLiteral ids, statuses, ats, codes, messages, reasons, details, services, downgraded,
+      accepted;
+  for (const auto& [id, r] : rows) {
+    const StatusChange& c = *r.last;
+    ids.AddInt(id);
+    statuses.AddText(StatusName(c.to));
+    ats.AddInt(c.at);
+    const std::optional<MessageError>& e = c.error;
+    codes.AddText(e ? std::optional<std::string>(ErrorCodeToString(e->code)) : std::nullopt);
+    messages.AddText(e ? std::optional<std::string_view>(e->message) : std::nullopt);
+    reasons.AddText(e ? e->reason : std::nullopt);
+    details.AddText(e ? e->detail : std::nullopt);
+    services.AddText(r.service ? std::optional(ServiceName(*r.service)) : std::nullopt);
+    downgraded.AddInt(r.was_downgraded ? std::optional<int64_t>(*r.was_downgraded) : std::nullopt);
+    accepted.AddInt(r.accepted_at);
+  }
+  stmts_->update_statuses.Reset()
+      .Bind(ids.text())
+      .Bind(statuses.text())
+      .Bind(ats.text())
+      .Bind(codes.text())
+      .Bind(messages.text())
+      .Bind(reasons.text())
+      .Bind(details.text())
+      .Bind(services.text())
+      .Bind(downgraded.text())
+      .Bind(accepted.text())
+      .ExecDeferred();
+  status_changes_.clear();
+  status_mark_ = 0;  // sent: a write failing now rolls back the whole batch or its savepoint
 }
 
 // Drops what the writer's caches may hold that another connection changed since the last batch:

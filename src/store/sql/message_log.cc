@@ -97,7 +97,7 @@ void SqlStore::Accept(Message m, AcceptPolicy policy, std::function<void(Result<
         }
         return m;
       },
-      std::move(done), 0, account, contact);
+      std::move(done), 0, account, contact, Reads::kStatesOnly);
 }
 
 void SqlStore::Transition(TransitionRequest r,
@@ -106,7 +106,7 @@ void SqlStore::Transition(TransitionRequest r,
   Enqueue<TransitionOutcome>(
       [this, r = std::move(r)](WriterStatements& st, std::vector<Delivery>& created)
           -> Result<TransitionOutcome> { return ApplyTransition(st, r, created); },
-      std::move(done), id);
+      std::move(done), id, 0, {}, Reads::kStatesOnly);
 }
 
 SqlStore::MessageState SqlStore::ReadState(const Stmt& s, int first) {
@@ -157,18 +157,27 @@ Result<TransitionOutcome> SqlStore::ApplyTransition(WriterStatements& st,
     out.status = from;
     return out;
   }
-  auto& s = st.update_status.Reset();
-  s.Bind(StatusName(r.to)).Bind(at);
-  BindError(s, r.error);
-  s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service)) : std::nullopt)
-      .Bind(r.was_downgraded)
-      .Bind(r.message_id);
-  s.ExecDeferred();
-  out.status = r.to;
-  if (auto it = batch_states_.find(r.message_id); it != batch_states_.end()) {
-    it->second.status = r.to;  // a later transition of this batch starts from here
-    if (r.service) it->second.service = *r.service;
+  if (postgres_ && !isolating_) {
+    // Written with the batch's other changes at its end; a later transition of this batch
+    // starts from the state kept here, whatever the row says until then.
+    status_changes_.push_back({r.message_id, r.to, at, r.error, r.service, r.was_downgraded});
+    state.status = r.to;
+    if (r.service) state.service = *r.service;
+    batch_states_.insert_or_assign(r.message_id, state);
+  } else {
+    auto& s = st.update_status.Reset();
+    s.Bind(StatusName(r.to)).Bind(at);
+    BindError(s, r.error);
+    s.Bind(r.service ? std::optional<std::string_view>(ServiceName(*r.service)) : std::nullopt)
+        .Bind(r.was_downgraded)
+        .Bind(r.message_id);
+    s.ExecDeferred();
+    if (auto it = batch_states_.find(r.message_id); it != batch_states_.end()) {
+      it->second.status = r.to;  // a later transition of this batch starts from here
+      if (r.service) it->second.service = *r.service;
+    }
   }
+  out.status = r.to;
   if (outbound) {
     for (const auto& t : Targets(st, r.message_id, account_id, callback, "outbound", "")) {
       created.push_back(InsertDelivery(st, r.message_id, t, r.to, r.at));

@@ -75,6 +75,17 @@ class SqlStore final : public Store, private BatchHooks {
     std::string contact_id;  // if the binding creates the contact
   };
 
+  // A transition's change to its message row, written with the batch's others at its end
+  // (PostgreSQL; see WriteStatusChanges).
+  struct StatusChange {
+    int64_t message_id;
+    Status to;
+    int64_t at;
+    std::optional<MessageError> error;
+    std::optional<Service> service;
+    std::optional<bool> was_downgraded;
+  };
+
   struct StoreEvent {
     int64_t account_id;
     std::string type;
@@ -242,6 +253,7 @@ class SqlStore final : public Store, private BatchHooks {
   // the batch (sql/batch.cc)
   void PrefetchStates(const std::vector<WriteKeys>& batch);
   bool WriteBindings();
+  void WriteStatusChanges();
   void RefreshCaches();
 
   // core (sql/sql_store.cc)
@@ -258,14 +270,20 @@ class SqlStore final : public Store, private BatchHooks {
     return future.get();
   }
 
+  // What a write reads of message rows. kStatesOnly: nothing, or only through batch_states_
+  // (accepts, transitions, delivery attempts), so it may run while the batch's status changes
+  // are unwritten; before any other write they are written (WriteStatusChanges).
+  enum class Reads { kMessages, kStatesOnly };
+
   template <typename T, typename Fn>
   void Enqueue(Fn apply, std::function<void(Result<T>)> done, int64_t message_id = 0,
-               int64_t account_id = 0, std::string contact = {}) {
+               int64_t account_id = 0, std::string contact = {}, Reads reads = Reads::kMessages) {
     auto result = std::make_shared<std::optional<Result<T>>>();
     WriteOp op;
     op.keys = WriteKeys{message_id, account_id, std::move(contact)};
-    op.apply = [this, result, apply = std::move(apply)](bool alone) mutable {
+    op.apply = [this, result, reads, apply = std::move(apply)](bool alone) mutable {
       try {
+        if (reads == Reads::kMessages) WriteStatusChanges();
         Result<T> r = apply(*stmts_, created_);
         // Isolated by a savepoint: its deferred statements are waited for within it, so that
         // their errors are its own.
@@ -345,9 +363,11 @@ class SqlStore final : public Store, private BatchHooks {
   std::unordered_map<std::string, std::string> holders_;    // writer thread, per batch
   std::deque<int64_t> message_ids_, delivery_ids_;          // writer thread (PostgreSQL)
   std::unordered_map<int64_t, MessageState> batch_states_;  // writer thread, per batch
-  std::vector<Binding> pending_bindings_;  // writer thread: this batch's, to verify (PostgreSQL)
-  bool isolating_ = false;                 // writer thread: the batch runs write by write
-  int64_t contacts_epoch_ = -1;            // writer thread: store_epochs 'contacts' when last read
+  std::vector<Binding> pending_bindings_;     // writer thread: this batch's, to verify (PostgreSQL)
+  std::vector<StatusChange> status_changes_;  // writer thread: this batch's, not yet written
+  size_t status_mark_ = 0;                    // writer thread: where the current write's begin
+  bool isolating_ = false;                    // writer thread: the batch runs write by write
+  int64_t contacts_epoch_ = -1;  // writer thread: store_epochs 'contacts' when last read
   std::unique_ptr<WriterStatements> stmts_;
   std::unique_ptr<Writer> writer_;
   std::vector<Delivery> created_;  // writer thread: the batch's new deliveries

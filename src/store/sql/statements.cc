@@ -127,6 +127,20 @@ Message ReadMessage(const Stmt& s) {
   return m;
 }
 
+void ArrayLiteral::AddText(std::optional<std::string_view> v) {
+  Separate();
+  if (!v) {
+    items_ += "NULL";
+    return;
+  }
+  items_ += '"';
+  for (char c : *v) {
+    if (c == '"' || c == '\\') items_ += '\\';
+    items_ += c;
+  }
+  items_ += '"';
+}
+
 // A new re-queue mark, larger than every earlier one (webhook_deliveries.requeued_at).
 std::string NextRequeueMark(Db* db) {
   return db->engine() == Engine::kPostgres
@@ -206,6 +220,23 @@ WriterStatements::WriterStatements(Db* db)
                     "service = COALESCE(?7, service), was_downgraded = COALESCE(?8, "
                     "was_downgraded), accepted_at = CASE WHEN ?1 = 'ACCEPTED' THEN ?2 ELSE "
                     "accepted_at END WHERE id = ?9"),
+      // PostgreSQL: a batch's status changes in one statement, the last change of each message
+      // (see SqlStore::WriteStatusChanges).
+      update_statuses(
+          db, db->engine() == Engine::kPostgres
+                  ? std::string(kPlanEachTime) +
+                        "UPDATE messages m SET status = u.status, updated_at = u.at, error_code = "
+                        "u.error_code, error_message = u.error_message, error_reason = "
+                        "u.error_reason, error_detail = u.error_detail, service = "
+                        "COALESCE(u.service, m.service), was_downgraded = "
+                        "COALESCE(u.was_downgraded, m.was_downgraded), accepted_at = "
+                        "COALESCE(u.accepted_at, m.accepted_at) FROM unnest(CAST(? AS BIGINT[]), "
+                        "CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS "
+                        "TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
+                        "CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS u(id, status, at, "
+                        "error_code, error_message, error_reason, error_detail, service, "
+                        "was_downgraded, accepted_at) WHERE m.id = u.id"
+                  : "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"),
       insert_event(db,
                    "INSERT INTO message_events(message_id, status, at, applied, source) "
                    "VALUES (?,?,?,?,?)"),

@@ -48,17 +48,28 @@ std::optional<std::string> ParticipantsText(const std::vector<std::string>& part
 
 Message ReadMessage(const Stmt& s);
 
-// A PostgreSQL array literal ("{a,b,c}") of ids or E.164 numbers, which need no quoting.
+// A PostgreSQL array literal ("{a,b,c}"), bound as text and cast to an array type.
 class ArrayLiteral {
  public:
+  // An id or an E.164 number, which need no quoting.
   void Add(std::string_view v) {
-    if (!items_.empty()) items_ += ',';
+    Separate();
     items_ += v;
+  }
+  // Any text, quoted ("..." with backslash and double quote escaped), or NULL.
+  void AddText(std::optional<std::string_view> v);
+  void AddInt(std::optional<int64_t> v) {
+    if (v) return Add(std::to_string(*v));
+    Separate();
+    items_ += "NULL";
   }
   bool empty() const { return items_.empty(); }
   std::string text() const { return "{" + items_ + "}"; }
 
  private:
+  void Separate() {
+    if (!items_.empty()) items_ += ',';
+  }
   std::string items_;
 };
 
@@ -71,9 +82,9 @@ struct WriterStatements {
 
   Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
       check_bindings, contact_states, message_states, account_hooks, disable_hook, update_status,
-      insert_event, mark_read, replace_media, load_message, endpoint_gone, insert_delivery, event_payload,
-      update_delivery, insert_attempt, epochs, bump_contacts_epoch, message_ids, delivery_ids,
-      line_holder, bump_webhooks_epoch, announce;
+      update_statuses, insert_event, mark_read, replace_media, load_message, endpoint_gone,
+      insert_delivery, event_payload, update_delivery, insert_attempt, epochs, bump_contacts_epoch,
+      message_ids, delivery_ids, line_holder, bump_webhooks_epoch, announce;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a

@@ -246,5 +246,120 @@ TEST_P(StoreTest, ADuplicateHandleFailsAloneWithoutHarmingTheBatch) {
   EXPECT_TRUE(store_->healthy());
 }
 
+// Holds the writer thread (in a write's callback, which runs on it) until released, so that
+// everything queued meanwhile is committed in one batch.
+class WriterGate {
+ public:
+  // `m`: a message to accept, in whose callback the writer waits.
+  WriterGate(Store& store, Message m) {
+    store.Accept(std::move(m), {}, [this](Result<Message>) {
+      entered_.set_value();
+      released_.get_future().wait();
+    });
+    entered_.get_future().wait();
+  }
+  void Release() { released_.set_value(); }
+
+ private:
+  std::promise<void> entered_, released_;
+};
+
+TEST_P(StoreTest, TransitionsInOneBatchLeaveTheRowThatTheyLeaveOneByOne) {
+  const TimePoint t0 = clock_.Now();
+  auto steps = [t0](int64_t id) {
+    std::vector<TransitionRequest> out(5);
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i].message_id = id;
+      out[i].at = t0 + Millis(1000 * (i + 1));
+      out[i].source = "test";
+    }
+    out[0].to = Status::kAccepted;
+    out[1].to = Status::kSent;
+    out[1].service = Service::kSms;
+    out[1].was_downgraded = true;
+    out[2].to = Status::kDelivered;  // not applied: an SMS leaves SENT only by its receipt
+    out[3].to = Status::kError;
+    out[3].receipt = true;
+    // Text that a PostgreSQL array literal must quote: quotes, backslashes, commas, braces.
+    out[3].error = MessageError{ErrorCode::kFailedToSend, "said \"no\", {twice} \\ NULL",
+                                std::string(""), std::string("NULL")};
+    out[4].to = Status::kSent;  // a late report
+    return out;
+  };
+  Message one = NewMessage("one-by-one");
+  one.contact = "+14155550101";
+  one.new_contact = true;
+  Message batched = NewMessage("batched");
+  batched.contact = "+14155550102";
+  batched.new_contact = true;
+  const int64_t one_id = Accept(one).value().id;
+  const int64_t batched_id = Accept(batched).value().id;
+
+  std::vector<bool> applied_one;
+  for (TransitionRequest& r : steps(one_id)) {
+    std::promise<Result<TransitionOutcome>> p;
+    store_->Transition(r, [&p](Result<TransitionOutcome> o) { p.set_value(std::move(o)); });
+    applied_one.push_back(p.get_future().get().value().applied);
+  }
+  EXPECT_EQ(applied_one, (std::vector<bool>{true, true, false, true, false}));
+
+  store_->Flush();
+  const uint64_t commits = store_->Stats().commits;
+  WriterGate gate(*store_, NewMessage("gate"));
+  std::vector<std::promise<Result<TransitionOutcome>>> ps(5);
+  auto batched_steps = steps(batched_id);
+  for (size_t i = 0; i < ps.size(); ++i) {
+    store_->Transition(batched_steps[i],
+                       [&ps, i](Result<TransitionOutcome> o) { ps[i].set_value(std::move(o)); });
+  }
+  gate.Release();
+  std::vector<bool> applied_batched;
+  for (auto& p : ps) applied_batched.push_back(p.get_future().get().value().applied);
+  EXPECT_EQ(applied_batched, applied_one);
+  store_->Flush();
+  EXPECT_EQ(store_->Stats().commits, commits + 2) << "the gate's batch, then one of five";
+  EXPECT_EQ(store_->Stats().isolated_batches, 0u) << "not saved by running it write by write";
+
+  const Message a = store_->FindMessage(account_.id, "one-by-one").value();
+  const Message b = store_->FindMessage(account_.id, "batched").value();
+  EXPECT_EQ(a.status, Status::kError);
+  EXPECT_EQ(b.status, a.status);
+  EXPECT_EQ(a.date_updated, t0 + Millis(4000));
+  EXPECT_EQ(b.date_updated, a.date_updated);
+  EXPECT_EQ(b.service, Service::kSms);
+  EXPECT_EQ(b.was_downgraded, std::optional<bool>(true));
+  ASSERT_TRUE(a.error && b.error);
+  EXPECT_EQ(b.error->code, ErrorCode::kFailedToSend);
+  EXPECT_EQ(b.error->message, "said \"no\", {twice} \\ NULL");
+  EXPECT_EQ(b.error->message, a.error->message);
+  EXPECT_EQ(b.error->reason, a.error->reason);
+  EXPECT_EQ(b.error->detail, std::optional<std::string>("NULL"));
+  EXPECT_EQ(b.error->detail, a.error->detail);
+  // accepted_at, as the new-contact pacing reads it: the time of each one's ACCEPTED.
+  const auto starts = store_->NewContactStarts("+12125550199", t0).value();
+  EXPECT_EQ(starts, (std::vector<TimePoint>{t0 + Millis(1000), t0 + Millis(1000)}));
+  EXPECT_EQ(store_->CountSmsSince("+12125550199", t0 + Millis(1000)).value(), 2);
+}
+
+TEST_P(StoreTest, AWriteThatReadsTheRowSeesTheBatchsEarlierTransitions) {
+  const int64_t id = Accept(NewMessage("read-after")).value().id;
+  WriterGate gate(*store_, NewMessage("gate"));
+  std::promise<Result<TransitionOutcome>> moved;
+  TransitionRequest r;
+  r.message_id = id;
+  r.to = Status::kAccepted;
+  r.at = clock_.Now() + Millis(5);
+  r.source = "test";
+  store_->Transition(r, [&moved](Result<TransitionOutcome> o) { moved.set_value(std::move(o)); });
+  std::promise<Result<Message>> read;
+  store_->MarkRead(id, clock_.Now() + Millis(9),
+                   [&read](Result<Message> m) { read.set_value(std::move(m)); });
+  gate.Release();
+  EXPECT_TRUE(moved.get_future().get().value().applied);
+  const Message m = read.get_future().get().value();
+  EXPECT_EQ(m.status, Status::kAccepted) << "the row it returns has the transition";
+  EXPECT_EQ(m.date_updated, clock_.Now() + Millis(5));
+}
+
 }  // namespace
 }  // namespace bluegate::store

@@ -106,7 +106,11 @@ void Writer::Loop() {
       for (int retry = 0; !committed && aborted_ && retry < 5; ++retry) {
         committed = RunBatch(batch, /*isolate=*/false);
       }
-      if (!committed && healthy()) committed = RunBatch(batch, /*isolate=*/true);
+      if (!committed && healthy()) {
+        committed = RunBatch(batch, /*isolate=*/true);
+        std::lock_guard lock(mu_);
+        ++stats_.isolated_batches;
+      }
     }
     const auto busy = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);

@@ -124,6 +124,7 @@ TEST_F(WriterTest, ItsStatsCountCommittedTransactionsTheirWritesAndRoundTrips) {
   EXPECT_EQ(s.commits, 2u);
   EXPECT_EQ(s.writes, 101u);
   EXPECT_EQ(s.round_trips, 4u) << "BEGIN and COMMIT, twice";
+  EXPECT_EQ(s.isolated_batches, 0u);
   db_.commit_failures = {DbError::Kind::kAborted};
   EXPECT_TRUE(Write([](bool) { return true; }).get());
   writer_.Flush();
@@ -166,6 +167,8 @@ TEST_F(WriterTest, AWriteThatFailsAloneIsRolledBackAloneAndTheOthersCommit) {
   EXPECT_EQ(db_.Count("ROLLBACK TO op"), 1) << "only the failing write was undone";
   EXPECT_EQ(db_.Count("SAVEPOINT op"), 3);
   EXPECT_EQ(hooks_.failed_writes, 2);
+  writer_.Flush();
+  EXPECT_EQ(writer_.Stats().isolated_batches, 1u);
 }
 
 TEST_F(WriterTest, ATransactionTheServerAbortedRunsAgain) {
