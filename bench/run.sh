@@ -477,7 +477,7 @@ bench_cluster() {
     done
     wait "${wrks[@]}"
     local rt0 cm0 wr0 bz0; read -r rt0 cm0 wr0 bz0 <<< "$(store_counters "$n")"
-    local db0 gw0 t0; db0=$(cpu_ticks '^\(postgres'); gw0=$(cpu_ticks '^\(bluegate'); t0=$(date +%s%3N)
+    local db0 gw0 t0; db0=$(cpu_ticks '^\(postgres'); gw0=$(cpu_ticks '^\([^)]*bluegate'); t0=$(date +%s%3N)
     wrks=()
     for i in $(seq "$n"); do
       KEY=benchkey SECRET=benchsecret LINES=$LINES wrk -t1 -c$(( CONNS / n )) -d"$DURATION" -s bench/send.lua \
@@ -485,7 +485,7 @@ bench_cluster() {
       wrks+=($!)
     done
     wait "${wrks[@]}"
-    local db1 gw1 t1; db1=$(cpu_ticks '^\(postgres'); gw1=$(cpu_ticks '^\(bluegate'); t1=$(date +%s%3N)
+    local db1 gw1 t1; db1=$(cpu_ticks '^\(postgres'); gw1=$(cpu_ticks '^\([^)]*bluegate'); t1=$(date +%s%3N)
     local rt1 cm1 wr1 bz1; read -r rt1 cm1 wr1 bz1 <<< "$(store_counters "$n")"
     local total=0 per=""
     local failed=0
