@@ -125,6 +125,54 @@ TEST_F(CoordinatorTest, TheDeliveriesOfAGoneNodeAreClaimedOnceEach) {
   EXPECT_TRUE(b->ClaimOrphanDeliveries(100)->empty()) << "and once";
 }
 
+TEST_F(CoordinatorTest, AnAcceptsDeliveriesAreTheNodesHoldingItsLineOrElseTheAcceptingNodes) {
+  auto a = Node("a");
+  auto b = Node("b");
+  ASSERT_TRUE(a->Heartbeat(kLong).ok());
+  ASSERT_TRUE(b->Heartbeat(kLong).ok());
+  ASSERT_EQ(a->Acquire(4, kLong)->size(), 4u);
+  ASSERT_TRUE(a->Release({"+12125550101", "+12125550102", "+12125550104"}).ok());
+  ASSERT_EQ(b->Acquire(2, kLong)->size(), 2u);  // of the three free, two
+  std::vector<std::string> b_lines = b->Renew(kLong).value();
+  ASSERT_EQ(b_lines.size(), 2u);
+  // Accepted by node c, which holds nothing: four messages, one per line, queued at once.
+  auto c_store = Open("c");
+  std::vector<std::promise<Result<Message>>> done(4);
+  const char* lines[] = {"+12125550101", "+12125550102", "+12125550103", "+12125550104"};
+  for (int i = 0; i < 4; ++i) {
+    Message m;
+    m.handle = std::string("owned-") + lines[i];
+    m.account_id = account_.id;
+    m.line_number = lines[i];
+    m.contact = "+1415555300" + std::to_string(i);
+    m.content = "hi";
+    m.status_callback = "http://127.0.0.1:1/cb";
+    m.date_created = m.date_updated = clock_.Now();
+    c_store->Accept(m, {}, [&done, i](Result<Message> r) { done[i].set_value(std::move(r)); });
+  }
+  for (auto& d : done) ASSERT_TRUE(d.get_future().get().ok());
+  auto lines_of = [](const std::vector<Delivery>& ds, Store& s) {
+    std::vector<std::string> out;
+    for (const Delivery& d : ds) out.push_back(s.FindMessageById(d.message_id)->line_number);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  };
+  auto a_store = Open("a");
+  auto b_store = Open("b");
+  const auto of_a = a_store->PendingDeliveries().value();
+  const auto of_b = b_store->PendingDeliveries().value();
+  const auto of_c = c_store->PendingDeliveries().value();
+  EXPECT_EQ(lines_of(of_a, *a_store), (std::vector<std::string>{"+12125550103"}));
+  EXPECT_EQ(lines_of(of_b, *b_store), Sorted(b_lines));
+  std::vector<std::string> free_lines;
+  for (const char* l : {"+12125550101", "+12125550102", "+12125550104"}) {
+    if (std::find(b_lines.begin(), b_lines.end(), l) == b_lines.end()) free_lines.push_back(l);
+  }
+  EXPECT_EQ(lines_of(of_c, *c_store), free_lines) << "a line no node holds: the accepting node's";
+  EXPECT_EQ(of_a.size() + of_b.size() + of_c.size(), 12u) << "three deliveries per message";
+}
+
 // Not the coordinator's own, but what it makes possible: two nodes accepting first messages to
 // one contact from two lines at once. The contact is bound to one line; the other send fails.
 TEST_F(CoordinatorTest, TwoNodesRacingToBindAContactCannotBothWin) {

@@ -7,16 +7,18 @@
 
 namespace bluegate::store {
 
-// PostgreSQL: the states of every message the batch's transitions name, in one round trip
-// (locked for the transaction) instead of one each.
+// PostgreSQL: the states of every message the batch's transitions name (locked for the
+// transaction), the contacts its accepts name that the cache lacks, and who holds the lease of
+// each line its accepts name: one round trip each instead of one per write or line.
 void SqlStore::PrefetchStates(const std::vector<WriteKeys>& batch) {
   batch_states_.clear();
   if (!postgres_) return;
-  ArrayLiteral ids, accounts, numbers;
+  ArrayLiteral ids, accounts, numbers, lines;
   std::vector<std::string> keys;  // the accepts' contacts the cache lacks
   if (contacts_stale_.exchange(false, std::memory_order_acq_rel)) contact_cache_.clear();
   for (const auto& op : batch) {
     if (op.message_id > 0) ids.Add(std::to_string(op.message_id));
+    if (!op.line.empty() && holders_.try_emplace(op.line, node_id_).second) lines.AddText(op.line);
     if (op.contact.empty()) continue;
     std::string key = std::to_string(op.account_id) + "/" + op.contact;
     if (contact_cache_.contains(key)) continue;
@@ -37,6 +39,11 @@ void SqlStore::PrefetchStates(const std::vector<WriteKeys>& batch) {
     }
     s.Reset();
     for (auto& key : keys) contact_cache_.try_emplace(std::move(key));  // no row yet
+  }
+  if (!lines.empty()) {  // a line without a live lease is this node's (see LineHolder)
+    Stmt& s = stmts_->line_holders.Reset().Bind(lines.text());
+    while (s.Step()) holders_.insert_or_assign(s.Text(0), s.Text(1));
+    s.Reset();
   }
 }
 

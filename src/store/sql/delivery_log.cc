@@ -33,7 +33,7 @@ void SqlStore::RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> 
             .ExecDeferred();
         return Ok{};
       },
-      std::move(done), 0, 0, {}, Reads::kStatesOnly);
+      std::move(done), {}, Reads::kStatesOnly);
 }
 
 Result<std::vector<Delivery>> SqlStore::PendingDeliveries() { return Pending(std::nullopt); }

@@ -12,7 +12,8 @@ namespace bluegate::store {
 
 void SqlStore::Accept(Message m, AcceptPolicy policy, std::function<void(Result<Message>)> done) {
   const int64_t account = m.account_id;
-  const std::string contact = m.message_type == "group" ? "" : m.contact;
+  std::string contact = m.message_type == "group" ? "" : m.contact;
+  std::string line = m.line_number;
   Enqueue<Message>(
       [this, m = std::move(m), policy](WriterStatements& st,
                                        std::vector<Delivery>& created) mutable -> Result<Message> {
@@ -97,7 +98,8 @@ void SqlStore::Accept(Message m, AcceptPolicy policy, std::function<void(Result<
         }
         return m;
       },
-      std::move(done), 0, account, contact, Reads::kStatesOnly);
+      std::move(done), WriteKeys{0, account, std::move(contact), std::move(line)},
+      Reads::kStatesOnly);
 }
 
 void SqlStore::Transition(TransitionRequest r,
@@ -106,7 +108,7 @@ void SqlStore::Transition(TransitionRequest r,
   Enqueue<TransitionOutcome>(
       [this, r = std::move(r)](WriterStatements& st, std::vector<Delivery>& created)
           -> Result<TransitionOutcome> { return ApplyTransition(st, r, created); },
-      std::move(done), id, 0, {}, Reads::kStatesOnly);
+      std::move(done), WriteKeys{id}, Reads::kStatesOnly);
 }
 
 SqlStore::MessageState SqlStore::ReadState(const Stmt& s, int first) {
@@ -566,13 +568,11 @@ Result<Message> SqlStore::InsertGroupMessage(WriterStatements& st, Message m,
   return m;
 }
 
-// The node holding the line's lease now (this node when none does), read once per batch.
-std::string SqlStore::LineHolder(const std::string& line) {
-  if (auto it = holders_.find(line); it != holders_.end()) return it->second;
-  Stmt& s = stmts_->line_holder.Reset().Bind(line);
-  std::string holder = s.Step() ? s.Text(0) : node_id_;
-  s.Reset();
-  return holders_.emplace(line, holder).first->second;
+// The node holding the line's lease at the batch's start (this node when none does), as the
+// batch's prefetch read it for every line its accepts name.
+const std::string& SqlStore::LineHolder(const std::string& line) const {
+  auto it = holders_.find(line);
+  return it != holders_.end() ? it->second : node_id_;
 }
 
 // PostgreSQL: whether a contact_created event would be told (its payload reads the row, so the

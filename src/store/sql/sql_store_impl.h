@@ -231,7 +231,7 @@ class SqlStore final : public Store, private BatchHooks {
   static int64_t NextId(Stmt& take, std::deque<int64_t>& pool);
   Result<Message> InsertGroupMessage(WriterStatements& st, Message m,
                                      std::vector<Delivery>& created);
-  std::string LineHolder(const std::string& line);
+  const std::string& LineHolder(const std::string& line) const;
   bool WantsContactCreated(WriterStatements& st, int64_t account_id, const std::string& line);
 
   // DeliveryLog (sql/delivery_log.cc)
@@ -276,11 +276,11 @@ class SqlStore final : public Store, private BatchHooks {
   enum class Reads { kMessages, kStatesOnly };
 
   template <typename T, typename Fn>
-  void Enqueue(Fn apply, std::function<void(Result<T>)> done, int64_t message_id = 0,
-               int64_t account_id = 0, std::string contact = {}, Reads reads = Reads::kMessages) {
+  void Enqueue(Fn apply, std::function<void(Result<T>)> done, WriteKeys keys = {},
+               Reads reads = Reads::kMessages) {
     auto result = std::make_shared<std::optional<Result<T>>>();
     WriteOp op;
-    op.keys = WriteKeys{message_id, account_id, std::move(contact)};
+    op.keys = std::move(keys);
     op.apply = [this, result, reads, apply = std::move(apply)](bool alone) mutable {
       try {
         if (reads == Reads::kMessages) WriteStatusChanges();

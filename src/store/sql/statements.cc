@@ -277,10 +277,11 @@ WriterStatements::WriterStatements(Db* db)
                              "'id')) FROM generate_series(1, 1024)"
                            : "SELECT 0"),
       // (Scale-out only: SQLite has no line_leases, and never runs it.)
-      line_holder(db, db->engine() == Engine::kPostgres
-                          ? "SELECT node_id FROM line_leases WHERE line_number = ? AND "
-                            "expires_at > (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
-                          : "SELECT ?"),
+      line_holders(db, db->engine() == Engine::kPostgres
+                           ? "SELECT line_number, node_id FROM line_leases WHERE line_number = "
+                             "ANY(CAST(? AS TEXT[])) AND expires_at > (EXTRACT(EPOCH FROM "
+                             "clock_timestamp()) * 1000)::BIGINT"
+                           : "SELECT ?"),
       bump_webhooks_epoch(db, "UPDATE store_epochs SET value = value + 1 WHERE name = 'webhooks'"),
       announce(db, std::string("UPDATE webhook_deliveries SET requeued_at = ") +
                        NextRequeueMark(db) + " WHERE id = ?") {}

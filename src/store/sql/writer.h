@@ -35,6 +35,7 @@ struct WriteKeys {
   int64_t message_id = 0;  // a transition's message
   int64_t account_id = 0;  // an accept's contact
   std::string contact;
+  std::string line;  // an accept's line
 };
 
 // How a write ended, as its `finish` is told.
