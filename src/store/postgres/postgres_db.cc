@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <deque>
 #include <iterator>
 #include <unordered_map>
 #include <vector>
@@ -256,11 +257,14 @@ struct Prepared {
 class PostgresStmt final : public StmtImpl {
  public:
   PostgresStmt(PostgresDb* db, Prepared* p) : db_(db), p_(p) {}
+  ~PostgresStmt() override;
   void Reset() override {
     values_.clear();
     types_.clear();
     result_.reset();
     row_ = -1;
+    ++sending_;  // an answer still on its way is no longer this statement's
+    sent_ = false;
   }
   void BindInt(int64_t v) override {
     values_.emplace_back(std::to_string(v));
@@ -276,6 +280,13 @@ class PostgresStmt final : public StmtImpl {
   }
   bool Step() override;
   void ExecDeferred() override;
+  void SendAhead() override;
+  // The answer to what it sent ahead (`sending` says which sending), as the pipeline's sync read it.
+  void Answered(uint64_t sending, ResultPtr r) {
+    if (sending != sending_ || !sent_) return;
+    result_ = std::move(r);
+    row_ = -1;
+  }
   int64_t Int(int col) const override {
     const char* v = PQgetvalue(result_.get(), row_, col);
     if (v[0] == 't' && v[1] == '\0') return 1;  // a boolean expression's result
@@ -302,6 +313,8 @@ class PostgresStmt final : public StmtImpl {
   std::vector<Oid> types_;
   ResultPtr result_;
   int row_ = -1;
+  uint64_t sending_ = 0;  // counts Reset()s: which sending ahead an answer belongs to
+  bool sent_ = false;     // sent ahead, its answer not yet read
 };
 
 class PostgresDb final : public Db {
@@ -348,7 +361,8 @@ class PostgresDb final : public Db {
   // Sends a statement without waiting for its result (libpq's pipeline mode): a batch of inserts
   // costs one round trip instead of one each.
   void Send(Prepared& p, const std::vector<std::optional<std::string>>& values,
-            const std::vector<Oid>& types) {
+            const std::vector<Oid>& types, PostgresStmt* awaiting = nullptr,
+            uint64_t sending = 0) {
     if (static_cast<int>(values.size()) != p.params) {
       throw DbError("statement takes " + std::to_string(p.params) + " parameters, given " +
                     std::to_string(values.size()) + ": " + p.sql);
@@ -366,9 +380,17 @@ class PostgresDb final : public Db {
     if (sent != 1) {
       throw Failure(conn_, nullptr, "");
     }
+    awaited_.push_back({awaiting, sending});
     // Results are read now and then, so that neither side's socket buffer fills while the other
     // waits on it.
     if (++in_flight_ >= 256) Sync();
+  }
+
+  // A statement going away is told nothing more.
+  void Forget(const PostgresStmt* s) {
+    for (auto& a : awaited_) {
+      if (a.stmt == s) a.stmt = nullptr;
+    }
   }
 
   void Sync() override {
@@ -392,12 +414,20 @@ class PostgresDb final : public Db {
       ResultPtr r(raw);
       const auto status = PQresultStatus(r.get());
       if (status == PGRES_PIPELINE_SYNC) break;
-      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
-          status == PGRES_PIPELINE_ABORTED) {
+      // Each query sent answers once (then a NULL, skipped above), in the order sent.
+      Awaited to{};
+      if (!awaited_.empty()) {
+        to = awaited_.front();
+        awaited_.pop_front();
+      }
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        if (to.stmt) to.stmt->Answered(to.sending, std::move(r));
         continue;
       }
+      if (status == PGRES_PIPELINE_ABORTED) continue;
       if (!first) first = Failure(conn_, r.get(), "");
     }
+    awaited_.clear();
     if (PQexitPipelineMode(conn_) != 1) {
       // The connection is in no state to go on: it goes (the next use makes a new one), and
       // the transaction with it.
@@ -499,16 +529,36 @@ class PostgresDb final : public Db {
   std::string url_;
   PGconn* conn_ = nullptr;
   int in_flight_ = 0;  // deferred statements not yet read back
+  struct Awaited {
+    PostgresStmt* stmt = nullptr;  // sent ahead: told its answer; null: a deferred write
+    uint64_t sending = 0;
+  };
+  std::deque<Awaited> awaited_;  // what was sent since the last sync, in order
   uint64_t round_trips_ = 0;
   std::unordered_map<std::string, std::unique_ptr<Prepared>> prepared_;
 };
+
+PostgresStmt::~PostgresStmt() {
+  if (sent_) db_->Forget(this);
+}
 
 void PostgresStmt::ExecDeferred() {
   db_->Send(*p_, values_, types_);
   result_.reset();
 }
 
+void PostgresStmt::SendAhead() {
+  result_.reset();
+  db_->Send(*p_, values_, types_, this, sending_);
+  sent_ = true;
+}
+
 bool PostgresStmt::Step() {
+  if (!result_ && sent_) {
+    db_->Sync();  // (throws the first error of what was sent, this statement's included)
+    sent_ = false;
+    if (!result_) throw DbError("no answer to a statement sent ahead: " + p_->sql);
+  }
   if (!result_) {
     result_ = db_->Run(*p_, values_, types_);
     row_ = -1;

@@ -1,6 +1,6 @@
 // The libpq connection's own choices, against a real server: statements prepared once per
 // connection unless marked kPlanEachTime, the session settings, the round trips it counts, and
-// the array literals that the set-based statements bind.
+// the array literals that the set-based statements bind, and statements sent ahead together.
 #include "store/postgres/postgres_db.h"
 
 #include <gtest/gtest.h>
@@ -76,6 +76,54 @@ TEST(PostgresDbTest, ArrayLiteralsReachTheServerAsTheValuesTheyHold) {
   n.Bind(ints.text());
   ASSERT_TRUE(n.Step());
   EXPECT_EQ(n.Text(0), "7 null -3 0");
+}
+
+TEST(PostgresDbTest, StatementsSentAheadAreAnsweredTogetherInOneRoundTrip) {
+  testing::PostgresSchema schema;
+  auto db = OpenPostgresDb(schema.url());
+  db->Exec("CREATE TABLE t(v BIGINT)");
+  Stmt insert(db.get(), "INSERT INTO t(v) VALUES (?)");
+  Stmt a(db.get(), "SELECT ? + 1");
+  Stmt b(db.get(), "SELECT generate_series(1, ?)");
+  Stmt count(db.get(), "SELECT COUNT(*) FROM t");
+  insert.Reset().Bind(4).Exec();  // each prepared once (not counted below)
+  a.Reset().Bind(0).Step();
+  b.Reset().Bind(0).Step();
+  count.Reset().Step();
+  count.Reset();
+  const uint64_t before = db->round_trips();
+  insert.Reset().Bind(5).ExecDeferred();
+  a.Reset().Bind(41).SendAhead();
+  b.Reset().Bind(3).SendAhead();
+  count.SendAhead();
+  ASSERT_TRUE(b.Step());  // the first to be read waits for all
+  EXPECT_EQ(db->round_trips(), before + 1);
+  EXPECT_EQ(b.Int(0), 1);
+  ASSERT_TRUE(b.Step());
+  ASSERT_TRUE(b.Step());
+  EXPECT_EQ(b.Int(0), 3);
+  EXPECT_FALSE(b.Step());
+  ASSERT_TRUE(a.Step());
+  EXPECT_EQ(a.Int(0), 42);
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.Int(0), 2) << "it sees the write sent before it";
+  EXPECT_EQ(db->round_trips(), before + 1);
+
+  a.Reset().Bind(1).SendAhead();
+  a.Reset().Bind(99);  // changed its mind: the answer on its way is not its
+  ASSERT_TRUE(a.Step());
+  EXPECT_EQ(a.Int(0), 100);
+}
+
+TEST(PostgresDbTest, AStatementSentAheadThatFailsThrowsWhenRead) {
+  testing::PostgresSchema schema;
+  auto db = OpenPostgresDb(schema.url());
+  Stmt bad(db.get(), std::string(kPlanEachTime) + "SELECT CAST(? AS BIGINT)");
+  bad.Reset().Bind("not a number").SendAhead();
+  EXPECT_THROW(bad.Step(), DbError);
+  Stmt fine(db.get(), "SELECT 7");
+  ASSERT_TRUE(fine.Step()) << "the connection goes on";
+  EXPECT_EQ(fine.Int(0), 7);
 }
 
 }  // namespace

@@ -7,29 +7,54 @@
 
 namespace bluegate::store {
 
-// PostgreSQL: the states of every message the batch's transitions name (locked for the
-// transaction), the contacts its accepts name that the cache lacks, and who holds the lease of
-// each line its accepts name: one round trip each instead of one per write or line.
-void SqlStore::PrefetchStates(const std::vector<WriteKeys>& batch) {
-  batch_states_.clear();
+// What a batch reads before its writes, sent together: the cache epochs (RefreshCaches) and, on
+// PostgreSQL, the states of every message its transitions name (locked for the transaction) and
+// who holds the lease of each line its accepts name. One round trip for all, instead of one per
+// statement (and once, one per write or line).
+void SqlStore::SendPrefetch(const std::vector<WriteKeys>& batch) {
+  stmts_->epochs.Reset().SendAhead();
+  states_sent_ = holders_sent_ = false;
   if (!postgres_) return;
-  ArrayLiteral ids, accounts, numbers, lines;
-  std::vector<std::string> keys;  // the accepts' contacts the cache lacks
-  if (contacts_stale_.exchange(false, std::memory_order_acq_rel)) contact_cache_.clear();
+  ArrayLiteral ids, lines;
   for (const auto& op : batch) {
     if (op.message_id > 0) ids.Add(std::to_string(op.message_id));
     if (!op.line.empty() && holders_.try_emplace(op.line, node_id_).second) lines.AddText(op.line);
+  }
+  if (!ids.empty()) {
+    stmts_->message_states.Reset().Bind(ids.text()).SendAhead();
+    states_sent_ = true;
+  }
+  if (!lines.empty()) {
+    stmts_->line_holders.Reset().Bind(lines.text()).SendAhead();
+    holders_sent_ = true;
+  }
+}
+
+// PostgreSQL: reads what SendPrefetch sent, then the contacts the batch's accepts name that the
+// cache lacks (after RefreshCaches, which may have emptied it), in one more round trip if any.
+void SqlStore::PrefetchStates(const std::vector<WriteKeys>& batch) {
+  batch_states_.clear();
+  if (!postgres_) return;
+  if (states_sent_) {
+    Stmt& s = stmts_->message_states;
+    while (s.Step()) batch_states_.insert_or_assign(s.Int(0), ReadState(s, 1));
+    s.Reset();
+  }
+  if (holders_sent_) {  // a line without a live lease is this node's (see LineHolder)
+    Stmt& s = stmts_->line_holders;
+    while (s.Step()) holders_.insert_or_assign(s.Text(0), s.Text(1));
+    s.Reset();
+  }
+  ArrayLiteral accounts, numbers;
+  std::vector<std::string> keys;  // the accepts' contacts the cache lacks
+  if (contacts_stale_.exchange(false, std::memory_order_acq_rel)) contact_cache_.clear();
+  for (const auto& op : batch) {
     if (op.contact.empty()) continue;
     std::string key = std::to_string(op.account_id) + "/" + op.contact;
     if (contact_cache_.contains(key)) continue;
     accounts.Add(std::to_string(op.account_id));
     numbers.Add(op.contact);
     keys.push_back(std::move(key));
-  }
-  if (!ids.empty()) {
-    Stmt& s = stmts_->message_states.Reset().Bind(ids.text());
-    while (s.Step()) batch_states_.insert_or_assign(s.Int(0), ReadState(s, 1));
-    s.Reset();
   }
   if (!keys.empty()) {
     Stmt& s = stmts_->contact_states.Reset().Bind(accounts.text()).Bind(numbers.text());
@@ -39,11 +64,6 @@ void SqlStore::PrefetchStates(const std::vector<WriteKeys>& batch) {
     }
     s.Reset();
     for (auto& key : keys) contact_cache_.try_emplace(std::move(key));  // no row yet
-  }
-  if (!lines.empty()) {  // a line without a live lease is this node's (see LineHolder)
-    Stmt& s = stmts_->line_holders.Reset().Bind(lines.text());
-    while (s.Step()) holders_.insert_or_assign(s.Text(0), s.Text(1));
-    s.Reset();
   }
 }
 
@@ -60,6 +80,7 @@ void SqlStore::BeginBatch(const std::vector<WriteKeys>& keys, bool isolate) {
     std::lock_guard lock(mu_);
     announce_ = !observer_;
   }
+  SendPrefetch(keys);
   RefreshCaches();
   PrefetchStates(keys);
 }
@@ -217,7 +238,7 @@ void SqlStore::WriteStatusChanges() {
 // contacts (on SQLite, when data_version says another connection committed; on PostgreSQL,
 // where other nodes write all the time, at every batch) and webhooks (when their epoch moved).
 void SqlStore::RefreshCaches() {
-  Stmt& epochs = stmts_->epochs.Reset();
+  Stmt& epochs = stmts_->epochs;  // sent by SendPrefetch
   epochs.Step();
   const int64_t webhooks = epochs.Int(0);
   const int64_t contacts = epochs.Int(1);

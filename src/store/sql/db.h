@@ -48,6 +48,10 @@ class StmtImpl {
     while (Step()) {
     }
   }
+  // Sends a query whose rows Step() will read, so that several go in one round trip: an engine
+  // may send it now without waiting (PostgreSQL pipelines it), and its first Step() then waits
+  // for the answers of everything sent so far. By default Step() simply runs it.
+  virtual void SendAhead() {}
   virtual int64_t Int(int col) const = 0;
   virtual bool IsNull(int col) const = 0;
   virtual std::string Text(int col) const = 0;
@@ -124,6 +128,10 @@ class Stmt {
     }
   }
   void ExecDeferred() { impl_->ExecDeferred(); }
+  Stmt& SendAhead() {
+    impl_->SendAhead();
+    return *this;
+  }
   int64_t Int(int col) const { return impl_->Int(col); }
   bool IsNull(int col) const { return impl_->IsNull(col); }
   std::string Text(int col) const { return impl_->Text(col); }

@@ -251,6 +251,7 @@ class SqlStore final : public Store, private BatchHooks {
   static void SetGlobalSecret(Db* db, int64_t account_id, const std::optional<std::string>& secret);
 
   // the batch (sql/batch.cc)
+  void SendPrefetch(const std::vector<WriteKeys>& batch);
   void PrefetchStates(const std::vector<WriteKeys>& batch);
   bool WriteBindings();
   void WriteStatusChanges();
@@ -366,6 +367,7 @@ class SqlStore final : public Store, private BatchHooks {
   std::vector<Binding> pending_bindings_;     // writer thread: this batch's, to verify (PostgreSQL)
   std::vector<StatusChange> status_changes_;  // writer thread: this batch's, not yet written
   size_t status_mark_ = 0;                    // writer thread: where the current write's begin
+  bool states_sent_ = false, holders_sent_ = false;  // writer thread: by SendPrefetch
   bool isolating_ = false;                    // writer thread: the batch runs write by write
   int64_t contacts_epoch_ = -1;  // writer thread: store_epochs 'contacts' when last read
   std::unique_ptr<WriterStatements> stmts_;
