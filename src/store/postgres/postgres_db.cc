@@ -281,7 +281,7 @@ class PostgresStmt final : public StmtImpl {
   bool Step() override;
   void ExecDeferred() override;
   void SendAhead() override;
-  // The answer to what it sent ahead (`sending` says which sending), as the pipeline's sync read it.
+  // The answer to what it sent ahead (`sending`: which sending), as the pipeline's sync read it.
   void Answered(uint64_t sending, ResultPtr r) {
     if (sending != sending_ || !sent_) return;
     result_ = std::move(r);
@@ -361,8 +361,7 @@ class PostgresDb final : public Db {
   // Sends a statement without waiting for its result (libpq's pipeline mode): a batch of inserts
   // costs one round trip instead of one each.
   void Send(Prepared& p, const std::vector<std::optional<std::string>>& values,
-            const std::vector<Oid>& types, PostgresStmt* awaiting = nullptr,
-            uint64_t sending = 0) {
+            const std::vector<Oid>& types, PostgresStmt* awaiting = nullptr, uint64_t sending = 0) {
     if (static_cast<int>(values.size()) != p.params) {
       throw DbError("statement takes " + std::to_string(p.params) + " parameters, given " +
                     std::to_string(values.size()) + ": " + p.sql);

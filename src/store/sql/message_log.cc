@@ -108,7 +108,7 @@ void SqlStore::Transition(TransitionRequest r,
   Enqueue<TransitionOutcome>(
       [this, r = std::move(r)](WriterStatements& st, std::vector<Delivery>& created)
           -> Result<TransitionOutcome> { return ApplyTransition(st, r, created); },
-      std::move(done), WriteKeys{id}, Reads::kStatesOnly);
+      std::move(done), WriteKeys{id, 0, {}, {}}, Reads::kStatesOnly);
 }
 
 SqlStore::MessageState SqlStore::ReadState(const Stmt& s, int first) {

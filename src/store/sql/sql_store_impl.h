@@ -368,7 +368,7 @@ class SqlStore final : public Store, private BatchHooks {
   std::vector<StatusChange> status_changes_;  // writer thread: this batch's, not yet written
   size_t status_mark_ = 0;                    // writer thread: where the current write's begin
   bool states_sent_ = false, holders_sent_ = false;  // writer thread: by SendPrefetch
-  bool isolating_ = false;                    // writer thread: the batch runs write by write
+  bool isolating_ = false;                           // writer thread: the batch runs write by write
   int64_t contacts_epoch_ = -1;  // writer thread: store_epochs 'contacts' when last read
   std::unique_ptr<WriterStatements> stmts_;
   std::unique_ptr<Writer> writer_;
