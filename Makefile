@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libssl-dev libsqlite3-dev \
   libphonenumber-dev libprotobuf-dev rapidjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev \
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev \
-  libvips-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev
+  libvips-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libjemalloc-dev
 TEST_PACKAGES := nodejs npm  # openssl (the CLI) too: the TLS test makes its certificate
 # The compression tests make their videos with the ffmpeg command (and read them back with ffprobe).
 MEDIA_TEST_PACKAGES := ffmpeg

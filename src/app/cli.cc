@@ -1,8 +1,10 @@
 #include "app/cli.h"
 
+#include <dlfcn.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <string>
 
 #include "app/cli_command.h"
 #include "app/wiring.h"
@@ -79,12 +81,26 @@ void AddServeCommands(CLI::App& app, Command& chosen) {
                              chosen, Migrate);
 }
 
+// The allocator serving this process, for --version: jemalloc's version when it is linked in (the
+// default build) or preloaded, else the system's (glibc's, or a sanitizer's).
+std::string AllocatorName() {
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  auto* mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  const char* version = nullptr;
+  size_t size = sizeof(version);
+  if (!mallctl || mallctl("version", &version, &size, nullptr, 0) != 0 || !version) {
+    return "system malloc";
+  }
+  std::string v = version;  // "5.3.0-0-g<commit>"
+  return "jemalloc " + v.substr(0, v.find('-'));
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
   CLI::App app{"bluegate: a self-hosted iMessage and SMS gateway with a Sendblue-compatible API"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "bluegate 0.1.0");
+  app.set_version_flag("--version", "bluegate 0.1.0 (allocator: " + AllocatorName() + ")");
   Command chosen;
   AddServeCommands(app, chosen);
   AddAccountCommands(app, chosen);

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gateway, cli, makeDataDir, BINARY } from './lib/gateway.mjs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
 const cleanups = [];
@@ -23,6 +23,14 @@ test('--help explains every command', () => {
   for (const f of ['--account', '--number', '--carrier', '--data-dir']) assert.match(add.stdout, new RegExp(f));
   const none = cli([]);
   assert.notEqual(none.code, 0);
+});
+
+test('--version names the release and the allocator: jemalloc, except in a sanitizer build', () => {
+  const v = cli(['--version']);
+  assert.equal(v.code, 0, v.stderr);
+  const linked = spawnSync('ldd', [BINARY], { encoding: 'utf8' }).stdout;
+  const expected = /libasan/.test(linked) ? 'system malloc' : 'jemalloc \\d+\\.\\d+\\.\\d+';
+  assert.match(v.stdout, new RegExp(`^bluegate \\d+\\.\\d+\\.\\d+ \\(allocator: ${expected}\\)$`, 'm'));
 });
 
 test('admin commands work on a data directory with no server running', async () => {
