@@ -24,6 +24,7 @@
 #include <unordered_map>
 
 #include "api/http_framing.h"
+#include "api/request_id.h"
 #include "core/url.h"
 
 namespace bluegate::api {
@@ -268,6 +269,7 @@ class BeastServer final : public HttpServer {
     res.set(http::field::content_type, "application/json");
     res.set(http::field::server, "bluegate");
     if (status == http::status::service_unavailable) res.set(http::field::retry_after, "1");
+    res.set("x-request-id", RequestIdFor(std::nullopt));  // (its request was never read whole)
     res.body() = ErrorBody(message, code);
     res.keep_alive(false);
     res.prepare_payload();
@@ -422,7 +424,11 @@ class BeastServer final : public HttpServer {
       auto& req = parser.get();
       const bool keep_alive = req.keep_alive();
       const unsigned version = req.version();
-      HttpResponse out = co_await Dispatch(Convert(req, address));
+      HttpRequest converted = Convert(req, address);
+      converted.request_id = RequestIdFor(converted.Header("x-request-id"));
+      const std::string request_id = converted.request_id;
+      HttpResponse out = co_await Dispatch(std::move(converted));
+      out.headers.emplace_back("x-request-id", request_id);
       upload.reset();  // the body was handed to the handler, which has taken what it keeps
       metrics_.CountRequest(out.route, out.status);
       if (out.open_events) {
@@ -512,7 +518,11 @@ class BeastServer final : public HttpServer {
     boost::system::error_code ec;
     std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-        "Connection: close\r\nServer: bluegate\r\n\r\n: connected\n\n";
+        "Connection: close\r\nServer: bluegate\r\n";
+    for (const auto& [k, v] : out.headers) {
+      if (k == "x-request-id") head += "X-Request-Id: " + v + "\r\n";  // (a safe id: request_id.h)
+    }
+    head += "\r\n: connected\n\n";
     // Every write must finish within send_timeout: a client that stops reading is dropped.
     stream.expires_after(settings_.send_timeout);
     co_await asio::async_write(stream, asio::buffer(head),

@@ -22,6 +22,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
   std::string body;
   std::string remote_address;  // the client's IP address ("127.0.0.1", "::1")
+  std::string request_id;      // its answer's x-request-id (api/request_id.h)
 
   // The first header of that (lowercase) name.
   std::optional<std::string_view> Header(std::string_view name) const {

@@ -151,6 +151,52 @@ test('HTTP framing is read strictly: bad transfer codings, obs-fold, CL with TE 
   await healthy(gw);
 });
 
+test('every answer carries x-request-id: the client\'s when safe to repeat, else a new one (no client text reaches the header unchecked)', async () => {
+  const gw = await gateway();
+  const idOf = (res) => res.headers.get('x-request-id');
+  const fresh = /^[0-9a-f]{16}$/;
+  const ok = await fetch(`${gw.baseURL}/healthz`, { headers: { 'x-request-id': 'req-42.a_b:c' } });
+  assert.equal(ok.status, 200);
+  assert.equal(idOf(ok), 'req-42.a_b:c', 'a safe id is repeated');
+  const a = await fetch(`${gw.baseURL}/healthz`);
+  const b = await fetch(`${gw.baseURL}/healthz`);
+  assert.match(idOf(a), fresh);
+  assert.notEqual(idOf(a), idOf(b), 'each request its own');
+  for (const unsafe of ['x'.repeat(129), 'two words', 'quote"d', '<script>', 'caf\u00e9']) {
+    const res = await fetch(`${gw.baseURL}/healthz`, { headers: { 'x-request-id': Buffer.from(unsafe).toString('latin1') } });
+    assert.match(idOf(res), fresh, `${unsafe} is replaced`);
+  }
+  const denied = await fetch(`${gw.baseURL}/api/v2/messages`);
+  assert.equal(denied.status, 401);
+  assert.match(idOf(denied), fresh, 'errors carry one too');
+  const missing = await fetch(`${gw.baseURL}/no/such/route`, { headers: { 'x-request-id': 'trace-1' } });
+  assert.equal(missing.status, 404);
+  assert.equal(idOf(missing), 'trace-1');
+  const sent = await fetch(`${gw.baseURL}/api/send-message`, {
+    method: 'POST', headers: { ...gw.headers(), 'content-type': 'application/json', 'x-request-id': 'send-7' },
+    body: JSON.stringify({ number: '+12125550100', content: 'hi' }),
+  });
+  assert.equal(sent.status, 200, await sent.clone().text());
+  assert.equal(idOf(sent), 'send-7');
+  // Refused before a request was read whole, and an event stream's head.
+  const refused = await exchange(gw, 'GET /healthz HTTP/1.1\nHost: a\n\n');
+  assert.equal(statusOf(refused.data), 400);
+  assert.match(refused.data, /\r\nx-request-id: [0-9a-f]{16}\r\n/i);
+  const { host, port } = hostPort(gw);
+  const head = await new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => socket.write(
+      `GET /api/v2/events HTTP/1.1\r\nHost: a\r\nx-request-id: events-1\r\nsb-api-key-id: ${gw.keyId}\r\nsb-api-secret-key: ${gw.secret}\r\n\r\n`));
+    let data = '';
+    socket.on('data', (d) => {
+      data += d.toString('latin1');
+      if (data.includes('\r\n\r\n')) { socket.destroy(); resolve(data); }
+    });
+    socket.on('error', () => resolve(data));
+  });
+  assert.match(head, /^HTTP\/1\.1 200/);
+  assert.match(head, /\r\nX-Request-Id: events-1\r\n/);
+});
+
 test('a request cut short is answered within the header or body timeout', async () => {
   const gw = await gateway({ http: { header_timeout: '500ms', body_timeout: '500ms' } });
   const head = await exchange(gw, 'GET /healthz HTTP/1.1\r\nHost: a\r\n', { timeoutMs: 4000 });

@@ -1,0 +1,32 @@
+#include "api/request_id.h"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+
+#include "core/ids.h"
+
+namespace bluegate::api {
+
+bool IsSafeRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string RequestIdFor(std::optional<std::string_view> given) {
+  if (given && IsSafeRequestId(*given)) return std::string(*given);
+  // A random prefix per process, then a counter: unique without a call to the CSPRNG per
+  // request (an id names a request; it guards nothing).
+  static const std::string prefix = SecureIds().RandomHex(4);
+  static std::atomic<uint32_t> next{0};
+  char counter[9];
+  std::snprintf(counter, sizeof(counter), "%08x", next.fetch_add(1, std::memory_order_relaxed));
+  return prefix + counter;
+}
+
+}  // namespace bluegate::api
