@@ -1,6 +1,7 @@
 // libFuzzer target: bytes as a connection delivers them, read as the server reads a request: the
-// head scan (http_framing.h), Beast's parser, then the framing check. None may crash, hang or
-// read out of bounds, whatever the bytes.
+// head scan (http_framing.h), Beast's parser, the framing check, then the request id its answer
+// will carry (request_id.h), which must always be safe to repeat. None may crash, hang or read
+// out of bounds, whatever the bytes.
 #include <utility>  // before Asio: Boost 1.74 with GCC 12 coroutines
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "api/http_framing.h"
+#include "api/request_id.h"
 
 namespace http = boost::beast::http;
 
@@ -52,5 +54,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)bluegate::api::CheckFraming(head.version(), codings,
                                     head.find(http::field::content_length) != head.end());
+  if (auto it = head.find("x-request-id"); it != head.end()) {
+    const std::string_view given(it->value().data(), it->value().size());
+    const std::string id = bluegate::api::RequestIdFor(given);
+    if (!bluegate::api::IsSafeRequestId(id)) std::abort();
+    if (bluegate::api::IsSafeRequestId(given) != (id == given)) std::abort();
+  }
   return 0;
 }
