@@ -159,13 +159,11 @@ Result<TransitionOutcome> SqlStore::ApplyTransition(WriterStatements& st,
     out.status = from;
     return out;
   }
-  if (postgres_ && !isolating_) {
-    // Written with the batch's other changes at its end; a later transition of this batch
-    // starts from the state kept here, whatever the row says until then.
+  // PostgreSQL writes the row with the batch's other changes at its end (WriteStatusChanges);
+  // until then the state kept here is the message's.
+  const bool deferred = postgres_ && !isolating_;
+  if (deferred) {
     status_changes_.push_back({r.message_id, r.to, at, r.error, r.service, r.was_downgraded});
-    state.status = r.to;
-    if (r.service) state.service = *r.service;
-    batch_states_.insert_or_assign(r.message_id, state);
   } else {
     auto& s = st.update_status.Reset();
     s.Bind(StatusName(r.to)).Bind(at);
@@ -174,10 +172,12 @@ Result<TransitionOutcome> SqlStore::ApplyTransition(WriterStatements& st,
         .Bind(r.was_downgraded)
         .Bind(r.message_id);
     s.ExecDeferred();
-    if (auto it = batch_states_.find(r.message_id); it != batch_states_.end()) {
-      it->second.status = r.to;  // a later transition of this batch starts from here
-      if (r.service) it->second.service = *r.service;
-    }
+  }
+  // A later transition of this batch starts from here.
+  state.status = r.to;
+  if (r.service) state.service = *r.service;
+  if (deferred || batch_states_.contains(r.message_id)) {
+    batch_states_.insert_or_assign(r.message_id, state);
   }
   out.status = r.to;
   if (outbound) {
