@@ -426,9 +426,9 @@ class BeastServer final : public HttpServer {
       const unsigned version = req.version();
       HttpRequest converted = Convert(req, address);
       converted.request_id = RequestIdFor(converted.Header("x-request-id"));
-      const std::string request_id = converted.request_id;
+      std::string request_id = converted.request_id;
       HttpResponse out = co_await Dispatch(std::move(converted));
-      out.headers.emplace_back("x-request-id", request_id);
+      out.headers.emplace_back("x-request-id", std::move(request_id));
       upload.reset();  // the body was handed to the handler, which has taken what it keeps
       metrics_.CountRequest(out.route, out.status);
       if (out.open_events) {

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
 
 #include "core/ids.h"
 
@@ -24,9 +23,11 @@ std::string RequestIdFor(std::optional<std::string_view> given) {
   // request (an id names a request; it guards nothing).
   static const std::string prefix = SecureIds().RandomHex(4);
   static std::atomic<uint32_t> next{0};
-  char counter[9];
-  std::snprintf(counter, sizeof(counter), "%08x", next.fetch_add(1, std::memory_order_relaxed));
-  return prefix + counter;
+  std::string id = prefix;
+  id.resize(16);
+  uint32_t n = next.fetch_add(1, std::memory_order_relaxed);
+  for (int i = 15; i >= 8; --i, n >>= 4) id[i] = "0123456789abcdef"[n & 0xf];
+  return id;
 }
 
 }  // namespace bluegate::api
