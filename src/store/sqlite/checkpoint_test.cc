@@ -1,11 +1,13 @@
 // The WAL under constant writes: a passive checkpoint copies it but never starts it over; past
-// the limit the checkpoint does, unless a reader holds an old snapshot (then the next round).
+// the limit the checkpoint does, unless a reader holds an old snapshot (then the next round), and
+// not at all while a backup holds its lock.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
 
 #include "store/sql/db.h"
+#include "store/sqlite/backup_lock.h"
 #include "store/sqlite/sqlite_db.h"
 #include "testing/temp_dir.h"
 
@@ -65,6 +67,23 @@ TEST_F(CheckpointTest, AReaderOnAnOldSnapshotDelaysTheRestartWithoutBlockingIt) 
   reader_->Exec("COMMIT");
   Write(10);
   EXPECT_TRUE(CheckpointSqlite(*checkpointer_, 1u << 20).restarted) << "the next round";
+}
+
+TEST_F(CheckpointTest, WhileABackupReadsTheRestartIsSkipped) {
+  const std::string db = dir_.File("c.db");
+  Write(3000);
+  {
+    const BackupLock backup = BackupLock::Shared(db);
+    EXPECT_FALSE(BackupLock::TryExclusive(db)) << "held";
+    auto skipped = CheckpointSqlite(*checkpointer_, 1u << 20, db);
+    EXPECT_FALSE(skipped.restarted);
+    EXPECT_TRUE(skipped.backup_running);
+    EXPECT_GT(skipped.wal_bytes, 1u << 20) << "the WAL grows meanwhile";
+    const BackupLock second = BackupLock::Shared(db);  // readers share it
+  }
+  auto after = CheckpointSqlite(*checkpointer_, 1u << 20, db);
+  EXPECT_TRUE(after.restarted) << "the backup is done";
+  EXPECT_FALSE(after.backup_running);
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 #include "store/sqlite/sqlite_db.h"
 
 #include "store/sql/migrate.h"
+#include "store/sqlite/backup_lock.h"
 
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 
 namespace bluegate::store {
 namespace {
@@ -309,7 +311,8 @@ void MigrateSqlite(Db& db) {
 
 std::span<const char* const> SqliteLegacyMigrations() { return kLegacyMigrations; }
 
-CheckpointResult CheckpointSqlite(Db& db, uint64_t restart_past_bytes) {
+CheckpointResult CheckpointSqlite(Db& db, uint64_t restart_past_bytes,
+                                  const std::string& backup_of) {
   auto& sqlite = static_cast<SqliteDb&>(db);
   sqlite3* handle = sqlite.handle();
   int wal_frames = 0, done = 0;
@@ -326,10 +329,17 @@ CheckpointResult CheckpointSqlite(Db& db, uint64_t restart_past_bytes) {
   // holds the writer back while it copies what the passive round left (little), so that the
   // next write starts the WAL over (and trims the file to journal_size_limit). It waits for
   // readers briefly; when one holds on, the next round tries again. (TRUNCATE would also cut the
-  // file and sync it while holding the writer: twice the stall, measured.)
+  // file and sync it while holding the writer: twice the stall, measured.) A backup's snapshot
+  // would make every round wait so, and it says so with its lock: then the WAL grows instead.
+  const std::optional<BackupLock> no_backup =
+      backup_of.empty() ? std::nullopt : BackupLock::TryExclusive(backup_of);
+  if (!backup_of.empty() && !no_backup) {
+    out.backup_running = true;
+    return out;
+  }
   sqlite3_busy_timeout(handle, 100);
-  const int rc = sqlite3_wal_checkpoint_v2(handle, nullptr, SQLITE_CHECKPOINT_RESTART,
-                                           &wal_frames, &done);
+  const int rc =
+      sqlite3_wal_checkpoint_v2(handle, nullptr, SQLITE_CHECKPOINT_RESTART, &wal_frames, &done);
   sqlite3_busy_timeout(handle, static_cast<int>(sqlite.busy_timeout().count()));
   out.restarted = rc == SQLITE_OK;
   if (out.restarted) out.wal_bytes = 0;

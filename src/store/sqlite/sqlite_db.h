@@ -29,12 +29,16 @@ std::span<const char* const> SqliteLegacyMigrations();
 
 // Copies what it can of the WAL into the database file without blocking anyone; when the WAL
 // then holds more than `restart_past_bytes` (0: no limit), copies the rest so that the next
-// write starts the WAL over, holding the writer back for that long.
+// write starts the WAL over, holding the writer back for that long. With `backup_of` (the
+// database's path) it restarts only while it holds that database's BackupLock exclusively: while
+// a backup or a check reads its snapshot, the WAL is left to grow instead.
 struct CheckpointResult {
   uint64_t wal_bytes = 0;  // what the WAL holds afterwards (0 once restarted)
   bool restarted = false;
+  bool backup_running = false;  // the restart was due but skipped: a long reader holds the lock
 };
-CheckpointResult CheckpointSqlite(Db& db, uint64_t restart_past_bytes = 0);
+CheckpointResult CheckpointSqlite(Db& db, uint64_t restart_past_bytes = 0,
+                                  const std::string& backup_of = {});
 
 // SQLite's data_version: moves when another connection commits.
 int64_t SqliteDataVersion(Db& db);

@@ -24,8 +24,8 @@ std::unique_ptr<Store> MakeSqliteStore(const SqliteSettings& settings, Clock& cl
     // thread and connection, off the writer's path; the WAL is trimmed when it restarts.
     db.Exec("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;");
   };
-  engine.housekeeping = [limit = settings.wal_max_bytes](Db& db) {
-    (void)CheckpointSqlite(db, limit);
+  engine.housekeeping = [limit = settings.wal_max_bytes, path = settings.path](Db& db) {
+    (void)CheckpointSqlite(db, limit, path);
   };
   engine.after_batch = [filer = std::make_shared<ConversationFiler>(clock)](Db& db) {
     filer->MaybeFile(db);
