@@ -104,6 +104,7 @@ int RunCli(int argc, char** argv) {
   Command chosen;
   AddServeCommands(app, chosen);
   AddAccountCommands(app, chosen);
+  AddBackupCommands(app, chosen);
   AddLineCommands(app, chosen);
   AddSimCommands(app, chosen);
   AddWebhookCommands(app, chosen);

@@ -1,5 +1,5 @@
 // What the command line's resource files share (cli.cc parses and dispatches; cli_accounts.cc,
-// cli_lines.cc, cli_sim.cc and cli_webhooks.cc each add their resource's subcommands).
+// cli_backup.cc, cli_lines.cc, cli_sim.cc and cli_webhooks.cc each add their subcommands).
 //
 // A command returns its exit code (0, or 2 when it did nothing because the operator must decide),
 // or an Error, which RunCli prints once as "error: <message>" and ends with exit code 1 (2 for
@@ -50,6 +50,7 @@ std::pair<CLI::App*, std::shared_ptr<T>> AddCommand(CLI::App* parent, const std:
 
 // Each adds its subcommands to `app`; the one the command line names sets `chosen` when parsed.
 void AddAccountCommands(CLI::App& app, Command& chosen);
+void AddBackupCommands(CLI::App& app, Command& chosen);
 void AddLineCommands(CLI::App& app, Command& chosen);
 void AddSimCommands(CLI::App& app, Command& chosen);
 void AddWebhookCommands(CLI::App& app, Command& chosen);
