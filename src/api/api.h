@@ -53,11 +53,12 @@ struct ApiLimits {
 // The store roles the API uses, by what they serve; a whole store converts to it.
 struct ApiStore {
   ApiStore(store::Store& s)  // NOLINT(google-explicit-constructor)
-      : log(s), messages(s), deliveries(s), directory(s), contacts(s), webhooks(s) {}
+      : accounts(s), log(s), messages(s), deliveries(s), directory(s), contacts(s), webhooks(s) {}
+  store::Accounts& accounts;        // authentication
   store::MessageLog& log;           // health (/readyz)
   store::MessageQueries& messages;  // status, history
   store::DeliveryLog& deliveries;   // the webhook delivery log, retries
-  store::Directory& directory;      // authentication, lines
+  store::Directory& directory;      // lines
   store::Contacts& contacts;        // contacts, routes, groups
   store::WebhookConfigs& webhooks;  // account webhooks
 };
@@ -90,7 +91,7 @@ class Api {
  public:
   Api(ApiContext ctx, std::vector<RateRule> rate_rules)
       : ctx_(ctx),
-        auth_(ctx.store.directory),
+        auth_(ctx.store.accounts),
         throttle_(ctx.clock, ctx.limits.auth_failures_per_minute),
         limiter_(std::move(rate_rules), ctx.clock) {}
   // Serves one request; `respond` is called exactly once, possibly from the store's thread.

@@ -11,7 +11,7 @@
 
 #include "api/http_types.h"
 #include "core/result.h"
-#include "store/directory.h"
+#include "store/accounts.h"
 
 namespace bluegate::api {
 
@@ -22,7 +22,7 @@ struct Principal {
 
 class Authenticator {
  public:
-  explicit Authenticator(store::Directory& directory) : store_(directory) {}
+  explicit Authenticator(store::Accounts& accounts) : store_(accounts) {}
   // kUnauthenticated with a message that says what is missing or wrong. Thread-safe.
   Result<Principal> Authenticate(const HttpRequest& req);
 
@@ -40,7 +40,7 @@ class Authenticator {
     // constant time instead of computing an HMAC each time.
     std::string verified_secret;
   };
-  store::Directory& store_;
+  store::Accounts& store_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> cache_;
 };

@@ -1,4 +1,4 @@
-// The Directory role of the store: accounts, API keys and lines.
+// The Directory role of the store: lines, whom they serve, and their changes.
 #pragma once
 
 #include <cstdint>
@@ -15,19 +15,6 @@
 #include "core/result.h"
 
 namespace bluegate::store {
-
-struct Account {
-  int64_t id = 0;
-  std::string email;
-  std::string plan;
-};
-
-struct ApiKey {
-  std::string key_id;
-  int64_t account_id = 0;
-  std::string salt;
-  std::string secret_hash;  // hex HMAC-SHA256(salt, secret), or "scrypt$N$r$p$hex" (api/auth.h)
-};
 
 // A line's own limits and policy, set by `bluegate lines set` and stored with the line. An unset
 // field takes the configuration's value for the line ([lines] and [lines.overrides."+1..."]).
@@ -79,17 +66,12 @@ struct LineRemoval {
   int64_t contacts_rebound = 0;  // contacts bound to the other line (kMove) or unbound
 };
 
-// Accounts, their API keys and their lines: who may call, and what they send from. Synchronous
-// and thread-safe; writes go through short transactions of their own (an admin command in another
-// process writes the same way), so a running server sees them at once.
+// The lines accounts send from. Synchronous and thread-safe; writes go through short
+// transactions of their own (an admin command in another process writes the same way), so a
+// running server sees them at once.
 class Directory {
  public:
   virtual ~Directory() = default;
-  virtual Result<Account> CreateAccount(std::string_view email, std::string_view plan) = 0;
-  virtual Result<Account> FindAccount(int64_t id) = 0;
-  virtual Result<Account> FindAccountByEmail(std::string_view email) = 0;
-  virtual Result<Ok> AddApiKey(const ApiKey& key) = 0;
-  virtual Result<ApiKey> FindApiKey(std::string_view key_id) = 0;
   virtual Result<Line> AddLine(const Line& line) = 0;
   virtual Result<Line> FindLine(std::string_view number) = 0;
 

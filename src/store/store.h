@@ -6,7 +6,8 @@
 //   message_log.h      accept, transition, inbound, read receipts, account events, commit
 //                      observers, health, flush (the queue, the API's sends)
 //   delivery_log.h     webhook deliveries and their attempts (the dispatcher, the delivery log)
-//   directory.h        accounts, API keys, lines (auth, admin commands, the queue's line cache)
+//   accounts.h         accounts and their API keys (auth, admin commands)
+//   directory.h        lines and whom they serve (admin commands, the queue's line cache)
 //   contacts.h         contacts, routes and groups
 //   webhook_configs.h  account webhook configuration
 //   message_queries.h  one message, history, what a restart picks up
@@ -14,6 +15,7 @@
 // group-committed; reads and admin calls are synchronous and thread-safe.
 #pragma once
 
+#include "store/accounts.h"
 #include "store/contacts.h"
 #include "store/delivery_log.h"
 #include "store/directory.h"
@@ -25,7 +27,8 @@ namespace bluegate::store {
 
 // A whole store: every role, as one implementation provides them (store/sql/ on SQLite or
 // PostgreSQL). Only the wiring and the admin commands hold one; everything else takes a role.
-class Store : public MessageLog,
+class Store : public Accounts,
+              public MessageLog,
               public DeliveryLog,
               public Directory,
               public Contacts,

@@ -141,12 +141,14 @@ class SqlStore final : public Store, private BatchHooks {
   Result<std::pair<std::vector<Delivery>, int64_t>> RequeuedSince(int64_t since) override;
   Result<int64_t> PruneDeliveries(TimePoint cutoff) override;
 
-  // --- Directory (sql/directory.cc) ---
+  // --- Accounts (sql/accounts.cc) ---
   Result<Account> CreateAccount(std::string_view email, std::string_view plan) override;
   Result<Account> FindAccount(int64_t id) override;
   Result<Account> FindAccountByEmail(std::string_view email) override;
   Result<Ok> AddApiKey(const ApiKey& key) override;
   Result<ApiKey> FindApiKey(std::string_view key_id) override;
+
+  // --- Directory (sql/directory.cc) ---
   Result<Line> AddLine(const Line& line) override;
   Result<Line> FindLine(std::string_view number) override;
   Result<std::vector<Line>> ListLines(std::optional<int64_t> account_id) override;
