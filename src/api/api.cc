@@ -87,6 +87,12 @@ void Api::Handle(HttpRequest req, Responder respond) {
     r.route = "unauthenticated";
     return respond(std::move(r));
   }
+  if (!principal->refused.empty()) {
+    auto r =
+        ErrorResponse(Error{ErrorKind::kUnauthenticated, principal->refused, std::nullopt, {}});
+    r.route = "unauthenticated";
+    return respond(std::move(r));
+  }
   if (auto allowed = limiter_.Take(principal->account.id, method, path); !allowed.ok()) {
     auto r = ErrorResponse(allowed.error());
     r.route = "rate_limited";

@@ -91,7 +91,7 @@ class Api {
  public:
   Api(ApiContext ctx, std::vector<RateRule> rate_rules)
       : ctx_(ctx),
-        auth_(ctx.store.accounts),
+        auth_(ctx.store.accounts, ctx.clock),
         throttle_(ctx.clock, ctx.limits.auth_failures_per_minute),
         limiter_(std::move(rate_rules), ctx.clock) {}
   // Serves one request; `respond` is called exactly once, possibly from the store's thread.

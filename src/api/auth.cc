@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include <charconv>
+#include <optional>
 
 namespace bluegate::api {
 namespace {
@@ -78,6 +79,18 @@ std::string Authenticator::HashSecret(std::string_view salt, std::string_view se
   return Hex(mac, len);
 }
 
+Result<Authenticator::Entry> Authenticator::Load(std::string_view key_id) {
+  auto key = store_.FindApiKey(key_id);
+  if (!key.ok()) {
+    if (key.error().kind == ErrorKind::kStorageFailure) return key.error();
+    return Unauthenticated(
+        "Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
+  }
+  auto account = store_.FindAccount(key->account_id);
+  if (!account.ok()) return account.error();
+  return Entry{std::move(key).value(), std::move(account).value(), {}, clock_.Now()};
+}
+
 Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {
   const auto key_id = req.Header("sb-api-key-id");
   const auto secret = req.Header("sb-api-secret-key");
@@ -85,25 +98,29 @@ Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {
     return Unauthenticated(
         "Missing API credentials: send the sb-api-key-id and sb-api-secret-key headers");
   }
-  Entry entry;
-  bool found = false;
+  const TimePoint now = clock_.Now();
+  std::optional<Entry> cached;
   {
     std::lock_guard lock(mu_);
-    if (auto it = cache_.find(std::string(*key_id)); it != cache_.end()) {
-      entry = it->second;
-      found = true;
-    }
+    if (auto it = cache_.find(std::string(*key_id)); it != cache_.end()) cached = it->second;
   }
-  if (!found) {
-    auto key = store_.FindApiKey(*key_id);
-    if (!key.ok()) {
-      if (key.error().kind == ErrorKind::kStorageFailure) return key.error();
-      return Unauthenticated(
-          "Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
+  Entry entry;
+  bool changed = true;  // whether the cache needs this entry written back
+  if (cached && now - cached->read_at < recheck_) {
+    changed = false;
+    entry = std::move(*cached);
+  } else {
+    auto loaded = Load(*key_id);
+    if (!loaded.ok()) {
+      std::lock_guard lock(mu_);
+      cache_.erase(std::string(*key_id));
+      return loaded.error();
     }
-    auto account = store_.FindAccount(key->account_id);
-    if (!account.ok()) return account.error();
-    entry = Entry{std::move(key).value(), std::move(account).value(), {}};
+    entry = std::move(loaded).value();
+    // The secret verified before still stands while the stored hash is the same.
+    if (cached && cached->key.secret_hash == entry.key.secret_hash) {
+      entry.verified_secret = std::move(cached->verified_secret);
+    }
   }
   const bool known =
       !entry.verified_secret.empty() && entry.verified_secret.size() == secret->size() &&
@@ -114,10 +131,20 @@ Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {
           "Invalid API credentials: unknown sb-api-key-id or wrong sb-api-secret-key");
     }
     entry.verified_secret = std::string(*secret);
+    changed = true;
+  }
+  if (changed) {
     std::lock_guard lock(mu_);
     cache_.insert_or_assign(entry.key.key_id, entry);
   }
-  return Principal{entry.account, entry.key.key_id};
+  // Said only to a caller that holds the secret.
+  Principal p{entry.account, entry.key.key_id};
+  if (entry.key.revoked()) {
+    p.refused = "Invalid API credentials: this API key was revoked";
+  } else if (entry.account.disabled()) {
+    p.refused = "Invalid API credentials: this account is disabled";
+  }
+  return p;
 }
 
 }  // namespace bluegate::api

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "api/auth.h"
@@ -106,26 +108,45 @@ void AttachConfiguredAccounts(const Config& config, store::Store& store) {
   }
 }
 
-Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
-                                  std::string_view plan, std::string key_id, std::string secret) {
-  if (email.empty() || email.find('@') == std::string_view::npos) {
-    return Error::Invalid("--email must be an email address");
+namespace {
+
+bool Plain(std::string_view s, size_t max) {
+  return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+}  // namespace
+
+Result<Ok> CheckPlan(std::string_view plan) {
+  if (!Plain(plan, 64)) {
+    return Error::Invalid("--plan must be 1 to 64 letters, digits, '.', '_' or '-'");
   }
+  return Ok{};
+}
+
+Result<Credentials> AddKey(store::Store& store, const store::Account& account, std::string key_id,
+                           std::string secret) {
   if (key_id.empty()) key_id = SecureIds().RandomHex(16);
+  if (!Plain(key_id, 128)) {
+    return Error::Invalid("--key-id must be 1 to 128 letters, digits, '.', '_' or '-'");
+  }
   // A secret bluegate makes has 192 random bits: a fast HMAC is enough. One a person chose may be
   // guessable, so it is kept as a slow scrypt hash (the request path caches the verified secret).
   const bool chosen = !secret.empty();
   if (!chosen) secret = SecureIds().RandomHex(24);
-  auto account = store.CreateAccount(email, plan);
-  if (!account.ok()) {
-    if (account.error().kind == ErrorKind::kInvalidArgument) {
-      return Error::Invalid("an account with email " + std::string(email) + " already exists");
-    }
-    return account.error();
+  if (secret.size() < 8 || secret.size() > 256 ||
+      !std::all_of(secret.begin(), secret.end(), [](char c) { return c > ' ' && c < 127; })) {
+    return Error::Invalid(
+        "--secret must be 8 to 256 visible ASCII characters (no spaces); omit it to have one "
+        "generated");
+  }
+  if (auto taken = store.FindApiKey(key_id); taken.ok()) {
+    return Error::Invalid("the key id " + key_id + " is taken");
   }
   store::ApiKey key;
   key.key_id = key_id;
-  key.account_id = account->id;
+  key.account_id = account.id;
   key.salt = SecureIds().RandomHex(16);
   key.secret_hash = chosen ? api::Authenticator::HashChosenSecret(key.salt, secret)
                            : api::Authenticator::HashSecret(key.salt, secret);
@@ -134,7 +155,27 @@ Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
       return Error::Invalid("the key id " + key_id + " is taken");
     return r.error();
   }
-  return Credentials{std::string(email), key_id, secret};
+  return Credentials{account.email, key_id, secret};
+}
+
+Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
+                                  std::string_view plan, std::string key_id, std::string secret) {
+  if (email.empty() || email.size() > 254 || email.find('@') == std::string_view::npos ||
+      !std::all_of(email.begin(), email.end(), [](char c) { return c > ' ' && c < 127; })) {
+    return Error::Invalid("--email must be an email address");
+  }
+  if (auto ok = CheckPlan(plan); !ok.ok()) return ok.error();
+  if (!key_id.empty() && store.FindApiKey(key_id).ok()) {
+    return Error::Invalid("the key id " + key_id + " is taken");  // before the account is made
+  }
+  auto account = store.CreateAccount(email, plan);
+  if (!account.ok()) {
+    if (account.error().kind == ErrorKind::kInvalidArgument) {
+      return Error::Invalid("an account with email " + std::string(email) + " already exists");
+    }
+    return account.error();
+  }
+  return AddKey(store, account.value(), std::move(key_id), std::move(secret));
 }
 
 }  // namespace bluegate::app

@@ -33,7 +33,15 @@ struct Credentials {
 // skipped). The server does this when it starts.
 void AttachConfiguredAccounts(const Config& config, store::Store& store);
 
-// Creates an account and its first API key. A key id or secret left empty is generated.
+// A plan name: 1 to 64 of [A-Za-z0-9._-].
+Result<Ok> CheckPlan(std::string_view plan);
+
+// Adds an API key to `account`. A key id or secret left empty is generated; a key id is 1 to 128
+// of [A-Za-z0-9._-], a chosen secret 8 to 256 visible ASCII characters.
+Result<Credentials> AddKey(store::Store& store, const store::Account& account, std::string key_id,
+                           std::string secret);
+
+// Creates an account and its first API key (as AddKey).
 Result<Credentials> CreateAccount(store::Store& store, std::string_view email,
                                   std::string_view plan, std::string key_id, std::string secret);
 

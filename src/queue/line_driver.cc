@@ -179,7 +179,7 @@ void LineDriver::FreeSlot() {
 // Sends every message the limits and the send window allow now, and arms a timer for the next
 // one (or waits for a slot).
 void LineDriver::Pump() {
-  if (retired_) return;
+  if (retired_ || limits_.held) return;  // held: UpdateLimits pumps again on release
   for (;;) {
     if (sending_ >= send_window_) return;  // FreeSlot pumps again
     PageIn();

@@ -34,6 +34,24 @@ TEST_F(LineDriverTest, AQueuedMessageIsAcceptedSubmittedAndFollowsItsReports) {
   EXPECT_EQ(driver_->depth(), 0);
 }
 
+TEST_F(LineDriverTest, AHeldLineKeepsItsQueueUntilReleased) {
+  LineLimits held = Unpaced();
+  held.held = true;  // its account is disabled
+  Start(held);
+  const int64_t first = Queue("+14155550100");
+  const int64_t second = Queue("+14155550101");
+  Advance(60s);
+  EXPECT_EQ(Submits(), 0u) << "nothing is handed to the carrier";
+  EXPECT_EQ(StatusOf(first), Status::kQueued);
+  EXPECT_EQ(driver_->depth(), 2) << "both keep their places";
+
+  driver_->UpdateLimits(Unpaced());  // enabled again
+  Settle();
+  ASSERT_EQ(Submits(), 2u);
+  EXPECT_EQ(carrier_->submits[0].message.message_id, first) << "in their order";
+  EXPECT_EQ(carrier_->submits[1].message.message_id, second);
+}
+
 TEST_F(LineDriverTest, AThrottledMessageWaitsAsLongAsTheCarrierAskedAndGoesFirst) {
   Start();
   const int64_t first = Queue("+14155550100");

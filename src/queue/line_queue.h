@@ -34,6 +34,8 @@ struct LineLimits {
   // looked up, checked for media, or waiting for the carrier's answer to the submit); the next
   // leave the queue as these go. Keeps a line with a backlog from pouring it all into memory.
   size_t send_window = 1000;
+  // The line's owner is disabled: nothing leaves the queue (the store keeps it) until released.
+  bool held = false;
 };
 
 struct QueuedMessage {

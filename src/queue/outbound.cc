@@ -37,6 +37,7 @@ LineLimits EffectiveLimits(const QueueSettings& settings, const store::Line& lin
   if (own.new_contact_after) l.new_contact_after = *own.new_contact_after;
   if (own.resolve_timeout) l.resolve_timeout = *own.resolve_timeout;
   if (own.shared) l.shared = *own.shared;
+  l.held = line.held;
   return l;
 }
 
@@ -204,10 +205,10 @@ void Outbound::FailOnRemovedLine(int64_t message_id, const std::string& line) {
   r.message_id = message_id;
   r.to = Status::kError;
   r.at = clock_.Now();
-  r.error = MessageError{
-      ErrorCode::kFailedToResolve,
-      "The line " + line + " was removed before its carrier reported on the message",
-      "line_removed", std::nullopt};
+  r.error =
+      MessageError{ErrorCode::kFailedToResolve,
+                   "The line " + line + " was removed before its carrier reported on the message",
+                   "line_removed", std::nullopt};
   r.source = "recovery";
   store_.log.Transition(std::move(r), [](Result<store::TransitionOutcome>) {});
 }
@@ -350,8 +351,9 @@ void Outbound::RenderGauges(std::string& out, bool per_line) {
   out += "# HELP bluegate_queue_depth Messages waiting in QUEUED on every line.\n";
   out += "# TYPE bluegate_queue_depth gauge\n";
   out += "bluegate_queue_depth " + std::to_string(total) + "\n";
-  out += "# HELP bluegate_queue_held Waiting messages held in memory (each line's window); the "
-         "rest wait in the store.\n";
+  out +=
+      "# HELP bluegate_queue_held Waiting messages held in memory (each line's window); the "
+      "rest wait in the store.\n";
   out += "# TYPE bluegate_queue_held gauge\n";
   out += "bluegate_queue_held " + std::to_string(held) + "\n";
   out += "# HELP bluegate_lines Lines this process drives or stands by for.\n";

@@ -34,6 +34,13 @@ Result<store::Line> Outbound::LineFor(int64_t account_id, const std::string& con
     return Error::Invalid("from_number " + number +
                           " is not a line of this account (GET /api/lines lists them)");
   }
+  if (line->held) {
+    return Error{ErrorKind::kConflict,
+                 "from_number " + number +
+                     " is on hold: the account that owns it is disabled, so it takes no sends",
+                 ErrorCode::kValidation,
+                 {}};
+  }
   return std::move(line).value();
 }
 

@@ -42,6 +42,9 @@ struct Line {
   // A shared (free-plan) line's other accounts, which send from it and hear the contacts they
   // registered (`bluegate lines attach`).
   std::vector<int64_t> shared_with = {};
+  // Its owner's account is disabled (`bluegate accounts disable`): it takes no sends, and what
+  // waits in its queue stays there until the account is enabled again.
+  bool held = false;
 
   // Whether `account` sends from this line: its owner, or an account it is shared with.
   bool Serves(int64_t account) const {

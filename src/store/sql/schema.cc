@@ -239,6 +239,12 @@ DROP INDEX messages_unfinished;
 CREATE INDEX messages_in_flight ON messages(id)
   WHERE status = 'ACCEPTED' OR (status = 'SENT' AND service = 'iMessage');
 )sql",
+    // Several keys per account, revoked without being deleted; accounts disabled the same way.
+    R"sql(
+ALTER TABLE api_keys ADD COLUMN revoked_at {int};
+CREATE INDEX api_keys_account ON api_keys(account_id);
+ALTER TABLE accounts ADD COLUMN disabled_at {int};
+)sql",
 };
 
 std::span<const char* const> SharedMigrations() { return kSharedMigrations; }

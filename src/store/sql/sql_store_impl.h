@@ -147,6 +147,11 @@ class SqlStore final : public Store, private BatchHooks {
   Result<Account> FindAccountByEmail(std::string_view email) override;
   Result<Ok> AddApiKey(const ApiKey& key) override;
   Result<ApiKey> FindApiKey(std::string_view key_id) override;
+  Result<std::vector<Account>> ListAccounts() override;
+  Result<Account> SetAccountPlan(int64_t id, std::string_view plan) override;
+  Result<Account> SetAccountDisabled(int64_t id, bool disabled) override;
+  Result<std::vector<ApiKey>> ListApiKeys(int64_t account_id) override;
+  Result<ApiKey> RevokeApiKey(std::string_view key_id) override;
 
   // --- Directory (sql/directory.cc) ---
   Result<Line> AddLine(const Line& line) override;

@@ -57,7 +57,9 @@ LineSettings ParseLineSettings(const std::string& json) {
 }
 
 Line ReadLine(const Stmt& s) {
-  return Line{s.Text(0), s.Int(1), s.Text(2), s.Text(3), ParseLineSettings(s.Text(4))};
+  Line line{s.Text(0), s.Int(1), s.Text(2), s.Text(3), ParseLineSettings(s.Text(4))};
+  line.held = s.Int(5) != 0;
+  return line;
 }
 
 void LoadSharedWith(Db* db, Line& line) {

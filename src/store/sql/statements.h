@@ -34,7 +34,9 @@ std::string LineSettingsJson(const LineSettings& ls);
 
 LineSettings ParseLineSettings(const std::string& json);
 
-inline constexpr const char* kLineColumns = "number, account_id, carrier, options, settings";
+inline constexpr const char* kLineColumns =
+    "number, account_id, carrier, options, settings, CASE WHEN EXISTS(SELECT 1 FROM accounts "
+    "WHERE accounts.id = lines.account_id AND accounts.disabled_at IS NOT NULL) THEN 1 ELSE 0 END";
 
 Line ReadLine(const Stmt& s);
 
