@@ -93,6 +93,12 @@ void Api::Handle(HttpRequest req, Responder respond) {
     r.route = "unauthenticated";
     return respond(std::move(r));
   }
+  if (ctx_.access_log) {
+    respond = [respond = std::move(respond), account = principal->account.id](HttpResponse r) {
+      r.account_id = account;
+      respond(std::move(r));
+    };
+  }
   if (auto allowed = limiter_.Take(principal->account.id, method, path); !allowed.ok()) {
     auto r = ErrorResponse(allowed.error());
     r.route = "rate_limited";

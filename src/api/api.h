@@ -85,6 +85,7 @@ struct ApiContext {
   std::function<bool(const std::string& line, const HttpRequest& req, const Responder& respond)>
       forward;
   ApiLimits limits;
+  bool access_log = false;  // answers carry their account, for the access log
 };
 
 class Api {

@@ -7,11 +7,13 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -24,7 +26,9 @@
 #include <unordered_map>
 
 #include "api/http_framing.h"
+#include "api/http_tls.h"
 #include "api/request_id.h"
+#include "core/log_format.h"
 #include "core/url.h"
 
 namespace bluegate::api {
@@ -34,6 +38,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// The TCP stream under a connection's stream (itself, or the one under TLS).
+beast::tcp_stream& Tcp(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& Tcp(TlsStream& s) { return beast::get_lowest_layer(s); }
 
 std::string ErrorBody(std::string_view message, int code) {
   return R"({"status":"ERROR","message":")" + std::string(message) + R"(","error_message":")" +
@@ -74,6 +83,11 @@ class BeastServer final : public HttpServer {
         acceptor_(asio::make_strand(io)) {}
 
   void Start() override {
+    if (!settings_.tls_cert_file.empty()) {
+      auto tls = MakeTlsContext(settings_.tls_cert_file, settings_.tls_key_file);
+      if (!tls.ok()) throw std::runtime_error(tls.error().message);
+      tls_ = std::move(tls).value();
+    }
     boost::system::error_code ec;
     const auto addr = asio::ip::make_address(settings_.host, ec);
     if (ec) throw std::runtime_error("cannot listen on " + settings_.host + ": not an IP address");
@@ -113,6 +127,17 @@ class BeastServer final : public HttpServer {
 
   size_t open_connections() const override { return open_.load(); }
 
+  Result<Ok> ReloadCertificate() override {
+    if (settings_.tls_cert_file.empty()) {
+      return Error::Invalid("this server does not serve HTTPS ([tls] cert_file is not set)");
+    }
+    auto tls = MakeTlsContext(settings_.tls_cert_file, settings_.tls_key_file);
+    if (!tls.ok()) return tls.error();
+    std::lock_guard lock(tls_mu_);
+    tls_ = std::move(tls).value();  // connections already open keep the context they began with
+    return Ok{};
+  }
+
  private:
   asio::awaitable<void> Accept() {
     asio::steady_timer pause(acceptor_.get_executor());
@@ -150,10 +175,67 @@ class BeastServer final : public HttpServer {
       }
       socket.set_option(tcp::no_delay(true), ec);
       auto exec = socket.get_executor();
-      asio::co_spawn(
-          exec, Session(beast::tcp_stream(std::move(socket)), std::move(address), std::move(group)),
-          asio::detached);
+      if (auto tls = CurrentTls()) {
+        asio::co_spawn(exec,
+                       Handshake(TlsStream(beast::tcp_stream(std::move(socket)), *tls), tls,
+                                 std::move(address), std::move(group)),
+                       asio::detached);
+      } else {
+        asio::co_spawn(
+            exec,
+            Session(beast::tcp_stream(std::move(socket)), std::move(address), std::move(group)),
+            asio::detached);
+      }
     }
+  }
+
+  std::shared_ptr<asio::ssl::context> CurrentTls() {
+    std::lock_guard lock(tls_mu_);
+    return tls_;
+  }
+
+  // The TLS handshake, within header_timeout, then the session over it. `tls` lives as long as
+  // the connection: a reload replaces the server's context, not this one.
+  asio::awaitable<void> Handshake(TlsStream stream, std::shared_ptr<asio::ssl::context> tls,
+                                  std::string address, std::string group) {
+    boost::system::error_code ec;
+    // A TLS connection opens with a handshake record (0x16); anything else is most likely plain
+    // HTTP sent to this HTTPS port, and is told so in plain HTTP rather than cut off.
+    Tcp(stream).expires_after(settings_.header_timeout);
+    unsigned char first = 0;
+    {
+      // A peek is the socket's own operation: the stream's timeout does not cover it.
+      asio::steady_timer peek_deadline(stream.get_executor(), settings_.header_timeout);
+      peek_deadline.async_wait([&stream](const boost::system::error_code& e) {
+        boost::system::error_code ignored;
+        if (!e) Tcp(stream).socket().cancel(ignored);
+      });
+      co_await Tcp(stream).socket().async_receive(asio::buffer(&first, 1),
+                                                  tcp::socket::message_peek,
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+      peek_deadline.cancel();
+    }
+    if (ec) {
+      Tcp(stream).socket().close(ec);
+      Leave(group);
+      co_return;
+    }
+    if (first != 0x16) {
+      co_await Refuse(Tcp(stream), http::status::bad_request, 11,
+                      "This port serves HTTPS: use an https:// URL", 4000, "plain_http_to_https");
+      Leave(group);
+      co_return;
+    }
+    co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      metrics_.CountRequest("tls_handshake_failed", 400);
+      Tcp(stream).socket().close(ec);
+      Leave(group);
+      co_return;
+    }
+    co_await Session(std::move(stream), std::move(address), std::move(group));
+    (void)tls;
   }
 
   // Counts a new connection from `address` in, unless it would pass a bound.
@@ -263,7 +345,8 @@ class BeastServer final : public HttpServer {
   // client may still be sending what we refused; closing with unread data would reset the
   // connection and could destroy our answer before the client reads it, so stop sending, then
   // read and discard for a short while.
-  asio::awaitable<void> Refuse(beast::tcp_stream& stream, http::status status, unsigned version,
+  template <typename Stream>
+  asio::awaitable<void> Refuse(Stream& stream, http::status status, unsigned version,
                                std::string_view message, int code, std::string_view route) {
     http::response<http::string_body> res{status, version >= 10 ? version : 11};
     res.set(http::field::content_type, "application/json");
@@ -275,10 +358,10 @@ class BeastServer final : public HttpServer {
     res.prepare_payload();
     metrics_.CountRequest(route, static_cast<int>(res.result_int()));
     boost::system::error_code ec;
-    stream.expires_after(settings_.send_timeout);
+    Tcp(stream).expires_after(settings_.send_timeout);
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.expires_after(std::chrono::seconds(2));
+    Tcp(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+    Tcp(stream).expires_after(std::chrono::seconds(2));
     std::array<char, 16384> scratch;
     for (size_t drained = 0; !ec && drained < (64u << 20);) {
       drained += co_await stream.async_read_some(asio::buffer(scratch),
@@ -293,10 +376,11 @@ class BeastServer final : public HttpServer {
   }
 
   // `address`: the client's; `group`: what its connections are counted under (see Admit).
-  asio::awaitable<void> Session(beast::tcp_stream stream, std::string address, std::string group) {
+  template <typename Stream>
+  asio::awaitable<void> Session(Stream stream, std::string address, std::string group) {
     auto state = std::make_shared<SessionState>();
     state->exec = stream.get_executor();
-    state->stream = &stream;
+    state->stream = &Tcp(stream);
     uint64_t id;
     {
       std::lock_guard lock(sessions_mu_);
@@ -321,9 +405,9 @@ class BeastServer final : public HttpServer {
         if (scan.state != HeadState::kIncomplete) break;
         state->idle = !started;
         if (started) {
-          stream.expires_never();
+          Tcp(stream).expires_never();
         } else {
-          stream.expires_after(settings_.idle_timeout);
+          Tcp(stream).expires_after(settings_.idle_timeout);
         }
         const size_t n = co_await stream.async_read_some(
             buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
@@ -360,7 +444,7 @@ class BeastServer final : public HttpServer {
       // The route decides the body's bound, known once the head is read: until then the larger.
       parser.body_limit(std::max(settings_.max_body_bytes, settings_.max_upload_bytes));
       std::optional<UploadSlot> upload;
-      stream.expires_never();
+      Tcp(stream).expires_never();
       co_await http::async_read_header(stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
       if (!ec) {
@@ -427,10 +511,19 @@ class BeastServer final : public HttpServer {
       HttpRequest converted = Convert(req, address);
       converted.request_id = RequestIdFor(converted.Header("x-request-id"));
       std::string request_id = converted.request_id;
+      const auto answered_from = std::chrono::steady_clock::now();
+      const http::verb method = req.method();
       HttpResponse out = co_await Dispatch(std::move(converted));
-      out.headers.emplace_back("x-request-id", std::move(request_id));
       upload.reset();  // the body was handed to the handler, which has taken what it keeps
       metrics_.CountRequest(out.route, out.status);
+      if (settings_.access_log) {
+        const std::chrono::duration<double, std::milli> took =
+            std::chrono::steady_clock::now() - answered_from;
+        const auto verb = http::to_string(method);
+        LogRequest(RequestLogLine{request_id, std::string_view(verb.data(), verb.size()), out.route,
+                                  out.status, took.count(), out.account_id});
+      }
+      out.headers.emplace_back("x-request-id", std::move(request_id));
       if (out.open_events) {
         co_await StreamEvents(stream, out);
         break;
@@ -447,12 +540,17 @@ class BeastServer final : public HttpServer {
       res.body() = std::move(out.body);
       res.keep_alive(again);
       res.prepare_payload();
-      stream.expires_after(settings_.send_timeout);
+      Tcp(stream).expires_after(settings_.send_timeout);
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !res.keep_alive()) break;
     }
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      // close_notify, within a short bound: a client that went away does not answer it.
+      Tcp(stream).expires_after(std::chrono::seconds(1));
+      co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    Tcp(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
     {
       std::lock_guard lock(sessions_mu_);
       state->stream = nullptr;
@@ -463,7 +561,8 @@ class BeastServer final : public HttpServer {
 
   // A file as the body, read from disk a piece at a time as the client takes it; each piece must
   // go out within send_timeout. False: the connection is done.
-  asio::awaitable<bool> SendFile(beast::tcp_stream& stream, HttpResponse& out, unsigned version,
+  template <typename Stream>
+  asio::awaitable<bool> SendFile(Stream& stream, HttpResponse& out, unsigned version,
                                  bool keep_alive) {
     http::response<http::file_body> res{static_cast<http::status>(out.status), version};
     beast::error_code ec;
@@ -480,7 +579,7 @@ class BeastServer final : public HttpServer {
     res.prepare_payload();
     http::response_serializer<http::file_body> sr{res};
     while (!sr.is_done()) {
-      stream.expires_after(settings_.send_timeout);
+      Tcp(stream).expires_after(settings_.send_timeout);
       co_await http::async_write_some(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return false;
     }
@@ -489,7 +588,8 @@ class BeastServer final : public HttpServer {
 
   // Server-sent events: the headers, then each frame as the subscription gets it, and a comment
   // every 15 s; ends when a write fails (the client went) or the server stops.
-  asio::awaitable<void> StreamEvents(beast::tcp_stream& stream, HttpResponse& out) {
+  template <typename Stream>
+  asio::awaitable<void> StreamEvents(Stream& stream, HttpResponse& out) {
     auto exec = co_await asio::this_coro::executor;
     // What the publisher's wake-up reaches, while this stream lives.
     struct Waker {
@@ -499,7 +599,7 @@ class BeastServer final : public HttpServer {
       std::weak_ptr<EventSubscription> subscription;
     };
     auto waker = std::make_shared<Waker>(exec);
-    waker->stream = &stream;
+    waker->stream = &Tcp(stream);
     auto subscription = out.open_events([exec, weak = std::weak_ptr<Waker>(waker)] {
       asio::post(exec, [weak] {
         auto w = weak.lock();
@@ -524,25 +624,25 @@ class BeastServer final : public HttpServer {
     }
     head += "\r\n: connected\n\n";
     // Every write must finish within send_timeout: a client that stops reading is dropped.
-    stream.expires_after(settings_.send_timeout);
+    Tcp(stream).expires_after(settings_.send_timeout);
     co_await asio::async_write(stream, asio::buffer(head),
                                asio::redirect_error(asio::use_awaitable, ec));
     while (!ec && !stopping_ && !subscription->overflowed()) {
       std::string batch;
       for (auto& frame : subscription->Take()) batch += frame;
       if (!batch.empty()) {
-        stream.expires_after(settings_.send_timeout);
+        Tcp(stream).expires_after(settings_.send_timeout);
         co_await asio::async_write(stream, asio::buffer(batch),
                                    asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
-      stream.expires_never();
+      Tcp(stream).expires_never();
       wake->expires_after(std::chrono::seconds(15));
       boost::system::error_code wait_ec;
       co_await wake->async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
       if (!wait_ec) {  // 15 s without an event
         static const std::string kHeartbeat = ": heartbeat\n\n";
-        stream.expires_after(settings_.send_timeout);
+        Tcp(stream).expires_after(settings_.send_timeout);
         co_await asio::async_write(stream, asio::buffer(kHeartbeat),
                                    asio::redirect_error(asio::use_awaitable, ec));
       }
@@ -560,6 +660,8 @@ class BeastServer final : public HttpServer {
   std::atomic<size_t> open_{0};
   std::atomic<size_t> uploads_{0};  // upload bodies being read or served
   uint64_t descriptor_pauses_ = 0;  // on the acceptor's strand
+  std::mutex tls_mu_;
+  std::shared_ptr<asio::ssl::context> tls_;  // empty: plain HTTP
   std::mutex sessions_mu_;
   std::unordered_map<std::string, size_t> per_address_;  // open connections by client address
   uint64_t next_session_ = 0;

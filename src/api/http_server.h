@@ -1,7 +1,7 @@
-// The HTTP/1.1 server (Boost.Beast): keep-alive, strict framing (http_framing.h), a body cap
-// answered with 413, idle, header, body and send timeouts, bounded connections (in total and per
-// client address), and a graceful stop. It knows nothing of bluegate's API: every request goes
-// to one Handler.
+// The HTTP/1.1 server (Boost.Beast), over TCP or TLS: keep-alive, strict framing (http_framing.h),
+// a body cap answered with 413, idle, header, body and send timeouts, bounded connections (in total
+// and per client address), and a graceful stop. It knows nothing of bluegate's API: every request
+// goes to one Handler.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -12,6 +12,7 @@
 
 #include "api/http_types.h"
 #include "core/metrics.h"
+#include "core/result.h"
 
 namespace bluegate::api {
 
@@ -32,6 +33,11 @@ struct HttpServerSettings {
   // (another gets 503 with Retry-After).
   size_t max_upload_bytes = 25ull << 20;
   size_t max_concurrent_uploads = 4;
+  // One log line per answer (core/log_format.h): request id, method, route, status, duration.
+  bool access_log = false;
+  // PEM files: when set, every connection is HTTPS (TLS 1.2 or 1.3, api/http_tls.h).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -43,6 +49,9 @@ class HttpServer {
   // Stops accepting; connections close after their current response. Thread-safe.
   virtual void Stop() = 0;
   virtual size_t open_connections() const = 0;
+  // Reads the TLS certificate and key again: new connections use them, open ones keep theirs.
+  // On an error (named file, what is wrong) the current ones stay. Thread-safe.
+  virtual Result<Ok> ReloadCertificate() = 0;
 };
 
 // What a client's connections are counted under for max_connections_per_address: its IPv4

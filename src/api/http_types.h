@@ -38,7 +38,8 @@ struct HttpResponse {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string route = "unmatched";  // the route pattern, for metrics
+  std::string route = "unmatched";  // the route pattern, for metrics and the access log
+  int64_t account_id = 0;           // the account it answered, for the access log (0: none)
   // A file to send as the body instead of `body`, read from disk in chunks as the client takes
   // them (memory does not grow with the file's size or with clients that read slowly).
   std::string file_path;

@@ -8,6 +8,7 @@
 
 #include "app/cli_command.h"
 #include "app/wiring.h"
+#include "core/log_format.h"
 #include "store/postgres/postgres_db.h"
 
 namespace bluegate::app {
@@ -48,6 +49,7 @@ Result<int> Serve(const ServeOptions& o) {
   if (o.threads) c.threads = *o.threads;
   if (o.node_id) c.node_id = *o.node_id;
   spdlog::set_level(spdlog::level::from_str(c.log_level));
+  UseLogFormat(c.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   Gateway gateway(c);
   gateway.Start();
   std::cout << "listening on " << gateway.local_address() << std::endl;

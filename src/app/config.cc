@@ -120,8 +120,11 @@ void ReadBounds(const toml::table& root, Config& c) {
     CheckKeys(*http, "http",
               {"max_connections", "max_connections_per_address", "max_header_bytes", "idle_timeout",
                "header_timeout", "body_timeout", "send_timeout", "max_upload_bytes",
-               "max_concurrent_uploads"});
+               "max_concurrent_uploads", "access_log"});
     auto& h = c.http;
+    if (auto n = http->get("access_log")) {
+      c.access_log = Value<bool>(*n, "http.access_log", "true or false");
+    }
     if (auto n = http->get("max_upload_bytes"))
       h.max_upload_bytes = Positive(*n, "http.max_upload_bytes");
     if (auto n = http->get("max_concurrent_uploads"))
@@ -211,12 +214,41 @@ void ApplyFile(Config& c, const std::string& path) {
 }
 
 void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
-  CheckKeys(root, path, {"data_dir",  "listen",     "threads", "max_body_bytes", "blocked_numbers",
-                         "bootstrap", "log_level",  "lines",   "rate_limits",    "sim",
-                         "webhooks",  "public_url", "media",   "database_url",   "cluster",
-                         "http",      "events",     "auth",    "metrics",        "contacts",
-                         "store",     "inbound"});
+  CheckKeys(root, path,
+            {"data_dir",
+             "listen",
+             "threads",
+             "max_body_bytes",
+             "blocked_numbers",
+             "bootstrap",
+             "log_level",
+             "log_format",
+             "lines",
+             "rate_limits",
+             "sim",
+             "webhooks",
+             "public_url",
+             "media",
+             "database_url",
+             "cluster",
+             "http",
+             "events",
+             "auth",
+             "metrics",
+             "contacts",
+             "store",
+             "inbound",
+             "tls"});
   ReadBounds(root, c);
+  if (auto* tls = root.get_as<toml::table>("tls")) {
+    CheckKeys(*tls, "tls", {"cert_file", "key_file"});
+    if (auto n = tls->get("cert_file")) {
+      c.tls_cert_file = Value<std::string>(*n, "tls.cert_file", "a path to a PEM certificate");
+    }
+    if (auto n = tls->get("key_file")) {
+      c.tls_key_file = Value<std::string>(*n, "tls.key_file", "a path to a PEM private key");
+    }
+  }
   if (auto n = root.get("database_url")) {
     c.database_url = Value<std::string>(*n, "database_url", "a URL postgresql://...");
   }
@@ -239,6 +271,9 @@ void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
     c.max_body_bytes = static_cast<size_t>(Value<int64_t>(*n, "max_body_bytes", "a whole number"));
   if (auto n = root.get("bootstrap")) c.bootstrap = Value<bool>(*n, "bootstrap", "true or false");
   if (auto n = root.get("log_level")) c.log_level = Value<std::string>(*n, "log_level", "a string");
+  if (auto n = root.get("log_format")) {
+    c.log_format = Value<std::string>(*n, "log_format", "\"text\" or \"json\"");
+  }
   if (auto n = root.get("blocked_numbers")) {
     auto* arr = n->as_array();
     if (!arr) Fail("blocked_numbers", "expected an array of strings");
@@ -363,9 +398,12 @@ void ApplyEnv(Config& c) {
   if (const char* v = std::getenv("BLUEGATE_DATA_DIR"); v && *v) c.data_dir = v;
   if (const char* v = std::getenv("BLUEGATE_LISTEN"); v && *v) c.listen = v;
   if (const char* v = std::getenv("BLUEGATE_LOG_LEVEL"); v && *v) c.log_level = v;
+  if (const char* v = std::getenv("BLUEGATE_LOG_FORMAT"); v && *v) c.log_format = v;
   if (const char* v = std::getenv("BLUEGATE_DATABASE_URL"); v && *v) c.database_url = v;
   if (const char* v = std::getenv("BLUEGATE_NODE_ID"); v && *v) c.node_id = v;
   if (const char* v = std::getenv("BLUEGATE_METRICS_TOKEN"); v && *v) c.metrics_token = v;
+  if (const char* v = std::getenv("BLUEGATE_TLS_CERT_FILE"); v && *v) c.tls_cert_file = v;
+  if (const char* v = std::getenv("BLUEGATE_TLS_KEY_FILE"); v && *v) c.tls_key_file = v;
   if (const char* v = std::getenv("BLUEGATE_THREADS"); v && *v) {
     int n = 0;
     auto [p, ec] = std::from_chars(v, v + std::strlen(v), n);
@@ -407,6 +445,14 @@ void CheckConfig(const Config& c) {
     Fail("database_url",
          "expected a PostgreSQL URL such as postgresql://bluegate@127.0.0.1:5432/bluegate (leave "
          "it unset for SQLite in data_dir)");
+  }
+  if (c.log_format != "text" && c.log_format != "json") {
+    Fail("log_format", "expected \"text\" or \"json\" (BLUEGATE_LOG_FORMAT)");
+  }
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    Fail(c.tls_cert_file.empty() ? "tls.cert_file" : "tls.key_file",
+         "HTTPS needs both tls.cert_file and tls.key_file (BLUEGATE_TLS_CERT_FILE, "
+         "BLUEGATE_TLS_KEY_FILE)");
   }
   if (c.lease_ttl < Millis(1000)) Fail("cluster.lease_ttl", "must be at least 1s");
   if (c.lease_renew <= Millis(0) || c.lease_renew * 3 > c.lease_ttl) {

@@ -26,6 +26,8 @@ struct Config {
   std::vector<std::string> blocked_numbers;
   bool bootstrap = true;  // create a first account and line when the store has none
   std::string log_level = "info";
+  std::string log_format = "text";  // "text", or "json": one object per line (core/log_format.h)
+  bool access_log = false;          // [http] access_log: a log line per request
 
   queue::LineLimits line_defaults;
   std::map<std::string, queue::LineLimits> line_overrides;  // by E.164 number
@@ -50,8 +52,8 @@ struct Config {
   std::string public_url;  // what media URLs start with; empty: http://<listen address>
   uint64_t media_max_upload_bytes = 100ull * 1024 * 1024;
   uint64_t media_max_account_bytes = 1ull << 30;  // every upload of one account together
-  size_t media_compress_threads = 1;           // SMS fallback: compressions at once
-  size_t media_max_pending_compressions = 8;   // waiting or fetching too; more wait in their queue
+  size_t media_compress_threads = 1;              // SMS fallback: compressions at once
+  size_t media_max_pending_compressions = 8;  // waiting or fetching too; more wait in their queue
 
   // Bounds on what one client or one account may hold (docs/security.md lists each).
   struct HttpLimits {
@@ -74,14 +76,17 @@ struct Config {
   // Writes waiting for the store at most ([store] max_queued_writes); past it the API answers
   // 503 / 5003 (the server is overloaded) instead of queueing without end.
   size_t store_max_queued_writes = 100'000;
-  uint64_t store_wal_max_bytes = 64ull << 20;  // SQLite: the WAL a checkpoint empties past
-  Millis store_message_retention{0};           // finished messages kept this long; 0: forever
+  uint64_t store_wal_max_bytes = 64ull << 20;      // SQLite: the WAL a checkpoint empties past
+  Millis store_message_retention{0};               // finished messages kept this long; 0: forever
   int64_t inbound_max_unrouted_per_line = 10'000;  // kept from numbers no account registered
   // [lines.overrides."+1..."] shared_with: accounts (emails) a shared line also serves; the
   // server attaches them when it starts (as `bluegate lines attach`).
   std::map<std::string, std::vector<std::string>> line_shared_with;
   bool metrics_per_line = false;  // /metrics names lines (their phone numbers)
   std::string metrics_token;      // when set, /metrics requires "Authorization: Bearer"
+  // [tls]: PEM files; when both are set, `listen` serves HTTPS (SIGHUP reloads them).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 
   // PostgreSQL (postgresql://user:password@host:port/db) shared by every node of a deployment;
   // empty: SQLite in data_dir.

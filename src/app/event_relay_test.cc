@@ -42,7 +42,9 @@ class EventRelayTest : public ::testing::Test {
     return p.get_future().get().value();
   }
 
-  void Tick() { timers_.Advance(std::chrono::seconds(1), [] {}); }
+  void Tick() {
+    timers_.Advance(std::chrono::seconds(1), [] {});
+  }
 
   testing::TempDir dir_;
   testing::ManualClock clock_;
@@ -54,7 +56,8 @@ class EventRelayTest : public ::testing::Test {
 };
 
 TEST_F(EventRelayTest, AnAdminCommandsInboundReachesTheServersStreamOnce) {
-  Receive(*admin_, "before-start", "+14155550111");  // written before the server started: not replayed
+  Receive(*admin_, "before-start",
+          "+14155550111");  // written before the server started: not replayed
   EventRelay relay(*server_, hub_, timers_, clock_, [](std::function<void()> fn) { fn(); });
   ASSERT_TRUE(relay.Start(std::chrono::seconds(1)).ok());
   Receive(*admin_, "cli-1");

@@ -38,10 +38,10 @@ void MediaShrinker::Shrink(queue::ShrinkRequest request,
                       std::chrono::seconds(2)});
   }
   if (request.body) {  // the size check downloaded it already
-    return boost::asio::post(pool_, [this, request = std::move(request),
-                                     done = std::move(done)]() mutable {
-      Compress(std::move(request), std::move(done));
-    });
+    return boost::asio::post(
+        pool_, [this, request = std::move(request), done = std::move(done)]() mutable {
+          Compress(std::move(request), std::move(done));
+        });
   }
   auto url = ParseHttpUrl(request.media_url);
   if (!url) {
@@ -53,20 +53,20 @@ void MediaShrinker::Shrink(queue::ShrinkRequest request,
   request.body = std::make_shared<queue::DownloadedMedia>(settings_.dir + "/.compress-" +
                                                           SecureIds().RandomHex(8));
   const std::string path = request.body->path();
-  client_.Fetch(*url, queue::kIMessageMediaLimit, path,
-                [this, request = std::move(request),
-                 done = std::move(done)](net::FetchResult r) mutable {
-                  if (!r.error.empty() || r.too_large) {
-                    request.body.reset();
-                    pending_.fetch_sub(1);
-                    return done(Refused(r.too_large ? "it is over 100 MB"
-                                                    : "it could not be fetched: " + r.error));
-                  }
-                  boost::asio::post(pool_, [this, request = std::move(request),
-                                            done = std::move(done)]() mutable {
-                    Compress(std::move(request), std::move(done));
-                  });
-                });
+  client_.Fetch(
+      *url, queue::kIMessageMediaLimit, path,
+      [this, request = std::move(request), done = std::move(done)](net::FetchResult r) mutable {
+        if (!r.error.empty() || r.too_large) {
+          request.body.reset();
+          pending_.fetch_sub(1);
+          return done(
+              Refused(r.too_large ? "it is over 100 MB" : "it could not be fetched: " + r.error));
+        }
+        boost::asio::post(pool_,
+                          [this, request = std::move(request), done = std::move(done)]() mutable {
+                            Compress(std::move(request), std::move(done));
+                          });
+      });
 }
 
 void MediaShrinker::Compress(queue::ShrinkRequest request,
@@ -75,7 +75,8 @@ void MediaShrinker::Compress(queue::ShrinkRequest request,
   const auto started = std::chrono::steady_clock::now();
   // Named after the message: compressing it again (after a restart) writes the same file.
   const std::string stem = request.handle + "-sms";
-  Result<std::string> answer = Refused("the account's media storage is full (media.max_account_bytes)");
+  Result<std::string> answer =
+      Refused("the account's media storage is full (media.max_account_bytes)");
   if (auto slot = quota_.Claim(request.account_id, settings_.dir, request.limit, request.limit)) {
     auto made =
         media::ShrinkToFit(scratch, slot->folder() + "/" + stem, request.limit, settings_.limits);

@@ -1,7 +1,8 @@
 // Compressing attachments for SMS (queue::MediaShrinker): each is fetched into a scratch file by
-// the process's HTTP client (the address policy applies) unless the size check downloaded it, compressed by media/ on a small pool
-// of worker threads, stored as the sending account's media (counted in media.max_account_bytes)
-// and served at /media/<handle>-sms.<ext>. The io threads never compress.
+// the process's HTTP client (the address policy applies) unless the size check downloaded it,
+// compressed by media/ on a small pool of worker threads, stored as the sending account's media
+// (counted in media.max_account_bytes) and served at /media/<handle>-sms.<ext>. The io threads
+// never compress.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
@@ -21,9 +22,9 @@
 namespace bluegate::app {
 
 struct MediaShrinkerSettings {
-  std::string dir;                         // <data_dir>/media
-  size_t threads = 1;                      // media.compress_threads
-  size_t max_pending = 8;                  // media.max_pending_compressions, fetches included
+  std::string dir;                          // <data_dir>/media
+  size_t threads = 1;                       // media.compress_threads
+  size_t max_pending = 8;                   // media.max_pending_compressions, fetches included
   std::function<std::string()> public_url;  // "http://host:port" the media URLs start with
   media::ShrinkLimits limits;
 };

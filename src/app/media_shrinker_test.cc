@@ -32,8 +32,8 @@ class MediaShrinkerTest : public ::testing::Test {
   }
   void Make(size_t max_pending) {
     shrinker_ = std::make_unique<MediaShrinker>(
-        MediaShrinkerSettings{dir_.File("media"), 1, max_pending,
-                              [] { return std::string("http://gw.test"); }, {}},
+        MediaShrinkerSettings{
+            dir_.File("media"), 1, max_pending, [] { return std::string("http://gw.test"); }, {}},
         http_, quota_, metrics_);
   }
   // Asks for a copy; the future holds the answer.

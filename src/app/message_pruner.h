@@ -12,8 +12,8 @@ namespace bluegate::app {
 
 class MessagePruner {
  public:
-  MessagePruner(store::MessageLog& log, Timers& timers, Clock& clock, PostFn post,
-                Millis retention, Millis every = std::chrono::hours(1));
+  MessagePruner(store::MessageLog& log, Timers& timers, Clock& clock, PostFn post, Millis retention,
+                Millis every = std::chrono::hours(1));
 
   // Prunes now, then every `every`.
   void Start();

@@ -17,7 +17,8 @@ TEST(MessagePrunerTest, PrunesAtStartThenHourlyWithTheRetentionsCutoff) {
   testing::ManualClock clock;
   testing::ManualTimers timers(clock);
   testing::FakeMessageLog log;
-  MessagePruner pruner(log, timers, clock, [](std::function<void()> fn) { fn(); }, 24h * 90);
+  MessagePruner pruner(
+      log, timers, clock, [](std::function<void()> fn) { fn(); }, 24h * 90);
   const TimePoint start = clock.Now();
   pruner.Start();
   timers.Advance(0ms, [] {});

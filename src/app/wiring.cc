@@ -108,11 +108,11 @@ struct Gateway::Parts {
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
   std::unique_ptr<Timers> timers;  // the outbound engine's (lines' pacing and resolve timeouts)
   std::unique_ptr<queue::Outbound> outbound;
-  std::unique_ptr<EventRelay> relay;  // events written by admin commands' processes
-  std::unique_ptr<MessagePruner> pruner;  // store.message_retention, when set
+  std::unique_ptr<EventRelay> relay;                // events written by admin commands' processes
+  std::unique_ptr<MessagePruner> pruner;            // store.message_retention, when set
   std::unique_ptr<store::Coordinator> coordinator;  // scale-out (PostgreSQL) only
   std::unique_ptr<api::MediaQuota> media_quota;
-  std::unique_ptr<MediaShrinker> shrinker;  // before the outbound: its drivers call it
+  std::unique_ptr<MediaShrinker> shrinker;            // before the outbound: its drivers call it
   std::unique_ptr<carriers::CarrierEnv> carrier_env;  // what the lines' carriers are made with
   std::unique_ptr<queue::LeaseKeeper> leases;
   std::thread lease_stopper;  // gives the leases up while the io_context still runs
@@ -120,6 +120,7 @@ struct Gateway::Parts {
   std::unique_ptr<api::Api> api;
   std::unique_ptr<api::HttpServer> server;
   std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<asio::signal_set> reload;  // SIGHUP
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   int lock_fd = -1;  // flock on <data_dir>/serve.lock, held for the process's life
@@ -160,14 +161,15 @@ Gateway::~Gateway() {
   parts_->store.reset();
 }
 
-static void PrintBootstrap(const Credentials& c, const std::string& listen) {
+static void PrintBootstrap(const Credentials& c, const std::string& listen, bool https) {
   std::cout << "\nCreated the first account (shown once; keep the secret):\n"
             << "  account:    " << c.email << "\n"
             << "  key id:     " << c.key_id << "\n"
             << "  secret:     " << c.secret << "\n"
             << "  line:       " << kDevLine << " (simulator)\n\n"
             << "Send a message:\n"
-            << "  curl -s http://" << listen << "/api/send-message \\\n"
+            << "  curl -s " << (https ? "https://" : "http://") << listen
+            << "/api/send-message \\\n"
             << "    -H 'sb-api-key-id: " << c.key_id << "' -H 'sb-api-secret-key: " << c.secret
             << "' \\\n"
             << "    -H 'content-type: application/json' \\\n"
@@ -246,11 +248,13 @@ void Gateway::Start() {
   qs.events = &p.events;
   p.media_quota = std::make_unique<api::MediaQuota>(config_.media_max_account_bytes);
   p.media_quota->Load(config_.data_dir + "/media");
-  p.shrinker = std::make_unique<MediaShrinker>(
-      MediaShrinkerSettings{config_.data_dir + "/media", config_.media_compress_threads,
-                            config_.media_max_pending_compressions,
-                            [this] { return MediaBaseUrl(); }, {}},
-      *p.http_client, *p.media_quota, p.metrics);
+  p.shrinker =
+      std::make_unique<MediaShrinker>(MediaShrinkerSettings{config_.data_dir + "/media",
+                                                            config_.media_compress_threads,
+                                                            config_.media_max_pending_compressions,
+                                                            [this] { return MediaBaseUrl(); },
+                                                            {}},
+                                      *p.http_client, *p.media_quota, p.metrics);
   qs.media_shrinker = [s = p.shrinker.get()](queue::ShrinkRequest r, auto done) {
     s->Shrink(std::move(r), std::move(done));
   };
@@ -262,30 +266,32 @@ void Gateway::Start() {
                        const std::string& url, std::function<void(queue::MediaSize)> done) {
     auto parsed = ParseHttpUrl(url);
     if (!parsed) return done(queue::MediaSize{std::nullopt, "not an http(s) URL", nullptr});
-    client->Probe(
-        *parsed, [client, dir, url = *parsed, done = std::move(done)](net::FetchResult r) mutable {
-          if (!r.error.empty() || r.bytes) return done(queue::MediaSize{r.bytes, r.error, nullptr});
-          std::error_code ec;
-          std::filesystem::create_directories(dir, ec);
-          auto body = std::make_shared<queue::DownloadedMedia>(dir + "/.size-check-" +
-                                                               SecureIds().RandomHex(8));
-          constexpr uint64_t kCap = queue::kIMessageMediaLimit;
-          client->Fetch(url, kCap, body->path(),
-                        [body, done = std::move(done)](net::FetchResult f) mutable {
-                          if (f.too_large) return done(queue::MediaSize{kCap + 1, "", nullptr});
-                          if (!f.error.empty()) {
-                            return done(queue::MediaSize{std::nullopt, f.error, nullptr});
-                          }
-                          done(queue::MediaSize{f.bytes, "", std::move(body)});
-                        });
-        });
+    client->Probe(*parsed,
+                  [client, dir, url = *parsed, done = std::move(done)](net::FetchResult r) mutable {
+                    if (!r.error.empty() || r.bytes)
+                      return done(queue::MediaSize{r.bytes, r.error, nullptr});
+                    std::error_code ec;
+                    std::filesystem::create_directories(dir, ec);
+                    auto body = std::make_shared<queue::DownloadedMedia>(dir + "/.size-check-" +
+                                                                         SecureIds().RandomHex(8));
+                    constexpr uint64_t kCap = queue::kIMessageMediaLimit;
+                    client->Fetch(url, kCap, body->path(),
+                                  [body, done = std::move(done)](net::FetchResult f) mutable {
+                                    if (f.too_large)
+                                      return done(queue::MediaSize{kCap + 1, "", nullptr});
+                                    if (!f.error.empty()) {
+                                      return done(queue::MediaSize{std::nullopt, f.error, nullptr});
+                                    }
+                                    done(queue::MediaSize{f.bytes, "", std::move(body)});
+                                  });
+                  });
   };
   // The carriers this build drives are the rows of carriers/registry.cc; this is what they are
   // made with. The operator named a BlueBubbles server (often on the LAN): its calls skip the
   // webhook address policy, through a client of their own; attachments a caller named do not.
-  p.carrier_env = std::make_unique<carriers::CarrierEnv>(carriers::CarrierEnv{
-      p.io, SystemClock(), config_.sim, *p.carrier_http, *p.http_client,
-      [this] { return MediaBaseUrl(); }});
+  p.carrier_env = std::make_unique<carriers::CarrierEnv>(
+      carriers::CarrierEnv{p.io, SystemClock(), config_.sim, *p.carrier_http, *p.http_client,
+                           [this] { return MediaBaseUrl(); }});
   queue::CarrierFactory carriers =
       [this](const store::Line& line,
              carriers::CarrierSink& sink) -> std::unique_ptr<carriers::Carrier> {
@@ -309,8 +315,8 @@ void Gateway::Start() {
   p.metrics.AddGaugeProvider([store = p.store.get(), pg = config_.clustered()](std::string& out) {
     const store::WriteStats w = store->Stats();
     auto counter = [&out](const char* name, const char* help, const std::string& value) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
-             name + " " + value + "\n";
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name +
+             " " + value + "\n";
     };
     counter("bluegate_store_commits_total", "Transactions the store's writer committed.",
             std::to_string(w.commits));
@@ -386,6 +392,9 @@ void Gateway::Start() {
   hs.send_timeout = config_.http.send_timeout;
   hs.max_upload_bytes = config_.http.max_upload_bytes;
   hs.max_concurrent_uploads = config_.http.max_concurrent_uploads;
+  hs.access_log = config_.access_log;
+  hs.tls_cert_file = config_.tls_cert_file;
+  hs.tls_key_file = config_.tls_key_file;
   api::MediaSettings media;
   media.dir = config_.data_dir + "/media";
   media.max_bytes = config_.media_max_upload_bytes;
@@ -411,7 +420,8 @@ void Gateway::Start() {
       {},
       {},
       {},
-      {}};
+      {},
+      config_.access_log};
   context.limits.webhooks_per_type = config_.webhooks_max_per_type;
   context.limits.webhooks_per_account = config_.webhooks_max_per_account;
   context.limits.auth_failures_per_minute = config_.auth_max_failures_per_minute;
@@ -467,6 +477,9 @@ void Gateway::Start() {
         a->Handle(std::move(req), std::move(r));
       },
       p.metrics);
+  // Before `listening on` is printed: from then on a SIGHUP reloads and never ends the process.
+  p.reload = std::make_unique<asio::signal_set>(p.io, SIGHUP);
+  WaitForReload();
   p.server->Start();
   if (config_.clustered()) {
     p.coordinator->SetAddress(AdvertisedAddress(p.server->local_address()));
@@ -479,7 +492,13 @@ void Gateway::Start() {
     p.leases->Start();
     spdlog::info("node {} drives {} lines", config_.node_id, p.outbound->Driven().size());
   }
-  if (bootstrap_creds_) PrintBootstrap(*bootstrap_creds_, p.server->local_address());
+  if (!config_.tls_cert_file.empty()) {
+    spdlog::info("serving HTTPS (TLS 1.2 and 1.3) with the certificate {}; SIGHUP reloads it",
+                 config_.tls_cert_file);
+  }
+  if (bootstrap_creds_) {
+    PrintBootstrap(*bootstrap_creds_, p.server->local_address(), !config_.tls_cert_file.empty());
+  }
 }
 
 std::string Gateway::local_address() const {
@@ -521,12 +540,30 @@ void Gateway::PollStop() {
   p.stop_timer->async_wait([this](const boost::system::error_code&) { PollStop(); });
 }
 
+// SIGHUP: the TLS certificate is read again (open connections keep theirs). Everything else in
+// the configuration is read at start only.
+void Gateway::WaitForReload() {
+  parts_->reload->async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (config_.tls_cert_file.empty()) {
+      spdlog::info(
+          "SIGHUP: nothing to reload (no [tls] certificate); other settings apply on restart");
+    } else if (auto r = parts_->server->ReloadCertificate(); r.ok()) {
+      spdlog::info("SIGHUP: reloaded the TLS certificate {}", config_.tls_cert_file);
+    } else {
+      spdlog::error("SIGHUP: kept the current TLS certificate: {}", r.error().message);
+    }
+    WaitForReload();
+  });
+}
+
 void Gateway::Run() {
   Parts& p = *parts_;
   p.signals = std::make_unique<asio::signal_set>(p.io, SIGINT, SIGTERM);
   p.signals->async_wait([this](const boost::system::error_code& ec, int) {
     if (!ec) RequestStop();
   });
+
   const int n =
       config_.threads > 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
   auto guard = asio::make_work_guard(p.io);

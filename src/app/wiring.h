@@ -28,7 +28,8 @@ class Gateway {
   void RequestStop();
 
  private:
-  void PollStop();  // on the io_context, after RequestStop
+  void PollStop();       // on the io_context, after RequestStop
+  void WaitForReload();  // SIGHUP
   // What the URLs of served media (and the carriers' callbacks) start with: public_url, or
   // http://<the listener> ("" before it listens).
   std::string MediaBaseUrl() const;

@@ -65,6 +65,7 @@ export class Gateway {
     this.wrapper = wrapper;
     this.args = args;
     this.configPath = path.join(dataDir, 'bluegate.toml');
+    this.scheme = config.tls ? 'https' : 'http';  // [tls]: the listener serves HTTPS
     writeFileSync(this.configPath, toToml(config));
     this.output = '';
   }
@@ -86,7 +87,7 @@ export class Gateway {
         const m = this.output.match(/listening on (\S+)/);
         if (m) {
           this.address = m[1];
-          this.baseURL = `http://${m[1]}`;
+          this.baseURL = `${this.scheme}://${m[1]}`;
           resolve();
         }
       };
