@@ -516,9 +516,10 @@ class BeastServer final : public HttpServer {
       HttpResponse out = co_await Dispatch(std::move(converted));
       upload.reset();  // the body was handed to the handler, which has taken what it keeps
       metrics_.CountRequest(out.route, out.status);
+      const std::chrono::duration<double, std::milli> took =
+          std::chrono::steady_clock::now() - answered_from;
+      metrics_.ObserveRequest(out.route, took.count() / 1000);
       if (settings_.access_log) {
-        const std::chrono::duration<double, std::milli> took =
-            std::chrono::steady_clock::now() - answered_from;
         const auto verb = http::to_string(method);
         LogRequest(RequestLogLine{request_id, std::string_view(verb.data(), verb.size()), out.route,
                                   out.status, took.count(), out.account_id});

@@ -14,13 +14,24 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/histogram.h"
 #include "core/status.h"
 
 namespace bluegate {
 
 class Metrics {
  public:
+  Metrics();
   void CountRequest(std::string_view route, int http_status);
+  // How long a request took, from read whole to its answer ready, by route pattern.
+  void ObserveRequest(std::string_view route, double seconds);
+  // From accept to a final status (DELIVERED, ERROR, DECLINED; SENT for SMS), by service.
+  void ObserveFinal(Service service, double seconds) {
+    finals_[service == Service::kSms ? 1 : 0].Observe(seconds);
+  }
+  // From a status change (or event) to its webhook's delivery, by kind ("status_callback",
+  // "outbound", "receive", ...).
+  void ObserveWebhook(std::string_view kind, double seconds);
   void CountStatus(Status s) {
     statuses_[static_cast<size_t>(s)].fetch_add(1, std::memory_order_relaxed);
   }
@@ -49,11 +60,15 @@ class Metrics {
 
  private:
   std::atomic<uint64_t>& RequestCounter(std::string_view route, int http_status);
+  Histogram& RequestHistogram(std::string_view route);
 
   mutable std::mutex mu_;
   // Counters are created once under mu_ and never removed, so threads may cache pointers to them.
   std::map<std::pair<std::string, int>, std::unique_ptr<std::atomic<uint64_t>>> requests_;
   std::map<std::string, uint64_t, std::less<>> webhooks_;
+  std::map<std::string, std::unique_ptr<Histogram>, std::less<>> request_seconds_;
+  std::map<std::string, std::unique_ptr<Histogram>, std::less<>> webhook_seconds_;
+  std::array<Histogram, 2> finals_;  // iMessage, SMS
   std::vector<std::function<void(std::string&)>> gauges_;
   std::array<std::atomic<uint64_t>, 9> statuses_{};
   std::atomic<uint64_t> resubmits_{0};

@@ -470,6 +470,10 @@ void LineDriver::Report(int64_t message_id, Status to, std::optional<MessageErro
                                    message_id](Result<store::TransitionOutcome> out) {
     if (!out.ok() || !out->applied) return;
     self->metrics_.CountStatus(to);
+    if (IsFinal(to, out->service)) {
+      const std::chrono::duration<double> took = self->clock_.Now() - out->created_at;
+      self->metrics_.ObserveFinal(out->service, took.count());
+    }
     if (!listening) return;
     // Off the store's writer thread.
     self->OnStrand([message_id, to](LineDriver& self) { self.PublishUpdate(message_id, to); });

@@ -39,9 +39,11 @@ struct TransitionRequest {
 };
 
 struct TransitionOutcome {
-  bool applied = false;             // false: a late or duplicate report, recorded and ignored
-  Status status = Status::kQueued;  // the message's status afterwards
-  std::string line;                 // the message's line afterwards
+  bool applied = false;                  // false: a late or duplicate report, recorded and ignored
+  Status status = Status::kQueued;       // the message's status afterwards
+  std::string line;                      // the message's line afterwards
+  Service service = Service::kIMessage;  // the message's service afterwards (when applied)
+  TimePoint created_at{};                // when the message was accepted
 };
 
 // What a store's writer has done since it opened: transactions committed, the writes they

@@ -359,6 +359,8 @@ class OutboxDispatcher final : public Dispatcher {
     if (r.status >= 200 && r.status < 300) {
       a.new_state = store::DeliveryState::kDelivered;
       metrics_.CountWebhook("delivered");
+      const std::chrono::duration<double> late = now - d.event_at;
+      metrics_.ObserveWebhook(chain.kind, late.count());
     } else if (r.status == 410) {
       a.new_state = store::DeliveryState::kDisabled;
       metrics_.CountWebhook("disabled");

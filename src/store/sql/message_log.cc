@@ -117,7 +117,8 @@ SqlStore::MessageState SqlStore::ReadState(const Stmt& s, int first) {
                       s.Text(first + 2),
                       s.Int(first + 3),
                       s.Int(first + 4) != 0,
-                      s.Text(first + 5)};
+                      s.Text(first + 5),
+                      FromUnixMillis(s.Int(first + 6))};
 }
 
 Result<TransitionOutcome> SqlStore::ApplyTransition(WriterStatements& st,
@@ -147,6 +148,7 @@ Result<TransitionOutcome> SqlStore::ApplyTransition(WriterStatements& st,
   TransitionOutcome out;
   out.applied = applied;
   out.line = line;
+  out.created_at = state.created_at;
   if (!applied) {
     // A late or duplicate report: recorded for the record, and otherwise ignored.
     st.insert_event.Reset()
@@ -176,6 +178,7 @@ Result<TransitionOutcome> SqlStore::ApplyTransition(WriterStatements& st,
   // A later transition of this batch starts from here.
   state.status = r.to;
   if (r.service) state.service = *r.service;
+  out.service = state.service;
   if (deferred || batch_states_.contains(r.message_id)) {
     batch_states_.insert_or_assign(r.message_id, state);
   }

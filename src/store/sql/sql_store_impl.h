@@ -40,6 +40,7 @@ class SqlStore final : public Store, private BatchHooks {
     int64_t account_id = 0;
     bool outbound = false;
     std::string line;
+    TimePoint created_at{};
   };
 
   // The contact columns Accept needs, from a cache only the writer thread touches: with a million

@@ -181,7 +181,7 @@ WriterStatements::WriterStatements(Db* db)
                       "WHERE account_id = ?3 AND number = ?4"),
       message_state(db,
                     "SELECT status, service, status_callback, account_id, is_outbound, "
-                    "line_number FROM messages WHERE id = ?"),
+                    "line_number, created_at FROM messages WHERE id = ?"),
       check_bindings(db,
                      db->engine() == Engine::kPostgres
                          // (LATERAL with LIMIT: one primary-key probe per contact, whatever
@@ -205,7 +205,8 @@ WriterStatements::WriterStatements(Db* db)
                              : "SELECT ?, ?"),
       message_states(db, db->engine() == Engine::kPostgres
                              ? "SELECT id, status, service, status_callback, account_id, "
-                               "is_outbound, line_number FROM messages WHERE id = ANY(CAST(? AS "
+                               "is_outbound, line_number, created_at FROM messages WHERE id = "
+                               "ANY(CAST(? AS "
                                "BIGINT[])) FOR UPDATE"
                              : "SELECT ?"),
       account_hooks(db,
