@@ -11,14 +11,15 @@ BUILD_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libssl-de
   libphonenumber-dev libprotobuf-dev rapidjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev \
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev \
   libvips-dev libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libjemalloc-dev
-TEST_PACKAGES := nodejs npm  # openssl (the CLI) too: the TLS test makes its certificate
+TEST_PACKAGES := nodejs npm  # openssl (the CLI) too: the TLS tests make their certificates;
+# systemd for systemd-analyze (the package test checks the unit)
 # The compression tests make their videos with the ffmpeg command (and read them back with ffprobe).
 MEDIA_TEST_PACKAGES := ffmpeg
 # The store and cluster tests run against a real PostgreSQL server (tests/with-postgres.sh).
 POSTGRES_PACKAGES := postgresql python3
 BENCH_PACKAGES := wrk sqlite3
 
-.PHONY: all build run test unit-test integration-test run-unit-tests run-integration-tests sanitize-test bench fuzz fuzz-build fuzz-smoke deps test-deps fuzz-deps bench-deps clean format
+.PHONY: install package all build run test unit-test integration-test run-unit-tests run-integration-tests sanitize-test bench fuzz fuzz-build fuzz-smoke deps test-deps fuzz-deps bench-deps clean format
 
 all: build
 
@@ -35,7 +36,7 @@ deps:
 	$(call apt_install,$(BUILD_PACKAGES))
 
 test-deps: deps
-	$(call apt_install,openssl $(MEDIA_TEST_PACKAGES) $(POSTGRES_PACKAGES))
+	$(call apt_install,openssl systemd $(MEDIA_TEST_PACKAGES) $(POSTGRES_PACKAGES))
 	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,$(TEST_PACKAGES)); }
 	cd tests/integration && npm ci --no-audit --no-fund --loglevel=error
 
@@ -50,6 +51,16 @@ build: deps $(BUILD_DIR)/build.ninja
 
 run: build
 	./$(BUILD_DIR)/bluegate serve
+
+# `make install [PREFIX=/usr/local] [DESTDIR=...]`: the binary, the configuration
+# (PREFIX/etc/bluegate), the systemd unit and the docs (cmake --install).
+PREFIX ?= /usr/local
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# `make package`: $(BUILD_DIR)/bluegate_<version>_<arch>.deb (packaging/make-deb.sh).
+package: build
+	packaging/make-deb.sh $(BUILD_DIR)
 
 # Each test target starts its own PostgreSQL server (initdb on a free loopback port, torn down
 # afterwards); `make test` starts one for both.
