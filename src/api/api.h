@@ -97,6 +97,8 @@ class Api {
         limiter_(std::move(rate_rules), ctx.clock) {}
   // Serves one request; `respond` is called exactly once, possibly from the store's thread.
   void Handle(HttpRequest req, Responder respond);
+  // The configuration's [rate_limits] changed (SIGHUP). Thread-safe.
+  void ReplaceRateRules(std::vector<RateRule> rules) { limiter_.Replace(std::move(rules)); }
 
  private:
   ApiContext ctx_;

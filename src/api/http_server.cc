@@ -127,11 +127,11 @@ class BeastServer final : public HttpServer {
 
   size_t open_connections() const override { return open_.load(); }
 
-  Result<Ok> ReloadCertificate() override {
-    if (settings_.tls_cert_file.empty()) {
-      return Error::Invalid("this server does not serve HTTPS ([tls] cert_file is not set)");
+  Result<Ok> ReloadCertificate(const std::string& cert_file, const std::string& key_file) override {
+    if (!CurrentTls()) {
+      return Error::Invalid("this server does not serve HTTPS ([tls] was not set at start)");
     }
-    auto tls = MakeTlsContext(settings_.tls_cert_file, settings_.tls_key_file);
+    auto tls = MakeTlsContext(cert_file, key_file);
     if (!tls.ok()) return tls.error();
     std::lock_guard lock(tls_mu_);
     tls_ = std::move(tls).value();  // connections already open keep the context they began with

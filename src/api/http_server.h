@@ -49,9 +49,11 @@ class HttpServer {
   // Stops accepting; connections close after their current response. Thread-safe.
   virtual void Stop() = 0;
   virtual size_t open_connections() const = 0;
-  // Reads the TLS certificate and key again: new connections use them, open ones keep theirs.
-  // On an error (named file, what is wrong) the current ones stay. Thread-safe.
-  virtual Result<Ok> ReloadCertificate() = 0;
+  // Reads a TLS certificate and key (the same files again, or others): new connections use them,
+  // open ones keep theirs. On an error (named file, what is wrong) the current ones stay.
+  // Thread-safe.
+  virtual Result<Ok> ReloadCertificate(const std::string& cert_file,
+                                       const std::string& key_file) = 0;
 };
 
 // What a client's connections are counted under for max_connections_per_address: its IPv4

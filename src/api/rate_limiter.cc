@@ -38,7 +38,24 @@ bool RateLimiter::Covers(const RateRule& rule, std::string_view method, std::str
   return path == want;
 }
 
+void RateLimiter::Replace(std::vector<RateRule> rules) {
+  std::unique_lock rules_lock(rules_mu_);
+  std::lock_guard lock(mu_);
+  auto same = [](const RateRule& a, const RateRule& b) {
+    return a.pattern == b.pattern && a.requests == b.requests && a.per == b.per;
+  };
+  std::map<std::pair<int64_t, size_t>, TokenBucket> kept;
+  for (auto& [key, bucket] : buckets_) {
+    for (size_t j = 0; j < rules.size(); ++j) {
+      if (same(rules_[key.second], rules[j])) kept.emplace(std::pair{key.first, j}, bucket);
+    }
+  }
+  buckets_ = std::move(kept);
+  rules_ = std::move(rules);
+}
+
 Result<Ok> RateLimiter::Take(int64_t account_id, std::string_view method, std::string_view path) {
+  std::shared_lock rules_lock(rules_mu_);
   for (size_t i = 0; i < rules_.size(); ++i) {
     const RateRule& rule = rules_[i];
     if (rule.requests <= 0 || !Covers(rule, method, path)) continue;

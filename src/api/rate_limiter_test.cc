@@ -25,6 +25,29 @@ TEST(RateLimiterTest, TheHundredAndFirstListInTenSecondsWaitsForItsToken) {
   EXPECT_FALSE(limiter.Take(1, "GET", "/api/v2/messages").ok());
 }
 
+TEST(RateLimiterTest, ReplacedRulesApplyAtOnceAndAnUnchangedRuleKeepsItsBuckets) {
+  testing::ManualClock clock;
+  RateLimiter limiter({*ParseRateRule("GET /a", "2/10s"), *ParseRateRule("GET /b", "1/10s")},
+                      clock);
+  ASSERT_TRUE(limiter.Take(1, "GET", "/a").ok());
+  ASSERT_TRUE(limiter.Take(1, "GET", "/a").ok());
+  ASSERT_TRUE(limiter.Take(1, "GET", "/b").ok());
+  ASSERT_FALSE(limiter.Take(1, "GET", "/b").ok());
+  // /a unchanged (now second in the list), /b raised, /c new.
+  limiter.Replace({*ParseRateRule("GET /b", "3/10s"), *ParseRateRule("GET /a", "2/10s"),
+                   *ParseRateRule("GET /c", "1/10s")});
+  EXPECT_FALSE(limiter.Take(1, "GET", "/a").ok())
+      << "the unchanged rule's empty bucket carries over";
+  EXPECT_TRUE(limiter.Take(1, "GET", "/b").ok()) << "a changed rule starts full";
+  EXPECT_TRUE(limiter.Take(1, "GET", "/b").ok());
+  EXPECT_TRUE(limiter.Take(1, "GET", "/b").ok());
+  EXPECT_FALSE(limiter.Take(1, "GET", "/b").ok()) << "at its new limit of 3";
+  EXPECT_TRUE(limiter.Take(1, "GET", "/c").ok());
+  EXPECT_FALSE(limiter.Take(1, "GET", "/c").ok());
+  limiter.Replace({});
+  EXPECT_TRUE(limiter.Take(1, "GET", "/c").ok()) << "no rule left: no limit";
+}
+
 TEST(RateLimiterTest, RulesParseAndCoverPrefixesAndAnyMethod) {
   EXPECT_FALSE(ParseRateRule("GET /x", "100").has_value());
   EXPECT_FALSE(ParseRateRule("GET /x", "ten/1s").has_value());

@@ -433,10 +433,46 @@ Config LoadConfig(const std::optional<std::string>& path) {
   if (!file) {
     if (const char* v = std::getenv("BLUEGATE_CONFIG"); v && *v) file = v;
   }
-  if (file) ApplyFile(c, *file);
+  if (file) {
+    ApplyFile(c, *file);
+    c.config_file = *file;
+  }
   ApplyEnv(c);
   CheckConfig(c);
   return c;
+}
+
+std::vector<std::string> ChangedKeys(std::string_view before, std::string_view after) {
+  auto parse = [](std::string_view text) {
+    try {
+      return toml::parse(text);
+    } catch (const toml::parse_error&) {
+      return toml::table{};
+    }
+  };
+  std::vector<std::string> out;
+  // Keys whose values differ, as dotted paths; a table is walked, anything else compared whole.
+  auto walk = [&out](auto& self, const toml::table& a, const toml::table& b,
+                     const std::string& prefix) -> void {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a) keys.insert(std::string(k.str()));
+    for (const auto& [k, v] : b) keys.insert(std::string(k.str()));
+    for (const auto& k : keys) {
+      const toml::node* x = a.get(k);
+      const toml::node* y = b.get(k);
+      const std::string path = prefix.empty() ? k : prefix + "." + k;
+      const toml::table none;
+      const toml::table* tx = x ? x->as_table() : (y && y->is_table() ? &none : nullptr);
+      const toml::table* ty = y ? y->as_table() : (x && x->is_table() ? &none : nullptr);
+      if (tx && ty) {
+        self(self, *tx, *ty, path);  // a table added or removed names each of its keys
+      } else if (toml::node_view<const toml::node>(x) != toml::node_view<const toml::node>(y)) {
+        out.push_back(path);
+      }
+    }
+  };
+  walk(walk, parse(before), parse(after), "");
+  return out;
 }
 
 void CheckConfig(const Config& c) {

@@ -24,7 +24,8 @@ struct Config {
   int threads = 0;  // 0: one per core
   size_t max_body_bytes = 1 << 20;
   std::vector<std::string> blocked_numbers;
-  bool bootstrap = true;  // create a first account and line when the store has none
+  bool bootstrap = true;    // create a first account and line when the store has none
+  std::string config_file;  // the file it was read from (empty: none); SIGHUP reads it again
   std::string log_level = "info";
   std::string log_format = "text";  // "text", or "json": one object per line (core/log_format.h)
   bool access_log = false;          // [http] access_log: a log line per request
@@ -107,6 +108,11 @@ struct Config {
 // Reads `path` (when given) and the environment. Throws std::runtime_error naming the file, key
 // and problem on an unreadable file, an unknown key or a value of the wrong type.
 Config LoadConfig(const std::optional<std::string>& path);
+
+// The dotted keys whose values differ between two configuration texts (a key added or removed
+// counts), for SIGHUP to say what it applied and what needs a restart. Text that does not parse
+// reads as empty.
+std::vector<std::string> ChangedKeys(std::string_view before, std::string_view after);
 
 // The same reading for a file's text (without the environment): what the config fuzz target and
 // tests use. Throws like LoadConfig.

@@ -1,4 +1,5 @@
 #include "app/config.h"
+#include "app/reload.h"
 #include "app/wiring.h"
 
 #include <gtest/gtest.h>
@@ -317,6 +318,52 @@ TEST(ConfigTest, AnExplicitSwitchWinsOverTheListenAddress) {
   c.webhook_allow_loopback.reset();
   c.listen = "[::1]:8080";
   EXPECT_TRUE(c.LoopbackTargetsAllowed());
+}
+
+TEST(ConfigTest, ChangedKeysNamesEachKeyThatDiffersAddedOrRemoved) {
+  const std::string before = R"(
+log_level = "info"
+max_body_bytes = 1000
+[lines]
+queue_capacity = 1
+[lines.overrides."+14155550123"]
+new_contacts_per_day = 5
+)";
+  const std::string after = R"(
+log_level = "debug"
+max_body_bytes = 1000
+[lines]
+queue_capacity = 1
+[lines.overrides."+14155550123"]
+new_contacts_per_day = 6
+[webhooks]
+timeout = "5s"
+retry_schedule = ["1s", "2s"]
+)";
+  EXPECT_EQ(ChangedKeys(before, after),
+            (std::vector<std::string>{"lines.overrides.+14155550123.new_contacts_per_day",
+                                      "log_level", "webhooks.retry_schedule", "webhooks.timeout"}));
+  EXPECT_EQ(ChangedKeys(after, after), std::vector<std::string>{});
+  EXPECT_EQ(ChangedKeys("x = 1\n", "x = 1.0\n"), std::vector<std::string>{"x"})
+      << "another type is a change";
+  EXPECT_EQ(ChangedKeys("[a]\nb = [1, 2]\n", "[a]\nb = [1, 3]\n"), std::vector<std::string>{"a.b"});
+}
+
+TEST(ConfigTest, SighupAppliesLimitsRatesWebhookTimingAndLogLevelAndNothingThatShapesListeners) {
+  for (const char* key :
+       {"log_level", "lines.queue_capacity", "lines.overrides.+14155550123.new_contacts_per_day",
+        "lines.overrides.+14155550123.shared_with", "rate_limits.GET /api/v2/messages",
+        "webhooks.timeout", "webhooks.retry_schedule", "webhooks.allow_loopback",
+        "webhooks.allow_private", "webhooks.retention"}) {
+    EXPECT_TRUE(AppliesLive(key)) << key;
+  }
+  for (const char* key :
+       {"listen", "data_dir", "database_url", "max_body_bytes", "threads", "log_format",
+        "lines.overrides.+14155550123.options.host", "webhooks.max_connections_per_endpoint",
+        "webhooks.ca_file", "webhooks.verify_tls", "http.max_connections", "tls.cert_file",
+        "rate_limits", "lines"}) {
+    EXPECT_FALSE(AppliesLive(key)) << key;
+  }
 }
 
 }  // namespace

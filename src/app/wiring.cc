@@ -21,6 +21,7 @@
 #include "app/event_relay.h"
 #include "app/media_shrinker.h"
 #include "app/message_pruner.h"
+#include "app/reload.h"
 #include "carriers/registry.h"
 #include "core/event_hub.h"
 #include "core/ids.h"
@@ -202,9 +203,7 @@ void Gateway::Start() {
   net::HttpClientSettings hc;
   hc.timeout = config_.webhook_timeout;
   hc.max_connections_per_endpoint = config_.webhook_max_connections;
-  hc.policy.allow_loopback = config_.LoopbackTargetsAllowed();
-  hc.policy.allow_private = config_.webhook_allow_private;
-  hc.policy.own = net::LocalInterfaceAddresses();
+  hc.policy = WebhookPolicy(config_);
   hc.ca_file = config_.webhook_ca_file;
   hc.verify_tls = config_.webhook_verify_tls;
   p.http_client = net::MakeHttpClient(p.io, hc);
@@ -478,6 +477,7 @@ void Gateway::Start() {
       },
       p.metrics);
   // Before `listening on` is printed: from then on a SIGHUP reloads and never ends the process.
+  if (!config_.config_file.empty()) config_text_ = ReadConfigText(config_.config_file);
   p.reload = std::make_unique<asio::signal_set>(p.io, SIGHUP);
   WaitForReload();
   p.server->Start();
@@ -540,19 +540,13 @@ void Gateway::PollStop() {
   p.stop_timer->async_wait([this](const boost::system::error_code&) { PollStop(); });
 }
 
-// SIGHUP: the TLS certificate is read again (open connections keep theirs). Everything else in
-// the configuration is read at start only.
+// SIGHUP: app/reload.h.
 void Gateway::WaitForReload() {
   parts_->reload->async_wait([this](const boost::system::error_code& ec, int) {
     if (ec) return;
-    if (config_.tls_cert_file.empty()) {
-      spdlog::info(
-          "SIGHUP: nothing to reload (no [tls] certificate); other settings apply on restart");
-    } else if (auto r = parts_->server->ReloadCertificate(); r.ok()) {
-      spdlog::info("SIGHUP: reloaded the TLS certificate {}", config_.tls_cert_file);
-    } else {
-      spdlog::error("SIGHUP: kept the current TLS certificate: {}", r.error().message);
-    }
+    Parts& p = *parts_;
+    Reload(config_, config_text_,
+           ReloadTargets{*p.outbound, *p.server, *p.store, *p.api, *p.dispatcher, *p.http_client});
     WaitForReload();
   });
 }

@@ -36,6 +36,7 @@ class Gateway {
 
   struct Parts;
   Config config_;
+  std::string config_text_;  // the configuration file as it was last read (SIGHUP compares)
   std::unique_ptr<Parts> parts_;
   std::optional<Credentials> bootstrap_creds_;
 };

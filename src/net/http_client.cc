@@ -16,11 +16,11 @@
 
 #include <charconv>
 
-#include "core/text.h"
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include "core/text.h"
 
 namespace bluegate::net {
 namespace {
@@ -67,7 +67,10 @@ std::optional<Millis> ParseRetryAfter(std::string_view v) {
 class BeastHttpClient final : public HttpClient {
  public:
   BeastHttpClient(asio::io_context& io, const HttpClientSettings& settings)
-      : io_(io), settings_(settings), ssl_ctx_(asio::ssl::context::tls_client) {
+      : io_(io),
+        settings_(settings),
+        targets_(std::make_shared<const Targets>(Targets{settings.timeout, settings.policy})),
+        ssl_ctx_(asio::ssl::context::tls_client) {
     ssl_ctx_.set_default_verify_paths();
     if (!settings_.ca_file.empty()) {
       boost::system::error_code ec;
@@ -163,7 +166,7 @@ class BeastHttpClient final : public HttpClient {
     std::vector<tcp::endpoint> allowed;
     std::string reason;
     for (const auto& entry : results) {
-      std::string why = RefusalReason(entry.endpoint().address(), settings_.policy);
+      std::string why = RefusalReason(entry.endpoint().address(), Current()->policy);
       if (why.empty()) {
         allowed.push_back(entry.endpoint());
       } else {
@@ -177,7 +180,7 @@ class BeastHttpClient final : public HttpClient {
       co_return nullptr;
     }
     auto stream = std::make_unique<beast::tcp_stream>(co_await asio::this_coro::executor);
-    stream->expires_after(settings_.timeout);
+    stream->expires_after(Current()->timeout);
     co_await stream->async_connect(allowed, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       error = "cannot connect to " + url.HostPort() + ": " + ec.message();
@@ -221,7 +224,7 @@ class BeastHttpClient final : public HttpClient {
     const auto start = std::chrono::steady_clock::now();
     PostResult result;
     http::request<http::string_body> msg{req.method, req.url.target, 11};
-    const Millis timeout = req.timeout.value_or(settings_.timeout);
+    const Millis timeout = req.timeout.value_or(Current()->timeout);
     const bool default_port = req.url.port == (req.url.tls ? 443 : 80);
     msg.set(http::field::host, default_port ? req.url.host : req.url.HostPort());
     msg.set(http::field::user_agent, settings_.user_agent);
@@ -291,6 +294,12 @@ class BeastHttpClient final : public HttpClient {
                    asio::detached);
   }
 
+  void ReplaceTargets(Millis timeout, AddressPolicy policy) override {
+    auto next = std::make_shared<const Targets>(Targets{timeout, std::move(policy)});
+    std::lock_guard lock(targets_mu_);
+    targets_ = std::move(next);
+  }
+
  private:
   // One GET (into a file) or HEAD on a connection of its own: media are fetched rarely, and a
   // large body must not hold a pooled webhook connection.
@@ -307,7 +316,8 @@ class BeastHttpClient final : public HttpClient {
     msg.set(http::field::host, default_port ? url.host : url.HostPort());
     msg.set(http::field::user_agent, settings_.user_agent);
     msg.keep_alive(false);
-    conn->tcp().expires_after(settings_.timeout);
+    const Millis timeout = Current()->timeout;
+    conn->tcp().expires_after(timeout);
     beast::flat_buffer buffer;
     boost::system::error_code ec;
     if (head) {
@@ -358,7 +368,7 @@ class BeastHttpClient final : public HttpClient {
       result.error = "the file is over " + std::to_string(max_bytes) + " bytes";
     } else if (ec) {
       result.error = ec == beast::error::timeout
-                         ? "timed out after " + std::to_string(settings_.timeout.count()) + " ms"
+                         ? "timed out after " + std::to_string(timeout.count()) + " ms"
                          : ec.message();
     } else {
       auto& res = parser.get();
@@ -426,8 +436,19 @@ class BeastHttpClient final : public HttpClient {
     co_return ec;
   }
 
+  struct Targets {
+    Millis timeout;
+    AddressPolicy policy;
+  };
+  std::shared_ptr<const Targets> Current() {
+    std::lock_guard lock(targets_mu_);
+    return targets_;
+  }
+
   asio::io_context& io_;
-  HttpClientSettings settings_;
+  HttpClientSettings settings_;  // timeout and policy: Current()
+  std::mutex targets_mu_;
+  std::shared_ptr<const Targets> targets_;
   asio::ssl::context ssl_ctx_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints_;

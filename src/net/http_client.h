@@ -74,6 +74,9 @@ class HttpClient {
                      std::function<void(FetchResult)> done) = 0;
   // HEADs `url`: the size the server declares, without the body.
   virtual void Probe(const HttpUrl& url, std::function<void(FetchResult)> done) = 0;
+  // New requests use this timeout and address policy (SIGHUP); those under way keep theirs.
+  // Thread-safe.
+  virtual void ReplaceTargets(Millis timeout, AddressPolicy policy) = 0;
 };
 
 // Throws std::runtime_error when `settings.ca_file` cannot be read.

@@ -72,7 +72,25 @@ std::optional<store::Line> Outbound::FindLine(const std::string& number) {
 }
 
 LineLimits Outbound::LimitsFor(const store::Line& line) const {
+  std::lock_guard lock(limits_mu_);
   return EffectiveLimits(settings_, line);
+}
+
+void Outbound::ReplaceLimits(LineLimits defaults, std::map<std::string, LineLimits> per_line) {
+  {
+    std::lock_guard lock(limits_mu_);
+    settings_.defaults = std::move(defaults);
+    settings_.per_line = std::move(per_line);
+  }
+  std::vector<std::pair<std::shared_ptr<LineDriver>, store::Line>> drivers;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [number, d] : drivers_) {
+      auto it = lines_.find(number);  // the line as last read (its own settings, which win)
+      drivers.emplace_back(d, it != lines_.end() ? it->second : d->line());
+    }
+  }
+  for (const auto& [d, line] : drivers) d->UpdateLimits(LimitsFor(line));
 }
 
 std::shared_ptr<LineDriver> Outbound::ExistingDriver(const std::string& number) {
@@ -105,7 +123,7 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
                           settings_.media_shrinker,
                           settings_.reconnect_backoff};
   auto driver = std::make_shared<LineDriver>(
-      env, line, EffectiveLimits(settings_, line),
+      env, line, LimitsFor(line),
       LineDriverHooks{
           [this](int64_t id) { Forward(id); },
           [this](const store::Line& l, carriers::CarrierEvent e) { Heard(l, std::move(e)); }});
@@ -118,7 +136,7 @@ std::shared_ptr<LineDriver> Outbound::Driver(const store::Line& line) {
     spdlog::warn("line {}: cannot read its recent new contacts ({}); its window starts empty",
                  line.number, starts.error().message);
   }
-  const LineLimits limits = EffectiveLimits(settings_, line);
+  const LineLimits limits = LimitsFor(line);
   if (limits.sms_per_day > 0) {
     auto sent = store_.messages.CountSmsSince(line.number, DayStartAtOrBefore(clock_.Now()));
     if (sent.ok()) {
@@ -264,7 +282,7 @@ void Outbound::Refresh() {
       removed = true;
       spdlog::info("line {} was removed", number);
     } else if (driver) {
-      driver->UpdateLimits(EffectiveLimits(settings_, line.value()));
+      driver->UpdateLimits(LimitsFor(line.value()));
       if (carrier_changed) {
         spdlog::info("line {}: carrier settings changed; reconnecting", number);
         driver->ReplaceCarrier(factory_(line.value(), *driver));

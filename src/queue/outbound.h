@@ -86,6 +86,9 @@ class Outbound final {
 
   // The line's limits now (see EffectiveLimits). Thread-safe.
   LineLimits LimitsFor(const store::Line& line) const;
+  // The configuration's limits changed (SIGHUP): every line takes them at once, its own settings
+  // (`bluegate lines set`) still winning. Thread-safe.
+  void ReplaceLimits(LineLimits defaults, std::map<std::string, LineLimits> per_line);
 
   // --- The send path (outbound_send.cc). Thread-safe. ---
   // The line a 1:1 send from `account_id` to `contact` goes from (SPEC.md §6, route mapping):
@@ -221,7 +224,8 @@ class Outbound final {
   IdGenerator& ids_;
   Metrics& metrics_;
   CarrierFactory factory_;
-  QueueSettings settings_;
+  QueueSettings settings_;  // defaults and per_line under limits_mu_ (ReplaceLimits)
+  mutable std::mutex limits_mu_;
   TimePoint started_at_;
 
   mutable std::shared_mutex mu_;  // read on every send; written when lines come and go

@@ -245,6 +245,51 @@ TEST_F(OutboundTest, ASubmittedMessageHoldsAQueuePlaceAndADeclinedOneGivesItBack
   EXPECT_TRUE(submit("+14155552002").ok());
 }
 
+TEST_F(OutboundTest, ReplacedLimitsReachARunningLineAndItsOwnSettingsStillWin) {
+  LineLimits one;
+  one.queue_capacity = 1;
+  outbound_->ReplaceLimits(one, {});
+  auto line = outbound_->LineFor(account_.id, "+14155552001", line_.number);
+  ASSERT_TRUE(line.ok()) << line.error().message;
+  int n = 0;
+  auto submit = [&] {
+    Message m;
+    m.handle = "h-" + std::to_string(++n);
+    m.account_id = account_.id;
+    m.is_outbound = true;
+    m.line_number = line_.number;
+    m.contact = "+14155552001";
+    m.content = "hi";
+    m.status = Status::kQueued;
+    m.date_created = m.date_updated = clock_.Now();
+    std::promise<Result<Message>> stored;
+    outbound_->Submit(line.value(), m, false,
+                      [&stored](Result<Message> r) { stored.set_value(std::move(r)); });
+    return stored.get_future().get();
+  };
+  ASSERT_TRUE(submit().ok());
+  ASSERT_FALSE(submit().ok()) << "a queue of one is full";
+  LineLimits three;
+  three.queue_capacity = 3;
+  outbound_->ReplaceLimits(three, {});
+  EXPECT_EQ(outbound_->LimitsFor(line_).queue_capacity, 3u);
+  io_.restart();
+  io_.poll();  // the line's strand takes them (and the queued message may leave)
+  store_->Flush();
+  io_.restart();
+  io_.poll();
+  const size_t depth = outbound_->QueueDepth(line_.number);
+  for (size_t i = depth; i < 3; ++i) EXPECT_TRUE(submit().ok()) << "the running line took 3";
+  EXPECT_FALSE(submit().ok()) << "and no more";
+  store::Line own = line_;
+  own.settings.queue_capacity = 2;
+  EXPECT_EQ(outbound_->LimitsFor(own).queue_capacity, 2u) << "the line's own setting wins";
+  LineLimits per_line = three;
+  per_line.queue_capacity = 7;
+  outbound_->ReplaceLimits(three, {{line_.number, per_line}});
+  EXPECT_EQ(outbound_->LimitsFor(line_).queue_capacity, 7u) << "the file's override for the line";
+}
+
 TEST_F(OutboundTest, ASendGoesFromTheContactsBoundLineOrANamedLineOfTheAccount) {
   auto pooled = outbound_->LineFor(account_.id, "+14155552001", "");
   ASSERT_TRUE(pooled.ok()) << pooled.error().message;

@@ -64,6 +64,7 @@ class FakeHttpClient final : public net::HttpClient {
   void Probe(const HttpUrl&, std::function<void(net::FetchResult)> done) override {
     done(net::FetchResult{0, "the fake client fetches nothing", false, false, {}, {}});
   }
+  void ReplaceTargets(Millis, net::AddressPolicy) override {}
 
   std::vector<Request> posts() const {
     std::lock_guard lock(mu_);

@@ -86,6 +86,13 @@ class OutboxDispatcher final : public Dispatcher {
     });
   }
 
+  void ReplaceSchedule(RetrySchedule schedule, Millis retention) override {
+    asio::post(strand_, [this, schedule = std::move(schedule), retention]() mutable {
+      settings_.schedule = std::move(schedule);
+      settings_.retention = retention;
+    });
+  }
+
   void Add(std::vector<store::Delivery> deliveries) override {
     asio::post(strand_, [this, ds = std::move(deliveries)]() mutable {
       for (auto& d : ds) {
@@ -271,8 +278,8 @@ class OutboxDispatcher final : public Dispatcher {
     prune_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       // Off the strand: pruning waits for the store's writer.
-      asio::post(io_, [this] {
-        auto n = store_.PruneDeliveries(clock_.Now() - settings_.retention);
+      asio::post(io_, [this, retention = settings_.retention] {
+        auto n = store_.PruneDeliveries(clock_.Now() - retention);
         if (n.ok() && n.value() > 0)
           spdlog::info("pruned {} old webhook delivery records", n.value());
         asio::post(strand_, [this] { SchedulePrune(); });

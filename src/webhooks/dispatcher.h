@@ -48,6 +48,9 @@ class Dispatcher {
   // Re-examines what is due now; the future is ready once that is done. Timers do this by
   // themselves; a test that moves a manual clock calls it instead of waiting. Thread-safe.
   virtual std::future<void> Kick() = 0;
+  // Retries scheduled from now on follow `schedule`, and pruning keeps `retention` (SIGHUP); a
+  // retry already scheduled keeps its time. Thread-safe.
+  virtual void ReplaceSchedule(RetrySchedule schedule, Millis retention) = 0;
 };
 
 std::unique_ptr<Dispatcher> MakeDispatcher(boost::asio::io_context& io,

@@ -70,6 +70,11 @@ export class Gateway {
     this.output = '';
   }
 
+  // Writes another configuration file in place (for SIGHUP; a restart reads it too).
+  writeConfig(config) {
+    writeFileSync(this.configPath, toToml(config));
+  }
+
   // Starts the server and waits for "listening on HOST:PORT". On the first start of a data dir the
   // bootstrap credentials are captured from the output.
   async start() {
