@@ -4,8 +4,10 @@
 
 #include "queue/line_queue.h"
 
+#include "api/rate_limiter.h"
 #include "api/request_decoding.h"
 #include "core/message_json.h"
+#include "core/clock.h"
 #include "core/phone.h"
 #include "core/send_request.h"
 #include "core/token_bucket.h"
@@ -69,6 +71,17 @@ void BM_TokenBucketTake(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_TokenBucketTake);
+
+// Every authenticated request asks the account rate limiter; a send is covered by no default
+// rule, so this is the cost each send pays (the rule list read under a shared lock, which SIGHUP
+// may replace), on one thread and on two at once.
+void BM_RateLimiterTakeUncovered(benchmark::State& state) {
+  static api::RateLimiter limiter(api::DefaultRateRules(), SystemClock());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(limiter.Take(1, "POST", "/api/send-message"));
+  }
+}
+BENCHMARK(BM_RateLimiterTakeUncovered)->Threads(1)->Threads(2);
 
 // The per-line limit check as a line's strand runs it: a message joins the queue and Next()
 // decides whether it may go (burst bucket, then the new-contact window). SPEC §6 defaults; time

@@ -24,8 +24,10 @@ std::optional<RateRule> ParseRateRule(std::string pattern, std::string_view limi
   return rule;
 }
 
-RateLimiter::RateLimiter(std::vector<RateRule> rules, Clock& clock)
-    : rules_(std::move(rules)), clock_(clock) {}
+RateLimiter::RateLimiter(std::vector<RateRule> rules, Clock& clock) : clock_(clock) {
+  versions_.push_back(std::make_unique<const Rules>(std::move(rules)));
+  rules_.store(versions_.back().get());
+}
 
 bool RateLimiter::Covers(const RateRule& rule, std::string_view method, std::string_view path) {
   std::string_view p = rule.pattern;
@@ -39,28 +41,35 @@ bool RateLimiter::Covers(const RateRule& rule, std::string_view method, std::str
 }
 
 void RateLimiter::Replace(std::vector<RateRule> rules) {
-  std::unique_lock rules_lock(rules_mu_);
   std::lock_guard lock(mu_);
+  const Rules& old = *rules_.load();
   auto same = [](const RateRule& a, const RateRule& b) {
     return a.pattern == b.pattern && a.requests == b.requests && a.per == b.per;
   };
   std::map<std::pair<int64_t, size_t>, TokenBucket> kept;
   for (auto& [key, bucket] : buckets_) {
     for (size_t j = 0; j < rules.size(); ++j) {
-      if (same(rules_[key.second], rules[j])) kept.emplace(std::pair{key.first, j}, bucket);
+      if (same(old[key.second], rules[j])) kept.emplace(std::pair{key.first, j}, bucket);
     }
   }
   buckets_ = std::move(kept);
-  rules_ = std::move(rules);
+  versions_.push_back(std::make_unique<const Rules>(std::move(rules)));
+  rules_.store(versions_.back().get());
 }
 
 Result<Ok> RateLimiter::Take(int64_t account_id, std::string_view method, std::string_view path) {
-  std::shared_lock rules_lock(rules_mu_);
-  for (size_t i = 0; i < rules_.size(); ++i) {
-    const RateRule& rule = rules_[i];
+  const Rules* rules = rules_.load(std::memory_order_acquire);
+  for (size_t i = 0; i < rules->size(); ++i) {
+    const RateRule& rule = (*rules)[i];
     if (rule.requests <= 0 || !Covers(rule, method, path)) continue;
     const TimePoint now = clock_.Now();
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    if (rules_.load() != rules) {
+      // Replaced since this request read the rules: the buckets are the new list's. Start over
+      // (a rule before this one may be charged twice, once, during a reload).
+      lock.unlock();
+      return Take(account_id, method, path);
+    }
     auto it = buckets_.find({account_id, i});
     if (it == buckets_.end()) {
       const double rate = rule.requests / std::chrono::duration<double>(rule.per).count();

@@ -1,12 +1,13 @@
 // Per-account API rate limits (SPEC.md §1, issue #4): a token bucket per (account, rule), where a
 // rule names the requests it covers ("GET /api/v2/messages", or a prefix ending in '*').
-// Thread-safe; requests that no rule covers cost one loop over the rules under a shared lock.
+// Thread-safe; requests that no rule covers cost one loop over the rules and take no lock.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,10 +46,14 @@ class RateLimiter {
  private:
   static bool Covers(const RateRule& rule, std::string_view method, std::string_view path);
 
-  std::vector<RateRule> rules_;  // under rules_mu_ (Take reads it under a shared lock)
+  using Rules = std::vector<RateRule>;
+  // The rules in force, read without a lock. Replace swaps in another list; the lists it
+  // replaced stay in `versions_` (a few hundred bytes per SIGHUP) so that a Take still reading
+  // one never reads freed memory.
+  std::atomic<const Rules*> rules_;
   Clock& clock_;
-  std::shared_mutex rules_mu_;
-  std::mutex mu_;
+  std::mutex mu_;  // buckets_ and versions_
+  std::vector<std::unique_ptr<const Rules>> versions_;
   std::map<std::pair<int64_t, size_t>, TokenBucket> buckets_;  // (account, rule index)
 };
 
