@@ -17,6 +17,8 @@ TEST_PACKAGES := nodejs npm  # openssl (the CLI) too: the TLS tests make their c
 MEDIA_TEST_PACKAGES := ffmpeg
 # The store and cluster tests run against a real PostgreSQL server (tests/with-postgres.sh).
 POSTGRES_PACKAGES := postgresql python3
+# The console's tests drive Debian's chromium, headless, through puppeteer-core (npm).
+BROWSER_PACKAGES := chromium
 BENCH_PACKAGES := wrk sqlite3
 
 .PHONY: install package all build run test unit-test integration-test run-unit-tests run-integration-tests sanitize-test bench fuzz fuzz-build fuzz-smoke deps test-deps fuzz-deps bench-deps clean format
@@ -36,7 +38,7 @@ deps:
 	$(call apt_install,$(BUILD_PACKAGES))
 
 test-deps: deps
-	$(call apt_install,openssl systemd $(MEDIA_TEST_PACKAGES) $(POSTGRES_PACKAGES))
+	$(call apt_install,openssl systemd $(MEDIA_TEST_PACKAGES) $(POSTGRES_PACKAGES) $(BROWSER_PACKAGES))
 	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,$(TEST_PACKAGES)); }
 	cd tests/integration && npm ci --no-audit --no-fund --loglevel=error
 

@@ -1,7 +1,7 @@
 // libFuzzer target: bytes as a connection delivers them, read as the server reads a request: the
 // head scan (http_framing.h), Beast's parser, the framing check, then the request id its answer
-// will carry (request_id.h), which must always be safe to repeat. None may crash, hang or read
-// out of bounds, whatever the bytes.
+// will carry (request_id.h), which must always be safe to repeat, and the console's cookie. None
+// may crash, hang or read out of bounds, whatever the bytes.
 #include <utility>  // before Asio: Boost 1.74 with GCC 12 coroutines
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -9,11 +9,12 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 #include <vector>
 
+#include "api/console_sessions.h"
 #include "api/http_framing.h"
 #include "api/request_id.h"
 
@@ -59,6 +60,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string id = bluegate::api::RequestIdFor(given);
     if (!bluegate::api::IsSafeRequestId(id)) std::abort();
     if (bluegate::api::IsSafeRequestId(given) != (id == given)) std::abort();
+  }
+  // The console's session cookie, as Api::AdoptSession reads it: never more than the header.
+  if (auto it = head.find(http::field::cookie); it != head.end()) {
+    const std::string_view cookies(it->value().data(), it->value().size());
+    if (bluegate::api::CookieValue(cookies, "bluegate_session").size() > cookies.size())
+      std::abort();
   }
   return 0;
 }

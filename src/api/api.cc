@@ -44,6 +44,7 @@ void Api::Handle(HttpRequest req, Responder respond) {
   if (method == "GET" && path.starts_with("/media/")) {
     return WithRoute(respond, "/media/{file}")(ServeMedia(ctx_, std::string_view(path).substr(7)));
   }
+  if (HandleConsole(req, respond)) return;
   // Sendblue's legacy paths outside /api/ that clients still call.
   const bool legacy =
       path.starts_with("/accounts/") || path == "/account" || path == "/modify-group";
@@ -68,6 +69,10 @@ void Api::Handle(HttpRequest req, Responder respond) {
           }
           respond(JsonResponse(200, R"({"status":"OK"})"));
         });
+  }
+  if (auto refused = AdoptSession(req)) {
+    refused->route = "unauthenticated";
+    return respond(std::move(*refused));
   }
   const std::string key_id(req.Header("sb-api-key-id").value_or(""));
   if (auto wait = throttle_.Blocked(req.remote_address, key_id)) {

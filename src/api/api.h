@@ -9,6 +9,7 @@
 
 #include "api/auth.h"
 #include "api/auth_throttle.h"
+#include "api/console_sessions.h"
 #include "api/http_types.h"
 #include "api/media_quota.h"
 #include "api/rate_limiter.h"
@@ -85,7 +86,9 @@ struct ApiContext {
   std::function<bool(const std::string& line, const HttpRequest& req, const Responder& respond)>
       forward;
   ApiLimits limits;
-  bool access_log = false;  // answers carry their account, for the access log
+  bool access_log = false;      // answers carry their account, for the access log
+  bool console_enabled = true;  // [console] enabled: the web console at / and /console/
+  ConsoleSessionSettings console;
 };
 
 class Api {
@@ -94,17 +97,27 @@ class Api {
       : ctx_(ctx),
         auth_(ctx.store.accounts, ctx.clock),
         throttle_(ctx.clock, ctx.limits.auth_failures_per_minute),
-        limiter_(std::move(rate_rules), ctx.clock) {}
+        limiter_(std::move(rate_rules), ctx.clock),
+        sessions_(ctx.console, ctx.clock, ctx.ids) {}
   // Serves one request; `respond` is called exactly once, possibly from the store's thread.
   void Handle(HttpRequest req, Responder respond);
   // The configuration's [rate_limits] changed (SIGHUP). Thread-safe.
   void ReplaceRateRules(std::vector<RateRule> rules) { limiter_.Replace(std::move(rules)); }
 
  private:
+  // The console (console_handler.cc): true when `req` was one of its routes and is answered.
+  bool HandleConsole(HttpRequest& req, Responder& respond);
+  HttpResponse Login(const HttpRequest& req);
+  HttpResponse SessionInfo(HttpRequest& req);
+  // A console session's cookie on an API route: adds the session's key to `req`, or answers
+  // why not (the session ended; a change without its CSRF token).
+  std::optional<HttpResponse> AdoptSession(HttpRequest& req);
+
   ApiContext ctx_;
   Authenticator auth_;
   AuthThrottle throttle_;
   RateLimiter limiter_;
+  ConsoleSessions sessions_;
 };
 
 // A 1:1 send as send-message makes it: the line it goes from (Outbound::LineFor), then

@@ -510,6 +510,7 @@ class BeastServer final : public HttpServer {
       const unsigned version = req.version();
       HttpRequest converted = Convert(req, address);
       converted.request_id = RequestIdFor(converted.Header("x-request-id"));
+      converted.tls = std::is_same_v<Stream, TlsStream>;
       std::string request_id = converted.request_id;
       const auto answered_from = std::chrono::steady_clock::now();
       const http::verb method = req.method();

@@ -23,6 +23,7 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;  // the client's IP address ("127.0.0.1", "::1")
   std::string request_id;      // its answer's x-request-id (api/request_id.h)
+  bool tls = false;            // it came over HTTPS (the console's cookie is then Secure)
 
   // The first header of that (lowercase) name.
   std::optional<std::string_view> Header(std::string_view name) const {

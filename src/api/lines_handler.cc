@@ -130,6 +130,11 @@ void HandleLinesState(ApiContext& ctx, const Principal& principal, const HttpReq
         }
         w.Key("effective_until");
         w.Null();
+        // bluegate's own (the console's lines page): the carrier and what waits in the queue.
+        w.Key("carrier");
+        w.String(l.carrier.c_str());
+        w.Key("queue_depth");
+        w.Uint64(ctx.outbound.QueueDepth(l.number));
         w.EndObject();
       });
 }

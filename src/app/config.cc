@@ -190,6 +190,24 @@ void ReadBounds(const toml::table& root, Config& c) {
                  {"max_pending_compressions", [&c](uint64_t v) {
                     c.media_max_pending_compressions = std::min<uint64_t>(v, 10'000);
                   }}});
+  if (auto* console = root.get_as<toml::table>("console")) {
+    CheckKeys(*console, "console",
+              {"enabled", "session_idle_timeout", "session_max_age", "max_sessions"});
+    if (auto n = console->get("enabled")) {
+      c.console_enabled = Value<bool>(*n, "console.enabled", "true or false");
+    }
+    if (auto n = console->get("max_sessions")) {
+      c.console_max_sessions = Positive(*n, "console.max_sessions");
+    }
+    const std::pair<const char*, Millis*> ages[] = {
+        {"session_idle_timeout", &c.console_idle_timeout}, {"session_max_age", &c.console_max_age}};
+    for (const auto& [key, out] : ages) {
+      if (auto n = console->get(key)) {
+        *out = DurationValue(*n, std::string("console.") + key);
+        if (*out < Millis(60'000)) Fail(std::string("console.") + key, "must be at least \"1m\"");
+      }
+    }
+  }
   if (auto* metrics = root.get_as<toml::table>("metrics")) {
     CheckKeys(*metrics, "metrics", {"per_line", "token"});
     if (auto n = metrics->get("per_line")) {
@@ -215,30 +233,11 @@ void ApplyFile(Config& c, const std::string& path) {
 
 void ApplyTable(Config& c, const toml::table& root, const std::string& path) {
   CheckKeys(root, path,
-            {"data_dir",
-             "listen",
-             "threads",
-             "max_body_bytes",
-             "blocked_numbers",
-             "bootstrap",
-             "log_level",
-             "log_format",
-             "lines",
-             "rate_limits",
-             "sim",
-             "webhooks",
-             "public_url",
-             "media",
-             "database_url",
-             "cluster",
-             "http",
-             "events",
-             "auth",
-             "metrics",
-             "contacts",
-             "store",
-             "inbound",
-             "tls"});
+            {"data_dir",  "listen",    "threads",    "max_body_bytes", "blocked_numbers",
+             "bootstrap", "log_level", "log_format", "lines",          "rate_limits",
+             "sim",       "webhooks",  "public_url", "media",          "database_url",
+             "cluster",   "http",      "events",     "console",        "auth",
+             "metrics",   "contacts",  "store",      "inbound",        "tls"});
   ReadBounds(root, c);
   if (auto* tls = root.get_as<toml::table>("tls")) {
     CheckKeys(*tls, "tls", {"cert_file", "key_file"});

@@ -83,6 +83,11 @@ struct Config {
   // [lines.overrides."+1..."] shared_with: accounts (emails) a shared line also serves; the
   // server attaches them when it starts (as `bluegate lines attach`).
   std::map<std::string, std::vector<std::string>> line_shared_with;
+  // [console]: the web console at / (issue #17) and its sign-in sessions.
+  bool console_enabled = true;
+  Millis console_idle_timeout{std::chrono::hours(2)};
+  Millis console_max_age{std::chrono::hours(12)};
+  size_t console_max_sessions = 10'000;
   bool metrics_per_line = false;  // /metrics names lines (their phone numbers)
   std::string metrics_token;      // when set, /metrics requires "Authorization: Bearer"
   // [tls]: PEM files; when both are set, `listen` serves HTTPS (SIGHUP reloads them).

@@ -366,5 +366,21 @@ TEST(ConfigTest, SighupAppliesLimitsRatesWebhookTimingAndLogLevelAndNothingThatS
   }
 }
 
+TEST(ConfigTest, ReadsTheConsoleTableAndRefusesWhatItDoesNotKnow) {
+  Config c = ParseConfigText(
+      "[console]\nenabled = false\nsession_idle_timeout = \"30m\"\nsession_max_age = \"1d\"\n"
+      "max_sessions = 7\n",
+      "c.toml");
+  EXPECT_FALSE(c.console_enabled);
+  EXPECT_EQ(c.console_idle_timeout, Millis(30 * 60'000));
+  EXPECT_EQ(c.console_max_age, Millis(24 * 3600'000));
+  EXPECT_EQ(c.console_max_sessions, 7u);
+  EXPECT_TRUE(ParseConfigText("", "c.toml").console_enabled) << "on by default";
+  EXPECT_THROW(ParseConfigText("[console]\nsecure = true\n", "c.toml"), std::runtime_error);
+  EXPECT_THROW(ParseConfigText("[console]\nsession_idle_timeout = \"5s\"\n", "c.toml"),
+               std::runtime_error);
+  EXPECT_THROW(ParseConfigText("[console]\nmax_sessions = 0\n", "c.toml"), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace bluegate::app

@@ -129,6 +129,22 @@ test('SIGHUP reloads the certificate; open connections stay, and a bad one is re
   assert.equal(gw.proc.exitCode, null, 'SIGHUP never ends the server');
 });
 
+test('over HTTPS the console\'s session cookie is Secure', async () => {
+  const body = new URLSearchParams({ key_id: gw.keyId, secret: gw.secret }).toString();
+  const res = await new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/console/login', method: 'POST', ca: [readFileSync(`${dir}/a.pem`), readFileSync(`${dir}/b.pem`)],
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), origin: `https://127.0.0.1:${port}` } }, (r) => {
+      r.resume();
+      r.on('end', () => resolve(r));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  assert.equal(res.statusCode, 303);
+  const cookie = res.headers['set-cookie']?.[0] ?? '';
+  assert.match(cookie, /^bluegate_session=[0-9a-f]{64}; .*HttpOnly; SameSite=Strict; .*; Secure$/);
+});
+
 test('a half or unreadable [tls] setting stops serve at start, naming the key or file', () => {
   const data = makeDataDir();
   try {

@@ -1,0 +1,165 @@
+// The console (issue #17) in a real browser: Debian's chromium, headless, through puppeteer-core.
+// It signs in with a key, sees the lines, sends to a test number and watches DELIVERED, retries a
+// failed callback, adds a contact, shows hostile content as text, and the browser reports no
+// error. Screenshots of each page go to docs/console/ (BLUEGATE_SCREENSHOTS=1).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import { Gateway, FAST_CONFIG } from './lib/gateway.mjs';
+import { Receiver } from './lib/receiver.mjs';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const shots = process.env.BLUEGATE_SCREENSHOTS
+  ? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/console') : null;
+let gw, rx, browser, page;
+const problems = [];  // console errors, page errors, failed requests
+
+before(async () => {
+  rx = await new Receiver().start();
+  gw = await new Gateway().start();
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 800 });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
+  page.on('dialog', async (d) => { problems.push(`dialog: ${d.message()}`); await d.dismiss(); });
+  if (shots) mkdirSync(shots, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await gw?.stop();
+  gw?.cleanup();
+  await rx?.stop();
+});
+
+async function shot(name) {
+  if (shots) await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+async function textOf(selector) {
+  return page.$eval(selector, (el) => el.textContent);
+}
+
+async function signIn() {
+  await page.goto(`${gw.baseURL}/`);
+  await page.waitForSelector('#signin:not([hidden]) input[name=key_id]');
+  await page.type('input[name=key_id]', gw.keyId);
+  await page.type('input[name=secret]', gw.secret);
+  await Promise.all([page.waitForNavigation(), page.click('#signin button[type=submit]')]);
+  await page.waitForSelector('#app:not([hidden])');
+}
+
+test('a wrong secret is told so and opens no session', async () => {
+  await page.goto(`${gw.baseURL}/`);
+  await page.waitForSelector('#signin:not([hidden])');
+  await shot('signin');
+  await page.type('input[name=key_id]', gw.keyId);
+  await page.type('input[name=secret]', 'not-the-secret');
+  await Promise.all([page.waitForNavigation(), page.click('#signin button[type=submit]')]);
+  await page.waitForFunction(() => document.getElementById('signin-error').textContent.length > 0);
+  assert.match(await textOf('#signin-error'), /do not match an API key/);
+  assert.equal((await page.cookies()).filter((c) => c.name === 'bluegate_session').length, 0);
+});
+
+test('signed in, the overview and the lines page show the account\'s line', async () => {
+  await signIn();
+  const cookie = (await page.cookies()).find((c) => c.name === 'bluegate_session');
+  assert.ok(cookie, 'a session cookie');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  await page.waitForSelector('#rate-chart');
+  assert.match(await textOf('#who'), /dev@bluegate\.local/);
+  await shot('overview');
+  await page.goto(`${gw.baseURL}/console/#/lines`);
+  await page.waitForSelector(`#lines tr[data-line="${gw.line}"]`);
+  assert.equal(await textOf(`#lines tr[data-line="${gw.line}"] .line-status`), 'ONLINE');
+  await shot('lines');
+});
+
+test('a send to a test number reaches DELIVERED on the page', async () => {
+  await page.goto(`${gw.baseURL}/console/#/send`);
+  await page.waitForSelector('#send-form');
+  await page.type('#send-form input[name=number]', '+12125550100');
+  await page.type('#send-form input[name=content]', 'hello from the console');
+  await page.click('#send-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('sent-status')?.textContent === 'DELIVERED', { timeout: 10000 });
+  await shot('send');
+});
+
+test('hostile content is shown as text and runs nothing', async () => {
+  const hostile = '<img src=x onerror=alert(1)>';
+  const r = await gw.send({ number: '+12125550100', content: hostile });
+  assert.equal(r.status, 200, r.text);
+  await page.goto(`${gw.baseURL}/console/#/messages/${r.json.message_handle}`);
+  await page.waitForSelector('#message-content');
+  assert.equal(await textOf('#message-content'), hostile);
+  assert.equal(await page.$$eval('#message-content img', (x) => x.length), 0, 'no element was made from the content');
+  await page.goto(`${gw.baseURL}/console/#/messages`);
+  await page.waitForSelector('#messages td.content a');
+  assert.equal(await page.$$eval('#messages img', (x) => x.length), 0);
+  await shot('messages');
+});
+
+test('a failed callback is retried from the message page', async () => {
+  let fail = true;
+  rx.behaviour = () => (fail ? { status: 500 } : undefined);
+  const r = await gw.send({ number: '+12125550100', content: 'with a callback', status_callback: `${rx.url}/cb` });
+  await gw.waitForStatus(r.json.message_handle, (m) => m.status === 'DELIVERED');
+  await page.goto(`${gw.baseURL}/console/#/messages/${r.json.message_handle}`);
+  await page.waitForSelector('#deliveries .outcome-failed', { timeout: 15000 });
+  await shot('message');
+  fail = false;
+  const before = rx.received.length;
+  await page.click('#deliveries .outcome-failed ~ td button.retry');
+  await rx.waitFor(() => rx.received.length > before && rx.received.at(-1).answered === 200);
+  await page.waitForFunction(() => [...document.querySelectorAll('#deliveries .outcome')].some((x) => x.textContent === 'delivered'), { timeout: 10000 });
+  rx.behaviour = () => undefined;
+});
+
+test('a contact added on the page is stored', async () => {
+  await page.goto(`${gw.baseURL}/console/#/contacts`);
+  await page.waitForSelector('#add-contact');
+  await page.type('#add-contact input[name=number]', '+14155550177');
+  await page.type('#add-contact input[name=first_name]', 'Ada');
+  await page.click('#add-contact button[type=submit]');
+  await page.waitForSelector('#contacts tr[data-phone="+14155550177"]');
+  const stored = await gw.request('GET', '/api/v2/contacts/+14155550177');
+  assert.equal(stored.status, 200, stored.text);
+  assert.equal(stored.json.contact.first_name, 'Ada');
+  await shot('contacts');
+});
+
+test('the conversation and webhooks pages render', async () => {
+  await page.goto(`${gw.baseURL}/console/#/conversations/${encodeURIComponent('+12125550100')}`);
+  await page.waitForSelector('#thread .bubble');
+  await shot('conversation');
+  await page.goto(`${gw.baseURL}/console/#/webhooks`);
+  await page.waitForSelector('#delivery-log');
+  await shot('webhooks');
+});
+
+test('signing out ends the session', async () => {
+  await page.goto(`${gw.baseURL}/console/#/`);
+  await page.waitForSelector('#signout');
+  const cookie = (await page.cookies()).find((c) => c.name === 'bluegate_session');
+  const asBrowser = { cookie: `bluegate_session=${cookie.value}` };
+  assert.equal((await fetch(`${gw.baseURL}/api/v2/messages`, { headers: asBrowser })).status, 200);
+  await Promise.all([page.waitForNavigation(), page.click('#signout')]);
+  await page.waitForSelector('#signin:not([hidden])');
+  assert.equal((await page.cookies()).filter((c) => c.name === 'bluegate_session').length, 0, 'the cookie is cleared');
+  const after = await fetch(`${gw.baseURL}/api/v2/messages`, { headers: asBrowser });
+  assert.equal(after.status, 401, 'the old cookie opens nothing');
+  assert.match((await after.json()).message, /console session has ended/);
+});
+
+test('the browser reported no error', () => {
+  assert.deepEqual(problems, []);
+});
