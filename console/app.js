@@ -8,12 +8,15 @@ import { conversation } from './views/conversation.js';
 import { contacts } from './views/contacts.js';
 import { webhooks } from './views/webhooks.js';
 import { send } from './views/send.js';
+import { operator } from './views/operator.js';
 
 const SIGNIN_ERRORS = {
   credentials: 'That key id and secret do not match an API key.',
   refused: 'That key is revoked, or its account is disabled.',
   throttled: 'Too many failed sign-ins from here; wait a minute and try again.',
   missing: 'Enter both the key id and the secret.',
+  operator: 'That is not the operator token.',
+  no_operator: 'This server has no operator token ([console] operator_token).',
 };
 
 const routes = [
@@ -26,6 +29,8 @@ const routes = [
   [/^\/webhooks$/, webhooks],
   [/^\/send$/, send],
 ];
+const operatorRoutes = [[/^\/?(operator)?$/, operator]];
+let active = routes;
 
 let stop = null;  // what the current view must close (event streams, timers) when it goes
 
@@ -37,7 +42,7 @@ async function show() {
     const target = a.getAttribute('href').slice(1);
     a.classList.toggle('active', target === '/' ? path === '/' || path === '' : path.startsWith(target));
   }
-  for (const [pattern, render] of routes) {
+  for (const [pattern, render] of active) {
     const m = pattern.exec(path || '/');
     if (!m) continue;
     clear(view, h('p', {}, 'Loading…'));
@@ -63,7 +68,14 @@ async function start() {
   }
   setCsrf(session.csrf_token);
   if (location.search) history.replaceState(null, '', location.pathname + location.hash);
-  document.getElementById('who').textContent = `${session.email} (${session.plan})`;
+  if (session.operator) {
+    active = operatorRoutes;
+    document.getElementById('account-nav').hidden = true;
+    document.getElementById('operator-nav').hidden = false;
+    document.getElementById('who').textContent = 'operator';
+  } else {
+    document.getElementById('who').textContent = `${session.email} (${session.plan})`;
+  }
   document.getElementById('signout').addEventListener('click', async () => {
     await api('POST', '/console/logout');
     location.assign('/console/');

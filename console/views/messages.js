@@ -63,6 +63,18 @@ export function deliveryRow(d, onRetry) {
     h('td', {}, d.outcome === 'failed' || d.outcome === 'disabled' ? h('button', { class: 'secondary retry', onclick: () => onRetry(d) }, 'Retry') : ''));
 }
 
+// Each status the message went through and when: the times its callbacks announced (exact),
+// else what the message itself records (created, sent, its last change, read).
+export function statusTimeline(msg, deliveries) {
+  const at = new Map();
+  for (const d of deliveries) if (d.status && d.event_at && !at.has(d.status)) at.set(d.status, d.event_at);
+  if (!at.has(msg.is_outbound ? 'QUEUED' : 'RECEIVED')) at.set(msg.is_outbound ? 'QUEUED' : 'RECEIVED', msg.date_created);
+  if (msg.date_sent && !at.has('SENT') && msg.is_outbound) at.set('SENT', msg.date_sent);
+  if (!at.has(msg.status) && msg.status !== 'READ') at.set(msg.status, msg.date_updated);
+  if (msg.date_read) at.set('READ', msg.date_read);
+  return [...at].filter(([, t]) => t).sort((a, b) => Date.parse(a[1]) - Date.parse(b[1]));
+}
+
 export async function message(view, handle) {
   const render = async () => {
     const [m, deliveries] = await Promise.all([
@@ -70,9 +82,7 @@ export async function message(view, handle) {
       api('GET', `/api/v2/webhooks/deliveries?message_handle=${encodeURIComponent(handle)}&limit=200`),
     ]);
     const msg = m.data;
-    const timeline = [
-      ['created', msg.date_created], ['sent', msg.date_sent], ['last update', msg.date_updated], ['read', msg.date_read],
-    ].filter(([, t]) => t);
+    const timeline = statusTimeline(msg, deliveries.data ?? []);
     const retry = async (d) => {
       await api('POST', `/api/v2/webhooks/deliveries/${d.id}/retry`);
       await render();
@@ -88,7 +98,7 @@ export async function message(view, handle) {
         msg.media_url ? [h('dt', {}, 'Media'), h('dd', {}, h('a', { href: msg.media_url, rel: 'noreferrer' }, msg.media_url))] : [],
         msg.error_code ? [h('dt', {}, 'Error'), h('dd', { class: 'error' }, `${msg.error_code}: ${msg.error_message ?? ''}`)] : []),
       h('h2', {}, 'Timeline'),
-      h('table', {}, timeline.map(([what, t]) => h('tr', {}, h('td', {}, what), h('td', {}, when(t))))),
+      h('table', { id: 'timeline' }, timeline.map(([what, t]) => h('tr', {}, h('td', { class: `status-${what}` }, what), h('td', {}, when(t))))),
       h('h2', {}, 'Callbacks'),
       (deliveries.data ?? []).length === 0 ? h('p', {}, 'No callbacks for this message.') :
         h('table', { id: 'deliveries' }, h('tr', {}, ['Event', 'URL', 'Outcome', 'Attempts', ''].map((t) => h('th', {}, t))),

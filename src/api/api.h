@@ -89,6 +89,7 @@ struct ApiContext {
   bool access_log = false;      // answers carry their account, for the access log
   bool console_enabled = true;  // [console] enabled: the web console at / and /console/
   ConsoleSessionSettings console;
+  std::string console_operator_token;  // [console] operator_token; empty: no operator sign-in
 };
 
 class Api {
@@ -109,6 +110,8 @@ class Api {
   bool HandleConsole(HttpRequest& req, Responder& respond);
   HttpResponse Login(const HttpRequest& req);
   HttpResponse SessionInfo(HttpRequest& req);
+  // /console/operator/... for an operator's session (console_operator.cc).
+  HttpResponse HandleOperator(const HttpRequest& req, const ConsoleSession& session);
   // A console session's cookie on an API route: adds the session's key to `req`, or answers
   // why not (the session ended; a change without its CSRF token).
   std::optional<HttpResponse> AdoptSession(HttpRequest& req);

@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include <openssl/crypto.h>
+
 #include "api/api.h"
 #include "api/console_assets.h"
 #include "api/http_errors.h"
@@ -80,6 +82,10 @@ std::optional<HttpResponse> Api::AdoptSession(HttpRequest& req) {
     return Forbidden(
         "x-csrf-token: missing or wrong; a console change must carry the session's token");
   }
+  if (session->operator_view) {
+    return Forbidden(
+        "An operator's console session has no account; the API needs an account's key");
+  }
   req.headers.emplace_back("sb-api-key-id", session->key_id);
   req.headers.emplace_back("sb-api-secret-key", session->secret);
   return std::nullopt;
@@ -109,6 +115,26 @@ bool Api::HandleConsole(HttpRequest& req, Responder& respond) {
   }
   if (path == "/console/session") {
     answer(SessionInfo(req), "/console/session");
+    return true;
+  }
+  if (path.starts_with("/console/operator/")) {
+    const std::string id = CookieValue(req.Header("cookie").value_or(""), kCookie);
+    auto session = id.empty() ? std::nullopt : sessions_.Find(id);
+    HttpResponse r;
+    if (!session || !session->operator_view) {
+      r = ErrorResponse(Error{ErrorKind::kUnauthenticated,
+                              "Sign in to the console with the operator token first",
+                              std::nullopt,
+                              {}});
+    } else if (method != "GET" &&
+               !ConsoleSessions::CsrfMatches(*session, req.Header("x-csrf-token").value_or(""))) {
+      r = Forbidden(
+          "x-csrf-token: missing or wrong; a console change must carry the session's token");
+    } else {
+      r = HandleOperator(req, *session);
+    }
+    Harden(r);
+    answer(std::move(r), "/console/operator");
     return true;
   }
   if (method == "POST" && path == "/console/logout") {
@@ -152,6 +178,23 @@ HttpResponse Api::Login(const HttpRequest& req) {
     return r;
   }
   auto form = ParseQuery(req.body);
+  if (form.contains("operator_token")) {
+    const std::string& given = form["operator_token"];
+    const std::string& want = ctx_.console_operator_token;
+    if (throttle_.Blocked(req.remote_address, "operator")) {
+      return Redirect("/console/?error=throttled");
+    }
+    if (want.empty() || given.size() != want.size() ||
+        CRYPTO_memcmp(given.data(), want.data(), want.size()) != 0) {
+      throttle_.Failed(req.remote_address, "operator");
+      return Redirect(want.empty() ? "/console/?error=no_operator" : "/console/?error=operator");
+    }
+    const ConsoleSession s = sessions_.Open("", "", /*operator_view=*/true);
+    HttpResponse r = Redirect("/console/");
+    const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(ctx_.console.max_age);
+    r.headers.emplace_back("set-cookie", SessionCookie(s.id, max_age.count(), req.tls));
+    return r;
+  }
   const std::string key_id = form["key_id"];
   const std::string secret = form["secret"];
   if (key_id.empty() || secret.empty()) return Redirect("/console/?error=missing");
@@ -175,6 +218,12 @@ HttpResponse Api::SessionInfo(HttpRequest& req) {
   HttpResponse r;
   const std::string id = CookieValue(req.Header("cookie").value_or(""), kCookie);
   auto session = id.empty() ? std::nullopt : sessions_.Find(id);
+  if (session && session->operator_view) {
+    r = JsonResponse(200, R"({"status":"OK","signed_in":true,"operator":true,"csrf_token":")" +
+                              session->csrf + "\"}");
+    Harden(r);
+    return r;
+  }
   HttpRequest probe;
   if (session) {
     probe.headers = {{"sb-api-key-id", session->key_id}, {"sb-api-secret-key", session->secret}};

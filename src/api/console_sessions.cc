@@ -4,8 +4,9 @@
 
 namespace bluegate::api {
 
-ConsoleSession ConsoleSessions::Open(std::string key_id, std::string secret) {
-  ConsoleSession s{ids_.RandomHex(32), ids_.RandomHex(32), std::move(key_id), std::move(secret)};
+ConsoleSession ConsoleSessions::Open(std::string key_id, std::string secret, bool operator_view) {
+  ConsoleSession s{ids_.RandomHex(32), ids_.RandomHex(32), std::move(key_id), std::move(secret),
+                   operator_view};
   const TimePoint now = clock_.Now();
   std::lock_guard lock(mu_);
   while (sessions_.size() >= settings_.max_sessions && !lru_.empty()) {

@@ -28,6 +28,7 @@ struct ConsoleSession {
   std::string csrf;  // what the page sends as x-csrf-token (64 hex characters)
   std::string key_id;
   std::string secret;  // the key's secret, held only here: each request is authenticated anew
+  bool operator_view = false;  // signed in with [console] operator_token: no account, all lines
 };
 
 class ConsoleSessions {
@@ -35,8 +36,8 @@ class ConsoleSessions {
   ConsoleSessions(ConsoleSessionSettings settings, Clock& clock, IdGenerator& ids)
       : settings_(settings), clock_(clock), ids_(ids) {}
 
-  // A new session for credentials the caller has checked.
-  ConsoleSession Open(std::string key_id, std::string secret);
+  // A new session for credentials the caller has checked (an operator's: no key).
+  ConsoleSession Open(std::string key_id, std::string secret, bool operator_view = false);
   // The live session with this id (its idle time starts again), or nullopt.
   std::optional<ConsoleSession> Find(const std::string& id);
   void Close(const std::string& id);

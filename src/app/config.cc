@@ -191,8 +191,12 @@ void ReadBounds(const toml::table& root, Config& c) {
                     c.media_max_pending_compressions = std::min<uint64_t>(v, 10'000);
                   }}});
   if (auto* console = root.get_as<toml::table>("console")) {
-    CheckKeys(*console, "console",
-              {"enabled", "session_idle_timeout", "session_max_age", "max_sessions"});
+    CheckKeys(
+        *console, "console",
+        {"enabled", "session_idle_timeout", "session_max_age", "max_sessions", "operator_token"});
+    if (auto n = console->get("operator_token")) {
+      c.console_operator_token = Value<std::string>(*n, "console.operator_token", "a string");
+    }
     if (auto n = console->get("enabled")) {
       c.console_enabled = Value<bool>(*n, "console.enabled", "true or false");
     }
@@ -399,6 +403,9 @@ void ApplyEnv(Config& c) {
   if (const char* v = std::getenv("BLUEGATE_LOG_LEVEL"); v && *v) c.log_level = v;
   if (const char* v = std::getenv("BLUEGATE_LOG_FORMAT"); v && *v) c.log_format = v;
   if (const char* v = std::getenv("BLUEGATE_DATABASE_URL"); v && *v) c.database_url = v;
+  if (const char* v = std::getenv("BLUEGATE_CONSOLE_OPERATOR_TOKEN"); v && *v) {
+    c.console_operator_token = v;
+  }
   if (const char* v = std::getenv("BLUEGATE_NODE_ID"); v && *v) c.node_id = v;
   if (const char* v = std::getenv("BLUEGATE_METRICS_TOKEN"); v && *v) c.metrics_token = v;
   if (const char* v = std::getenv("BLUEGATE_TLS_CERT_FILE"); v && *v) c.tls_cert_file = v;
@@ -488,6 +495,11 @@ void CheckConfig(const Config& c) {
     Fail(c.tls_cert_file.empty() ? "tls.cert_file" : "tls.key_file",
          "HTTPS needs both tls.cert_file and tls.key_file (BLUEGATE_TLS_CERT_FILE, "
          "BLUEGATE_TLS_KEY_FILE)");
+  }
+  if (!c.console_operator_token.empty() && c.console_operator_token.size() < 24) {
+    Fail("console.operator_token",
+         "must be at least 24 characters (BLUEGATE_CONSOLE_OPERATOR_TOKEN); for example the "
+         "output of `openssl rand -hex 16`");
   }
   if (c.lease_ttl < Millis(1000)) Fail("cluster.lease_ttl", "must be at least 1s");
   if (c.lease_renew <= Millis(0) || c.lease_renew * 3 > c.lease_ttl) {

@@ -88,8 +88,9 @@ struct Config {
   Millis console_idle_timeout{std::chrono::hours(2)};
   Millis console_max_age{std::chrono::hours(12)};
   size_t console_max_sessions = 10'000;
-  bool metrics_per_line = false;  // /metrics names lines (their phone numbers)
-  std::string metrics_token;      // when set, /metrics requires "Authorization: Bearer"
+  std::string console_operator_token;  // signs an operator in to the all-accounts view
+  bool metrics_per_line = false;       // /metrics names lines (their phone numbers)
+  std::string metrics_token;           // when set, /metrics requires "Authorization: Bearer"
   // [tls]: PEM files; when both are set, `listen` serves HTTPS (SIGHUP reloads them).
   std::string tls_cert_file;
   std::string tls_key_file;

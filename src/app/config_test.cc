@@ -380,6 +380,13 @@ TEST(ConfigTest, ReadsTheConsoleTableAndRefusesWhatItDoesNotKnow) {
   EXPECT_THROW(ParseConfigText("[console]\nsession_idle_timeout = \"5s\"\n", "c.toml"),
                std::runtime_error);
   EXPECT_THROW(ParseConfigText("[console]\nmax_sessions = 0\n", "c.toml"), std::runtime_error);
+  EXPECT_EQ(
+      ParseConfigText("[console]\noperator_token = \"0123456789abcdef0123456789\"\n", "c.toml")
+          .console_operator_token,
+      "0123456789abcdef0123456789");
+  Config short_token;
+  short_token.console_operator_token = "too-short";
+  EXPECT_THROW(CheckConfig(short_token), std::runtime_error) << "a guessable operator token";
 }
 
 }  // namespace

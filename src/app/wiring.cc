@@ -423,7 +423,8 @@ void Gateway::Start() {
       config_.access_log,
       config_.console_enabled,
       api::ConsoleSessionSettings{config_.console_idle_timeout, config_.console_max_age,
-                                  config_.console_max_sessions}};
+                                  config_.console_max_sessions},
+      config_.console_operator_token};
   context.limits.webhooks_per_type = config_.webhooks_max_per_type;
   context.limits.webhooks_per_account = config_.webhooks_max_per_account;
   context.limits.auth_failures_per_minute = config_.auth_max_failures_per_minute;

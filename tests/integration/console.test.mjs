@@ -11,6 +11,7 @@ import puppeteer from 'puppeteer-core';
 import { Gateway, FAST_CONFIG } from './lib/gateway.mjs';
 import { Receiver } from './lib/receiver.mjs';
 
+const OPERATOR = 'operator-token-for-the-console-test';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const shots = process.env.BLUEGATE_SCREENSHOTS
   ? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/console') : null;
@@ -19,7 +20,7 @@ const problems = [];  // console errors, page errors, failed requests
 
 before(async () => {
   rx = await new Receiver().start();
-  gw = await new Gateway().start();
+  gw = await new Gateway({ config: { ...FAST_CONFIG, console: { operator_token: OPERATOR } } }).start();
   browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -158,6 +159,27 @@ test('signing out ends the session', async () => {
   const after = await fetch(`${gw.baseURL}/api/v2/messages`, { headers: asBrowser });
   assert.equal(after.status, 401, 'the old cookie opens nothing');
   assert.match((await after.json()).message, /console session has ended/);
+});
+
+test('the operator sees every account and line and changes a line\'s limits', async () => {
+  await page.goto(`${gw.baseURL}/`);
+  await page.waitForSelector('#signin:not([hidden])');
+  await page.click('#signin details summary');
+  await page.type('#operator-signin input[name=operator_token]', OPERATOR);
+  await Promise.all([page.waitForNavigation(), page.click('#operator-signin button[type=submit]')]);
+  await page.waitForSelector(`#all-lines tr[data-line="${gw.line}"]`);
+  assert.match(await textOf('#accounts'), /dev@bluegate\.local/);
+  const row = `#all-lines tr[data-line="${gw.line}"]`;
+  await page.$eval(`${row} input[name=queue_capacity]`, (el) => { el.value = ''; });
+  await page.type(`${row} input[name=queue_capacity]`, '42');
+  await page.click(`${row} button.save-limits`);
+  await page.waitForFunction(() => /Saved the limits/.test(document.getElementById('operator-status')?.textContent ?? ''));
+  await page.waitForFunction((sel) => document.querySelector(sel)?.value === '42', {}, `${row} input[name=queue_capacity]`);
+  await shot('operator');
+  const overview = await page.evaluate(() => fetch('/console/operator/overview').then((r) => r.json()));
+  const line = overview.lines.find((l) => l.sendblue_number === gw.line);
+  assert.equal(line.own.queue_capacity, 42, 'stored as the line\'s own setting');
+  assert.equal(line.limits.queue_capacity, 42, 'and in force');
 });
 
 test('the browser reported no error', () => {

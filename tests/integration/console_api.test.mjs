@@ -130,3 +130,40 @@ test('with console.enabled = false, / and /console/ answer 404 and the API is un
     off.cleanup();
   }
 });
+
+test('the operator token opens the all-accounts view only; changes need the CSRF token and valid limits', async () => {
+  const token = 'operator-token-0123456789abcdef';
+  const op = await new Gateway({ config: { ...FAST_CONFIG, console: { operator_token: token } } }).start();
+  try {
+    const login = (t) => fetch(`${op.baseURL}/console/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ operator_token: t }).toString() });
+    const wrong = await login('operator-token-0123456789abcdeX');
+    assert.equal(wrong.headers.get('location'), '/console/?error=operator');
+    assert.equal(wrong.headers.get('set-cookie'), null);
+    const res = await login(token);
+    const cookie = res.headers.get('set-cookie').match(/bluegate_session=[0-9a-f]+/)[0];
+    const session = await (await fetch(`${op.baseURL}/console/session`, { headers: { cookie } })).json();
+    assert.equal(session.operator, true);
+    const api = await fetch(`${op.baseURL}/api/v2/messages`, { headers: { cookie } });
+    assert.equal(api.status, 403, 'an operator session is no account');
+    const overview = await (await fetch(`${op.baseURL}/console/operator/overview`, { headers: { cookie } })).json();
+    assert.equal(overview.lines[0].sendblue_number, op.line);
+    const set = (body, csrf = session.csrf_token) => fetch(`${op.baseURL}/console/operator/lines/limits`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
+    assert.equal((await set({ number: op.line, queue_capacity: 5 }, '')).status, 403);
+    const bad = await set({ number: op.line, queue_capacity: 0 });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).message, /queue_capacity: must be between 1/);
+    const notInt = await set({ number: op.line, new_contacts_per_day: 1.5 });
+    assert.match((await notInt.json()).message, /new_contacts_per_day: expected a whole number/);
+    assert.equal((await set({ number: '+19995550000' })).status, 404);
+    assert.equal((await set({ number: op.line, queue_capacity: 5 })).status, 200);
+    const after = await (await fetch(`${op.baseURL}/console/operator/overview`, { headers: { cookie } })).json();
+    assert.equal(after.lines[0].limits.queue_capacity, 5);
+    const asAccount = await fetch(`${op.baseURL}/console/operator/overview`, { headers: { cookie: 'bluegate_session=00' } });
+    assert.equal(asAccount.status, 401);
+  } finally {
+    await op.stop();
+    op.cleanup();
+  }
+  const none = await fetch(`${gw.baseURL}/console/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'operator_token=anything-at-all-here-123456' });
+  assert.equal(none.headers.get('location'), '/console/?error=no_operator', 'no token configured: no operator sign-in');
+});
