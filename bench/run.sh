@@ -321,6 +321,17 @@ SQL
 
 # SSE fan-out: 1,000 streams on one account, then 1,000 sends; how long until every stream has
 # every message.created event (1,000,000 frames).
+# The console in a real browser: the first page's time to interactive, and a 10,000-message
+# conversation against a 100-message one (bench/console.mjs; needs chromium and the tests' npm
+# packages: make test-deps).
+bench_console() {
+  echo "== console: first page, and a conversation of 10,000 messages against one of 100"
+  start_server console
+  node bench/console.mjs "http://127.0.0.1:$PORT" benchkey benchsecret "${LINES%%,*}"
+  echo "peak RSS: $(peak_rss_mb) MB"
+  stop_server
+}
+
 bench_sse() {
   local streams=${SSE_STREAMS:-1000} messages=${SSE_MESSAGES:-1000}
   echo "== SSE fan-out: $streams streams, $messages messages (one event each per stream)"
@@ -567,6 +578,7 @@ case "$WHAT" in
   callbacks) bench_e2e callbacks ;;
   fanout) bench_fanout 100 ;;
   micro) build/bench/bluegate_micro_bench ;;
+  console) bench_console ;;
   scale) bench_scale ;;
   history) bench_history ;;
   sse) bench_sse ;;
@@ -577,5 +589,5 @@ case "$WHAT" in
   backlog) bench_backlog ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
   all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse; bench_media; bench_smpp; bench_cluster ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|wal|backlog|all]"; exit 2 ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|wal|backlog|console|all]"; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 // Overview: live messages per second by status (from the event stream), the lines' health, the
 // webhook backlog and failures, and the error codes of the last hour.
 import { api } from '../api.js';
-import { h, clear } from '../dom.js';
+import { h, clear, when } from '../dom.js';
 import { LiveChart, COLORS } from '../chart.js';
 
 async function total(path) {
@@ -23,7 +23,7 @@ export async function overview(view) {
   const canvas = h('canvas', { id: 'rate-chart', 'aria-label': 'messages per second by status' });
   const lineRows = (state.data ?? state.lines ?? []).map((l) => h('tr', {},
     h('td', {}, l.sendblue_number ?? l.number), h('td', { class: `health-${l.status}` }, l.status),
-    h('td', {}, l.status_changed_at ?? ''), h('td', {}, l.worker_id ?? '')));
+    h('td', {}, l.queue_depth ?? ''), h('td', {}, when(l.status_changed_at)), h('td', {}, l.worker_id ?? '')));
   clear(view,
     h('h1', {}, 'Overview'),
     h('div', { class: 'cards' },
@@ -35,7 +35,7 @@ export async function overview(view) {
     canvas,
     h('p', { class: 'legend' }, Object.entries(COLORS).map(([s, c]) => h('span', {}, h('i', { style: `background:${c}` }), s))),
     h('h2', {}, 'Lines'),
-    h('table', {}, h('tr', {}, h('th', {}, 'Line'), h('th', {}, 'Health'), h('th', {}, 'Since'), h('th', {}, 'Worker')), lineRows),
+    h('table', {}, h('tr', {}, ['Line', 'Health', 'Queued', 'Since', 'Worker'].map((t) => h('th', {}, t))), lineRows),
     h('h2', {}, 'Error codes of the last hour'),
     byCode.size === 0 ? h('p', {}, 'None.') : h('table', {}, h('tr', {}, h('th', {}, 'error_code'), h('th', {}, 'messages')),
       [...byCode].map(([code, n]) => h('tr', {}, h('td', {}, code ?? 'none'), h('td', {}, n)))))

@@ -4,7 +4,8 @@
 // error. Screenshots of each page go to docs/console/ (BLUEGATE_SCREENSHOTS=1).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
@@ -136,6 +137,56 @@ test('a contact added on the page is stored', async () => {
   assert.equal(stored.status, 200, stored.text);
   assert.equal(stored.json.contact.first_name, 'Ada');
   await shot('contacts');
+});
+
+test('a long conversation opens with one page of messages and loads older ones on scrolling up; read receipts show', async () => {
+  const number = '+12125550107';  // delivered, then read
+  for (let i = 0; i < 120; i++) assert.equal((await gw.send({ number, content: `line ${i}` })).status, 200);
+  await page.goto(`${gw.baseURL}/console/#/conversations/${encodeURIComponent(number)}`);
+  await page.waitForSelector('#thread .bubble');
+  assert.equal(await page.$$eval('#thread .bubble', (x) => x.length), 50, 'one page, not the whole thread');
+  assert.match(await page.$eval('#thread .bubble:last-of-type', (el) => el.textContent), /line 119/, 'the newest at the bottom');
+  await page.$eval('#thread', (el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); });
+  await page.waitForFunction(() => document.querySelectorAll('#thread .bubble').length === 100);
+  await page.waitForFunction(() => [...document.querySelectorAll('#thread .bubble small')].some((x) => /read /.test(x.textContent)), { timeout: 10000 });
+});
+
+test('contacts import from a CSV file; a webhook is added; a file attached in a conversation is sent and shown', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bluegate-console-'));
+  try {
+    writeFileSync(path.join(dir, 'contacts.csv'), 'phone,first_name,last_name\n+14155550181,"Grace",Hopper\n+14155550182,Alan,"Turing, A."\n');
+    await page.goto(`${gw.baseURL}/console/#/contacts`);
+    await page.waitForSelector('input[name=csv]');
+    await (await page.$('input[name=csv]')).uploadFile(path.join(dir, 'contacts.csv'));
+    await page.click('input[name=csv] ~ button, form:has(input[name=csv]) button[type=submit]');
+    await page.waitForSelector('#contacts tr[data-phone="+14155550182"]');
+    const turing = await gw.request('GET', '/api/v2/contacts/+14155550182');
+    assert.equal(turing.json.contact.last_name, 'Turing, A.', 'a quoted field with a comma');
+
+    await page.goto(`${gw.baseURL}/console/#/webhooks`);
+    await page.waitForSelector('#add-webhook');
+    await page.select('#add-webhook select[name=type]', 'receive');
+    await page.type('#add-webhook input[name=url]', `${rx.url}/inbound`);
+    await page.click('#add-webhook button[type=submit]');
+    await page.waitForFunction((u) => document.getElementById('webhooks')?.textContent.includes(u), {}, `${rx.url}/inbound`);
+    const hooks = await gw.request('GET', '/api/account/webhooks');
+    assert.deepEqual(hooks.json.webhooks.receive.map((e) => (typeof e === 'string' ? e : e.url)), [`${rx.url}/inbound`]);
+
+    // A 1x1 PNG.
+    writeFileSync(path.join(dir, 'dot.png'), Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
+    const number = '+12125550190';
+    await page.goto(`${gw.baseURL}/console/#/conversations/${encodeURIComponent(number)}`);
+    await page.waitForSelector('#compose');
+    await page.type('#compose textarea[name=content]', 'a picture');
+    await (await page.$('#compose input[name=file]')).uploadFile(path.join(dir, 'dot.png'));
+    await page.click('#compose button[type=submit]');
+    await page.waitForSelector('#thread .bubble.out img', { timeout: 10000 });
+    const sent = await gw.request('GET', `/api/v2/messages?number=${encodeURIComponent(number)}`);
+    assert.equal(sent.json.data[0].content, 'a picture');
+    assert.match(sent.json.data[0].media_url, /\/media\//);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the conversation and webhooks pages render', async () => {
