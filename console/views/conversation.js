@@ -68,6 +68,7 @@ export async function conversation(view, number) {
   const onMessage = (e) => {
     const m = JSON.parse(e.data).data;
     if (!m || m.number !== number) return;
+    if (!m.is_outbound) typing.textContent = '';  // their message is here: they stopped typing
     const b = bubble(m);
     const old = shown.get(m.message_handle);
     shown.set(m.message_handle, b);

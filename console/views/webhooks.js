@@ -36,6 +36,13 @@ export async function webhooks(view) {
   h('label', {}, 'URL', h('input', { name: 'url', type: 'url', required: true, size: 40, placeholder: 'https://…' })),
   h('label', {}, 'Secret (optional)', h('input', { name: 'secret' })),
   h('button', { type: 'submit' }, 'Add webhook'));
+  const secret = h('form', { class: 'inline', id: 'global-secret', onsubmit: (e) => {
+    e.preventDefault();
+    const value = new FormData(e.target).get('globalSecret');
+    act('Secret', () => api('POST', '/api/account/webhooks', { webhooks: [], type: 'outbound', globalSecret: value }));
+  } },
+  h('label', {}, 'Global signing secret (entries without their own)', h('input', { name: 'globalSecret', type: 'password', autocomplete: 'off', required: true })),
+  h('button', { type: 'submit', class: 'secondary' }, 'Set'));
   const test = h('button', { class: 'secondary', id: 'send-test', onclick: () => act('Test event', async () => {
     // A real send to the simulator's delivered test number: its status changes go to every
     // outbound webhook, as any message's would.
@@ -47,6 +54,7 @@ export async function webhooks(view) {
     h('table', { id: 'webhooks' }, h('tr', {}, ['Type', 'URL', 'Signed with', ''].map((t) => h('th', {}, t))), rows),
     add,
     h('p', {}, 'Global secret: ', hooks.globalSecret ? 'set' : 'not set', '. ', test),
+    secret,
     status,
     h('h2', {}, 'Delivery log'),
     h('table', { id: 'delivery-log' }, h('tr', {}, ['Event', 'URL', 'Outcome', 'Attempts', ''].map((t) => h('th', {}, t))),

@@ -171,6 +171,10 @@ test('contacts import from a CSV file; a webhook is added; a file attached in a 
     await page.waitForFunction((u) => document.getElementById('webhooks')?.textContent.includes(u), {}, `${rx.url}/inbound`);
     const hooks = await gw.request('GET', '/api/account/webhooks');
     assert.deepEqual(hooks.json.webhooks.receive.map((e) => (typeof e === 'string' ? e : e.url)), [`${rx.url}/inbound`]);
+    await page.type('#global-secret input[name=globalSecret]', 'console-set-secret');
+    await page.click('#global-secret button[type=submit]');
+    await page.waitForFunction(() => /Global secret: set/.test(document.getElementById('view').textContent));
+    assert.equal((await gw.request('GET', '/api/account/webhooks')).json.webhooks.globalSecret, 'console-set-secret');
 
     // A 1x1 PNG.
     writeFileSync(path.join(dir, 'dot.png'), Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
@@ -187,6 +191,22 @@ test('contacts import from a CSV file; a webhook is added; a file attached in a 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('in a conversation the contact\'s typing shows and its reply arrives live', async () => {
+  const number = '+12125550105';  // types, then replies "Echo: <content>"
+  await page.goto(`${gw.baseURL}/console/#/conversations/${encodeURIComponent(number)}`);
+  await page.waitForSelector('#compose');
+  await page.evaluate(() => {
+    window.typingSeen = [];
+    new MutationObserver(() => window.typingSeen.push(document.getElementById('typing').textContent))
+      .observe(document.getElementById('typing'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.type('#compose textarea[name=content]', 'are you there?');
+  await page.click('#compose button[type=submit]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#thread .bubble.in')].some((b) => b.textContent.includes('Echo: are you there?')), { timeout: 10000 });
+  const seen = await page.evaluate(() => window.typingSeen);
+  assert.ok(seen.some((t) => /is typing/.test(t)), `typing shown: ${JSON.stringify(seen)}`);
 });
 
 test('the conversation and webhooks pages render', async () => {
