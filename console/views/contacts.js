@@ -31,10 +31,14 @@ export function parseCsv(text) {
 
 export async function contacts(view, _arg, params) {
   const offset = Number(params.get('offset') ?? 0);
-  const [list, count] = await Promise.all([
+  const [list, count, shared] = await Promise.all([
     api('GET', `/api/v2/contacts?limit=${PAGE}&offset=${offset}`),
     api('GET', '/api/v2/contacts/count'),
+    api('GET', '/accounts/shared-contacts'),
   ]);
+  // On a shared (free-plan) line a contact must be verified before its messages reach the
+  // account: adding one there sends the verification unless unticked.
+  const sharedLine = shared.sharedNumber;
   const status = h('p', { id: 'contacts-status', role: 'status' });
   const reload = () => contacts(view, _arg, params);
   const act = async (what, fn) => {
@@ -67,7 +71,7 @@ export async function contacts(view, _arg, params) {
   h('label', {}, 'Number', h('input', { name: 'number', required: true, placeholder: '+1…' })),
   h('label', {}, 'First name', h('input', { name: 'first_name' })),
   h('label', {}, 'Last name', h('input', { name: 'last_name' })),
-  h('label', {}, 'Verify (shared lines)', h('input', { name: 'verify', type: 'checkbox' })),
+  h('label', {}, 'Send the verification', h('input', { name: 'verify', type: 'checkbox', checked: Boolean(sharedLine) })),
   h('button', { type: 'submit' }, 'Add contact'));
   const importer = h('form', { class: 'inline', onsubmit: (e) => {
     e.preventDefault();
@@ -82,6 +86,7 @@ export async function contacts(view, _arg, params) {
   h('button', { type: 'submit' }, 'Import'));
   clear(view,
     h('h1', {}, `Contacts (${count.count ?? 0})`),
+    sharedLine ? h('p', { id: 'shared-note' }, `You send from the shared line ${sharedLine}: a contact must be verified (reply to the verification message once) before its messages reach you.`) : null,
     add, importer, status,
     h('table', { id: 'contacts' }, h('tr', {}, ['Number', 'Name', 'Verified', 'Opt-out', 'Line', 'Created', ''].map((t) => h('th', {}, t))), rows),
     h('div', { class: 'pager' },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
-import { Gateway, FAST_CONFIG } from './lib/gateway.mjs';
+import { Gateway, FAST_CONFIG, cli } from './lib/gateway.mjs';
 import { Receiver } from './lib/receiver.mjs';
 
 const OPERATOR = 'operator-token-for-the-console-test';
@@ -251,6 +251,31 @@ test('the operator sees every account and line and changes a line\'s limits', as
   const line = overview.lines.find((l) => l.sendblue_number === gw.line);
   assert.equal(line.own.queue_capacity, 42, 'stored as the line\'s own setting');
   assert.equal(line.limits.queue_capacity, 42, 'and in force');
+});
+
+test('an account on a shared line adds a contact and the verification goes to it', async () => {
+  const run = (args) => { const r = cli(args, { dataDir: gw.dataDir }); assert.equal(r.code, 0, r.stderr); };
+  run(['accounts', 'create', '--email', 'owner@example.com']);
+  run(['lines', 'add', '--account', 'owner@example.com', '--number', '+14155550160', '--shared']);
+  run(['accounts', 'create', '--email', 'free@example.com', '--key-id', 'free-key', '--secret', 'free-secret-0123456789']);
+  run(['lines', 'attach', '--number', '+14155550160', '--account', 'free@example.com']);
+  await page.deleteCookie(...(await page.cookies()));
+  await page.goto(`${gw.baseURL}/`);
+  await page.waitForSelector('#signin:not([hidden]) input[name=key_id]');
+  await page.type('input[name=key_id]', 'free-key');
+  await page.type('input[name=secret]', 'free-secret-0123456789');
+  await Promise.all([page.waitForNavigation(), page.click('#signin button[type=submit]')]);
+  await page.goto(`${gw.baseURL}/console/#/contacts`);
+  await page.waitForSelector('#shared-note', { timeout: 10000 });
+  assert.match(await textOf('#shared-note'), /\+14155550160/);
+  assert.equal(await page.$eval('#add-contact input[name=verify]', (el) => el.checked), true);
+  await page.type('#add-contact input[name=number]', '+12125550177');
+  await page.click('#add-contact button[type=submit]');
+  await page.waitForSelector('#contacts tr[data-phone="+12125550177"]');
+  const free = { 'sb-api-key-id': 'free-key', 'sb-api-secret-key': 'free-secret-0123456789' };
+  const sent = await gw.request('GET', '/api/v2/messages?number=%2B12125550177', { headers: free });
+  assert.equal(sent.json.data.length, 1, 'the verification message');
+  assert.equal(sent.json.data[0].from_number, '+14155550160');
 });
 
 test('the browser reported no error', () => {
