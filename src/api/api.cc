@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include <map>
 #include <string_view>
 
 #include "api/http_errors.h"
@@ -31,6 +32,23 @@ Responder WithRoute(Responder respond, const char* route) {
 }
 
 }  // namespace
+
+void Api::RecheckStreams() {
+  std::map<std::string, std::vector<std::shared_ptr<EventSubscription>>> open;
+  {
+    std::lock_guard lock(streams_mu_);
+    std::erase_if(streams_, [&open](const auto& entry) {
+      auto s = entry.second.lock();
+      if (!s || s->closed()) return true;
+      open[entry.first].push_back(std::move(s));
+      return false;
+    });
+  }
+  for (auto& [key, subscriptions] : open) {
+    if (auth_.StillAllowed(key)) continue;
+    for (auto& s : subscriptions) s->End();
+  }
+}
 
 void Api::Handle(HttpRequest req, Responder respond) {
   const std::string& path = req.path;
@@ -158,8 +176,20 @@ void Api::Handle(HttpRequest req, Responder respond) {
                            WithRoute(std::move(respond), "/api/lines"));
   }
   if (method == "GET" && path == "/api/v2/events") {
-    return HandleEvents(ctx_, principal.value(), req,
-                        WithRoute(std::move(respond), "/api/v2/events"));
+    // The stream is remembered under its key, so that revoking the key ends it.
+    auto track = [this, key = principal->key_id,
+                  respond = WithRoute(std::move(respond), "/api/v2/events")](HttpResponse r) {
+      if (r.open_events) {
+        r.open_events = [this, key, open = std::move(r.open_events)](std::function<void()> wake) {
+          auto s = open(std::move(wake));
+          std::lock_guard lock(streams_mu_);
+          streams_.emplace_back(key, s);
+          return s;
+        };
+      }
+      respond(std::move(r));
+    };
+    return HandleEvents(ctx_, principal.value(), req, std::move(track));
   }
   if (method == "POST" && path == "/api/upload-file") {
     return HandleUploadFile(ctx_, principal.value(), req,

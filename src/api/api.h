@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "api/auth.h"
@@ -102,6 +103,9 @@ class Api {
         sessions_(ctx.console, ctx.clock, ctx.ids) {}
   // Serves one request; `respond` is called exactly once, possibly from the store's thread.
   void Handle(HttpRequest req, Responder respond);
+  // Ends the open event streams whose key no longer authenticates (revoked, or its account
+  // disabled). The wiring calls it every second. Thread-safe.
+  void RecheckStreams();
   // The configuration's [rate_limits] changed (SIGHUP). Thread-safe.
   void ReplaceRateRules(std::vector<RateRule> rules) { limiter_.Replace(std::move(rules)); }
 
@@ -121,6 +125,9 @@ class Api {
   AuthThrottle throttle_;
   RateLimiter limiter_;
   ConsoleSessions sessions_;
+  std::mutex streams_mu_;
+  // Open event streams by the key that opened them (RecheckStreams); gone ones are pruned.
+  std::vector<std::pair<std::string, std::weak_ptr<EventSubscription>>> streams_;
 };
 
 // A 1:1 send as send-message makes it: the line it goes from (Outbound::LineFor), then

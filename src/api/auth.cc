@@ -91,6 +91,15 @@ Result<Authenticator::Entry> Authenticator::Load(std::string_view key_id) {
   return Entry{std::move(key).value(), std::move(account).value(), {}, clock_.Now()};
 }
 
+bool Authenticator::StillAllowed(std::string_view key_id) {
+  auto key = store_.FindApiKey(key_id);
+  if (!key.ok()) return key.error().kind == ErrorKind::kStorageFailure;
+  if (key->revoked()) return false;
+  auto account = store_.FindAccount(key->account_id);
+  if (!account.ok()) return account.error().kind == ErrorKind::kStorageFailure;
+  return !account->disabled();
+}
+
 Result<Principal> Authenticator::Authenticate(const HttpRequest& req) {
   const auto key_id = req.Header("sb-api-key-id");
   const auto secret = req.Header("sb-api-secret-key");

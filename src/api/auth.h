@@ -37,6 +37,11 @@ class Authenticator {
   // `refused` is set when the credentials are right but no longer allowed. Thread-safe.
   Result<Principal> Authenticate(const HttpRequest& req);
 
+  // Whether the key still authenticates as the store has it now (not revoked, its account not
+  // disabled): open event streams are checked with it. A store that cannot answer counts as
+  // yes (a stream is not cut for a read that failed). Thread-safe.
+  bool StillAllowed(std::string_view key_id);
+
   static std::string HashSecret(std::string_view salt, std::string_view secret);
   // "scrypt$N$r$p$<hex>" (N = 2^14, r = 8, p = 1: about 16 MiB and tens of milliseconds).
   static std::string HashChosenSecret(std::string_view salt, std::string_view secret);

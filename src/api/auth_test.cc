@@ -117,6 +117,16 @@ TEST_F(AuthenticatorTest, ADisabledAccountIsRefusedAndEnabledAgainAccepted) {
   EXPECT_EQ(Call("key-a", "secret-a")->refused, "");
 }
 
+TEST_F(AuthenticatorTest, StillAllowedReadsTheStoreForOpenStreams) {
+  EXPECT_TRUE(auth_.StillAllowed("key-a"));
+  EXPECT_FALSE(auth_.StillAllowed("no-such-key"));
+  accounts_.accounts[1].disabled_at = clock_.Now();
+  EXPECT_FALSE(auth_.StillAllowed("key-a")) << "a disabled account, at once (no cache)";
+  accounts_.accounts[1].disabled_at.reset();
+  accounts_.keys["key-a"].revoked_at = clock_.Now();
+  EXPECT_FALSE(auth_.StillAllowed("key-a")) << "a revoked key";
+}
+
 TEST_F(AuthenticatorTest, ARevokedKeyWithinTheIntervalIsStillServedFromTheCache) {
   ASSERT_TRUE(Call("key-a", "secret-a").ok());
   accounts_.keys["key-a"].revoked_at = clock_.Now();

@@ -607,9 +607,9 @@ class BeastServer final : public HttpServer {
         auto w = weak.lock();
         if (!w) return;
         w->timer.cancel();
-        // Overflowed: the client is not reading, and a write may be stuck on its full socket.
-        // Cancel it now rather than wait for send_timeout.
-        if (auto sub = w->subscription.lock(); sub && sub->overflowed()) {
+        // Overflowed (the client is not reading, and a write may be stuck on its full socket)
+        // or ended (its key was revoked): cancel now rather than wait for send_timeout.
+        if (auto sub = w->subscription.lock(); sub && sub->closed()) {
           boost::system::error_code ignored;
           w->stream->socket().cancel(ignored);
         }
@@ -629,7 +629,7 @@ class BeastServer final : public HttpServer {
     Tcp(stream).expires_after(settings_.send_timeout);
     co_await asio::async_write(stream, asio::buffer(head),
                                asio::redirect_error(asio::use_awaitable, ec));
-    while (!ec && !stopping_ && !subscription->overflowed()) {
+    while (!ec && !stopping_ && !subscription->closed()) {
       std::string batch;
       for (auto& frame : subscription->Take()) batch += frame;
       if (!batch.empty()) {

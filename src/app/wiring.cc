@@ -126,6 +126,7 @@ struct Gateway::Parts {
   std::atomic<bool> stopping{false};
   int lock_fd = -1;  // flock on <data_dir>/serve.lock, held for the process's life
   std::unique_ptr<asio::steady_timer> stop_timer;
+  std::unique_ptr<asio::steady_timer> stream_check;  // revoked keys' event streams (every 1 s)
   std::chrono::steady_clock::time_point stop_deadline;
 
   ~Parts() {
@@ -484,6 +485,8 @@ void Gateway::Start() {
   if (!config_.config_file.empty()) config_text_ = ReadConfigText(config_.config_file);
   p.reload = std::make_unique<asio::signal_set>(p.io, SIGHUP);
   WaitForReload();
+  p.stream_check = std::make_unique<asio::steady_timer>(p.io);
+  CheckStreams();
   p.server->Start();
   if (config_.clustered()) {
     p.coordinator->SetAddress(AdvertisedAddress(p.server->local_address()));
@@ -542,6 +545,17 @@ void Gateway::PollStop() {
   }
   p.stop_timer->expires_after(std::chrono::milliseconds(20));
   p.stop_timer->async_wait([this](const boost::system::error_code&) { PollStop(); });
+}
+
+// An event stream lives on after its key is revoked unless something ends it: each second the
+// keys of open streams are read again (Api::RecheckStreams).
+void Gateway::CheckStreams() {
+  parts_->stream_check->expires_after(std::chrono::seconds(1));
+  parts_->stream_check->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    parts_->api->RecheckStreams();
+    CheckStreams();
+  });
 }
 
 // SIGHUP: app/reload.h.

@@ -30,6 +30,7 @@ class Gateway {
  private:
   void PollStop();       // on the io_context, after RequestStop
   void WaitForReload();  // SIGHUP
+  void CheckStreams();   // every second: end the event streams of revoked keys
   // What the URLs of served media (and the carriers' callbacks) start with: public_url, or
   // http://<the listener> ("" before it listens).
   std::string MediaBaseUrl() const;

@@ -22,6 +22,21 @@ bool EventSubscription::overflowed() const {
   return overflowed_;
 }
 
+void EventSubscription::End() {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    ended_ = true;
+    wake = wake_;
+  }
+  if (wake) wake();
+}
+
+bool EventSubscription::closed() const {
+  std::lock_guard lock(mu_);
+  return overflowed_ || ended_;
+}
+
 void EventSubscription::Push(const std::string& frame) {
   std::function<void()> wake;
   {

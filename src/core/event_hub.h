@@ -48,6 +48,11 @@ class EventSubscription {
   // True once more than max_queued frames waited: the frames were dropped and the stream must be
   // closed. Thread-safe.
   bool overflowed() const;
+  // Ends the stream from outside (its key was revoked, its account disabled): the connection is
+  // woken and closed. Thread-safe.
+  void End();
+  // Overflowed or ended: the connection must close. Thread-safe.
+  bool closed() const;
 
  private:
   friend class EventHub;
@@ -61,6 +66,7 @@ class EventSubscription {
   size_t max_queued_;
   std::deque<std::string> frames_;
   bool overflowed_ = false;
+  bool ended_ = false;
 };
 
 class EventHub {

@@ -43,6 +43,18 @@ TEST(EventHubTest, AnAccountHoldsAtMostItsStreams) {
   EXPECT_NE(hub.Subscribe(1, {}, nullptr), nullptr) << "a closed stream frees its place";
 }
 
+TEST(EventHubTest, AnEndedStreamWakesItsConnectionToClose) {
+  EventHub hub;
+  int wakes = 0;
+  auto s = hub.Subscribe(1, {}, nullptr);
+  s->SetWake([&wakes] { ++wakes; });
+  EXPECT_FALSE(s->closed());
+  s->End();
+  EXPECT_TRUE(s->closed());
+  EXPECT_FALSE(s->overflowed()) << "ended, not overflowed";
+  EXPECT_EQ(wakes, 1);
+}
+
 TEST(EventHubTest, AStreamThatDoesNotReadOverflowsInsteadOfGrowing) {
   EventHub hub(EventHubLimits{10, 3});
   int wakes = 0;
@@ -52,6 +64,7 @@ TEST(EventHubTest, AStreamThatDoesNotReadOverflowsInsteadOfGrowing) {
   EXPECT_FALSE(s->overflowed());
   hub.Publish(1, "message.created", "{}", FromUnixMillis(0));
   EXPECT_TRUE(s->overflowed());
+  EXPECT_TRUE(s->closed());
   EXPECT_TRUE(s->Take().empty()) << "what waited is dropped";
   EXPECT_EQ(wakes, 4) << "the overflow wakes the connection so that it closes";
   hub.Publish(1, "message.created", "{}", FromUnixMillis(0));

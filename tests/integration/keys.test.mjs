@@ -108,3 +108,37 @@ test('a plan changes what new messages report; a disabled account is refused and
   const again = await eventually(fromShared, (r) => r.status === 200, { timeoutMs: 2000 });
   assert.equal(again.status, 200, again.text);
 });
+
+test('an event stream open when its key is revoked ends within a few seconds; the account\'s other streams go on', async () => {
+  const made = run('keys', 'create', '--account', 'dev@bluegate.local');
+  assert.equal(made.code, 0, made.stderr);
+  const doomed = credentials(made.stdout);
+  const open = async (h) => {
+    const res = await fetch(`${gw.baseURL}/api/v2/events`, { headers: { ...h, accept: 'text/event-stream' } });
+    assert.equal(res.status, 200);
+    const reader = res.body.getReader();
+    assert.match(new TextDecoder().decode((await reader.read()).value), /^: connected/);
+    return reader;
+  };
+  const ended = async (reader) => {
+    for (;;) {
+      const { done } = await reader.read();  // frames until the server closes it
+      if (done) return true;
+    }
+  };
+  const kept = await open(gw.headers());
+  const doomedStream = await open(headers(doomed.keyId, doomed.secret));
+  assert.equal(run('keys', 'revoke', '--key-id', doomed.keyId).code, 0);
+  const t0 = Date.now();
+  assert.equal(await ended(doomedStream), true);
+  assert.ok(Date.now() - t0 < 5000, `ended after ${Date.now() - t0} ms`);
+  // The account's other key keeps its stream: a message's event still arrives on it.
+  await sendAs(gw.headers(), { number: '+12125550142', content: 'still streaming' });
+  let text = '';
+  while (!/still streaming/.test(text)) {
+    const { value, done } = await kept.read();
+    assert.equal(done, false, 'the other key\'s stream stays open');
+    text += new TextDecoder().decode(value);
+  }
+  await kept.cancel();
+});
