@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|wal|backlog|all]
+# bluegate benchmarks. Usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|store|scale|history|sse|media|smpp|cluster|wal|backlog|all]
 # (default: all)
 # Everything runs on this machine over loopback: the server, wrk, and (for callbacks) a Node
 # receiver share its cores. Results go to standard output; docs/benchmarks.md records them.
@@ -72,6 +72,8 @@ metric() {  # metric NAME_WITH_LABELS
 }
 
 peak_rss_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status"; }
+# The server's CPU time so far (user + system), in ms: steadier than wall time on a shared box.
+server_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) * 1000 / hz }' "/proc/$server_pid/stat"; }
 
 bench_accept() {
   echo "== durable accept: POST /api/send-message vs GET /healthz, $CONNS connections, $DURATION each"
@@ -123,6 +125,8 @@ bench_e2e() {
   echo "accepted $accepted in $(( t_accepted - t0 )) ms: $(( accepted * 1000 / (t_accepted - t0) )) msg/s"
   echo "first accept → last DELIVERED: $(( t_done - t0 )) ms: $(( accepted * 1000 / (t_done - t0) )) msg/s"
   echo "peak RSS: $(peak_rss_mb) MB"
+  local cpu_done; cpu_done=$(server_cpu_ms)
+  echo "server CPU to last DELIVERED: $cpu_done ms, $(( cpu_done * 1000 / accepted )) µs per message"
   if [ -n "$with_callbacks" ]; then
     local want=$(( accepted * 6 )) got=0
     while [ "$got" -lt "$want" ]; do
@@ -131,6 +135,8 @@ bench_e2e() {
     done
     local t_cb; t_cb=$(curl -s "http://127.0.0.1:$RX_PORT/count" | sed 's/.*"last":\([0-9]*\).*/\1/')
     echo "callbacks: $got delivered; first accept → last callback: $(( t_cb - t0 )) ms: $(( got * 1000 / (t_cb - t0) )) callbacks/s"
+    local cpu; cpu=$(server_cpu_ms)
+    echo "server CPU: $cpu ms, $(( cpu * 1000 / accepted )) µs per message with its 6 callbacks"
     echo "peak RSS after callbacks: $(peak_rss_mb) MB"
     kill "$rx_pid"; rx_pid=""
   fi
@@ -578,6 +584,7 @@ case "$WHAT" in
   callbacks) bench_e2e callbacks ;;
   fanout) bench_fanout 100 ;;
   micro) build/bench/bluegate_micro_bench ;;
+  store) "${STORE_BENCH:-build/bench/bluegate_store_bench}" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true ;;
   console) bench_console ;;
   scale) bench_scale ;;
   history) bench_history ;;
@@ -589,5 +596,5 @@ case "$WHAT" in
   backlog) bench_backlog ;;
   slow) bench_fanout 10; bench_fanout 10 slow ;;
   all) bench_accept; bench_e2e; bench_e2e callbacks; bench_fanout 100; bench_fanout 10; bench_fanout 10 slow; bench_scale; bench_history; bench_sse; bench_media; bench_smpp; bench_cluster ;;
-  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|scale|history|sse|media|smpp|cluster|wal|backlog|console|all]"; exit 2 ;;
+  *) echo "usage: bench/run.sh [accept|e2e|callbacks|fanout|slow|micro|store|scale|history|sse|media|smpp|cluster|wal|backlog|console|all]"; exit 2 ;;
 esac

@@ -131,6 +131,9 @@ class PostgresStmt final : public StmtImpl {
     std::from_chars(n, n + std::char_traits<char>::length(n), out);
     return out;
   }
+  int64_t LastInsertId() const override {
+    throw DbError("LastInsertId is SQLite's: on PostgreSQL take the id from the sequence");
+  }
 
  private:
   PostgresDb* db_;

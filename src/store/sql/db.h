@@ -56,6 +56,9 @@ class StmtImpl {
   virtual bool IsNull(int col) const = 0;
   virtual std::string Text(int col) const = 0;
   virtual int64_t Changes() const = 0;  // rows the last INSERT/UPDATE/DELETE touched
+  // The rowid the connection's last INSERT assigned (SQLite). Cheaper than RETURNING, which
+  // SQLite runs through a temporary table. PostgreSQL callers take ids from the sequence first.
+  virtual int64_t LastInsertId() const = 0;
 };
 
 enum class Engine { kSqlite, kPostgres };
@@ -140,6 +143,7 @@ class Stmt {
     return Text(col);
   }
   int64_t Changes() const { return impl_->Changes(); }
+  int64_t LastInsertId() const { return impl_->LastInsertId(); }
 
  private:
   std::unique_ptr<StmtImpl> impl_;

@@ -8,6 +8,7 @@ void SqlStore::RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> 
   Enqueue<Ok>(
       [this, a = std::move(a)](WriterStatements& st, std::vector<Delivery>&) -> Result<Ok> {
         const int64_t at = ToUnixMillis(a.at);
+        if (a.new_state == DeliveryState::kDisabled) any_disabled_ = true;
         st.update_delivery.Reset()
             .Bind(DeliveryStateName(a.new_state))
             .Bind(a.next_attempt_at ? std::optional<int64_t>(ToUnixMillis(*a.next_attempt_at))

@@ -361,6 +361,14 @@ Message SqlStore::LoadMessage(WriterStatements& st, int64_t id) {
 
 // The receiver answered 410 Gone for this message: write no more deliveries to it.
 bool SqlStore::EndpointGone(WriterStatements& st, int64_t message_id, const std::string& url) {
+  if (!postgres_) {
+    if (!any_disabled_) {
+      st.any_disabled.Reset();
+      any_disabled_ = st.any_disabled.Step();
+      st.any_disabled.Reset();
+    }
+    if (!*any_disabled_) return false;
+  }
   st.endpoint_gone.Reset().Bind(message_id).Bind(url);
   const bool gone = st.endpoint_gone.Step();
   st.endpoint_gone.Reset();
@@ -494,9 +502,8 @@ Delivery SqlStore::InsertDelivery(WriterStatements& st, int64_t message_id, cons
     d.id = *id;
     s.ExecDeferred();
   } else {
-    s.Step();
-    d.id = s.Int(0);
-    s.Reset();
+    s.Exec();
+    d.id = s.LastInsertId();
   }
   if (payload) {
     st.event_payload.Reset().Bind(*payload).Bind(account_id).Bind(d.id).ExecDeferred();
@@ -534,10 +541,8 @@ int64_t SqlStore::InsertMessage(WriterStatements& st, const Message& m) {
     s.ExecDeferred();  // pipelined: its id is known already
     return *id;
   }
-  s.Step();
-  const int64_t assigned = s.Int(0);
-  s.Reset();
-  return assigned;
+  s.Exec();
+  return s.LastInsertId();
 }
 
 // An id from the table's sequence, taken hundreds at a time (PostgreSQL): an insert that need

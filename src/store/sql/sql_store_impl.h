@@ -216,7 +216,7 @@ class SqlStore final : public Store, private BatchHooks {
                                             std::vector<Delivery>& created);
   static void BindError(Stmt& s, const std::optional<MessageError>& e);
   Message LoadMessage(WriterStatements& st, int64_t id);
-  static bool EndpointGone(WriterStatements& st, int64_t message_id, const std::string& url);
+  bool EndpointGone(WriterStatements& st, int64_t message_id, const std::string& url);
   ContactState& CachedContact(WriterStatements& st, const std::string& key, int64_t account_id,
                               const std::string& number);
   static ContactState ReadContactState(const Stmt& s, int first);
@@ -397,6 +397,10 @@ class SqlStore final : public Store, private BatchHooks {
 
   // Writer thread only: account id → webhook type → enabled hooks.
   std::unordered_map<int64_t, std::map<std::string, std::vector<Hook>, std::less<>>> hooks_cache_;
+  // SQLite, writer thread: whether any delivery was ever recorded `disabled` (a receiver's 410
+  // for a message); read once, then set by RecordAttempt. While false, EndpointGone needs no
+  // query. Only this process writes that state; PostgreSQL (other nodes write it) always asks.
+  std::optional<bool> any_disabled_;
   std::thread housekeeper_;
   std::mutex routes_mu_;
   std::unordered_map<std::string, std::string> routes_;  // "account/contact" → bound line

@@ -153,12 +153,13 @@ std::string NextRequeueMark(Db* db) {
 WriterStatements::WriterStatements(Db* db)
     : insert_message(
           db,
-          // id: NULL (SQLite picks it) or one the writer took from the sequence (PostgreSQL).
+          // id: NULL (SQLite picks it: LastInsertId) or one the writer took from the sequence
+          // (PostgreSQL). No RETURNING: SQLite runs it through a temporary table.
           "INSERT INTO messages(id, handle, account_id, line_number, contact, is_outbound, "
           "content, media_url, send_style, status_callback, status, error_code, "
           "error_message, error_reason, error_detail, service, was_downgraded, "
           "message_type, group_id, opted_out, created_at, updated_at, new_contact, "
-          "participants) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id"),
+          "participants) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
       contact_opted_out(db,
                         "SELECT opted_out, line_number, last_message_at, verified_at IS NOT "
                         "NULL, deleted_at IS NOT NULL FROM contacts WHERE account_id = ? AND "
@@ -248,13 +249,14 @@ WriterStatements::WriterStatements(Db* db)
                     "UPDATE messages SET original_media_url = COALESCE(original_media_url, "
                     "media_url), media_url = ? WHERE id = ?"),
       load_message(db, std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id = ?"),
+      any_disabled(db, "SELECT 1 FROM webhook_deliveries WHERE state = 'disabled' LIMIT 1"),
       endpoint_gone(db,
                     "SELECT 1 FROM webhook_deliveries WHERE message_id = ? AND url = ? AND "
                     "state = 'disabled' LIMIT 1"),
       insert_delivery(db,
                       "INSERT INTO webhook_deliveries(id, message_id, kind, url, secret, status, "
                       "event_at, state, attempts, next_attempt_at, updated_at, owner) "
-                      "VALUES (?,?,?,?,?,?,?,'pending',0,?,?,?) RETURNING id"),
+                      "VALUES (?,?,?,?,?,?,?,'pending',0,?,?,?)"),
       event_payload(
           db, std::string(
                   "UPDATE webhook_deliveries SET payload = ?1, account_id = ?2, requeued_at = ") +

@@ -84,9 +84,9 @@ struct WriterStatements {
 
   Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
       check_bindings, contact_states, message_states, account_hooks, disable_hook, update_status,
-      update_statuses, insert_event, mark_read, replace_media, load_message, endpoint_gone,
-      insert_delivery, event_payload, update_delivery, insert_attempt, epochs, bump_contacts_epoch,
-      message_ids, delivery_ids, line_holders, bump_webhooks_epoch, announce;
+      update_statuses, insert_event, mark_read, replace_media, load_message, any_disabled,
+      endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt, epochs,
+      bump_contacts_epoch, message_ids, delivery_ids, line_holders, bump_webhooks_epoch, announce;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a

@@ -95,6 +95,15 @@ TEST_P(StoreWebhooksTest, RecordedAttemptsMoveDeliveriesOutOfPending) {
   ASSERT_TRUE(Move(m.id, Status::kAccepted).ok());
   EXPECT_EQ(store_->DeliveriesForMessage(m.id)->size(), 3u)
       << "no new delivery to an endpoint that answered 410";
+  // A restarted store remembers the 410 (SQLite asks the table once, then tracks it).
+  store_.reset();
+  Open();
+  ASSERT_TRUE(Move(m.id, Status::kSent).ok());
+  EXPECT_EQ(store_->DeliveriesForMessage(m.id)->size(), 3u)
+      << "no new delivery to that endpoint after a restart either";
+  auto other = Accept(NewMessage("h6", "http://127.0.0.1:1/cb")).value();
+  EXPECT_EQ(store_->DeliveriesForMessage(other.id)->size(), 3u)
+      << "another message's callback to the same URL still gets its deliveries";
 }
 
 TEST_P(StoreWebhooksTest, PruningRemovesOldFinishedDeliveriesAndAttemptsOnly) {

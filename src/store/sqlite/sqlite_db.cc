@@ -243,6 +243,7 @@ class SqliteStmt final : public StmtImpl {
              : std::string();
   }
   int64_t Changes() const override { return sqlite3_changes(db_); }
+  int64_t LastInsertId() const override { return sqlite3_last_insert_rowid(db_); }
 
  private:
   sqlite3* db_;
