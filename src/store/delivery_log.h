@@ -99,8 +99,15 @@ class DeliveryLog {
  public:
   virtual ~DeliveryLog() = default;
 
-  // Records one webhook delivery attempt and the delivery's new state.
-  virtual void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) = 0;
+  // Records webhook delivery attempts and the deliveries' new states, in order, as one write of
+  // the group commit (the dispatcher gathers those of a moment: one writer op, not one each).
+  virtual void RecordAttempts(std::vector<DeliveryAttempt> attempts,
+                              std::function<void(Result<Ok>)> done) = 0;
+  void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) {
+    std::vector<DeliveryAttempt> one;
+    one.push_back(std::move(a));
+    RecordAttempts(std::move(one), std::move(done));
+  }
 
   // Deliveries still due, in creation order.
   // On PostgreSQL, only this node's (see Delivery::owner; others' are claimed when their node

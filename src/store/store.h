@@ -11,7 +11,7 @@
 //   contacts.h         contacts, routes and groups
 //   webhook_configs.h  account webhook configuration
 //   message_queries.h  one message, history, what a restart picks up
-// Writes that carry messages (MessageLog, and DeliveryLog::RecordAttempt) are asynchronous and
+// Writes that carry messages (MessageLog, and DeliveryLog::RecordAttempts) are asynchronous and
 // group-committed; reads and admin calls are synchronous and thread-safe.
 #pragma once
 

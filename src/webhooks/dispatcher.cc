@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <unordered_set>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -71,6 +72,8 @@ class OutboxDispatcher final : public Dispatcher {
         clock_(clock),
         metrics_(metrics),
         settings_(settings) {}
+  // The io_context has stopped: what was attempted last still reaches the store.
+  ~OutboxDispatcher() override { FlushAttempts(); }
 
   void Start() override {
     auto pending = store_.PendingDeliveries();
@@ -189,7 +192,7 @@ class OutboxDispatcher final : public Dispatcher {
     return future;
   }
 
-  size_t in_progress() const override { return in_progress_.load(); }
+  size_t in_progress() const override { return in_progress_.load() + unrecorded_.load(); }
 
  private:
   // Starts as many ready deliveries to this endpoint as its in-flight cap allows.
@@ -258,6 +261,21 @@ class OutboxDispatcher final : public Dispatcher {
     return RenderMessageJson(m);
   }
 
+  // Attempts go to the store together, once the strand's current handlers are done: a moment's
+  // finished deliveries are one write for the store's writer, not one each. In order, so a
+  // delivery's attempts are recorded in the order they were made. On strand_.
+  void Record(store::DeliveryAttempt a) {
+    attempts_.push_back(std::move(a));
+    unrecorded_.store(1);
+    if (attempts_.size() == 1) asio::post(strand_, [this] { FlushAttempts(); });
+  }
+
+  void FlushAttempts() {
+    if (attempts_.empty()) return;
+    store_.RecordAttempts(std::exchange(attempts_, {}), [](Result<Ok>) {});
+    unrecorded_.store(0);
+  }
+
   // A delivery to an endpoint that answered 410 for this message: recorded, never sent.
   // Deliveries an admin command re-queued in the store; the API's retry adds them directly too.
   void PollRequeued() {
@@ -324,7 +342,7 @@ class OutboxDispatcher final : public Dispatcher {
     skip.at = now;
     skip.error = std::move(why);
     skip.new_state = state;
-    store_.RecordAttempt(std::move(skip), [](Result<Ok>) {});
+    Record(std::move(skip));
     if (state == store::DeliveryState::kSuperseded) metrics_.CountWebhook("superseded");
     backlog_.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -411,7 +429,7 @@ class OutboxDispatcher final : public Dispatcher {
                    r.error.empty() ? "HTTP " + std::to_string(r.status) : ForLog(r.error));
     }
     const bool disable_rest = a.new_state == store::DeliveryState::kDisabled;
-    store_.RecordAttempt(std::move(a), [](Result<Ok>) {});
+    Record(std::move(a));
     if (done) {
       known_.erase(d.id);
       chain.deliveries.erase(chain.deliveries.begin());
@@ -449,7 +467,9 @@ class OutboxDispatcher final : public Dispatcher {
   std::set<Key> gone_;  // answered 410; the store also stops writing deliveries for these
   std::multimap<TimePoint, Key> waiting_;
   std::atomic<size_t> backlog_{0};
-  std::atomic<size_t> in_progress_{0};  // chains ready or in flight
+  std::atomic<size_t> in_progress_{0};            // chains ready or in flight
+  std::vector<store::DeliveryAttempt> attempts_;  // made, not yet handed to the store
+  std::atomic<size_t> unrecorded_{0};             // 1 while attempts_ waits for its flush
 };
 
 }  // namespace

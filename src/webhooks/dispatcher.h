@@ -42,8 +42,9 @@ class Dispatcher {
   virtual void Add(std::vector<store::Delivery> deliveries) = 0;
   // Deliveries known and not yet finished.
   virtual size_t backlog() const = 0;
-  // Chains of deliveries that are due and waiting for, or in, an HTTP exchange. 0: nothing is due
-  // now.
+  // Chains of deliveries that are due and waiting for, or in, an HTTP exchange, plus one while
+  // finished attempts wait to be handed to the store. 0: nothing is due now, and every attempt
+  // made is in the store's queue.
   virtual size_t in_progress() const = 0;
   // Re-examines what is due now; the future is ready once that is done. Timers do this by
   // themselves; a test that moves a manual clock calls it instead of waiting. Thread-safe.

@@ -4,37 +4,43 @@
 
 namespace bluegate::store {
 
-void SqlStore::RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) {
+void SqlStore::RecordAttempts(std::vector<DeliveryAttempt> attempts,
+                              std::function<void(Result<Ok>)> done) {
   Enqueue<Ok>(
-      [this, a = std::move(a)](WriterStatements& st, std::vector<Delivery>&) -> Result<Ok> {
-        const int64_t at = ToUnixMillis(a.at);
-        if (a.new_state == DeliveryState::kDisabled) any_disabled_ = true;
-        st.update_delivery.Reset()
-            .Bind(DeliveryStateName(a.new_state))
-            .Bind(a.next_attempt_at ? std::optional<int64_t>(ToUnixMillis(*a.next_attempt_at))
-                                    : std::nullopt)
-            .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
-            .Bind(static_cast<int64_t>(a.latency.count()))
-            .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
-            .Bind(at)
-            .Bind(a.delivery_id)
-            .ExecDeferred();
-        if (a.disable_endpoint) {
-          st.disable_hook.Reset().Bind(at).Bind(a.url).Bind(a.message_id).Exec();
-          st.bump_webhooks_epoch.Reset().Exec();
-          hooks_cache_.clear();
-        }
-        if (a.first_try_success) return Ok{};
-        st.insert_attempt.Reset()
-            .Bind(a.delivery_id)
-            .Bind(at)
-            .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
-            .Bind(static_cast<int64_t>(a.latency.count()))
-            .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
-            .ExecDeferred();
+      [this, attempts = std::move(attempts)](WriterStatements& st,
+                                             std::vector<Delivery>&) -> Result<Ok> {
+        for (const DeliveryAttempt& a : attempts) WriteAttempt(st, a);
         return Ok{};
       },
       std::move(done), {}, Reads::kStatesOnly);
+}
+
+void SqlStore::WriteAttempt(WriterStatements& st, const DeliveryAttempt& a) {
+  const int64_t at = ToUnixMillis(a.at);
+  if (a.new_state == DeliveryState::kDisabled) any_disabled_ = true;
+  st.update_delivery.Reset()
+      .Bind(DeliveryStateName(a.new_state))
+      .Bind(a.next_attempt_at ? std::optional<int64_t>(ToUnixMillis(*a.next_attempt_at))
+                              : std::nullopt)
+      .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
+      .Bind(static_cast<int64_t>(a.latency.count()))
+      .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
+      .Bind(at)
+      .Bind(a.delivery_id)
+      .ExecDeferred();
+  if (a.disable_endpoint) {
+    st.disable_hook.Reset().Bind(at).Bind(a.url).Bind(a.message_id).Exec();
+    st.bump_webhooks_epoch.Reset().Exec();
+    hooks_cache_.clear();
+  }
+  if (a.first_try_success) return;
+  st.insert_attempt.Reset()
+      .Bind(a.delivery_id)
+      .Bind(at)
+      .Bind(a.http_status ? std::optional<int64_t>(a.http_status) : std::nullopt)
+      .Bind(static_cast<int64_t>(a.latency.count()))
+      .Bind(a.error.empty() ? std::nullopt : std::optional<std::string>(a.error))
+      .ExecDeferred();
 }
 
 Result<std::vector<Delivery>> SqlStore::PendingDeliveries() { return Pending(std::nullopt); }

@@ -133,7 +133,9 @@ class SqlStore final : public Store, private BatchHooks {
   Result<AnnouncedEvents> AnnouncedEventsSince(int64_t after, int limit) override;
 
   // --- DeliveryLog (sql/delivery_log.cc) ---
-  void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) override;
+  void RecordAttempts(std::vector<DeliveryAttempt> attempts,
+                      std::function<void(Result<Ok>)> done) override;
+  void WriteAttempt(WriterStatements& st, const DeliveryAttempt& a);
   Result<std::vector<Delivery>> PendingDeliveries() override;
   Result<std::vector<Delivery>> PendingDeliveriesOf(int64_t message_id) override;
   Result<std::vector<Delivery>> DeliveriesForMessage(int64_t message_id) override;
@@ -398,7 +400,7 @@ class SqlStore final : public Store, private BatchHooks {
   // Writer thread only: account id → webhook type → enabled hooks.
   std::unordered_map<int64_t, std::map<std::string, std::vector<Hook>, std::less<>>> hooks_cache_;
   // SQLite, writer thread: whether any delivery was ever recorded `disabled` (a receiver's 410
-  // for a message); read once, then set by RecordAttempt. While false, EndpointGone needs no
+  // for a message); read once, then set by WriteAttempt. While false, EndpointGone needs no
   // query. Only this process writes that state; PostgreSQL (other nodes write it) always asks.
   std::optional<bool> any_disabled_;
   std::thread housekeeper_;
