@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "api/http_answers.h"
 #include "api/http_framing.h"
 #include "api/http_tls.h"
 #include "api/request_id.h"
@@ -39,15 +40,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-
-// The TCP stream under a connection's stream (itself, or the one under TLS).
-beast::tcp_stream& Tcp(beast::tcp_stream& s) { return s; }
-beast::tcp_stream& Tcp(TlsStream& s) { return beast::get_lowest_layer(s); }
-
-std::string ErrorBody(std::string_view message, int code) {
-  return R"({"status":"ERROR","message":")" + std::string(message) + R"(","error_message":")" +
-         std::string(message) + R"(","error_code":)" + std::to_string(code) + "}";
-}
+using answers::ErrorBody;
+using answers::Quiet;
+using answers::Tcp;
 
 // Counts a request that holds an upload body, for as long as it lives.
 class UploadSlot {
@@ -221,8 +216,9 @@ class BeastServer final : public HttpServer {
       co_return;
     }
     if (first != 0x16) {
-      co_await Refuse(Tcp(stream), http::status::bad_request, 11,
-                      "This port serves HTTPS: use an https:// URL", 4000, "plain_http_to_https");
+      co_await answers::Refuse(answering_, Tcp(stream), http::status::bad_request, 11,
+                               "This port serves HTTPS: use an https:// URL", 4000,
+                               "plain_http_to_https");
       Leave(group);
       co_return;
     }
@@ -341,40 +337,6 @@ class BeastServer final : public HttpServer {
     std::shared_ptr<Flags> flags_;
   };
 
-  // Answers a request that cannot be served and closes the connection. Lingering close: the
-  // client may still be sending what we refused; closing with unread data would reset the
-  // connection and could destroy our answer before the client reads it, so stop sending, then
-  // read and discard for a short while.
-  template <typename Stream>
-  asio::awaitable<void> Refuse(Stream& stream, http::status status, unsigned version,
-                               std::string_view message, int code, std::string_view route) {
-    http::response<http::string_body> res{status, version >= 10 ? version : 11};
-    res.set(http::field::content_type, "application/json");
-    res.set(http::field::server, "bluegate");
-    if (status == http::status::service_unavailable) res.set(http::field::retry_after, "1");
-    res.set("x-request-id", RequestIdFor(std::nullopt));  // (its request was never read whole)
-    res.body() = ErrorBody(message, code);
-    res.keep_alive(false);
-    res.prepare_payload();
-    metrics_.CountRequest(route, static_cast<int>(res.result_int()));
-    boost::system::error_code ec;
-    Tcp(stream).expires_after(settings_.send_timeout);
-    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    Tcp(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
-    Tcp(stream).expires_after(std::chrono::seconds(2));
-    std::array<char, 16384> scratch;
-    for (size_t drained = 0; !ec && drained < (64u << 20);) {
-      drained += co_await stream.async_read_some(asio::buffer(scratch),
-                                                 asio::redirect_error(asio::use_awaitable, ec));
-    }
-  }
-
-  static bool Quiet(const boost::system::error_code& ec) {
-    return ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-           ec == asio::error::eof || ec == asio::error::operation_aborted ||
-           ec == asio::error::bad_descriptor;
-  }
-
   // `address`: the client's; `group`: what its connections are counted under (see Admit).
   template <typename Stream>
   asio::awaitable<void> Session(Stream stream, std::string address, std::string group) {
@@ -422,20 +384,21 @@ class BeastServer final : public HttpServer {
       }
       if (ec) {
         if (deadline && deadline->fired() && !stopping_) {
-          co_await Refuse(stream, http::status::request_timeout, 11,
-                          "The request head did not arrive within the header timeout", 4000,
-                          "timeout");
+          co_await answers::Refuse(answering_, stream, http::status::request_timeout, 11,
+                                   "The request head did not arrive within the header timeout",
+                                   4000, "timeout");
         }
         break;
       }
       if (scan.state == HeadState::kMalformed) {
-        co_await Refuse(stream, http::status::bad_request, 11,
-                        "Malformed HTTP request: " + scan.reason, 4000, "malformed");
+        co_await answers::Refuse(answering_, stream, http::status::bad_request, 11,
+                                 "Malformed HTTP request: " + scan.reason, 4000, "malformed");
         break;
       }
       if (scan.state == HeadState::kTooLarge) {
-        co_await Refuse(stream, http::status::request_header_fields_too_large, 11,
-                        "The request head is larger than the server accepts", 4000, "too_large");
+        co_await answers::Refuse(answering_, stream, http::status::request_header_fields_too_large,
+                                 11, "The request head is larger than the server accepts", 4000,
+                                 "too_large");
         break;
       }
 
@@ -457,8 +420,8 @@ class BeastServer final : public HttpServer {
         }
         if (auto bad = CheckFraming(head.version(), codings,
                                     head.find(http::field::content_length) != head.end())) {
-          co_await Refuse(stream, static_cast<http::status>(bad->status), head.version(),
-                          bad->message, 4000, "malformed");
+          co_await answers::Refuse(answering_, stream, static_cast<http::status>(bad->status),
+                                   head.version(), bad->message, 4000, "malformed");
           break;
         }
         const bool is_upload = head.method() == http::verb::post &&
@@ -468,17 +431,19 @@ class BeastServer final : public HttpServer {
           // A file upload: a larger body, held by a bounded number of requests at once.
           upload.emplace(uploads_);
           if (uploads_.load() > settings_.max_concurrent_uploads) {
-            co_await Refuse(stream, http::status::service_unavailable, head.version(),
-                            "Too many file uploads in progress (http.max_concurrent_uploads); "
-                            "retry shortly",
-                            5003, "overloaded");
+            co_await answers::Refuse(
+                answering_, stream, http::status::service_unavailable, head.version(),
+                "Too many file uploads in progress (http.max_concurrent_uploads); "
+                "retry shortly",
+                5003, "overloaded");
             break;
           }
         }
         const size_t limit = is_upload ? settings_.max_upload_bytes : settings_.max_body_bytes;
         if (auto length = parser.content_length(); length && *length > limit) {
-          co_await Refuse(stream, http::status::payload_too_large, head.version(),
-                          "The request body is larger than the server accepts", 4000, "too_large");
+          co_await answers::Refuse(
+              answering_, stream, http::status::payload_too_large, head.version(),
+              "The request body is larger than the server accepts", 4000, "too_large");
           break;
         }
         parser.body_limit(limit);  // a chunked body is counted as it arrives
@@ -491,18 +456,20 @@ class BeastServer final : public HttpServer {
       const bool timed_out = deadline && deadline->fired();
       deadline.reset();
       if (timed_out && !stopping_) {
-        co_await Refuse(stream, http::status::request_timeout, 11,
-                        "The request body did not arrive within the body timeout", 4000, "timeout");
+        co_await answers::Refuse(answering_, stream, http::status::request_timeout, 11,
+                                 "The request body did not arrive within the body timeout", 4000,
+                                 "timeout");
         break;
       }
       if (ec && (Quiet(ec) || stopping_)) break;
       if (ec) {
         const bool too_large = ec == http::error::body_limit;
-        co_await Refuse(stream,
-                        too_large ? http::status::payload_too_large : http::status::bad_request, 11,
-                        too_large ? "The request body is larger than the server accepts"
-                                  : "Malformed HTTP request",
-                        4000, too_large ? "too_large" : "malformed");
+        co_await answers::Refuse(
+            answering_, stream,
+            too_large ? http::status::payload_too_large : http::status::bad_request, 11,
+            too_large ? "The request body is larger than the server accepts"
+                      : "Malformed HTTP request",
+            4000, too_large ? "too_large" : "malformed");
         break;
       }
       auto& req = parser.get();
@@ -527,12 +494,12 @@ class BeastServer final : public HttpServer {
       }
       out.headers.emplace_back("x-request-id", std::move(request_id));
       if (out.open_events) {
-        co_await StreamEvents(stream, out);
+        co_await answers::StreamEvents(answering_, stream, out);
         break;
       }
       const bool again = keep_alive && !stopping_;
       if (!out.file_path.empty()) {
-        if (!co_await SendFile(stream, out, version, again)) break;
+        if (!co_await answers::SendFile(answering_, stream, out, version, again)) break;
         continue;
       }
       http::response<http::string_body> res{static_cast<http::status>(out.status), version};
@@ -561,97 +528,6 @@ class BeastServer final : public HttpServer {
     Leave(group);
   }
 
-  // A file as the body, read from disk a piece at a time as the client takes it; each piece must
-  // go out within send_timeout. False: the connection is done.
-  template <typename Stream>
-  asio::awaitable<bool> SendFile(Stream& stream, HttpResponse& out, unsigned version,
-                                 bool keep_alive) {
-    http::response<http::file_body> res{static_cast<http::status>(out.status), version};
-    beast::error_code ec;
-    res.body().open(out.file_path.c_str(), beast::file_mode::scan, ec);
-    if (ec) {
-      co_await Refuse(stream, http::status::not_found, version, "No such media file", 4000,
-                      out.route);
-      co_return false;
-    }
-    res.set(http::field::content_type, out.content_type);
-    res.set(http::field::server, "bluegate");
-    for (const auto& [k, v] : out.headers) res.set(k, v);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    http::response_serializer<http::file_body> sr{res};
-    while (!sr.is_done()) {
-      Tcp(stream).expires_after(settings_.send_timeout);
-      co_await http::async_write_some(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return false;
-    }
-    co_return keep_alive;
-  }
-
-  // Server-sent events: the headers, then each frame as the subscription gets it, and a comment
-  // every 15 s; ends when a write fails (the client went) or the server stops.
-  template <typename Stream>
-  asio::awaitable<void> StreamEvents(Stream& stream, HttpResponse& out) {
-    auto exec = co_await asio::this_coro::executor;
-    // What the publisher's wake-up reaches, while this stream lives.
-    struct Waker {
-      explicit Waker(const asio::any_io_executor& e) : timer(e) {}
-      asio::steady_timer timer;
-      beast::tcp_stream* stream = nullptr;
-      std::weak_ptr<EventSubscription> subscription;
-    };
-    auto waker = std::make_shared<Waker>(exec);
-    waker->stream = &Tcp(stream);
-    auto subscription = out.open_events([exec, weak = std::weak_ptr<Waker>(waker)] {
-      asio::post(exec, [weak] {
-        auto w = weak.lock();
-        if (!w) return;
-        w->timer.cancel();
-        // Overflowed (the client is not reading, and a write may be stuck on its full socket)
-        // or ended (its key was revoked): cancel now rather than wait for send_timeout.
-        if (auto sub = w->subscription.lock(); sub && sub->closed()) {
-          boost::system::error_code ignored;
-          w->stream->socket().cancel(ignored);
-        }
-      });
-    });
-    waker->subscription = subscription;
-    auto* wake = &waker->timer;
-    boost::system::error_code ec;
-    std::string head =
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-        "Connection: close\r\nServer: bluegate\r\n";
-    for (const auto& [k, v] : out.headers) {
-      if (k == "x-request-id") head += "X-Request-Id: " + v + "\r\n";  // (a safe id: request_id.h)
-    }
-    head += "\r\n: connected\n\n";
-    // Every write must finish within send_timeout: a client that stops reading is dropped.
-    Tcp(stream).expires_after(settings_.send_timeout);
-    co_await asio::async_write(stream, asio::buffer(head),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    while (!ec && !stopping_ && !subscription->closed()) {
-      std::string batch;
-      for (auto& frame : subscription->Take()) batch += frame;
-      if (!batch.empty()) {
-        Tcp(stream).expires_after(settings_.send_timeout);
-        co_await asio::async_write(stream, asio::buffer(batch),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-        continue;
-      }
-      Tcp(stream).expires_never();
-      wake->expires_after(std::chrono::seconds(15));
-      boost::system::error_code wait_ec;
-      co_await wake->async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
-      if (!wait_ec) {  // 15 s without an event
-        static const std::string kHeartbeat = ": heartbeat\n\n";
-        Tcp(stream).expires_after(settings_.send_timeout);
-        co_await asio::async_write(stream, asio::buffer(kHeartbeat),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-      }
-    }
-    out.close_events(subscription);
-  }
-
   asio::io_context& io_;
   HttpServerSettings settings_;
   Handler handler_;
@@ -668,6 +544,7 @@ class BeastServer final : public HttpServer {
   std::unordered_map<std::string, size_t> per_address_;  // open connections by client address
   uint64_t next_session_ = 0;
   std::map<uint64_t, std::shared_ptr<SessionState>> sessions_;
+  answers::Answering answering_{metrics_, settings_.send_timeout, stopping_};
 };
 
 }  // namespace
