@@ -192,7 +192,7 @@ class OutboxDispatcher final : public Dispatcher {
     return future;
   }
 
-  size_t in_progress() const override { return in_progress_.load() + unrecorded_.load(); }
+  size_t in_progress() const override { return in_progress_.load() + (unrecorded_.load() ? 1 : 0); }
 
  private:
   // Starts as many ready deliveries to this endpoint as its in-flight cap allows.
@@ -266,14 +266,15 @@ class OutboxDispatcher final : public Dispatcher {
   // delivery's attempts are recorded in the order they were made. On strand_.
   void Record(store::DeliveryAttempt a) {
     attempts_.push_back(std::move(a));
-    unrecorded_.store(1);
-    if (attempts_.size() == 1) asio::post(strand_, [this] { FlushAttempts(); });
+    if (attempts_.size() > 1) return;  // a flush is on its way
+    unrecorded_.store(true);
+    asio::post(strand_, [this] { FlushAttempts(); });
   }
 
   void FlushAttempts() {
     if (attempts_.empty()) return;
     store_.RecordAttempts(std::exchange(attempts_, {}), [](Result<Ok>) {});
-    unrecorded_.store(0);
+    unrecorded_.store(false);
   }
 
   // A delivery to an endpoint that answered 410 for this message: recorded, never sent.
@@ -469,7 +470,7 @@ class OutboxDispatcher final : public Dispatcher {
   std::atomic<size_t> backlog_{0};
   std::atomic<size_t> in_progress_{0};            // chains ready or in flight
   std::vector<store::DeliveryAttempt> attempts_;  // made, not yet handed to the store
-  std::atomic<size_t> unrecorded_{0};             // 1 while attempts_ waits for its flush
+  std::atomic<bool> unrecorded_{false};           // attempts_ waits for its flush
 };
 
 }  // namespace
