@@ -131,7 +131,10 @@ Result<LineRemoval> SqlStore::RemoveLine(std::string_view number, QueuedOnRemova
           }
         }
         std::vector<int64_t> waiting;
-        Stmt q(writer_db_, "SELECT id FROM messages WHERE line_number = ? AND status = 'QUEUED'");
+        // (PostgreSQL files the queued set in a table of its own: schema.cc.)
+        Stmt q(writer_db_, postgres_ ? "SELECT id FROM queued_messages WHERE line_number = ?"
+                                     : "SELECT id FROM messages WHERE line_number = ? AND status = "
+                                       "'QUEUED'");
         q.Bind(number);
         while (q.Step()) waiting.push_back(q.Int(0));
         LineRemoval out;
@@ -145,8 +148,10 @@ Result<LineRemoval> SqlStore::RemoveLine(std::string_view number, QueuedOnRemova
         const TimePoint now = clock_.Now();
         if (queued == QueuedOnRemoval::kMove) {
           Stmt move(writer_db_,
-                    "UPDATE messages SET line_number = ?1 WHERE line_number = ?2 AND status = "
-                    "'QUEUED'");
+                    postgres_ ? "UPDATE messages SET line_number = ?1 WHERE id IN (SELECT id "
+                                "FROM queued_messages WHERE line_number = ?2)"
+                              : "UPDATE messages SET line_number = ?1 WHERE line_number = ?2 AND "
+                                "status = 'QUEUED'");
           move.Bind(*move_to).Bind(number).Exec();
           out.moved = move.Changes();
           Stmt rebind(writer_db_,

@@ -101,10 +101,13 @@ Result<MessagePage> SqlStore::ListMessages(const MessageQuery& q) {
 
 Result<std::vector<Message>> SqlStore::InFlightOutbound(std::optional<std::string> line) {
   return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
-    Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
-                        "WHERE (m.status = 'ACCEPTED' OR (m.status = 'SENT' AND "
-                        "m.service = 'iMessage')) "
-                        "AND m.is_outbound = 1" +
+    // PostgreSQL files the in-flight set in a table of its own (schema.cc), SQLite in a partial
+    // index on messages.
+    const std::string in_flight =
+        postgres_ ? " JOIN in_flight_messages f ON f.id = m.id WHERE m.is_outbound = 1"
+                  : "WHERE (m.status = 'ACCEPTED' OR (m.status = 'SENT' AND m.service = "
+                    "'iMessage')) AND m.is_outbound = 1";
+    Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom + in_flight +
                         (line ? " AND m.line_number = ?" : "") + " ORDER BY m.id");
     if (line) s.Bind(*line);
     std::vector<Message> out;
@@ -116,10 +119,19 @@ Result<std::vector<Message>> SqlStore::InFlightOutbound(std::optional<std::strin
 Result<std::vector<Message>> SqlStore::QueuedPage(std::string_view line, bool new_contact,
                                                   int64_t after, int limit) {
   return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
-    // Walks messages_line_queued (line_number, new_contact, id): no sort, no rows of other lines.
-    Stmt& s = c.Prepare(std::string("SELECT ") + kMessageColumns + kMessageFrom +
-                        "WHERE m.line_number = ? AND m.new_contact = ? AND m.status = 'QUEUED' "
-                        "AND m.id > ? ORDER BY m.line_number, m.new_contact, m.id LIMIT ?");
+    // Walks (line_number, new_contact, id) of messages_line_queued (SQLite) or queued_messages
+    // (PostgreSQL): no sort, no rows of other lines.
+    Stmt& s = c.Prepare(
+        postgres_
+            ? std::string("SELECT ") + kMessageColumns +
+                  " FROM queued_messages q JOIN messages m ON m.id = q.id JOIN accounts a ON a.id "
+                  "= "
+                  "m.account_id LEFT JOIN groups g ON g.id = m.group_id AND m.group_id != '' WHERE "
+                  "q.line_number = ? AND q.new_contact = ? AND q.id > ? ORDER BY q.line_number, "
+                  "q.new_contact, q.id LIMIT ?"
+            : std::string("SELECT ") + kMessageColumns + kMessageFrom +
+                  "WHERE m.line_number = ? AND m.new_contact = ? AND m.status = 'QUEUED' AND m.id "
+                  "> ? ORDER BY m.line_number, m.new_contact, m.id LIMIT ?");
     s.Bind(line).Bind(int64_t{new_contact ? 1 : 0}).Bind(after).Bind(int64_t{limit});
     std::vector<Message> out;
     while (s.Step()) out.push_back(ReadMessage(s));
@@ -127,14 +139,15 @@ Result<std::vector<Message>> SqlStore::QueuedPage(std::string_view line, bool ne
   });
 }
 
-Result<std::map<std::string, QueuedCount>> SqlStore::QueuedByLine(
-    std::optional<std::string> line) {
+Result<std::map<std::string, QueuedCount>> SqlStore::QueuedByLine(std::optional<std::string> line) {
   return Read<std::map<std::string, QueuedCount>>(
       [&](Conn& c) -> Result<std::map<std::string, QueuedCount>> {
-        Stmt& s = c.Prepare(std::string("SELECT line_number, new_contact, COUNT(*) FROM messages "
-                                        "WHERE status = 'QUEUED'") +
-                            (line ? " AND line_number = ?" : "") +
-                            " GROUP BY line_number, new_contact");
+        Stmt& s = c.Prepare(
+            std::string(postgres_ ? "SELECT line_number, new_contact, COUNT(*) FROM "
+                                    "queued_messages WHERE TRUE"
+                                  : "SELECT line_number, new_contact, COUNT(*) FROM messages "
+                                    "WHERE status = 'QUEUED'") +
+            (line ? " AND line_number = ?" : "") + " GROUP BY line_number, new_contact");
         if (line) s.Bind(*line);
         std::map<std::string, QueuedCount> out;
         while (s.Step()) {
@@ -148,8 +161,10 @@ Result<std::map<std::string, QueuedCount>> SqlStore::QueuedByLine(
 Result<std::vector<TimePoint>> SqlStore::NewContactStarts(std::string_view line, TimePoint since) {
   return Read<std::vector<TimePoint>>([&](Conn& c) -> Result<std::vector<TimePoint>> {
     Stmt& s = c.Prepare(
-        "SELECT accepted_at FROM messages WHERE line_number = ? AND new_contact = 1 AND "
-        "accepted_at >= ? ORDER BY accepted_at");
+        postgres_ ? "SELECT accepted_at FROM new_contact_starts WHERE line_number = ? AND "
+                    "accepted_at >= ? ORDER BY accepted_at"
+                  : "SELECT accepted_at FROM messages WHERE line_number = ? AND new_contact = 1 "
+                    "AND accepted_at >= ? ORDER BY accepted_at");
     s.Bind(line).Bind(ToUnixMillis(since));
     std::vector<TimePoint> out;
     while (s.Step()) out.push_back(FromUnixMillis(s.Int(0)));

@@ -171,7 +171,46 @@ TEST(SchemaTest, BothEnginesHoldTheSameTablesAndColumnsButTheNamedDifferences) {
                            "column nodes.instance", "column nodes.started_at"}) {
     expected.insert(only);  // scale-out's tables (schema.h's named differences)
   }
+  for (const char* only : {"column in_flight_messages.id", "column new_contact_starts.accepted_at",
+                           "column new_contact_starts.id", "column new_contact_starts.line_number",
+                           "column queued_messages.id", "column queued_messages.line_number",
+                           "column queued_messages.new_contact"}) {
+    expected.insert(only);  // the sets PostgreSQL files beside messages, for HOT status changes
+  }
   EXPECT_EQ(columns(DescribePostgres(*postgres)), expected);
+}
+
+// A status change on PostgreSQL is a HOT update only while no index of messages names a column
+// that the change sets.
+TEST(SchemaTest, NoIndexOfMessagesNamesAColumnAStatusChangeSets) {
+  testing::PostgresSchema schema;
+  auto db = OpenPostgresDb(schema.url());
+  MigratePostgres(*db);
+  Stmt indexes(db.get(),
+               "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND "
+               "tablename = 'messages'");
+  int seen = 0;
+  while (indexes.Step()) {
+    ++seen;
+    for (const char* column : {"status", "service", "accepted_at", "updated_at", "error_code",
+                               "was_downgraded", "read_at"}) {
+      EXPECT_EQ(indexes.Text(1).find(column), std::string::npos)
+          << indexes.Text(0) << " names " << column << ": " << indexes.Text(1);
+    }
+  }
+  EXPECT_GE(seen, 4);
+  Stmt options(db.get(),
+               "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = "
+               "'messages'::regclass");
+  ASSERT_TRUE(options.Step());
+  EXPECT_EQ(options.Text(0), "fillfactor=80");
+}
+
+TEST(SchemaTest, PostgresOnlyStepsAreLeftOutOfSqlite) {
+  const char* step = "A;\n{postgres_only}\nB;\n{end_postgres_only}\nC;";
+  EXPECT_EQ(RenderSchema(step, Engine::kSqlite), "A;\n\nC;");
+  EXPECT_EQ(RenderSchema(step, Engine::kPostgres), "A;\n\nB;\n\nC;");
+  EXPECT_THROW(RenderSchema("{postgres_only} B;", Engine::kSqlite), std::logic_error);
 }
 
 TEST(SchemaTest, TheDialectsWordsAreFilledIn) {

@@ -117,10 +117,15 @@ TEST_P(StoreTest, RetentionDeletesOnlyFinishedMessagesWhoseWebhooksAreDone) {
   for (Status s : {Status::kAccepted, Status::kSent, Status::kDelivered}) {
     ASSERT_TRUE(Move(calling.id, s, Service::kIMessage).ok());
   }
+  const std::string line = "+12125550199";
+  const TimePoint epoch = clock_.Now() - std::chrono::hours(1);
+  ASSERT_EQ(store_->NewContactStarts(line, epoch)->size(), 1u) << "the contact's first message";
   clock_.Advance(std::chrono::hours(48));
   auto recent = Accept(NewMessage("recent")).value();
   ASSERT_TRUE(Move(recent.id, Status::kError).ok());
   EXPECT_EQ(store_->PruneMessages(clock_.Now() - std::chrono::hours(24)).value(), 1);
+  EXPECT_TRUE(store_->NewContactStarts(line, epoch)->empty()) << "its start went with it";
+  EXPECT_EQ(store_->QueuedByLine(line).value()[line].total(), 1) << "old-queued still waits";
   EXPECT_FALSE(store_->FindMessageById(done.id).ok()) << "finished two days ago: gone";
   EXPECT_TRUE(store_->FindMessageById(waiting.id).ok()) << "still queued";
   EXPECT_TRUE(store_->FindMessageById(calling.id).ok()) << "its callbacks are still pending";
@@ -339,6 +344,61 @@ TEST_P(StoreTest, TransitionsInOneBatchLeaveTheRowThatTheyLeaveOneByOne) {
   const auto starts = store_->NewContactStarts("+12125550199", t0).value();
   EXPECT_EQ(starts, (std::vector<TimePoint>{t0 + Millis(1000), t0 + Millis(1000)}));
   EXPECT_EQ(store_->CountSmsSince("+12125550199", t0 + Millis(1000)).value(), 2);
+}
+
+// What the pager and a restart read (the queued and in-flight sets, a new contact's start) after
+// one batch that moves messages in, out and within them.
+TEST_P(StoreTest, TheQueuedAndInFlightSetsFollowABatchOfMixedChanges) {
+  auto accept = [this](const std::string& handle, const std::string& contact) {
+    Message m = NewMessage(handle);
+    m.contact = contact;
+    return Accept(m).value();
+  };
+  const Message leaving_queue = accept("leaving-queue", "+14155550101");
+  const Message staying = accept("staying", "+14155550102");
+  const Message still_in_flight = accept("still-in-flight", "+14155550103");
+  const Message finishing = accept("finishing", "+14155550104");
+  const Message through = accept("through", "+14155550105");
+  ASSERT_TRUE(Move(still_in_flight.id, Status::kAccepted).ok());
+  ASSERT_TRUE(Move(finishing.id, Status::kAccepted).ok());
+  ASSERT_TRUE(Move(finishing.id, Status::kSent, Service::kIMessage).ok());
+
+  std::vector<TransitionRequest> batch;
+  auto step = [&batch, this](int64_t id, Status to, std::optional<Service> service = {}) {
+    TransitionRequest r;
+    r.message_id = id;
+    r.to = to;
+    r.service = service;
+    r.at = clock_.Now() + Millis(10 * (batch.size() + 1));
+    r.source = "test";
+    batch.push_back(r);
+  };
+  step(leaving_queue.id, Status::kAccepted);
+  step(still_in_flight.id, Status::kSent, Service::kIMessage);
+  step(finishing.id, Status::kDelivered);
+  step(through.id, Status::kAccepted);
+  step(through.id, Status::kSent, Service::kSms);  // in and out of flight within the batch
+  WriterGate gate(*store_, NewMessage("gate"));
+  std::vector<std::promise<Result<TransitionOutcome>>> ps(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    store_->Transition(batch[i],
+                       [&ps, i](Result<TransitionOutcome> o) { ps[i].set_value(std::move(o)); });
+  }
+  gate.Release();
+  for (auto& p : ps) EXPECT_TRUE(p.get_future().get().value().applied);
+
+  std::vector<std::string> in_flight;
+  for (const auto& m : store_->InFlightOutbound().value()) in_flight.push_back(m.handle);
+  EXPECT_EQ(in_flight, (std::vector<std::string>{"leaving-queue", "still-in-flight"}));
+  std::vector<std::string> queued;
+  const std::string line = "+12125550199";
+  for (bool first : {false, true}) {
+    for (const auto& m : store_->QueuedPage(line, first, 0, 10).value()) queued.push_back(m.handle);
+  }
+  EXPECT_EQ(queued, (std::vector<std::string>{"staying", "gate"})) << "first messages, by id";
+  EXPECT_EQ(store_->QueuedByLine(line).value()[line].total(), 2);
+  EXPECT_EQ(store_->NewContactStarts(line, clock_.Now() - std::chrono::hours(1))->size(), 4u)
+      << "each was a first message; all but the one still queued were accepted";
 }
 
 TEST_P(StoreTest, AWriteThatReadsTheRowSeesTheBatchsEarlierTransitions) {
