@@ -73,6 +73,7 @@ void SqlStore::BeginBatch(const std::vector<WriteKeys>& keys, bool isolate) {
   holders_.clear();
   pending_bindings_.clear();
   status_changes_.clear();
+  new_messages_ = {};
   isolating_ = isolate;
   {
     // A process without an observer (an admin command) has no dispatcher: what it writes is
@@ -124,6 +125,7 @@ void SqlStore::WriteAnnouncedEvents() {
 
 void SqlStore::RolledBack() {
   status_changes_.clear();
+  new_messages_ = {};
   contact_cache_.clear();
   hooks_cache_.clear();
 }
@@ -187,6 +189,7 @@ bool SqlStore::WriteBindings() {
 // from the last change to ACCEPTED. (The message's index entries are then written once per
 // batch, not once per change.)
 void SqlStore::WriteStatusChanges() {
+  WriteNewMessages();
   if (status_changes_.empty()) return;
   struct Row {
     const StatusChange* last = nullptr;
@@ -232,6 +235,17 @@ void SqlStore::WriteStatusChanges() {
       .ExecDeferred();
   status_changes_.clear();
   status_mark_ = 0;  // sent: a write failing now rolls back the whole batch or its savepoint
+}
+
+// PostgreSQL: the batch's new messages so far as one INSERT, before any statement that may read
+// or change their rows (a write that reads messages, a transition's read of its row, the status
+// changes). Their ids came from the sequence, so nothing waited for this.
+void SqlStore::WriteNewMessages() {
+  if (new_messages_.empty()) return;
+  Stmt& s = stmts_->insert_messages.Reset();
+  for (const ArrayLiteral& column : new_messages_.columns()) s.Bind(column.text());
+  s.ExecDeferred();
+  new_messages_ = {};
 }
 
 // Drops what the writer's caches may hold that another connection changed since the last batch:

@@ -128,6 +128,7 @@ Result<TransitionOutcome> SqlStore::ApplyTransition(WriterStatements& st,
   if (auto it = batch_states_.find(r.message_id); it != batch_states_.end()) {
     state = it->second;
   } else {
+    WriteNewMessages();  // (a message of this batch is read from its row)
     st.message_state.Reset().Bind(r.message_id);
     if (!st.message_state.Step()) {
       st.message_state.Reset();
@@ -515,6 +516,10 @@ Delivery SqlStore::InsertDelivery(WriterStatements& st, int64_t message_id, cons
 int64_t SqlStore::InsertMessage(WriterStatements& st, const Message& m) {
   const std::optional<int64_t> id =
       postgres_ ? std::optional(NextId(st.message_ids, message_ids_)) : std::nullopt;
+  if (postgres_ && !isolating_) {
+    new_messages_.Add(*id, m);  // written with the batch's others (WriteNewMessages)
+    return *id;
+  }
   auto& s = st.insert_message.Reset();
   s.Bind(id)
       .Bind(m.handle)

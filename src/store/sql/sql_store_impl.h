@@ -265,6 +265,7 @@ class SqlStore final : public Store, private BatchHooks {
   void PrefetchStates(const std::vector<WriteKeys>& batch);
   bool WriteBindings();
   void WriteStatusChanges();
+  void WriteNewMessages();
   void RefreshCaches();
 
   // core (sql/sql_store.cc)
@@ -376,6 +377,7 @@ class SqlStore final : public Store, private BatchHooks {
   std::unordered_map<int64_t, MessageState> batch_states_;  // writer thread, per batch
   std::vector<Binding> pending_bindings_;     // writer thread: this batch's, to verify (PostgreSQL)
   std::vector<StatusChange> status_changes_;  // writer thread: this batch's, not yet written
+  MessageRows new_messages_;                  // writer thread: this batch's, not yet written
   size_t status_mark_ = 0;                    // writer thread: where the current write's begin
   bool states_sent_ = false, holders_sent_ = false;  // writer thread: by SendPrefetch
   bool isolating_ = false;                           // writer thread: the batch runs write by write

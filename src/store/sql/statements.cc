@@ -143,6 +143,36 @@ void ArrayLiteral::AddText(std::optional<std::string_view> v) {
   items_ += '"';
 }
 
+void MessageRows::Add(int64_t id, const Message& m) {
+  auto& c = columns_;
+  const std::optional<MessageError>& e = m.error;
+  c[0].AddInt(id);
+  c[1].AddText(m.handle);
+  c[2].AddInt(m.account_id);
+  c[3].AddText(m.line_number);
+  c[4].AddText(m.contact);
+  c[5].AddInt(m.is_outbound ? 1 : 0);
+  c[6].AddText(m.content);
+  c[7].AddText(m.media_url);
+  c[8].AddText(m.send_style);
+  c[9].AddText(m.status_callback);
+  c[10].AddText(StatusName(m.status));
+  c[11].AddText(e ? std::optional<std::string>(ErrorCodeToString(e->code)) : std::nullopt);
+  c[12].AddText(e ? std::optional<std::string_view>(e->message) : std::nullopt);
+  c[13].AddText(e ? e->reason : std::nullopt);
+  c[14].AddText(e ? e->detail : std::nullopt);
+  c[15].AddText(ServiceName(m.service));
+  c[16].AddInt(m.was_downgraded ? std::optional<int64_t>(*m.was_downgraded) : std::nullopt);
+  c[17].AddText(m.message_type);
+  c[18].AddText(m.group_id);
+  c[19].AddInt(m.opted_out ? 1 : 0);
+  c[20].AddInt(ToUnixMillis(m.date_created));
+  c[21].AddInt(ToUnixMillis(m.date_updated));
+  c[22].AddInt(m.new_contact ? 1 : 0);
+  c[23].AddText(ParticipantsText(m.participants));
+  ++count_;
+}
+
 // A new re-queue mark, larger than every earlier one (webhook_deliveries.requeued_at).
 std::string NextRequeueMark(Db* db) {
   return db->engine() == Engine::kPostgres
@@ -160,6 +190,23 @@ WriterStatements::WriterStatements(Db* db)
           "error_message, error_reason, error_detail, service, was_downgraded, "
           "message_type, group_id, opted_out, created_at, updated_at, new_contact, "
           "participants) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+      // PostgreSQL: a batch's new messages in one statement (MessageRows, WriteNewMessages).
+      insert_messages(
+          db, db->engine() == Engine::kPostgres
+                  ? "INSERT INTO messages(id, handle, account_id, line_number, contact, "
+                    "is_outbound, content, media_url, send_style, status_callback, status, "
+                    "error_code, error_message, error_reason, error_detail, service, "
+                    "was_downgraded, message_type, group_id, opted_out, created_at, updated_at, "
+                    "new_contact, participants) SELECT * FROM unnest(CAST(? AS BIGINT[]), "
+                    "CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS "
+                    "TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? "
+                    "AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? "
+                    "AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? "
+                    "AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), "
+                    "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS "
+                    "TEXT[]))"
+                  : "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?"),
       contact_opted_out(db,
                         "SELECT opted_out, line_number, last_message_at, verified_at IS NOT "
                         "NULL, deleted_at IS NOT NULL FROM contacts WHERE account_id = ? AND "

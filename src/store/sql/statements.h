@@ -2,6 +2,7 @@
 // connection's prepared statements and a pooled read connection. Internal to store/sql/.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,21 @@ class ArrayLiteral {
   std::string items_;
 };
 
+// PostgreSQL: a batch's new message rows, a column each, written by one INSERT ... SELECT FROM
+// unnest (WriterStatements::insert_messages) instead of one statement per message.
+class MessageRows {
+ public:
+  void Add(int64_t id, const Message& m);
+  bool empty() const { return count_ == 0; }
+  size_t size() const { return count_; }
+  // In insert_messages' order.
+  const std::array<ArrayLiteral, 24>& columns() const { return columns_; }
+
+ private:
+  std::array<ArrayLiteral, 24> columns_;
+  size_t count_ = 0;
+};
+
 // A new re-queue mark, larger than every earlier one (webhook_deliveries.requeued_at).
 std::string NextRequeueMark(Db* db);
 
@@ -82,11 +98,12 @@ std::string NextRequeueMark(Db* db);
 struct WriterStatements {
   explicit WriterStatements(Db* db);
 
-  Stmt insert_message, contact_opted_out, bind_contact, inbound_contact, message_state,
-      check_bindings, contact_states, message_states, account_hooks, disable_hook, update_status,
-      update_statuses, insert_event, mark_read, replace_media, load_message, any_disabled,
-      endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt, epochs,
-      bump_contacts_epoch, message_ids, delivery_ids, line_holders, bump_webhooks_epoch, announce;
+  Stmt insert_message, insert_messages, contact_opted_out, bind_contact, inbound_contact,
+      message_state, check_bindings, contact_states, message_states, account_hooks, disable_hook,
+      update_status, update_statuses, insert_event, mark_read, replace_media, load_message,
+      any_disabled, endpoint_gone, insert_delivery, event_payload, update_delivery, insert_attempt,
+      epochs, bump_contacts_epoch, message_ids, delivery_ids, line_holders, bump_webhooks_epoch,
+      announce;
 };
 
 // A read (or admin) connection with its prepared statements, kept across calls: preparing a
