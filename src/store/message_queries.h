@@ -81,6 +81,21 @@ class MessageQueries {
   virtual ~MessageQueries() = default;
   virtual Result<Message> FindMessage(int64_t account_id, std::string_view handle) = 0;
   virtual Result<Message> FindMessageById(int64_t id) = 0;
+  // The messages with these ids that exist, once each, in no particular order: one read for
+  // many (the webhook dispatcher reads ahead for the deliveries it is about to send). By
+  // default, one FindMessageById each (callers pass distinct ids for it).
+  virtual Result<std::vector<Message>> FindMessagesByIds(const std::vector<int64_t>& ids) {
+    std::vector<Message> out;
+    for (int64_t id : ids) {
+      auto m = FindMessageById(id);
+      if (m.ok()) {
+        out.push_back(std::move(m).value());
+      } else if (m.error().kind != ErrorKind::kNotFound) {
+        return m.error();
+      }
+    }
+    return out;
+  }
   virtual Result<MessagePage> ListMessages(const MessageQuery& q) = 0;
 
   // Outbound messages in flight that a restart (or a line's new holder) must reconcile, oldest

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -21,6 +22,9 @@ namespace bluegate::webhooks {
 namespace {
 
 namespace asio = boost::asio;
+
+// Chains whose messages one read fetches for the sends about to start at an endpoint.
+constexpr size_t kReadAhead = 32;
 
 // Deliveries to one URL about one message go one at a time, in order.
 using Key = std::pair<int64_t, std::string>;
@@ -54,6 +58,7 @@ struct Chain {
 struct Endpoint {
   size_t in_flight = 0;
   std::deque<Key> ready;
+  bool pump_posted = false;  // a Pump waits on the strand
 };
 
 class OutboxDispatcher final : public Dispatcher {
@@ -136,12 +141,12 @@ class OutboxDispatcher final : public Dispatcher {
       chain.ready = true;
       ++in_progress_;
       Endpoint& ep = endpoints_[chain.endpoint];
-      // Behind others at its endpoint it waits as a light entry.
-      if (!ep.ready.empty() || ep.in_flight >= settings_.max_in_flight_per_endpoint) {
+      // Behind more than its endpoint's next sends it waits as a light entry.
+      if (ep.ready.size() + ep.in_flight >= settings_.max_in_flight_per_endpoint) {
         chain.latest.reset();
       }
       ep.ready.push_back(key);
-      Pump(chain.endpoint, ep);
+      SchedulePump(chain.endpoint, ep);
     } else {
       chain.latest.reset();
       chain.scheduled = true;
@@ -195,6 +200,20 @@ class OutboxDispatcher final : public Dispatcher {
   size_t in_progress() const override { return in_progress_.load() + (unrecorded_.load() ? 1 : 0); }
 
  private:
+  // Pumps the endpoint once the strand's current handler is done: the chains a batch of new
+  // deliveries (or one timer) makes ready start together, and read their messages together
+  // (ReadAhead).
+  void SchedulePump(const std::string& name, Endpoint& ep) {
+    if (ep.pump_posted) return;
+    ep.pump_posted = true;
+    asio::post(strand_, [this, name] {
+      auto it = endpoints_.find(name);
+      if (it == endpoints_.end()) return;
+      it->second.pump_posted = false;
+      Pump(name, it->second);
+    });
+  }
+
   // Starts as many ready deliveries to this endpoint as its in-flight cap allows.
   void Pump(const std::string& name, Endpoint& ep) {
     while (ep.in_flight < settings_.max_in_flight_per_endpoint && !ep.ready.empty()) {
@@ -207,9 +226,42 @@ class OutboxDispatcher final : public Dispatcher {
       }
       it->second.ready = false;
       ++ep.in_flight;
+      if (NeedsRead(it->second)) ReadAhead(it->second, ep);
       Send(key, it->second);
     }
     if (ep.in_flight == 0 && ep.ready.empty()) endpoints_.erase(name);
+  }
+
+  // Whether the chain's head is about its message and the last read of it is older than the
+  // head's event (statuses come in order, so a read that saw the event serves).
+  static bool NeedsRead(const Chain& chain) {
+    if (chain.deliveries.empty()) return false;
+    const Pending& d = chain.deliveries.front();
+    return d.payload.empty() && d.message_id > 0 &&
+           (!chain.latest || chain.latest->date_updated < d.event_at);
+  }
+
+  // Reads the message of `chain`, about to be sent, together with those of the next chains in
+  // its endpoint's ready queue that will need theirs: one read for up to kReadAhead sends
+  // instead of one each. What it reads waits on those chains (at most kReadAhead an endpoint);
+  // a read that fails leaves each to read its own as it goes.
+  void ReadAhead(Chain& chain, Endpoint& ep) {
+    std::vector<Chain*> readers{&chain};
+    std::vector<int64_t> ids{chain.deliveries.front().message_id};
+    for (size_t i = 0; i < ep.ready.size() && readers.size() < kReadAhead; ++i) {
+      auto it = chains_.find(ep.ready[i]);
+      if (it == chains_.end() || !NeedsRead(it->second)) continue;
+      readers.push_back(&it->second);
+      ids.push_back(it->second.deliveries.front().message_id);
+    }
+    auto found = messages_.FindMessagesByIds(ids);
+    if (!found.ok()) return;
+    std::unordered_map<int64_t, const Message*> by_id;
+    for (const Message& m : *found) by_id.emplace(m.id, &m);
+    for (Chain* c : readers) {
+      auto it = by_id.find(c->deliveries.front().message_id);
+      if (it != by_id.end()) c->latest = std::make_unique<Message>(*it->second);
+    }
   }
 
   void Send(const Key& key, Chain& chain) {
@@ -220,8 +272,7 @@ class OutboxDispatcher final : public Dispatcher {
     if (url && !d.payload.empty()) {
       body = d.payload;
     } else if (url) {
-      // The last read serves when it already saw this event (statuses come in order).
-      if (!chain.latest || chain.latest->date_updated < d.event_at) {
+      if (NeedsRead(chain)) {
         auto m = messages_.FindMessageById(d.message_id);
         if (m.ok()) {
           chain.latest = std::make_unique<Message>(std::move(m).value());

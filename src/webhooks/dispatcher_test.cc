@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "store/sqlite/sqlite_store.h"
@@ -22,6 +23,56 @@ namespace {
 using namespace std::chrono;
 namespace asio = boost::asio;
 
+// The store's message reads, counted: what the dispatcher reads to render its bodies.
+class CountedReads final : public store::MessageQueries {
+ public:
+  explicit CountedReads(store::MessageQueries*& store) : store_(store) {}
+  std::atomic<int> single{0}, many{0}, ids{0};
+
+  Result<Message> FindMessage(int64_t account_id, std::string_view handle) override {
+    return store_->FindMessage(account_id, handle);
+  }
+  Result<Message> FindMessageById(int64_t id) override {
+    ++single;
+    return store_->FindMessageById(id);
+  }
+  Result<std::vector<Message>> FindMessagesByIds(const std::vector<int64_t>& list) override {
+    ++many;
+    ids += static_cast<int>(list.size());
+    return store_->FindMessagesByIds(list);
+  }
+  Result<store::MessagePage> ListMessages(const store::MessageQuery& q) override {
+    return store_->ListMessages(q);
+  }
+  Result<std::vector<Message>> InFlightOutbound(std::optional<std::string> line) override {
+    return store_->InFlightOutbound(std::move(line));
+  }
+  Result<std::vector<Message>> QueuedPage(std::string_view line, bool first, int64_t after,
+                                          int limit) override {
+    return store_->QueuedPage(line, first, after, limit);
+  }
+  Result<std::map<std::string, store::QueuedCount>> QueuedByLine(
+      std::optional<std::string> line) override {
+    return store_->QueuedByLine(std::move(line));
+  }
+  Result<int64_t> CountSmsSince(std::string_view line, TimePoint since) override {
+    return store_->CountSmsSince(line, since);
+  }
+  Result<std::vector<store::UnroutedInbound>> ListUnrouted(std::optional<std::string> line,
+                                                           int limit) override {
+    return store_->ListUnrouted(std::move(line), limit);
+  }
+  Result<std::vector<TimePoint>> NewContactStarts(std::string_view line, TimePoint since) override {
+    return store_->NewContactStarts(line, since);
+  }
+  Result<store::AnnouncedEvents> AnnouncedEventsSince(int64_t after, int limit) override {
+    return store_->AnnouncedEventsSince(after, limit);
+  }
+
+ private:
+  store::MessageQueries*& store_;
+};
+
 // The dispatcher against the real SQLite store and a scripted receiver, on a manual clock: hours
 // of retry schedule pass in milliseconds.
 class DispatcherTest : public ::testing::Test {
@@ -34,7 +85,8 @@ class DispatcherTest : public ::testing::Test {
     DispatcherSettings ds;
     ds.requeue_poll = hours(1000);
     ds.prune_every = hours(1000);
-    dispatcher_ = MakeDispatcher(io_, *store_, *store_, client_, clock_, metrics_, ds);
+    queries_ = store_.get();
+    dispatcher_ = MakeDispatcher(io_, *store_, reads_, client_, clock_, metrics_, ds);
     store_->SetDeliveryObserver(
         [d = dispatcher_.get()](std::vector<store::Delivery> v) { d->Add(std::move(v)); });
     dispatcher_->Start();
@@ -105,6 +157,8 @@ class DispatcherTest : public ::testing::Test {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::unique_ptr<store::Store> store_;
+  store::MessageQueries* queries_ = nullptr;
+  CountedReads reads_{queries_};
   store::Account account_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::thread runner_;
@@ -202,6 +256,38 @@ TEST_F(DispatcherTest, ANewStatusBehindOneWaitingForItsRetryGoesAtOnce) {
   clock_.Advance(seconds(10));
   SettleAt();
   EXPECT_EQ(client_.posts().size(), before + 1) << "QUEUED is not sent after ACCEPTED";
+}
+
+// Deliveries that become due together (here after the receiver's outage) read their messages in
+// one query, not one each, and each body is still its own message's.
+TEST_F(DispatcherTest, DeliveriesThatGoTogetherReadTheirMessagesTogether) {
+  std::atomic<bool> down{true};
+  client_.SetAnswer([&down](const testing::FakeHttpClient::Request&) { return down ? 0 : 200; });
+  std::vector<std::string> handles;
+  for (int i = 0; i < 40; ++i) {
+    handles.push_back("together-" + std::to_string(i));
+    SendWithCallback(handles.back());
+  }
+  SettleAt();
+  ASSERT_EQ(store_->PendingDeliveries()->size(), 40u) << "each message's DELIVERED waits";
+  reads_.single = reads_.many = reads_.ids = 0;
+  const size_t before = client_.posts().size();
+  down = false;
+  clock_.Advance(hours(1));
+  SettleAt();
+  EXPECT_TRUE(store_->PendingDeliveries()->empty());
+  EXPECT_EQ(reads_.single.load(), 0) << "no message read on its own";
+  EXPECT_EQ(reads_.ids.load(), 40);
+  EXPECT_EQ(reads_.many.load(), 2) << "40 sends, a read for 32 and one for the rest (cap 32)";
+  const auto posts = client_.posts();
+  std::set<std::string> delivered;
+  for (size_t i = before; i < posts.size(); ++i) {
+    rapidjson::Document d;
+    d.Parse(posts[i].body.c_str());
+    EXPECT_EQ(std::string(d["status"].GetString()), "DELIVERED");
+    delivered.insert(d["message_handle"].GetString());
+  }
+  EXPECT_EQ(delivered, std::set<std::string>(handles.begin(), handles.end()));
 }
 
 TEST_F(DispatcherTest, RetriesFollowTheScheduleToTheMillisecondAndThenGiveUp) {

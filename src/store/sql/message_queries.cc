@@ -1,4 +1,6 @@
 // MessageQueries on SQL (store/message_queries.h).
+#include <algorithm>
+
 #include "store/sql/sql_store_impl.h"
 
 namespace bluegate::store {
@@ -19,6 +21,31 @@ Result<Message> SqlStore::FindMessageById(int64_t id) {
     s.Bind(id);
     if (!s.Step()) return Error::NotFound("no message with id " + std::to_string(id));
     return ReadMessage(s);
+  });
+}
+
+// Up to kIdsPerRead ids a statement, the list padded with its first so that one prepared
+// statement serves every size.
+Result<std::vector<Message>> SqlStore::FindMessagesByIds(const std::vector<int64_t>& wanted) {
+  constexpr size_t kIdsPerRead = 32;
+  std::vector<int64_t> ids = wanted;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
+    std::string sql = std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id IN (?";
+    for (size_t i = 1; i < kIdsPerRead; ++i) sql += ",?";
+    sql += ")";
+    std::vector<Message> out;
+    for (size_t start = 0; start < ids.size(); start += kIdsPerRead) {
+      Stmt& s = c.Prepare(sql);
+      for (size_t i = 0; i < kIdsPerRead; ++i) {
+        const size_t at = start + i;
+        s.Bind(at < ids.size() ? ids[at] : ids[start]);
+      }
+      while (s.Step()) out.push_back(ReadMessage(s));
+      s.Reset();
+    }
+    return out;
   });
 }
 

@@ -121,6 +121,7 @@ class SqlStore final : public Store, private BatchHooks {
   // --- MessageQueries (sql/message_queries.cc) ---
   Result<Message> FindMessage(int64_t account_id, std::string_view handle) override;
   Result<Message> FindMessageById(int64_t id) override;
+  Result<std::vector<Message>> FindMessagesByIds(const std::vector<int64_t>& ids) override;
   Result<MessagePage> ListMessages(const MessageQuery& q) override;
   Result<std::vector<Message>> InFlightOutbound(std::optional<std::string> line) override;
   Result<std::vector<Message>> QueuedPage(std::string_view line, bool new_contact, int64_t after,

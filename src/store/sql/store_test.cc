@@ -1,5 +1,8 @@
 // The store's messages, once for each engine: every TEST_P runs on SQLite and on PostgreSQL.
 // (Contacts and lines: store_contacts_test.cc; webhooks: store_webhooks_test.cc.)
+#include <map>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "store/sql/store_fixture.h"
@@ -24,6 +27,28 @@ TEST_P(StoreTest, AcceptedMessagesAreReadBack) {
   EXPECT_EQ(found->plan, "blue");
   EXPECT_EQ(found->date_created, clock_.Now());
   EXPECT_FALSE(store_->FindMessage(account_.id + 1, "h1").ok()) << "another account sees nothing";
+}
+
+TEST_P(StoreTest, ManyMessagesAreReadByTheirIdsInOneCall) {
+  // 70 ids: more than one statement's worth, with a repeated id and two that do not exist.
+  std::map<int64_t, std::string> handles;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 68; ++i) {
+    auto m = Accept(NewMessage("many" + std::to_string(i))).value();
+    handles[m.id] = m.handle;
+    ids.push_back(m.id);
+  }
+  ids.push_back(ids.front());
+  ids.push_back(ids.back() + 1000);
+  auto found = store_->FindMessagesByIds(ids);
+  ASSERT_TRUE(found.ok());
+  std::map<int64_t, std::string> read;
+  for (const auto& m : *found) {
+    EXPECT_TRUE(read.emplace(m.id, m.handle).second) << "message " << m.id << " read twice";
+    EXPECT_EQ(m.account_email, "a@example.com");
+  }
+  EXPECT_EQ(read, handles) << "every message that exists, once";
+  EXPECT_TRUE(store_->FindMessagesByIds({}).value().empty());
 }
 
 TEST_P(StoreTest, TransitionsMoveForwardAndLateReportsAreIgnored) {
