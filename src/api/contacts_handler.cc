@@ -171,8 +171,8 @@ Result<store::ContactFields> ParseFields(ApiContext& ctx, const Principal& princ
     Member(obj, {"sendblue_number", "sendblueNumber"}, &which);
     auto n = ctx.phones.Normalize(**line, where + which);
     if (!n.ok()) return n.error();
-    auto l = ctx.outbound.FindLine(n.value());
-    if (!l || !l->Serves(principal.account.id)) {
+    auto l = ctx.outbound.FindLineServing(n.value(), principal.account.id);
+    if (!l) {
       return Error::Invalid(where + which + " " + n.value() +
                             " is not a line of this account (GET /api/lines lists them)");
     }

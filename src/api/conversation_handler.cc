@@ -51,8 +51,8 @@ Result<store::Line> ConversationLine(ApiContext& ctx, const Principal& principal
                           "message first");
   }
   if (from && *from != *route.value()) return BoundToAnotherLine(contact, *route.value());
-  auto line = ctx.outbound.FindLine(*route.value());
-  if (!line || !line->Serves(principal.account.id)) {
+  auto line = ctx.outbound.FindLineServing(*route.value(), principal.account.id);
+  if (!line) {
     return Error::Invalid("from_number " + *route.value() + " is not a line of this account");
   }
   return *line;

@@ -116,8 +116,8 @@ void HandleSendGroupMessage(ApiContext& ctx, const Principal& principal, HttpReq
     valid->line = picked->number;
   }
   const std::string line_number = group ? group->line : valid->line;
-  auto line = ctx.outbound.FindLine(line_number);
-  if (!line || !line->Serves(principal.account.id)) {
+  auto line = ctx.outbound.FindLineServing(line_number, principal.account.id);
+  if (!line) {
     return respond(ErrorResponse(
         Error::Invalid("from_number " + line_number +
                        " is not a line of this account (GET /api/lines lists them)")));

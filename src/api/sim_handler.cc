@@ -54,8 +54,8 @@ void HandleSimInbound(ApiContext& ctx, const Principal& principal, const HttpReq
   if (!line_number.ok()) return respond(ErrorResponse(line_number.error()));
   auto from = ctx.phones.Normalize(from_text.value(), "from");
   if (!from.ok()) return respond(ErrorResponse(from.error()));
-  auto line = ctx.outbound.FindLine(line_number.value());
-  if (!line || !line->Serves(principal.account.id)) {
+  auto line = ctx.outbound.FindLineServing(line_number.value(), principal.account.id);
+  if (!line) {
     return respond(ErrorResponse(
         Error::Invalid("line " + line_number.value() + " is not a line of this account")));
   }

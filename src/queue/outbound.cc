@@ -71,6 +71,17 @@ std::optional<store::Line> Outbound::FindLine(const std::string& number) {
   return line.value();
 }
 
+std::optional<store::Line> Outbound::FindLineServing(const std::string& number,
+                                                     int64_t account_id) {
+  auto line = FindLine(number);
+  if (line && line->Serves(account_id)) return line;
+  if (!line) return std::nullopt;  // FindLine read the store on the miss
+  Refresh();
+  line = FindLine(number);
+  if (line && line->Serves(account_id)) return line;
+  return std::nullopt;
+}
+
 LineLimits Outbound::LimitsFor(const store::Line& line) const {
   std::lock_guard lock(limits_mu_);
   return EffectiveLimits(settings_, line);

@@ -83,6 +83,10 @@ class Outbound final {
   // The line with this number, through a cache in front of the store: a line added by an admin
   // command while the server runs is found on the first miss. Thread-safe.
   std::optional<store::Line> FindLine(const std::string& number);
+  // The line with this number if it serves `account_id` (its own, or shared with it). When the
+  // cached line does not, the line changes are read first (Refresh), so that a line attached to
+  // the account by an admin command a moment ago serves it at once. Thread-safe.
+  std::optional<store::Line> FindLineServing(const std::string& number, int64_t account_id);
 
   // The line's limits now (see EffectiveLimits). Thread-safe.
   LineLimits LimitsFor(const store::Line& line) const;

@@ -62,7 +62,8 @@ bool Outbound::Adopt(const std::string& number) {
     return false;
   }
   for (const Message& m : in_flight.value()) d->Reconcile(ToOutbound(m), m.status);
-  const store::QueuedCount waiting = queued->contains(number) ? queued->at(number) : store::QueuedCount{};
+  const store::QueuedCount waiting =
+      queued->contains(number) ? queued->at(number) : store::QueuedCount{};
   d->Resume(waiting);
   spdlog::info("line {}: driven by this node ({} in flight and {} queued messages taken over)",
                number, in_flight->size(), waiting.total());

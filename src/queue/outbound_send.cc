@@ -29,8 +29,8 @@ Result<store::Line> Outbound::LineFor(int64_t account_id, const std::string& con
   } else if (route.value() && *route.value() != number) {
     return BoundToAnotherLine(contact, *route.value());
   }
-  auto line = FindLine(number);
-  if (!line || !line->Serves(account_id)) {
+  auto line = FindLineServing(number, account_id);
+  if (!line) {
     return Error::Invalid("from_number " + number +
                           " is not a line of this account (GET /api/lines lists them)");
   }

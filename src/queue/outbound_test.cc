@@ -299,6 +299,21 @@ TEST_F(OutboundTest, ASendGoesFromTheContactsBoundLineOrANamedLineOfTheAccount) 
   EXPECT_NE(foreign.error().message.find("is not a line of this account"), std::string::npos);
 }
 
+TEST_F(OutboundTest, ALineAttachedByAnotherProcessServesTheAccountAtOnce) {
+  // `bluegate lines attach` writes the store while the server runs; the server has the line
+  // cached already and has not polled for line changes since.
+  auto guest = store_->CreateAccount("guest@example.com", "free").value();
+  ASSERT_TRUE(outbound_->FindLine(line_.number).has_value());
+  EXPECT_FALSE(outbound_->FindLineServing(line_.number, guest.id).has_value()) << "not attached";
+  ASSERT_TRUE(store_->ShareLine(line_.number, guest.id, true).ok());
+  auto line = outbound_->FindLineServing(line_.number, guest.id);
+  ASSERT_TRUE(line.has_value()) << "attached a moment ago";
+  EXPECT_TRUE(line->Serves(guest.id));
+  auto sent = outbound_->LineFor(guest.id, "+14155552002", line_.number);
+  EXPECT_TRUE(sent.ok()) << (sent.ok() ? "" : sent.error().message);
+  EXPECT_FALSE(outbound_->FindLineServing("+12125550177", guest.id).has_value()) << "no such line";
+}
+
 TEST_F(OutboundTest, LookupsAreCachedForTheLinesTtl) {
   std::optional<Service> got;
   auto lookup = [&] {
