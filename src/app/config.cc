@@ -154,7 +154,8 @@ void ReadBounds(const toml::table& root, Config& c) {
       {{"max_streams_per_account", [&c](uint64_t v) { c.events_max_streams_per_account = v; }},
        {"max_queued_frames", [&c](uint64_t v) { c.events_max_queued_frames = v; }}});
   if (auto* st = root.get_as<toml::table>("store")) {
-    CheckKeys(*st, "store", {"max_queued_writes", "wal_max_bytes", "message_retention"});
+    CheckKeys(*st, "store",
+              {"max_queued_writes", "wal_max_bytes", "message_retention", "lazy_commit_delay"});
     if (auto n = st->get("max_queued_writes")) {
       c.store_max_queued_writes = static_cast<size_t>(Positive(*n, "store.max_queued_writes"));
     }
@@ -169,6 +170,12 @@ void ReadBounds(const toml::table& root, Config& c) {
       if (c.store_message_retention.count() != 0 &&
           c.store_message_retention < std::chrono::hours(1)) {
         Fail("store.message_retention", "must be 0 (keep every message) or at least \"1h\"");
+      }
+    }
+    if (auto n = st->get("lazy_commit_delay")) {
+      c.store_lazy_commit_delay = DurationValue(*n, "store.lazy_commit_delay");
+      if (c.store_lazy_commit_delay.count() < 0 || c.store_lazy_commit_delay > Millis(1000)) {
+        Fail("store.lazy_commit_delay", "must be from 0 (commit at once) to \"1s\"");
       }
     }
   }

@@ -77,8 +77,9 @@ struct Config {
   // Writes waiting for the store at most ([store] max_queued_writes); past it the API answers
   // 503 / 5003 (the server is overloaded) instead of queueing without end.
   size_t store_max_queued_writes = 100'000;
-  uint64_t store_wal_max_bytes = 64ull << 20;      // SQLite: the WAL a checkpoint empties past
-  Millis store_message_retention{0};               // finished messages kept this long; 0: forever
+  uint64_t store_wal_max_bytes = 64ull << 20;  // SQLite: the WAL a checkpoint empties past
+  Millis store_message_retention{0};           // finished messages kept this long; 0: forever
+  Millis store_lazy_commit_delay{10};          // webhook attempts alone wait this to share a commit
   int64_t inbound_max_unrouted_per_line = 10'000;  // kept from numbers no account registered
   // [lines.overrides."+1..."] shared_with: accounts (emails) a shared line also serves; the
   // server attaches them when it starts (as `bluegate lines attach`).

@@ -141,6 +141,14 @@ TEST(ConfigTest, TheStoresQueueAndWalAreBounded) {
             std::chrono::hours(24 * 90));
   EXPECT_NE(ConfigError("[store]\nmessage_retention = \"5m\"\n").find("store.message_retention"),
             std::string::npos);
+  EXPECT_EQ(LoadConfig(std::nullopt).store_lazy_commit_delay, Millis(10));
+  EXPECT_EQ(LoadConfig(WriteToml("[store]\nlazy_commit_delay = 0\n")).store_lazy_commit_delay,
+            Millis(0));
+  EXPECT_EQ(
+      LoadConfig(WriteToml("[store]\nlazy_commit_delay = \"50ms\"\n")).store_lazy_commit_delay,
+      Millis(50));
+  EXPECT_NE(ConfigError("[store]\nlazy_commit_delay = \"5s\"\n").find("store.lazy_commit_delay"),
+            std::string::npos);
   EXPECT_NE(ConfigError("[store]\nkeep = 1\n").find("unknown key"), std::string::npos);
   EXPECT_EQ(LoadConfig(std::nullopt).inbound_max_unrouted_per_line, 10'000);
   EXPECT_EQ(LoadConfig(WriteToml("[inbound]\nmax_unrouted_per_line = 50\n"))

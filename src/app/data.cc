@@ -64,6 +64,7 @@ std::unique_ptr<store::Store> OpenStore(const Config& config) {
     settings.url = config.database_url;
     settings.node_id = config.node_id;
     settings.max_pending = config.store_max_queued_writes;
+    settings.lazy_commit_delay = config.store_lazy_commit_delay;
     settings.max_unrouted_per_line = config.inbound_max_unrouted_per_line;
     return store::MakePostgresStore(settings, SystemClock());
   }
@@ -71,6 +72,7 @@ std::unique_ptr<store::Store> OpenStore(const Config& config) {
   store::SqliteSettings settings;
   settings.path = config.database_path();
   settings.max_pending = config.store_max_queued_writes;
+  settings.lazy_commit_delay = config.store_lazy_commit_delay;
   settings.wal_max_bytes = config.store_wal_max_bytes;
   settings.max_unrouted_per_line = config.inbound_max_unrouted_per_line;
   return store::MakeSqliteStore(settings, SystemClock());

@@ -100,7 +100,8 @@ class DeliveryLog {
   virtual ~DeliveryLog() = default;
 
   // Records webhook delivery attempts and the deliveries' new states, in order, as one write of
-  // the group commit (the dispatcher gathers those of a moment: one writer op, not one each).
+  // the group commit (the dispatcher gathers those of a moment: one writer op, not one each). A
+  // lazy write: alone, it waits up to store.lazy_commit_delay for others to share its commit.
   virtual void RecordAttempts(std::vector<DeliveryAttempt> attempts,
                               std::function<void(Result<Ok>)> done) = 0;
   void RecordAttempt(DeliveryAttempt a, std::function<void(Result<Ok>)> done) {

@@ -11,6 +11,7 @@ std::unique_ptr<Store> MakePostgresStore(const PostgresSettings& settings, Clock
   engine.migrate = [](Db& db) { MigratePostgres(db); };
   engine.max_batch = settings.max_batch;
   engine.max_pending = settings.max_pending;
+  engine.lazy_commit_delay = settings.lazy_commit_delay;
   engine.max_unrouted_per_line = settings.max_unrouted_per_line;
   engine.node_id = settings.node_id;
   try {

@@ -14,6 +14,8 @@ struct PostgresSettings {
   std::string url;               // postgresql://user:password@host:port/database
   size_t max_batch = 4096;       // writes per transaction at most
   size_t max_pending = 100'000;  // writes waiting at most; past it one is refused (overloaded)
+  // How long recorded webhook attempts alone wait to share a commit (store.lazy_commit_delay).
+  Millis lazy_commit_delay{10};
   // The node this process is: the deliveries it writes are its own to dispatch (empty: an admin
   // command, whose deliveries any running node claims).
   std::string node_id;

@@ -12,7 +12,7 @@ void SqlStore::RecordAttempts(std::vector<DeliveryAttempt> attempts,
         for (const DeliveryAttempt& a : attempts) WriteAttempt(st, a);
         return Ok{};
       },
-      std::move(done), {}, Reads::kStatesOnly);
+      std::move(done), {}, Reads::kStatesOnly, /*lazy=*/true);
 }
 
 void SqlStore::WriteAttempt(WriterStatements& st, const DeliveryAttempt& a) {

@@ -16,7 +16,8 @@ SqlStore::SqlStore(SqlEngine engine, Clock& clock) : engine_(std::move(engine)),
   BatchHooks& hooks = *this;
   writer_ = std::make_unique<Writer>(
       *writer_db_, hooks,
-      WriterSettings{engine_.max_batch, engine_.full_disk_retry, Millis(250), engine_.max_pending});
+      WriterSettings{engine_.max_batch, engine_.full_disk_retry, Millis(250), engine_.max_pending,
+                     engine_.lazy_commit_delay});
   if (housekeeping_db_) housekeeper_ = std::thread([this] { HousekeepingLoop(); });
 }
 

@@ -25,6 +25,7 @@ struct SqlEngine {
   std::function<void(Db&)> after_batch;
   size_t max_batch = 4096;       // writes per transaction at most
   size_t max_pending = 100'000;  // writes waiting at most (WriterSettings::max_pending)
+  Millis lazy_commit_delay{10};  // WriterSettings::lazy_delay (webhook attempts)
   // After a full disk (DbError::kFull), writes fail fast this long before the writer tries again.
   Millis full_disk_retry{1000};
   std::string node_id;  // see PostgresSettings::node_id

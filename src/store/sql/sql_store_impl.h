@@ -290,10 +290,11 @@ class SqlStore final : public Store, private BatchHooks {
 
   template <typename T, typename Fn>
   void Enqueue(Fn apply, std::function<void(Result<T>)> done, WriteKeys keys = {},
-               Reads reads = Reads::kMessages) {
+               Reads reads = Reads::kMessages, bool lazy = false) {
     auto result = std::make_shared<std::optional<Result<T>>>();
     WriteOp op;
     op.keys = std::move(keys);
+    op.lazy = lazy;
     op.apply = [this, result, reads, apply = std::move(apply)](bool alone) mutable {
       try {
         if (reads == Reads::kMessages) WriteStatusChanges();

@@ -29,6 +29,8 @@ void Writer::Enqueue(WriteOp op) {
     if (!failed_ && !disconnected_ && !full_) {
       if (pending_.size() < settings_.max_pending) {
         ++enqueued_;
+        if (pending_.empty()) first_pending_at_ = std::chrono::steady_clock::now();
+        if (!op.lazy) ++eager_pending_;
         pending_.push_back(std::move(op));
         cv_.notify_one();
         return;
@@ -57,7 +59,10 @@ uint64_t Writer::ConnectionLosses() const {
 void Writer::Flush() {
   std::unique_lock lock(mu_);
   const uint64_t target = enqueued_;
+  ++flushers_;
+  cv_.notify_one();  // lazy writes waiting for company go now
   flushed_cv_.wait(lock, [&] { return finished_ >= target; });
+  --flushers_;
 }
 
 void Writer::Loop() {
@@ -88,12 +93,21 @@ void Writer::Loop() {
       cv_.wait(lock, [&] { return stopping_ || !pending_.empty() || disconnected_; });
       if (pending_.empty() && stopping_) return;
       if (pending_.empty()) continue;
+      if (eager_pending_ == 0 && settings_.lazy_delay.count() > 0) {
+        // Only lazy writes: let the next moments' share their commit.
+        cv_.wait_until(lock, first_pending_at_ + settings_.lazy_delay, [&] {
+          return stopping_ || eager_pending_ > 0 || flushers_ > 0 ||
+                 pending_.size() >= settings_.max_batch;
+        });
+      }
       const size_t n = std::min(pending_.size(), settings_.max_batch);
       batch.clear();
       for (size_t i = 0; i < n; ++i) {
+        if (!pending_.front().lazy) --eager_pending_;
         batch.push_back(std::move(pending_.front()));
         pending_.pop_front();
       }
+      if (!pending_.empty()) first_pending_at_ = std::chrono::steady_clock::now();
     }
     bool committed = false;
     const auto started = std::chrono::steady_clock::now();

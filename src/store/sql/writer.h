@@ -14,6 +14,7 @@
 //   fails until restart (LevelDB's sticky background error).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -52,6 +53,9 @@ struct WriteOp {
   // Told once how it ended: on the writer thread, or at once on the caller's when refused.
   std::function<void(WriteEnd)> finish;
   WriteKeys keys;
+  // No caller waits on it (a webhook's recorded attempt): while only lazy writes wait, the writer
+  // gives others up to WriterSettings::lazy_delay to share their commit.
+  bool lazy = false;
 };
 
 // What a batch does besides its writes. Called on the writer thread.
@@ -81,6 +85,10 @@ struct WriterSettings {
   // Writes waiting at most; past it a write is refused at once (the server is overloaded: the
   // API answers 503 / 5003) rather than queue without end.
   size_t max_pending = 100'000;
+  // How long lazy writes alone wait for company before they are committed
+  // (store.lazy_commit_delay): a moment's few attempts then share one commit and one fsync with the
+  // next moments' instead of taking one each. 0: at once. Flush() and Stop() do not wait for it.
+  Millis lazy_delay{10};
 };
 
 class Writer {
@@ -127,6 +135,9 @@ class Writer {
   bool full_ = false;          // the disk was full at the last commit
   uint64_t connection_losses_ = 0;
   uint64_t enqueued_ = 0;
+  size_t eager_pending_ = 0;  // writes in pending_ that are not lazy
+  std::chrono::steady_clock::time_point first_pending_at_{};  // when pending_ last became non-empty
+  int flushers_ = 0;                                          // Flush() calls waiting
   uint64_t finished_ = 0;
   WriteStats stats_;
   // Writer thread only.

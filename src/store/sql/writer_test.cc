@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -195,6 +196,67 @@ TEST_F(WriterTest, ALostConnectionIsCountedForWhatKeepsStateBesideTheStore) {
   db_.commit_failures = {DbError::Kind::kConnection};
   EXPECT_FALSE(Write([](bool) { return true; }).get());
   EXPECT_EQ(writer_.ConnectionLosses(), 1u);
+}
+
+// Lazy writes (recorded webhook attempts), on a writer whose lazy delay is an hour: nothing in
+// these tests may wait for it.
+class LazyWriterTest : public ::testing::Test {
+ protected:
+  std::future<bool> Write(bool lazy) {
+    auto done = std::make_shared<std::promise<bool>>();
+    auto future = done->get_future();
+    WriteOp op{[](bool) { return true; },
+               [done](WriteEnd end) { done->set_value(end == WriteEnd::kCommitted); },
+               {}};
+    op.lazy = lazy;
+    writer_->Enqueue(std::move(op));
+    return future;
+  }
+
+  ScriptedDb db_;
+  CountingHooks hooks_;
+  std::unique_ptr<Writer> writer_ = std::make_unique<Writer>(
+      db_, hooks_, WriterSettings{4096, Millis(1000), Millis(250), 100, std::chrono::hours(1)});
+};
+
+TEST_F(LazyWriterTest, LazyWritesShareTheCommitOfTheNextWriteThatIsNot) {
+  auto a = Write(true);
+  auto b = Write(true);
+  // (Not a timing test: with an hour's delay, a lazy write alone is never committed this soon.)
+  EXPECT_EQ(a.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
+      << "alone, lazy writes wait";
+  auto eager = Write(false);
+  EXPECT_TRUE(eager.get());
+  EXPECT_TRUE(a.get());
+  EXPECT_TRUE(b.get());
+  EXPECT_EQ(db_.Count("COMMIT"), 1) << "the two lazy writes waited for the third";
+  EXPECT_EQ(hooks_.last_batch_size, 3u);
+}
+
+TEST_F(LazyWriterTest, FlushAndStopDoNotWaitForTheLazyDelay) {
+  auto a = Write(true);
+  writer_->Flush();
+  EXPECT_TRUE(a.get());
+  EXPECT_EQ(db_.Count("COMMIT"), 1);
+  auto b = Write(true);
+  writer_->Stop();
+  EXPECT_TRUE(b.get()) << "committed on the way out, not dropped";
+  EXPECT_EQ(db_.Count("COMMIT"), 2);
+}
+
+TEST(LazyWriterDelayTest, ALazyWriteAloneIsCommittedAfterItsDelay) {
+  ScriptedDb db;
+  CountingHooks hooks;
+  Writer writer(db, hooks, WriterSettings{4096, Millis(1000), Millis(250), 100, Millis(1)});
+  auto done = std::make_shared<std::promise<bool>>();
+  auto future = done->get_future();
+  WriteOp op{[](bool) { return true; },
+             [done](WriteEnd end) { done->set_value(end == WriteEnd::kCommitted); },
+             {}};
+  op.lazy = true;
+  writer.Enqueue(std::move(op));
+  EXPECT_TRUE(future.get()) << "no other write came; it went alone";
+  EXPECT_EQ(db.Count("COMMIT"), 1);
 }
 
 }  // namespace

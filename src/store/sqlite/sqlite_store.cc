@@ -32,6 +32,7 @@ std::unique_ptr<Store> MakeSqliteStore(const SqliteSettings& settings, Clock& cl
   };
   engine.max_batch = settings.max_batch;
   engine.max_pending = settings.max_pending;
+  engine.lazy_commit_delay = settings.lazy_commit_delay;
   engine.max_unrouted_per_line = settings.max_unrouted_per_line;
   engine.full_disk_retry = settings.full_disk_retry;
   return MakeSqlStore(std::move(engine), clock);

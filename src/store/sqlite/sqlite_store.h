@@ -14,6 +14,8 @@ struct SqliteSettings {
   std::string path;              // the database file; created with its schema when missing
   size_t max_batch = 4096;       // writes per transaction at most
   size_t max_pending = 100'000;  // writes waiting at most; past it one is refused (overloaded)
+  // How long recorded webhook attempts alone wait to share a commit (store.lazy_commit_delay).
+  Millis lazy_commit_delay{10};
   Millis busy_timeout{5000};     // waiting for another process (an admin command) to finish
   std::string vfs;               // SQLite VFS name; empty: the default (tests inject failures)
   Millis full_disk_retry{1000};  // after a full disk, how long writes fail fast before a retry
