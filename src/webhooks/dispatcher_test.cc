@@ -260,6 +260,66 @@ TEST_F(DispatcherTest, ANewStatusBehindOneWaitingForItsRetryGoesAtOnce) {
 
 // Deliveries that become due together (here after the receiver's outage) read their messages in
 // one query, not one each, and each body is still its own message's.
+TEST_F(DispatcherTest, EachBodyShowsTheMessageAtItsOwnStatusWhenOneReadServesSeveral) {
+  // The receiver holds the first callback until the message has reached DELIVERED over SMS, so
+  // that one read of the message renders ACCEPTED, SENT and DELIVERED.
+  std::promise<void> entered, release;
+  auto gate = release.get_future().share();
+  std::atomic<bool> first{true};
+  client_.SetAnswer([&](const testing::FakeHttpClient::Request&) {
+    if (first.exchange(false)) {
+      entered.set_value();
+      gate.wait();
+    }
+    return 200;
+  });
+  const TimePoint accepted_at = clock_.Now();
+  const int64_t id = AcceptWithCallback("as-it-was");
+  entered.get_future().wait();
+  std::vector<TimePoint> at;
+  for (Status s : {Status::kAccepted, Status::kSent, Status::kDelivered}) {
+    clock_.Advance(seconds(1));
+    at.push_back(clock_.Now());
+    store::TransitionRequest r;
+    r.message_id = id;
+    r.to = s;
+    r.at = clock_.Now();
+    r.source = "test";
+    if (s == Status::kSent) {
+      r.service = Service::kSms;
+      r.was_downgraded = true;
+    }
+    r.receipt = s == Status::kDelivered;  // an SMS moves on from SENT by its receipt
+    std::promise<Result<store::TransitionOutcome>> t;
+    store_->Transition(r, [&t](Result<store::TransitionOutcome> o) { t.set_value(std::move(o)); });
+    ASSERT_TRUE(t.get_future().get().ok());
+  }
+  store_->Flush();
+  release.set_value();
+  SettleAt();
+  struct Seen {
+    std::string status;
+    bool downgraded;
+    std::string updated;
+  };
+  std::vector<Seen> seen;
+  for (const auto& p : client_.posts()) {
+    rapidjson::Document doc;
+    doc.Parse(p.body.c_str());
+    seen.push_back({doc["status"].GetString(), doc["was_downgraded"].IsTrue(),
+                    doc["date_updated"].GetString()});
+  }
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_EQ(reads_.single + reads_.ids, 2) << "one read before REGISTERED, one before ACCEPTED";
+  const std::vector<std::string> statuses{"REGISTERED", "PENDING", "QUEUED",
+                                          "ACCEPTED",   "SENT",    "DELIVERED"};
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(seen[i].status, statuses[i]);
+    EXPECT_EQ(seen[i].downgraded, i >= 4) << statuses[i] << ": downgraded from SENT on";
+    EXPECT_EQ(seen[i].updated, FormatIso8601(i < 3 ? accepted_at : at[i - 3])) << statuses[i];
+  }
+}
+
 TEST_F(DispatcherTest, DeliveriesThatGoTogetherReadTheirMessagesTogether) {
   std::atomic<bool> down{true};
   client_.SetAnswer([&down](const testing::FakeHttpClient::Request&) { return down ? 0 : 200; });
