@@ -243,12 +243,13 @@ class OutboxDispatcher final : public Dispatcher {
 
   // Reads the message of `chain`, about to be sent, together with those of the next chains in
   // its endpoint's ready queue that will need theirs: one read for up to kReadAhead sends
-  // instead of one each. What it reads waits on those chains (at most kReadAhead an endpoint);
-  // a read that fails leaves each to read its own as it goes.
+  // instead of one each. Only the next kReadAhead entries are looked at, however long the queue
+  // (a backlog of events that carry their own payload costs nothing here), and what is read
+  // waits on those chains; a read that fails leaves each to read its own as it goes.
   void ReadAhead(Chain& chain, Endpoint& ep) {
     std::vector<Chain*> readers{&chain};
     std::vector<int64_t> ids{chain.deliveries.front().message_id};
-    for (size_t i = 0; i < ep.ready.size() && readers.size() < kReadAhead; ++i) {
+    for (size_t i = 0; i < ep.ready.size() && i + 1 < kReadAhead; ++i) {
       auto it = chains_.find(ep.ready[i]);
       if (it == chains_.end() || !NeedsRead(it->second)) continue;
       readers.push_back(&it->second);

@@ -31,10 +31,12 @@ Result<std::vector<Message>> SqlStore::FindMessagesByIds(const std::vector<int64
   std::vector<int64_t> ids = wanted;
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  static const std::string sql = [] {
+    std::string s = std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id IN (?";
+    for (size_t i = 1; i < kIdsPerRead; ++i) s += ",?";
+    return s + ")";
+  }();
   return Read<std::vector<Message>>([&](Conn& c) -> Result<std::vector<Message>> {
-    std::string sql = std::string("SELECT ") + kMessageColumns + kMessageFrom + "WHERE m.id IN (?";
-    for (size_t i = 1; i < kIdsPerRead; ++i) sql += ",?";
-    sql += ")";
     std::vector<Message> out;
     for (size_t start = 0; start < ids.size(); start += kIdsPerRead) {
       Stmt& s = c.Prepare(sql);
